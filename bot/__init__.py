@@ -1,0 +1,1 @@
+"""Tandem's application: the CLI, settings, composition root and channel adapters."""

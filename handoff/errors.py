@@ -1,0 +1,17 @@
+"""Errors raised by the handoff core. Callers catch :class:`HandoffError` or a subclass."""
+
+
+class HandoffError(Exception):
+    """Base of every error raised by the :mod:`handoff` package."""
+
+
+class StorageError(HandoffError):
+    """The SQL store failed or could not be reached."""
+
+
+class StateError(HandoffError):
+    """The live state store (in-process or Redis) failed or could not be reached."""
+
+
+class LockTimeout(StateError):
+    """A per-conversation lock could not be acquired in time."""
