@@ -1,0 +1,41 @@
+# Tandem: `make run` sets up everything and starts the service; `make test` sets up and
+# runs the whole test suite (lint, format, types, tests). See README.md.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test setup nlu lint check clean
+
+run: nlu
+	$(BIN)/tandem nlu train --if-changed
+	$(BIN)/tandem run
+
+test: nlu
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+# The service's own environment (Python 3.11+), with the versions CI tested.
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml .ci/constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Tandem needs Python 3.11 or newer as '$(PYTHON)' (make PYTHON=python3.12 ...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --constraint .ci/constraints.txt --editable '.[dev]'
+	touch $(STAMP)
+
+# Rasa's separate Python 3.10 environment (does nothing when it is already there).
+nlu: setup
+	$(BIN)/tandem nlu setup
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .tandem .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""The ``tandem`` sub-commands, one module per group."""

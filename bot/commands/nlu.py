@@ -1,0 +1,179 @@
+"""``tandem nlu``: set up Rasa, and validate, train, test and try the trainers' NLU data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from bot.app import nlu_parts, open_nlu
+from bot.commands.common import CliContext, echo, explained, fail, pass_cli, run_async
+from nlu.environment import RASA_VERSION, find_python, setup_environment
+from nlu.evaluation import evaluate, format_report
+from nlu.training import Progress, train_model, training_fingerprint
+from nlu.validation import ValidationReport, validate_nlu_data
+
+
+@click.group()
+def nlu() -> None:
+    """Set up Rasa; validate, train, test and try the NLU model."""
+
+
+@nlu.command()
+@click.option("--python", "python", help="A Python 3.8-3.10 interpreter to build Rasa's env with.")
+@click.option("-v", "--verbose", is_flag=True, help="Show pip's whole output.")
+@pass_cli
+@explained
+def setup(cli: CliContext, python: str | None, verbose: bool) -> None:
+    """Create Rasa's own Python 3.10 environment (once; a second run does nothing)."""
+    parts = nlu_parts(cli.settings)
+    if parts.environment.is_ready():
+        echo(f"Rasa {RASA_VERSION} is already set up at {parts.environment.path}: nothing to do")
+        return
+    interpreter = find_python(python or cli.settings.config.nlu.environment.python)
+    echo(f"building Rasa {RASA_VERSION}'s environment at {parts.environment.path}")
+    echo(f"with {interpreter} (this takes a few minutes the first time)")
+
+    def show(line: str) -> None:
+        if verbose or line.startswith(("---", "Successfully installed", "ERROR")):
+            echo(line if len(line) < 160 else line[:157] + "...")
+
+    run_async(setup_environment(parts.environment, python=interpreter, on_line=show))
+    echo(f"Rasa {RASA_VERSION} is ready at {parts.environment.path}")
+
+
+@nlu.command()
+@pass_cli
+@explained
+def validate(cli: CliContext) -> None:
+    """Check the training data for the mistakes trainers make."""
+    report = _validate(cli)
+    if not report.ok:
+        fail([f"{len(report.errors)} error(s) in the NLU data"])
+
+
+@nlu.command()
+@click.option(
+    "--if-changed", is_flag=True, help="Only if the data or pipeline changed since the last model."
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show Rasa's whole output.")
+@pass_cli
+@explained
+def train(cli: CliContext, if_changed: bool, verbose: bool) -> None:
+    """Validate, then train a model; the running service loads it without a restart."""
+    parts = nlu_parts(cli.settings)
+    if if_changed and parts.store.current_fingerprint() == training_fingerprint(
+        parts.config_file, parts.data_dir
+    ):
+        echo("the current model was trained from this data and pipeline: nothing to do")
+        return
+    report = _validate(cli, quiet=True)
+    if not report.ok:
+        fail([f"{len(report.errors)} error(s) in the NLU data; nothing was trained"])
+    echo(f"training on {sum(report.intents.values())} examples of {len(report.intents)} intents")
+
+    def progress(step: Progress) -> None:
+        total = f"/{step.total}" if step.total else ""
+        echo(f"  [{step.step}{total}] {step.message}")
+
+    trained = run_async(
+        train_model(
+            environment=parts.environment,
+            config_file=parts.config_file,
+            data_dir=parts.data_dir,
+            store=parts.store,
+            on_progress=progress,
+            on_output=echo if verbose else None,
+        )
+    )
+    echo(f"trained {trained.path.name} in {trained.seconds:.1f} s; it is now the current model")
+    echo("a running Tandem service loads it within seconds, without a restart")
+
+
+@nlu.command()
+@click.option("--cross-validation", is_flag=True, help="K-fold cross-validation on data/.")
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
+@click.option(
+    "--test-data",
+    type=click.Path(path_type=Path, exists=True),
+    help="Held-out examples (default: nlu/test_data).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show Rasa's whole output.")
+@pass_cli
+@explained
+def test(
+    cli: CliContext, cross_validation: bool, folds: int, test_data: Path | None, verbose: bool
+) -> None:
+    """Evaluate: accuracy, per-intent precision/recall/F1, most frequent confusions."""
+    parts = nlu_parts(cli.settings)
+    show = echo if verbose else _quiet
+    if cross_validation:
+        echo(f"{folds}-fold cross-validation: trains {folds} models, please wait")
+        report = run_async(
+            evaluate(
+                environment=parts.environment,
+                on_output=show,
+                config_file=parts.config_file,
+                train_data=parts.data_dir,
+                folds=folds,
+            )
+        )
+    else:
+        model = parts.store.current()
+        if model is None:
+            fail(["no trained model yet: run `tandem nlu train` first"])
+        report = run_async(
+            evaluate(
+                environment=parts.environment,
+                on_output=show,
+                model=model,
+                test_data=test_data or parts.test_data_dir,
+            )
+        )
+    for line in format_report(report):
+        echo(line)
+
+
+@nlu.command()
+@click.argument("text")
+@pass_cli
+@explained
+def parse(cli: CliContext, text: str) -> None:
+    """Show what the NLU sees in TEXT (uses RASA_URL, or starts Rasa for a moment)."""
+
+    async def go() -> None:
+        async with open_nlu(cli.settings) as parser:
+            result = await parser.parse(text)
+        ranking = [{"intent": s.name, "confidence": round(s.confidence, 4)} for s in result.ranking]
+        entities = [{"entity": e.entity, "value": e.value} for e in result.entities]
+        echo(
+            json.dumps(
+                {"text": result.text, "ranking": ranking[:5], "entities": entities},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+
+    run_async(go())
+
+
+def _validate(cli: CliContext, *, quiet: bool = False) -> ValidationReport:
+    parts = nlu_parts(cli.settings)
+    report = validate_nlu_data(
+        [parts.data_dir], min_examples=cli.settings.config.nlu.min_examples_per_intent
+    )
+    for problem in report.problems:
+        if problem.severity == "error" or not quiet:
+            echo(problem.format(cli.settings.root))
+    examples = sum(report.intents.values())
+    if not quiet or not report.ok:
+        echo(
+            f"{len(report.files)} file(s), {len(report.intents)} intents, {examples} examples: "
+            f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
+        )
+    return report
+
+
+def _quiet(line: str) -> None:
+    """Rasa's output is hidden unless --verbose; errors come back in the exception."""

@@ -1,0 +1,60 @@
+"""Logging set-up. Secrets never reach a log line.
+
+Two defences: the HTTP client libraries' request logs (which put the Telegram token in the
+URL path and Rasa's token in the query string) are kept below INFO, and every record is
+passed through a filter that replaces any configured secret with ``***``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+
+# Libraries whose INFO lines print request URLs, which carry tokens.
+_CHATTY_LIBRARIES = ("httpx", "httpcore", "telegram", "slack_bolt", "slack_sdk", "aiohttp.access")
+_MASK = "***"
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces each known secret in a record's final message with ``***``."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        # Longest first, so a secret containing another is masked whole. Short values are
+        # skipped: masking "a" everywhere would destroy the log without protecting anything.
+        self._secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        message = record.getMessage()
+        redacted = message
+        for secret in self._secrets:
+            redacted = redacted.replace(secret, _MASK)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        exc_text = record.exc_text
+        if exc_text:
+            for secret in self._secrets:
+                exc_text = exc_text.replace(secret, _MASK)
+            record.exc_text = exc_text
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def configure_logging(level: str, *, secrets: Iterable[str] = ()) -> None:
+    """Log to stderr at ``level``, with secrets redacted from every handler's output."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+    )
+    handler.addFilter(RedactSecrets(secrets))
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in _CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))

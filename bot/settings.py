@@ -1,0 +1,450 @@
+"""Settings: operators' choices from ``config/tandem.yml``; secrets and deployment values from
+the environment (and a ``.env`` file when present).
+
+Everything is validated once, at start-up. A bad value raises :class:`ConfigError` whose lines
+each name one setting and what is expected; a secret's value is never echoed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from dotenv import dotenv_values
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from bot.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("config/tandem.yml")
+CONFIG_PATH_VARIABLE = "TANDEM_CONFIG"
+
+# Secrets: validated for shape, never shown in an error, a log line or `tandem config show`.
+SECRET_NAMES = frozenset(
+    {
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_WEBHOOK_SECRET",
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "RASA_TOKEN",
+        "DATABASE_URL",  # may carry a password
+        "REDIS_URL",  # may carry a password
+    }
+)
+
+PositiveSeconds = Annotated[float, Field(gt=0)]
+
+
+class Environment(BaseSettings):
+    """Secrets and deployment-specific values, read from environment variables and ``.env``."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", env_ignore_empty=True, frozen=True
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
+    telegram_webhook_url: AnyHttpUrl | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: AnyHttpUrl = AnyHttpUrl("https://slack.com/api/")
+    slack_agent_channel: str | None = None
+    tandem_http_host: str = "127.0.0.1"
+    tandem_http_port: int = Field(default=8080, ge=1, le=65535)
+    rasa_url: AnyHttpUrl | None = None
+    rasa_token: SecretStr | None = None
+    database_url: SecretStr | None = None
+    redis_url: SecretStr | None = None
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _telegram_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"\d+:[\w-]{20,}", value.get_secret_value()):
+            raise ValueError("expected a token from @BotFather, shaped like 123456789:AAE...")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's own rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if value is not None and not re.fullmatch(r"[\w-]{1,256}", value.get_secret_value()):
+            raise ValueError("expected 1-256 characters: letters, digits, _ and -")
+        return value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_is_https(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        if value is not None and value.scheme != "https":
+            raise ValueError("expected an https:// URL (Telegram only calls https webhooks)")
+        return value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _slack_bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        return _require_prefix(value, "xoxb-", "a bot token starting with xoxb-")
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _slack_app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        return _require_prefix(value, "xapp-", "an app-level token starting with xapp-")
+
+    @field_validator("slack_agent_channel")
+    @classmethod
+    def _channel_shape(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"#?[\w.-]{1,80}", value):
+            raise ValueError(
+                "expected a channel ID such as C0123456789 (or a name such as #support)"
+            )
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        return SecretStr(normalize_database_url(value.get_secret_value()))
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("expected a redis://, rediss:// or unix:// URL")
+        return value
+
+
+def _require_prefix(value: SecretStr | None, prefix: str, what: str) -> SecretStr | None:
+    if value is not None and not value.get_secret_value().startswith(prefix):
+        raise ValueError(f"expected {what}")
+    return value
+
+
+def normalize_database_url(raw: str) -> str:
+    """Accept the usual spellings of SQLite and PostgreSQL URLs; use the async drivers."""
+    try:
+        url: URL = make_url(raw)
+    except ArgumentError:
+        raise ValueError(
+            "expected a URL such as sqlite:///data/tandem.db or postgresql://user@host/db"
+        ) from None
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if backend in {"postgresql", "postgres"}:
+        return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise ValueError("expected a sqlite:// or postgresql:// URL (the supported databases)")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RasaEnvironmentConfig(_Section):
+    path: Path | None = None
+    python: str | None = None
+
+
+class RasaServerConfig(_Section):
+    startup_timeout: PositiveSeconds = 180.0
+    restart_delay_max: PositiveSeconds = 30.0
+
+
+class NluConfig(_Section):
+    project_dir: Path = Path("nlu")
+    models_dir: Path | None = None
+    keep_models: int = Field(default=5, ge=1)
+    min_examples_per_intent: int = Field(default=10, ge=1)
+    parse_timeout: PositiveSeconds = 3.0
+    environment: RasaEnvironmentConfig = RasaEnvironmentConfig()
+    server: RasaServerConfig = RasaServerConfig()
+
+
+class StateConfig(_Section):
+    key_prefix: str = "tandem"
+    lock_timeout: PositiveSeconds = 10.0
+    dedupe_ttl: PositiveSeconds = 7 * 24 * 3600.0
+
+    @field_validator("key_prefix")
+    @classmethod
+    def _prefix_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"[\w.-]{1,64}", value):
+            raise ValueError("expected 1-64 letters, digits, '.', '_' or '-'")
+        return value
+
+
+class ServiceConfig(_Section):
+    """The contents of ``config/tandem.yml``."""
+
+    data_dir: Path = Path(".tandem")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    nlu: NluConfig = NluConfig()
+    state: StateConfig = StateConfig()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the composition root needs, validated, with relative paths resolved."""
+
+    root: Path
+    config_path: Path | None
+    env: Environment
+    config: ServiceConfig
+
+    def path(self, value: Path) -> Path:
+        """Resolve a configured path against the project root (the folder holding config/)."""
+        return (self.root / value.expanduser()).resolve()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.path(self.config.data_dir)
+
+    @property
+    def nlu_dir(self) -> Path:
+        return self.path(self.config.nlu.project_dir)
+
+    @property
+    def models_dir(self) -> Path:
+        configured = self.config.nlu.models_dir
+        return self.path(configured) if configured else self.data_dir / "models"
+
+    @property
+    def database_url(self) -> str:
+        if self.env.database_url is not None:
+            return self.env.database_url.get_secret_value()
+        return f"sqlite+aiosqlite:///{self.data_dir / 'tandem.db'}"
+
+    @property
+    def redis_url(self) -> str | None:
+        return self.env.redis_url.get_secret_value() if self.env.redis_url else None
+
+    def secret_values(self) -> list[str]:
+        """Every secret in force, for the log filter that masks them."""
+        values = []
+        for name in SECRET_NAMES:
+            secret = getattr(self.env, name.lower())
+            if secret is not None:
+                values.append(secret.get_secret_value())
+        for url in (self.database_url, self.redis_url):
+            password = _password_in(url)
+            if password:
+                values.append(password)
+        return values
+
+
+def _password_in(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return make_url(url).password
+    except ArgumentError:
+        return None
+
+
+def load_settings(
+    config_path: Path | None = None, *, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read and validate every setting, or raise :class:`ConfigError`."""
+    environ = os.environ if environ is None else environ
+    explicit = config_path or _path_from(environ.get(CONFIG_PATH_VARIABLE))
+    path = explicit or DEFAULT_CONFIG_PATH
+    if not path.is_file():
+        if explicit is not None:
+            raise ConfigError([f"{path}: config file not found ({CONFIG_PATH_VARIABLE}/--config)"])
+        # No config file: the embedded defaults, relative to the working directory.
+        return Settings(
+            root=Path.cwd(),
+            config_path=None,
+            env=_load_environment(Path.cwd()),
+            config=ServiceConfig(),
+        )
+    path = path.resolve()
+    root = path.parent.parent
+    # Report the file's mistakes and the environment's together: one round of fixes.
+    lines: list[str] = []
+    config = env = None
+    try:
+        config = _load_config_file(path)
+    except ConfigError as exc:
+        lines += exc.lines
+    try:
+        env = _load_environment(root)
+    except ConfigError as exc:
+        lines += exc.lines
+    if config is None or env is None:
+        raise ConfigError(lines)
+    return Settings(root=root, config_path=path, env=env, config=config)
+
+
+def _path_from(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+# --- the environment --------------------------------------------------------------------
+
+
+def _load_environment(root: Path) -> Environment:
+    env_file = root / ".env"
+    lines = _unknown_dotenv_keys(env_file) if env_file.is_file() else []
+    try:
+        environment = Environment(_env_file=env_file if env_file.is_file() else None)
+    except ValidationError as exc:
+        lines += [_environment_error_line(error) for error in exc.errors()]
+        raise ConfigError(lines) from None
+    lines += _cross_checks(environment)
+    if lines:
+        raise ConfigError(lines)
+    return environment
+
+
+def _environment_error_line(error: Mapping[str, Any]) -> str:
+    name = str(error["loc"][0]).upper()
+    shown = "" if name in SECRET_NAMES else f" (got {error['input']!r})"
+    return f"{name}: {_expected(error)}{shown}"
+
+
+def _unknown_dotenv_keys(env_file: Path) -> list[str]:
+    """A misspelt name in .env would be silently ignored; say so instead."""
+    known = [name.upper() for name in Environment.model_fields]
+    ours = ("TELEGRAM_", "SLACK_", "TANDEM_", "RASA_", "DATABASE_", "REDIS_")
+    lines = []
+    for key in dotenv_values(env_file):
+        upper = key.upper()
+        if upper.startswith(ours) and upper not in known and upper != CONFIG_PATH_VARIABLE:
+            lines.append(f"{env_file.name}: {key}: unknown setting{_did_you_mean(upper, known)}")
+    return lines
+
+
+def _cross_checks(env: Environment) -> list[str]:
+    lines = []
+    if env.telegram_webhook_url is not None and env.telegram_webhook_secret is None:
+        lines.append(
+            "TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set "
+            "(1-256 characters: letters, digits, _ and -)"
+        )
+    if env.slack_bot_token is not None:
+        if env.slack_agent_channel is None:
+            lines.append(
+                "SLACK_AGENT_CHANNEL: required when SLACK_BOT_TOKEN is set "
+                "(the channel ID where agents get handoff threads, e.g. C0123456789)"
+            )
+        if env.slack_app_token is None and env.slack_signing_secret is None:
+            lines.append(
+                "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET: one is required when SLACK_BOT_TOKEN "
+                "is set (Socket Mode or HTTP mode)"
+            )
+    return lines
+
+
+# --- the operators' YAML file -----------------------------------------------------------
+
+
+def _load_config_file(path: Path) -> ServiceConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read the config file ({exc})"]) from None
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        raise ConfigError([f"{path}:{line}: not valid YAML: {exc.problem}"]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}:1: expected a mapping of settings at the top level"])
+    try:
+        return ServiceConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(
+            [_config_error_line(path, node, error) for error in exc.errors()]
+        ) from None
+
+
+def _config_error_line(path: Path, node: yaml.Node | None, error: Mapping[str, Any]) -> str:
+    loc = tuple(str(part) for part in error["loc"])
+    dotted = ".".join(loc)
+    line = _line_of(node, loc)
+    if error["type"] == "extra_forbidden":
+        return f"{path}:{line}: {dotted}: unknown setting{_did_you_mean(dotted, _known_keys())}"
+    return f"{path}:{line}: {dotted}: {_expected(error)} (got {error['input']!r})"
+
+
+def _line_of(node: yaml.Node | None, loc: Iterable[str]) -> int:
+    """The 1-based line of the YAML node at ``loc``, or of its nearest existing parent."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        for key, value in node.value:
+            if key.value == part:
+                # An unknown key is reported at the key itself; a bad value at the value.
+                node, line = value, key.start_mark.line + 1
+                break
+        else:
+            break
+    return line
+
+
+def _known_keys(model: type[BaseModel] = ServiceConfig, prefix: str = "") -> list[str]:
+    keys = []
+    for name, field in model.model_fields.items():
+        dotted = prefix + name
+        keys.append(dotted)
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys += _known_keys(annotation, dotted + ".")
+    return keys
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+_EXPECTED_BY_TYPE = {
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_parsing": "expected a number",
+    "bool_parsing": "expected true or false",
+    "missing": "required",
+    "url_parsing": "expected a URL such as https://example.com",
+    "url_scheme": "expected an http:// or https:// URL",
+}
+
+
+def _expected(error: Mapping[str, Any]) -> str:
+    """Pydantic's message, phrased as what the setting expects."""
+    kind = str(error["type"])
+    if kind in _EXPECTED_BY_TYPE:
+        return _EXPECTED_BY_TYPE[kind]
+    context = error.get("ctx") or {}
+    bounds = {
+        "greater_than": "a number greater than {gt}",
+        "greater_than_equal": "a number of at least {ge}",
+        "less_than": "a number less than {lt}",
+        "less_than_equal": "a number of at most {le}",
+    }
+    if kind in bounds:
+        return "expected " + bounds[kind].format(**context)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return re.sub(r"^Input should be ", "expected ", message)

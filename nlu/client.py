@@ -1,0 +1,221 @@
+"""A typed async client for Rasa's HTTP API (``POST /model/parse``, ``GET /status``,
+``PUT /model``).
+
+Every failure to get a usable answer (time-out, refused connection, HTTP error, malformed
+JSON) becomes :class:`NluUnavailable`, so callers have one thing to act on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from nlu.errors import NluUnavailable, RasaServerError
+
+logger = logging.getLogger(__name__)
+
+# Loading a model unpacks and initialises it: far slower than a parse.
+_MODEL_LOAD_SECONDS = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class IntentScore:
+    name: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    entity: str
+    value: str
+    start: int | None = None
+    end: int | None = None
+    confidence: float | None = None
+    extractor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """What the NLU saw in one message."""
+
+    text: str
+    intent: IntentScore | None
+    ranking: tuple[IntentScore, ...]
+    entities: tuple[Entity, ...]
+
+    @property
+    def confidence(self) -> float:
+        return self.intent.confidence if self.intent else 0.0
+
+    @property
+    def margin(self) -> float:
+        """How far the top intent is ahead of the runner-up (1.0 when there is none)."""
+        if len(self.ranking) < 2:
+            return 1.0
+        return self.ranking[0].confidence - self.ranking[1].confidence
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStatus:
+    model_file: str | None
+    model_id: str | None
+
+
+class NluParser(Protocol):
+    """The port the conversation engine uses."""
+
+    async def parse(self, text: str) -> ParseResult: ...
+
+
+# --- the wire format --------------------------------------------------------------------
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _WireIntent(_Wire):
+    name: str | None = None
+    confidence: float = 0.0
+
+
+class _WireEntity(_Wire):
+    entity: str
+    value: Any
+    start: int | None = None
+    end: int | None = None
+    confidence_entity: float | None = None
+    extractor: str | None = None
+
+
+class _WireParse(_Wire):
+    text: str
+    intent: _WireIntent | None = None
+    intent_ranking: list[_WireIntent] = []
+    entities: list[_WireEntity] = []
+
+
+class _WireStatus(_Wire):
+    model_file: str | None = None
+    model_id: str | None = None
+
+
+def _to_result(wire: _WireParse) -> ParseResult:
+    def score(intent: _WireIntent) -> IntentScore | None:
+        return IntentScore(intent.name, intent.confidence) if intent.name else None
+
+    top = score(wire.intent) if wire.intent else None
+    ranking = tuple(s for s in (score(i) for i in wire.intent_ranking) if s is not None)
+    if top is not None and not ranking:
+        ranking = (top,)
+    entities = tuple(
+        Entity(
+            entity=e.entity,
+            value=str(e.value),
+            start=e.start,
+            end=e.end,
+            confidence=e.confidence_entity,
+            extractor=e.extractor,
+        )
+        for e in wire.entities
+    )
+    return ParseResult(text=wire.text, intent=top, ranking=ranking, entities=entities)
+
+
+# --- the client -------------------------------------------------------------------------
+
+
+class RasaClient:
+    """Talks to one Rasa server. Safe to share between tasks; close it with :meth:`aclose`."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str | None = None,
+        timeout: float = 3.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._params = {"token": token} if token else {}
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, timeout=timeout, transport=transport, trust_env=False
+        )
+
+    async def parse(self, text: str) -> ParseResult:
+        """What the NLU sees in ``text``. Raises :class:`NluUnavailable`."""
+        body = await self._request("POST", "/model/parse", json={"text": text})
+        try:
+            return _to_result(_WireParse.model_validate(body))
+        except ValidationError as exc:
+            raise NluUnavailable(f"Rasa at {self.base_url} sent a malformed parse result") from exc
+
+    async def status(self) -> ModelStatus:
+        """The loaded model. Raises :class:`NluUnavailable`."""
+        body = await self._request("GET", "/status")
+        try:
+            wire = _WireStatus.model_validate(body)
+        except ValidationError as exc:
+            raise NluUnavailable(f"Rasa at {self.base_url} sent a malformed status") from exc
+        return ModelStatus(model_file=wire.model_file, model_id=wire.model_id)
+
+    async def load_model(self, model: Path) -> None:
+        """Replace the served model (``PUT /model``); Rasa keeps the old one on failure."""
+        try:
+            response = await self._http.put(
+                "/model",
+                params=self._params,
+                json={"model_file": str(model)},
+                timeout=_MODEL_LOAD_SECONDS,
+            )
+        except httpx.HTTPError as exc:
+            raise RasaServerError(f"could not reach Rasa at {self.base_url}: {exc!r}") from exc
+        if response.status_code != 204:
+            raise RasaServerError(
+                f"Rasa could not load {model.name} (HTTP {response.status_code}): "
+                f"{_failure_message(response)}"
+            )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = await self._http.request(method, path, params=self._params, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise NluUnavailable(
+                f"Rasa at {self.base_url} did not answer within {self._http.timeout.read} s"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise NluUnavailable(
+                f"could not reach Rasa at {self.base_url} ({_reason(exc)})"
+            ) from exc
+        if response.status_code != 200:
+            raise NluUnavailable(
+                f"Rasa at {self.base_url} answered HTTP {response.status_code}: "
+                f"{_failure_message(response)}"
+            )
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise NluUnavailable(
+                f"Rasa at {self.base_url} sent an answer that is not JSON"
+            ) from exc
+
+
+def _reason(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return "connection refused or host unreachable"
+    return type(exc).__name__
+
+
+def _failure_message(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("message", response.text[:200]))
+    except (ValueError, AttributeError):
+        return response.text[:200]
