@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable
@@ -71,7 +72,7 @@ def find_python(explicit: str | None = None) -> Path:
         found = shutil.which(explicit) or (explicit if Path(explicit).is_file() else None)
         if found is None:
             raise RasaEnvironmentError(f"--python {explicit}: no such interpreter")
-        version = _version_of(Path(found))
+        version = _probe(Path(found))
         if version not in {f"{major}.{minor}" for major, minor in SUPPORTED_PYTHONS}:
             raise RasaEnvironmentError(
                 f"--python {explicit} is Python {version or '(unknown)'}; "
@@ -104,6 +105,13 @@ def _candidates() -> Iterable[Path]:
 
 def _version_of(interpreter: Path) -> str | None:
     """The interpreter's major.minor if it runs and is supported, else None."""
+    version = _probe(interpreter)
+    supported = {f"{major}.{minor}" for major, minor in SUPPORTED_PYTHONS}
+    return version if version in supported else None
+
+
+def _probe(interpreter: Path) -> str | None:
+    """The interpreter's major.minor, or None if it does not run."""
     try:
         result = subprocess.run(  # noqa: S603 - runs a Python interpreter we located ourselves
             [str(interpreter), "-c", _PROBE],
@@ -115,8 +123,7 @@ def _version_of(interpreter: Path) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     version = result.stdout.strip()
-    supported = {f"{major}.{minor}" for major, minor in SUPPORTED_PYTHONS}
-    return version if result.returncode == 0 and version in supported else None
+    return version if result.returncode == 0 and re.fullmatch(r"\d+\.\d+", version) else None
 
 
 async def setup_environment(

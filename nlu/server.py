@@ -142,7 +142,7 @@ class ManagedRasaServer:
         if model is None:
             raise RasaServerError(f"no trained NLU model in {self._store.directory}")
         port = _free_port(self._host)
-        token = secrets.token_urlsafe(24)
+        token = secrets.token_hex(24)  # hex: a leading "-" would read as an option
         self._tail.clear()
         self._process = await asyncio.create_subprocess_exec(
             str(self._environment.rasa),

@@ -1,0 +1,162 @@
+"""The ``tandem`` command as a person runs it: a real process, its exit code and output.
+
+Every mistake an operator or trainer can make must come back as one clear line on stderr,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.bot.test_settings import CHAT_VARIABLES, GOOD_TELEGRAM_TOKEN
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Ran:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def err_lines(self) -> list[str]:
+        return self.err.strip().splitlines()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project folder whose config points at a copy of the shipped NLU files."""
+    shutil.copytree(REPO / "nlu" / "data", tmp_path / "nlu" / "data")
+    shutil.copy(REPO / "nlu" / "config.yml", tmp_path / "nlu" / "config.yml")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "tandem.yml").write_text("data_dir: var\n", encoding="utf-8")
+    return tmp_path
+
+
+def tandem(project: Path, *args: str, **env: str) -> Ran:
+    environment = {k: v for k, v in os.environ.items() if k not in CHAT_VARIABLES}
+    environment.update(env)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return Ran(done.returncode, done.stdout, done.stderr)
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_help_lists_every_command_with_one_line(project: Path) -> None:
+    ran = tandem(project, "--help")
+    assert ran.code == 0
+    for command in ("run", "config", "db", "nlu"):
+        assert any(line.strip().startswith(command + " ") for line in ran.out.splitlines())
+    nlu = tandem(project, "nlu", "--help")
+    for command in ("setup", "train", "validate", "test", "parse"):
+        assert any(line.strip().startswith(command + " ") for line in nlu.out.splitlines())
+
+
+def test_a_bad_configuration_value_is_one_line(project: Path) -> None:
+    (project / "config" / "tandem.yml").write_text("nlu:\n  parse_timeout: soon\n")
+    ran = tandem(project, "run")
+    assert ran.code == 2
+    assert ran.err_lines == [
+        f"tandem: {project / 'config' / 'tandem.yml'}:2: nlu.parse_timeout: "
+        "expected a number (got 'soon')"
+    ]
+
+
+def test_a_bad_environment_value_is_one_line(project: Path) -> None:
+    ran = tandem(project, "config", "check", TANDEM_HTTP_PORT="eighty")
+    assert ran.code == 2
+    assert ran.err_lines == ["tandem: TANDEM_HTTP_PORT: expected a whole number (got 'eighty')"]
+
+
+def test_config_check_shows_secrets_only_as_set(project: Path) -> None:
+    ran = tandem(project, "config", "check", TELEGRAM_BOT_TOKEN=GOOD_TELEGRAM_TOKEN)
+    assert ran.code == 0
+    assert "TELEGRAM_BOT_TOKEN: set" in ran.out
+    assert GOOD_TELEGRAM_TOKEN not in ran.out + ran.err
+    assert ran.out.strip().endswith("configuration OK")
+
+
+def test_run_without_chat_credentials_says_what_is_missing(project: Path) -> None:
+    ran = tandem(project, "run")
+    assert ran.code == 2
+    text = ran.err
+    for name in ("TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "SLACK_AGENT_CHANNEL", "@BotFather"):
+        assert name in text
+
+
+def test_a_broken_yaml_line_in_the_nlu_data_names_file_and_line(project: Path) -> None:
+    broken = project / "nlu" / "data" / "billing.yml"
+    lines = broken.read_text(encoding="utf-8").splitlines()
+    lines.insert(3, "  examples: : |")
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ran = tandem(project, "nlu", "validate")
+    assert ran.code == 1
+    assert "nlu/data/billing.yml:4: error:" in ran.out
+    assert ran.err_lines == ["tandem: 1 error(s) in the NLU data"]
+    train = tandem(project, "nlu", "train")
+    assert train.code == 1
+    assert "nlu/data/billing.yml:4: error:" in train.out
+    assert train.err_lines == ["tandem: 1 error(s) in the NLU data; nothing was trained"]
+
+
+def test_a_missing_python_for_rasa_is_one_line(project: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (project / "config" / "tandem.yml").write_text(
+        f"data_dir: var\nnlu:\n  environment:\n    path: {tmp_path / 'rasa-env'}\n"
+    )
+    ran = tandem(project, "nlu", "setup", PATH=str(empty), PYENV_ROOT=str(empty))
+    assert ran.code == 1
+    [line] = ran.err_lines
+    assert line.startswith("tandem: no Python 3.10 (or 3.9/3.8) found, which Rasa 3.6 needs")
+    explicit = tandem(project, "nlu", "setup", "--python", "/nowhere/python3.10")
+    assert explicit.err_lines == ["tandem: --python /nowhere/python3.10: no such interpreter"]
+
+
+def test_an_unreachable_rasa_url_is_one_line(project: Path) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    ran = tandem(project, "nlu", "parse", "hello", RASA_URL=url)
+    assert ran.code == 1
+    assert ran.err_lines == [
+        f"tandem: RASA_URL: could not reach Rasa at {url} (connection refused or host unreachable)"
+    ]
+
+
+def test_db_upgrade_creates_the_sqlite_database(project: Path) -> None:
+    ran = tandem(project, "db", "upgrade")
+    assert ran.code == 0, ran.err
+    assert ran.out.startswith("database is at revision ")
+    assert (project / "var" / "tandem.db").is_file()
+    again = tandem(project, "db", "upgrade")
+    assert again.out == ran.out
+
+
+def test_db_upgrade_against_an_unreachable_database_is_one_line(project: Path) -> None:
+    url = f"postgresql://nobody:hunter2secret@127.0.0.1:{closed_port()}/nothing"
+    ran = tandem(project, "db", "upgrade", DATABASE_URL=url)
+    assert ran.code == 1
+    [line] = ran.err_lines
+    assert line.startswith("tandem: ")
+    assert "hunter2secret" not in ran.out + ran.err
