@@ -15,3 +15,7 @@ class StateError(HandoffError):
 
 class LockTimeout(StateError):
     """A per-conversation lock could not be acquired in time."""
+
+
+class DeliveryError(HandoffError):
+    """A platform refused a message for good (after retries): e.g. the customer blocked the bot."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -47,3 +48,94 @@ class LiveConversation:
     failed_turns: int = 0
     last_answered_intent: str | None = None
     handoff_id: int | None = None
+
+
+class MessageKind(StrEnum):
+    """What a customer's message carried; anything an adapter does not recognise is OTHER."""
+
+    TEXT = "text"
+    COMMAND = "command"
+    BUTTON = "button"  # an inline button pressed
+    PHOTO = "photo"
+    STICKER = "sticker"
+    VOICE = "voice"
+    AUDIO = "audio"
+    VIDEO = "video"
+    VIDEO_NOTE = "video_note"
+    ANIMATION = "animation"
+    DOCUMENT = "document"
+    LOCATION = "location"
+    CONTACT = "contact"
+    OTHER = "other"
+
+
+class ChatType(StrEnum):
+    PRIVATE = "private"
+    GROUP = "group"  # groups, supergroups and channels: the bot serves private chats only
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """Who wrote, as the channel describes them."""
+
+    user_id: str
+    display_name: str
+    username: str | None = None
+    language_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file the customer sent: the channel's id for it, and what we know of it."""
+
+    file_id: str
+    file_name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One thing a customer did in a chat: a message, a command, or a button press.
+
+    ``message_id`` is unique within the chat for messages; for a button press it is the
+    channel's id of that press, so repeats of one update are recognised.
+    """
+
+    key: ConversationKey
+    customer: Customer
+    message_id: str
+    kind: MessageKind
+    sent_at: datetime
+    text: str | None = None  # the text, a caption, or a command's arguments
+    command: str | None = None  # "start", "human", ... without the slash
+    button: str | None = None  # the pressed button's data
+    button_message_id: str | None = None  # the message the pressed button belongs to
+    chat_type: ChatType = ChatType.PRIVATE
+    edited: bool = False
+    attachment: Attachment | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button: pressing it sends ``data`` back as an :class:`Inbound` BUTTON."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A message to a customer. Plain text: the adapter never interprets markup in it."""
+
+    key: ConversationKey
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()  # rows of buttons
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonAnswer:
+    """The acknowledgement of a button press (Telegram shows it as a small toast)."""
+
+    press_id: str
+    text: str | None = None
