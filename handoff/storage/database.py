@@ -1,0 +1,99 @@
+"""The SQL database: engine, schema migrations and transactions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from alembic.util.exc import CommandError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handoff.errors import StorageError
+from handoff.storage import migrate
+from handoff.storage.engine import make_engine, parse_url, sqlite_file
+from handoff.storage.errors import MigrationError, StorageUnavailable
+from handoff.storage.translate import translate
+
+# What SQLAlchemy and the drivers raise; anything else is a bug and propagates unchanged.
+_DATABASE_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
+
+
+class Database:
+    """One SQLite or PostgreSQL database.
+
+    Create it with :meth:`from_url`, call :meth:`upgrade` at start, hand it to a
+    :class:`~handoff.storage.repository.Repository`, and :meth:`dispose` it at shutdown.
+    """
+
+    def __init__(self, *, url: str) -> None:
+        parsed = parse_url(url)
+        path = sqlite_file(parsed)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create the directory of {path}: {exc}") from exc
+        self._url = parsed
+        self._engine = make_engine(parsed)
+        self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        """A database for an SQLAlchemy URL such as ``sqlite+aiosqlite:///var/tandem.db``.
+
+        ``sqlite://`` and ``postgresql://`` URLs get the async drivers; the directory of an
+        SQLite file is created if missing. Nothing is connected until first use.
+        """
+        return cls(url=url)
+
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._url.get_backend_name()
+
+    def __repr__(self) -> str:
+        return f"Database({self._url.render_as_string(hide_password=True)!r})"
+
+    async def upgrade(self) -> None:
+        """Migrate the schema to the newest revision; a no-op when it is already there.
+
+        Safe to call at every start, also from several processes at once.
+        """
+        try:
+            await migrate.upgrade(self._engine)
+        except CommandError as exc:
+            raise MigrationError(f"cannot upgrade {self!r}: {exc}") from exc
+        except _DATABASE_ERRORS as exc:
+            error = translate(exc, doing=f"upgrading {self!r}")
+            if isinstance(error, StorageUnavailable):
+                raise error from exc
+            raise MigrationError(str(error)) from exc
+
+    async def current_revision(self) -> str | None:
+        """The schema revision the database is at, or None before the first upgrade."""
+        try:
+            return await migrate.current_revision(self._engine)
+        except _DATABASE_ERRORS as exc:
+            raise translate(exc, doing=f"reading the revision of {self!r}") from exc
+
+    async def dispose(self) -> None:
+        """Close every pooled connection. The database may still be used afterwards."""
+        try:
+            await self._engine.dispose()
+        except _DATABASE_ERRORS as exc:
+            raise translate(exc, doing=f"closing {self!r}") from exc
+
+    @asynccontextmanager
+    async def transaction(self, *, doing: str) -> AsyncIterator[AsyncSession]:
+        """A session inside a transaction, committed on success and rolled back on error.
+
+        For the storage package's repositories only: sessions and rows stay inside the
+        package. Database errors leave as :class:`StorageError` whose message starts with
+        ``doing`` (e.g. "adding a message").
+        """
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except _DATABASE_ERRORS as exc:
+            raise translate(exc, doing=doing) from exc

@@ -1,0 +1,98 @@
+"""Which database URLs are accepted, and how engines for them are configured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Connection, event, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from handoff.storage.errors import UnsupportedDatabase
+
+# The only async drivers installed; a bare ``sqlite://`` or ``postgresql://`` gets these.
+ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+
+# How long an SQLite connection waits for another connection's write lock before failing
+# with "database is locked". Writes are short, but a migration may hold the lock longer.
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+
+# Execution option naming the statement that opens an SQLite transaction on a connection.
+# Plain BEGIN takes the write lock at the first write; migrations ask for BEGIN IMMEDIATE.
+SQLITE_BEGIN_OPTION = "tandem_sqlite_begin"
+_SQLITE_BEGIN_STATEMENTS = frozenset({"BEGIN", "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"})
+
+
+def parse_url(url: str) -> URL:
+    """The SQLAlchemy URL for ``url``, with the async driver filled in when none is named."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise UnsupportedDatabase("the database URL cannot be parsed") from exc
+    backend = parsed.get_backend_name()
+    driver = ASYNC_DRIVERS.get(backend)
+    if driver is None:
+        raise UnsupportedDatabase(
+            f"unsupported database {backend!r}: use sqlite+aiosqlite:// or postgresql+asyncpg://"
+        )
+    if parsed.drivername == backend:
+        return parsed.set(drivername=f"{backend}+{driver}")
+    if parsed.drivername != f"{backend}+{driver}":
+        raise UnsupportedDatabase(
+            f"unsupported driver {parsed.drivername!r}: use {backend}+{driver}://"
+        )
+    return parsed
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The file of an SQLite database, or None for an in-memory or ``file:`` URI database."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def make_engine(url: URL) -> AsyncEngine:
+    """An engine for ``url`` (as returned by :func:`parse_url`)."""
+    options: dict[str, Any] = {}
+    if url.get_backend_name() == "postgresql":
+        # A long-running service outlives server restarts; test connections before use.
+        options["pool_pre_ping"] = True
+        return create_async_engine(url, **options)
+
+    options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+    engine = create_async_engine(url, **options)
+    _configure_sqlite(engine, wal=sqlite_file(url) is not None)
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # Take transaction control away from the sqlite3 module, whose legacy mode never
+        # BEGINs before DDL or SELECT: SQLAlchemy then emits BEGIN itself (on_begin), which
+        # makes migrations atomic and reads repeatable. See the SQLAlchemy SQLite docs,
+        # "Enabling Non-Legacy SQLite Transactional Modes".
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            # Off by default in SQLite, per connection.
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if wal:
+                # Readers no longer block the writer (and vice versa); persistent per file.
+                cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+    def on_begin(connection: Connection) -> None:
+        statement = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "BEGIN")
+        if statement not in _SQLITE_BEGIN_STATEMENTS:
+            raise ValueError(
+                f"{SQLITE_BEGIN_OPTION} must be one of {sorted(_SQLITE_BEGIN_STATEMENTS)}"
+            )
+        connection.exec_driver_sql(statement)
+
+    event.listen(engine.sync_engine, "connect", on_connect)
+    event.listen(engine.sync_engine, "begin", on_begin)

@@ -1,0 +1,79 @@
+"""The repository's messages: de-duplicated on the way in, in storage order on the way out."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from handoff.storage import dml, mapping
+from handoff.storage.clock import as_utc
+from handoff.storage.errors import ConversationNotFound, InvalidValue
+from handoff.storage.records import NewMessage, StoredMessage
+from handoff.storage.repository_base import RepositoryBase
+from handoff.storage.sanitize import clean_json, clean_text
+from handoff.storage.tables import MessageRow
+from handoff.storage.translate import Violation, violation
+
+
+class MessageQueries(RepositoryBase):
+    """The messages of conversations."""
+
+    async def add_message(self, message: NewMessage) -> StoredMessage | None:
+        """Store ``message``; None if this platform message was stored before.
+
+        Safe against redelivery and against two workers storing the same update at once:
+        exactly one of them gets the stored message.
+        """
+        async with self._transaction("adding a message") as session:
+            statement = (
+                dml.insert(self._database.backend, MessageRow)
+                .values(
+                    conversation_id=message.conversation_id,
+                    author=message.author.value,
+                    author_id=message.author_id,
+                    author_name=message.author_name,
+                    kind=message.kind.value,
+                    text=None if message.text is None else clean_text(message.text),
+                    intent=message.intent,
+                    confidence=message.confidence,
+                    nlu=None if message.nlu is None else clean_json(message.nlu),
+                    decision=None if message.decision is None else clean_json(message.decision),
+                    platform=message.platform.value,
+                    platform_chat_id=message.platform_chat_id,
+                    platform_message_id=message.platform_message_id,
+                    created_at=as_utc(message.created_at, field="created_at"),
+                )
+                .on_conflict_do_nothing(
+                    index_elements=[
+                        MessageRow.platform,
+                        MessageRow.platform_chat_id,
+                        MessageRow.platform_message_id,
+                    ]
+                )
+                .returning(MessageRow)
+            )
+            try:
+                row = (await session.scalars(statement)).one_or_none()
+            except IntegrityError as exc:
+                if violation(exc) is Violation.FOREIGN_KEY:
+                    raise ConversationNotFound(
+                        f"no conversation {message.conversation_id}"
+                    ) from exc
+                raise
+            return None if row is None else mapping.message(row)
+
+    async def recent_messages(self, conversation_id: int, *, limit: int) -> list[StoredMessage]:
+        """The conversation's last ``limit`` messages, oldest first, in the order stored."""
+        if limit < 0:
+            raise InvalidValue(f"limit must not be negative, got {limit}")
+        async with self._transaction("reading messages") as session:
+            rows = list(
+                await session.scalars(
+                    select(MessageRow)
+                    .where(MessageRow.conversation_id == conversation_id)
+                    # Ids follow storage order; platform timestamps can tie or run backwards.
+                    .order_by(MessageRow.id.desc())
+                    .limit(limit)
+                )
+            )
+            return [mapping.message(row) for row in reversed(rows)]

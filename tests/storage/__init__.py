@@ -1,0 +1,1 @@
+"""Tests of the SQL storage layer against SQLite and PostgreSQL."""

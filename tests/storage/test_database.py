@@ -1,0 +1,207 @@
+"""Database: URLs, migrations, connection settings and failures."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import CheckConstraint, Connection, inspect, make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from handoff.errors import StorageError
+from handoff.storage import (
+    Database,
+    MigrationError,
+    Repository,
+    StorageUnavailable,
+    UnsupportedDatabase,
+    head_revision,
+)
+from handoff.storage.migrate import alembic_config
+from handoff.storage.tables import Base
+
+TABLES = {"customers", "conversations", "messages", "handoffs", "handoff_events"}
+
+
+async def _run_sync(database_url: str, work: Any) -> Any:
+    """Run ``work(connection)`` on a connection of the tests' own (not the Database's)."""
+    engine = create_async_engine(make_url(database_url), poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            return await connection.run_sync(work)
+    finally:
+        await engine.dispose()
+
+
+def _table_names(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+async def test_upgrade_from_empty_creates_the_schema(database: Database, database_url: str) -> None:
+    assert await database.current_revision() is None
+    assert await _run_sync(database_url, _table_names) == set()
+
+    await database.upgrade()
+
+    assert await database.current_revision() == head_revision() == "0001"
+    assert await _run_sync(database_url, _table_names) == {*TABLES, "alembic_version"}
+
+
+async def test_upgrade_twice_is_a_no_op_and_keeps_data(migrated: Database) -> None:
+    repository = Repository(database=migrated)
+    customer = await repository.get_or_create_customer(
+        channel="telegram", platform_user_id="7", display_name="Grace"
+    )
+
+    await migrated.upgrade()
+
+    assert await migrated.current_revision() == head_revision()
+    again = await repository.get_or_create_customer(
+        channel="telegram", platform_user_id="7", display_name="Grace"
+    )
+    assert again == customer
+
+
+async def test_concurrent_upgrades_of_one_database_all_succeed(
+    database: Database, database_url: str
+) -> None:
+    # Two services starting at once: separate engines (as in separate processes) and the
+    # same engine twice.
+    other = Database.from_url(database_url)
+    try:
+        await asyncio.gather(database.upgrade(), other.upgrade(), database.upgrade())
+    finally:
+        await other.dispose()
+    assert await database.current_revision() == head_revision()
+
+
+async def test_migrated_schema_matches_the_models(migrated: Database, database_url: str) -> None:
+    def differences(connection: Connection) -> list[Any]:
+        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+
+    assert await _run_sync(database_url, differences) == []
+
+
+async def test_migrated_constraint_names_match_the_models(
+    migrated: Database, database_url: str
+) -> None:
+    # compare_metadata ignores CHECK constraints, so compare their names here.
+    def check_names(connection: Connection) -> set[str]:
+        inspector = inspect(connection)
+        return {
+            str(check["name"])
+            for table in TABLES
+            for check in inspector.get_check_constraints(table)
+        }
+
+    expected = {
+        str(constraint.name)
+        for table in Base.metadata.sorted_tables
+        for constraint in table.constraints
+        if isinstance(constraint, CheckConstraint)
+    }
+    assert await _run_sync(database_url, check_names) == expected
+
+
+async def test_downgrade_to_base_and_upgrade_again(migrated: Database, database_url: str) -> None:
+    def downgrade(connection: Connection) -> None:
+        command.downgrade(alembic_config(connection=connection), "base")
+
+    await _run_sync(database_url, downgrade)
+    assert await migrated.current_revision() is None
+    assert await _run_sync(database_url, _table_names) == {"alembic_version"}
+
+    await migrated.upgrade()
+    assert await migrated.current_revision() == head_revision()
+
+
+async def test_upgrade_from_an_unknown_revision_fails(
+    migrated: Database, database_url: str
+) -> None:
+    def stamp_unknown(connection: Connection) -> None:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'ffffffffffff'"))
+
+    await _run_sync(database_url, stamp_unknown)
+
+    with pytest.raises(MigrationError, match="ffffffffffff"):
+        await migrated.upgrade()
+
+
+async def test_dispose_then_use_again(migrated: Database) -> None:
+    await migrated.dispose()
+    await migrated.dispose()
+    assert await migrated.current_revision() == head_revision()
+
+
+async def test_sqlite_creates_the_directory_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "tandem.db"
+    database = Database.from_url(f"sqlite:///{path}")  # the async driver is filled in
+    try:
+        assert path.parent.is_dir()
+        await database.upgrade()
+    finally:
+        await database.dispose()
+    with sqlite3.connect(path) as connection:
+        (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+    assert mode == "wal"
+
+
+async def test_sqlite_in_memory_works(tmp_path: Path) -> None:
+    database = Database.from_url("sqlite+aiosqlite://")
+    try:
+        await database.upgrade()
+        repository = Repository(database=database)
+        customer = await repository.get_or_create_customer(
+            channel="telegram", platform_user_id="1", display_name="Mem"
+        )
+        assert customer.id == 1
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql+aiomysql://user@localhost/db",
+        "sqlite+pysqlite:///x.db",
+        "postgresql+psycopg2://user@localhost/db",
+        "not a url",
+    ],
+)
+def test_unsupported_urls_are_refused(url: str) -> None:
+    with pytest.raises(UnsupportedDatabase):
+        Database.from_url(url)
+
+
+def test_repr_hides_the_password() -> None:
+    database = Database.from_url("postgresql://tandem:s3cret@db.example/tandem")
+    assert "s3cret" not in repr(database)
+    assert "postgresql+asyncpg://tandem:***@db.example/tandem" in repr(database)
+
+
+async def test_unreachable_postgres_raises_storage_unavailable() -> None:
+    # Port 1 on localhost refuses connections immediately.
+    database = Database.from_url("postgresql+asyncpg://postgres@127.0.0.1:1/nowhere")
+    try:
+        with pytest.raises(StorageUnavailable, match="unavailable"):
+            await database.upgrade()
+        with pytest.raises(StorageUnavailable):
+            await database.current_revision()
+        with pytest.raises(StorageUnavailable):
+            await Repository(database=database).get_conversation(1)
+    finally:
+        await database.dispose()
+
+
+async def test_unmigrated_database_raises_storage_error(database: Database) -> None:
+    # A missing table is not an outage: retrying will not help.
+    with pytest.raises(StorageError, match="reading a conversation") as raised:
+        await Repository(database=database).get_conversation(1)
+    assert not isinstance(raised.value, StorageUnavailable)
