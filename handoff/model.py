@@ -139,3 +139,38 @@ class ButtonAnswer:
 
     press_id: str
     text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptLine:
+    """One line of a conversation, for the agent's context card."""
+
+    author: Author
+    text: str
+    at: datetime
+    intent: str | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NluSnapshot:
+    """What the NLU saw in one customer message: the text and its top intents."""
+
+    text: str
+    intents: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffTicket:
+    """Everything an agent needs to take over: who, why, what the NLU saw, the transcript."""
+
+    handoff_id: int
+    conversation_id: int
+    key: ConversationKey
+    customer: Customer
+    reason: str  # a policy reason code, e.g. "frustrated"
+    explanation: str  # the reason in words
+    failed_turns: tuple[NluSnapshot, ...]
+    frustration: float
+    transcript: tuple[TranscriptLine, ...]
+    requested_at: datetime

@@ -6,9 +6,12 @@ Nothing here names a platform.
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
-from handoff.model import ButtonAnswer, ConversationKey, Inbound, Outbound
+from handoff.model import ButtonAnswer, ConversationKey, HandoffTicket, Inbound, Outbound
+
+logger = logging.getLogger(__name__)
 
 
 class CustomerChannel(Protocol):
@@ -37,3 +40,22 @@ class InboundHandler(Protocol):
     """What a channel adapter hands every customer event to (the conversation engine)."""
 
     async def handle(self, inbound: Inbound) -> None: ...
+
+
+class AgentDesk(Protocol):
+    """Where handed-off conversations go to people (the Slack adapter implements it)."""
+
+    async def open_handoff(self, ticket: HandoffTicket) -> None:
+        """Show agents a new handoff (the Slack adapter posts the context card)."""
+        ...
+
+
+class NoAgentDesk:
+    """No agent tool connected: handoffs wait in the database until one is."""
+
+    async def open_handoff(self, ticket: HandoffTicket) -> None:
+        logger.info(
+            "handoff %s (%s) is waiting for a person; no agent desk is connected",
+            ticket.handoff_id,
+            ticket.reason,
+        )

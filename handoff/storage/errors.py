@@ -44,6 +44,10 @@ class ConversationNotFound(NotFound):
     """No conversation has this id."""
 
 
+class MessageNotFound(NotFound):
+    """No message has that id."""
+
+
 class HandoffNotFound(NotFound):
     """No handoff has this id."""
 

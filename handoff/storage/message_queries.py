@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from handoff.storage import dml, mapping
 from handoff.storage.clock import as_utc
-from handoff.storage.errors import ConversationNotFound, InvalidValue
-from handoff.storage.records import NewMessage, StoredMessage
+from handoff.storage.errors import ConversationNotFound, InvalidValue, MessageNotFound
+from handoff.storage.records import JsonObject, NewMessage, StoredMessage
 from handoff.storage.repository_base import RepositoryBase
 from handoff.storage.sanitize import clean_json, clean_text
 from handoff.storage.tables import MessageRow
@@ -77,3 +79,29 @@ class MessageQueries(RepositoryBase):
                 )
             )
             return [mapping.message(row) for row in reversed(rows)]
+
+    async def record_analysis(
+        self,
+        message_id: int,
+        *,
+        intent: str | None,
+        confidence: float | None,
+        nlu: JsonObject | None,
+        decision: JsonObject | None,
+    ) -> StoredMessage:
+        """Attach what the NLU saw and what the policy decided to a stored customer message.
+
+        The message is stored first and analysed afterwards, so a failing NLU never loses it.
+        """
+        if confidence is not None and not (math.isfinite(confidence) and 0 <= confidence <= 1):
+            raise InvalidValue(f"confidence must be within 0..1, got {confidence!r}")
+        async with self._transaction("recording a message's analysis") as session:
+            row = await session.get(MessageRow, message_id)
+            if row is None:
+                raise MessageNotFound(f"no message {message_id}")
+            row.intent = intent
+            row.confidence = confidence
+            row.nlu = None if nlu is None else clean_json(nlu)
+            row.decision = None if decision is None else clean_json(decision)
+            await session.flush()
+            return mapping.message(row)
