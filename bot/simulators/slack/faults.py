@@ -1,0 +1,37 @@
+"""Injected failures: the next calls to a method answer a rate limit, a server error or an
+``ok: false`` error instead of taking effect."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from bot.simulators.slack.records import Fault
+
+# What Slack puts in ``error`` for these statuses.
+DEFAULT_ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
+
+
+class FaultPlan:
+    def __init__(self) -> None:
+        self._planned: dict[str, deque[Fault]] = {}
+
+    def schedule(
+        self, method: str, *, status: int | None, error: str | None, retry_after: int, times: int
+    ) -> None:
+        if status is None:
+            status = 200 if error is not None else 429
+        if status != 429 and not 500 <= status <= 599 and not (status == 200 and error):
+            raise ValueError("fail_next needs status 429 or 5xx, or an error for HTTP 200")
+        if times < 1:
+            raise ValueError("fail_next needs times >= 1")
+        fault = Fault(
+            status=status,
+            error=error or DEFAULT_ERRORS.get(status, "fatal_error"),
+            retry_after=retry_after,
+        )
+        self._planned.setdefault(method, deque()).extend([fault] * times)
+
+    def take(self, method: str) -> Fault | None:
+        """The fault for this call to ``method``, used up by taking it."""
+        planned = self._planned.get(method)
+        return planned.popleft() if planned else None
