@@ -174,3 +174,78 @@ class HandoffTicket:
     frustration: float
     transcript: tuple[TranscriptLine, ...]
     requested_at: datetime
+
+
+# --- agents ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeskThread:
+    """Where a handoff lives in the agents' tool: a Slack channel and thread parent ``ts``."""
+
+    channel: str
+    thread_ts: str
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """A person answering customers."""
+
+    user_id: str
+    display_name: str
+
+
+class CardStatus(StrEnum):
+    WAITING = "waiting"  # nobody has claimed it yet
+    CLAIMED = "claimed"  # an agent owns it
+    RETURNED = "returned"  # given back to the bot
+    CLOSED = "closed"  # resolved by the agent
+
+
+@dataclass(frozen=True, slots=True)
+class CardState:
+    """What the handoff card's parent message shows: always the current state."""
+
+    ticket: HandoffTicket
+    status: CardStatus
+    owner: Agent | None = None
+    rating: int | None = None
+    changed_by: Agent | None = None
+    changed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRelay:
+    """A customer's message shown to agents in the handoff thread."""
+
+    kind: MessageKind
+    text: str | None  # text or caption, exactly as the customer wrote it (never markup)
+    attachment: Attachment | None = None
+    edited: bool = False
+
+
+class AgentCommand(StrEnum):
+    CLAIM = "claim"  # take ownership (from nobody, or from another agent: a transfer)
+    RELEASE = "release"  # give up ownership; the conversation waits for another agent
+    RETURN = "return"  # give the conversation back to the bot
+    CLOSE = "close"  # resolved: thank the customer and ask for a rating
+    STATUS = "status"  # tell the asking agent where the conversation stands
+
+
+@dataclass(frozen=True, slots=True)
+class AgentReply:
+    """An agent's message in a handoff thread (to be relayed to the customer)."""
+
+    thread: DeskThread
+    agent: Agent
+    text: str
+    message_ts: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentAction:
+    """A button press on the card, or a slash command naming a thread."""
+
+    thread: DeskThread
+    agent: Agent
+    command: AgentCommand

@@ -9,7 +9,20 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from handoff.model import ButtonAnswer, ConversationKey, HandoffTicket, Inbound, Outbound
+from handoff.model import (
+    Agent,
+    AgentAction,
+    AgentReply,
+    ButtonAnswer,
+    CardState,
+    ConversationKey,
+    Customer,
+    CustomerRelay,
+    DeskThread,
+    HandoffTicket,
+    Inbound,
+    Outbound,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,19 +56,64 @@ class InboundHandler(Protocol):
 
 
 class AgentDesk(Protocol):
-    """Where handed-off conversations go to people (the Slack adapter implements it)."""
+    """Where handed-off conversations go to people (the Slack adapter implements it).
 
-    async def open_handoff(self, ticket: HandoffTicket) -> None:
-        """Show agents a new handoff (the Slack adapter posts the context card)."""
+    Implementations retry transient failures (rate limits, 5xx, connection errors) and
+    raise :class:`~handoff.errors.DeliveryError` only when the platform refused for good.
+    """
+
+    async def open_handoff(self, ticket: HandoffTicket) -> DeskThread | None:
+        """Post the context card; return its thread (None: no agent tool is connected)."""
         ...
+
+    async def relay_to_agents(
+        self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
+    ) -> str | None:
+        """Show a customer's message in the thread; return the platform id of the post."""
+        ...
+
+    async def show_card(self, thread: DeskThread, state: CardState) -> None:
+        """Make the thread's parent message show ``state``."""
+        ...
+
+    async def post_note(self, thread: DeskThread, text: str) -> None:
+        """A line from Tandem in the thread (e.g. "Alice claimed this conversation")."""
+        ...
+
+    async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
+        """A message only ``agent`` sees (e.g. "this conversation is already closed")."""
+        ...
+
+
+class AgentEventHandler(Protocol):
+    """What the agents' adapter hands agents' actions to (the handoff relay)."""
+
+    async def agent_reply(self, reply: AgentReply) -> None: ...
+
+    async def agent_action(self, action: AgentAction) -> None: ...
 
 
 class NoAgentDesk:
     """No agent tool connected: handoffs wait in the database until one is."""
 
-    async def open_handoff(self, ticket: HandoffTicket) -> None:
+    async def open_handoff(self, ticket: HandoffTicket) -> DeskThread | None:
         logger.info(
             "handoff %s (%s) is waiting for a person; no agent desk is connected",
             ticket.handoff_id,
             ticket.reason,
         )
+        return None
+
+    async def relay_to_agents(
+        self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
+    ) -> str | None:
+        return None
+
+    async def show_card(self, thread: DeskThread, state: CardState) -> None:
+        return None
+
+    async def post_note(self, thread: DeskThread, text: str) -> None:
+        return None
+
+    async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
+        return None

@@ -32,6 +32,11 @@ SYSTEM_KEYS = frozenset(
         "edited_message",
         "group_chat",
         "stale_button",
+        "agent_joined",
+        "returned_to_bot",
+        "closed",
+        "rating_thanks",
+        "rating_already",
     }
 )
 

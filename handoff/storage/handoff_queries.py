@@ -90,6 +90,19 @@ class HandoffQueries(RepositoryBase):
             ).one_or_none()
             return None if row is None else mapping.handoff(row)
 
+    async def latest_handoff_for(self, conversation_id: int) -> Handoff | None:
+        """The conversation's most recent handoff, open or finished (for its rating)."""
+        async with self._transaction("reading the latest handoff") as session:
+            row = (
+                await session.scalars(
+                    select(HandoffRow)
+                    .where(HandoffRow.conversation_id == conversation_id)
+                    .order_by(HandoffRow.id.desc())
+                    .limit(1)
+                )
+            ).one_or_none()
+            return None if row is None else mapping.handoff(row)
+
     async def find_handoff_by_thread(self, *, agent_channel: str, thread_ts: str) -> Handoff | None:
         """The handoff whose agent thread this is (open or not), if any."""
         async with self._transaction("finding a handoff by thread") as session:

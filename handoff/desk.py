@@ -1,0 +1,493 @@
+"""Handoffs, from the request for a person to the end: the agents' thread, relay both ways,
+claim / transfer / release, return to the bot, close and rating.
+
+Platform-neutral: agents' events arrive as :class:`AgentReply` / :class:`AgentAction` from
+the agents' adapter (Slack); the card, the thread and notes go out through the
+:class:`~handoff.ports.AgentDesk` port. Every state change is stored with who and when.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from handoff.conversations import Conversations
+from handoff.engine_support import ticket_detail, ticket_from_handoff
+from handoff.errors import DeliveryError
+from handoff.model import (
+    Agent,
+    AgentAction,
+    AgentCommand,
+    AgentReply,
+    Author,
+    Button,
+    ButtonAnswer,
+    CardState,
+    CardStatus,
+    ConversationKey,
+    Customer,
+    CustomerRelay,
+    DeskThread,
+    HandoffTicket,
+    Inbound,
+    LiveConversation,
+    Mode,
+    Outbound,
+)
+from handoff.policy import Decision
+from handoff.ports import AgentDesk
+from handoff.responses import Reply, Responses
+from handoff.storage import (
+    Conflict,
+    Handoff,
+    HandoffEventKind,
+    HandoffOutcome,
+    NewMessage,
+    Platform,
+    utc_now,
+)
+
+logger = logging.getLogger(__name__)
+
+RATING_PREFIX = "rate:"
+
+
+def rating_buttons(conversation_id: int) -> tuple[tuple[Button, ...], ...]:
+    """1-5 stars; the data names the conversation, which is closed by the time they are pressed."""
+    return (
+        tuple(
+            Button(label="★" * n, data=f"{RATING_PREFIX}{conversation_id}:{n}") for n in range(1, 6)
+        ),
+    )
+
+
+def parse_rating(data: str | None) -> tuple[int, int] | None:
+    """(conversation id, stars) from a rating button's data, or None."""
+    if not data or not data.startswith(RATING_PREFIX):
+        return None
+    try:
+        conversation, stars = (int(part) for part in data.removeprefix(RATING_PREFIX).split(":"))
+    except ValueError:
+        return None
+    return (conversation, stars) if 1 <= stars <= 5 else None
+
+
+class HandoffDesk:
+    """Implements :class:`~handoff.ports.AgentEventHandler`; the engine calls the customer side."""
+
+    def __init__(
+        self,
+        *,
+        conversations: Conversations,
+        desk: AgentDesk,
+        responses: Responses,
+        transcript_lines: int = 12,
+    ) -> None:
+        self._conversations = conversations
+        self._repository = conversations.repository
+        self._desk = desk
+        self._responses = responses
+        self._transcript_lines = transcript_lines
+
+    # --- the customer side (the engine holds the conversation's lock) --------------------
+
+    async def request(
+        self, live: LiveConversation, key: ConversationKey, customer: Customer, decision: Decision
+    ) -> LiveConversation:
+        """Hand the conversation to a person: record it, tell the customer, post the card."""
+        reason = decision.handoff_reason.value if decision.handoff_reason else "unspecified"
+        transcript = await self._repository.recent_messages(
+            live.conversation_id, limit=self._transcript_lines
+        )
+        now = utc_now()
+        handoff = await self._repository.create_handoff(
+            conversation_id=live.conversation_id,
+            reason=reason,
+            reason_detail=ticket_detail(decision, transcript),
+            at=now,
+        )
+        await self._event(handoff, HandoffEventKind.REQUESTED, None, detail={"reason": reason})
+        live = replace(
+            live,
+            mode=Mode.WAITING,
+            handoff_id=handoff.id,
+            failed_turns=0,
+            last_answered_intent=None,
+        )
+        await self._conversations.save(key, live)
+        logger.info("%s: handed to a person (handoff %s, %s)", key, handoff.id, reason)
+        await self._conversations.say(
+            live.conversation_id, key, self._responses.system(f"handoff_{reason}")
+        )
+        ticket = ticket_from_handoff(
+            handoff=handoff, key=key, customer=customer, transcript=transcript
+        )
+        await self._post_card(handoff, ticket_thread=await self._safe_open(ticket))
+        return live
+
+    async def relay_from_customer(
+        self, live: LiveConversation, key: ConversationKey, inbound: Inbound
+    ) -> None:
+        """A customer's message while a person has the conversation: show it in the thread."""
+        handoff = await self._open_handoff(live)
+        if handoff is None:
+            return
+        thread = await self._thread(handoff, key)
+        if thread is None:
+            return  # stored; agents see it in the transcript once the desk is reachable
+        relay = CustomerRelay(
+            kind=inbound.kind,
+            text=inbound.text,
+            attachment=inbound.attachment,
+            edited=inbound.edited,
+        )
+        try:
+            await self._desk.relay_to_agents(thread, relay, customer=inbound.customer)
+        except DeliveryError as exc:
+            logger.error(
+                "could not show a customer message to agents (handoff %s): %s", handoff.id, exc
+            )
+
+    async def rate(self, inbound: Inbound, conversation_id: int, stars: int) -> None:
+        """The customer pressed a rating button of a closed conversation."""
+        conversation = await self._repository.get_conversation(conversation_id)
+        if conversation is None or conversation.key != inbound.key:
+            await self._answer_press(inbound, self._responses.system("stale_button").text)
+            return
+        await self._conversations.store_customer_event(conversation_id, inbound)
+        if conversation.rating is not None:
+            await self._answer_press(inbound, self._responses.system("rating_already").text)
+            return
+        await self._repository.rate_conversation(conversation_id, rating=stars, at=utc_now())
+        await self._answer_press(inbound, None)
+        await self._conversations.say(
+            conversation_id, inbound.key, self._responses.system("rating_thanks")
+        )
+        handoff = await self._repository.latest_handoff_for(conversation_id)
+        if handoff is not None:
+            await self._event(handoff, HandoffEventKind.RATED, None, detail={"rating": stars})
+            await self._refresh_card(handoff, inbound.key, rating=stars)
+
+    # --- the agent side -------------------------------------------------------------------
+
+    async def agent_reply(self, reply: AgentReply) -> None:
+        found = await self._locate(reply.thread)
+        if found is None:
+            return  # a thread that is not a handoff: not ours to relay
+        handoff, key = found
+        async with self._conversations.lock(key):
+            handoff = await self._fresh(handoff)
+            stored = await self._repository.add_message(
+                NewMessage(
+                    conversation_id=handoff.conversation_id,
+                    author=Author.AGENT,
+                    author_id=reply.agent.user_id,
+                    author_name=reply.agent.display_name,
+                    platform=Platform.SLACK,
+                    platform_chat_id=reply.thread.channel,
+                    platform_message_id=reply.message_ts,
+                    text=reply.text,
+                    created_at=utc_now(),
+                )
+            )
+            if stored is None:
+                logger.info("ignoring a repeated agent message %s", reply.message_ts)
+                return
+            if not handoff.is_open:
+                await self._desk.tell_agent(
+                    reply.thread,
+                    reply.agent,
+                    "This conversation is no longer with a person; your message was not sent.",
+                )
+                return
+            if handoff.agent_id is None:  # the first agent to reply owns the conversation
+                handoff = await self._claim(handoff, key, reply.agent)
+            if not await self._introduced(handoff, reply.agent, before=stored.id):
+                text = self._responses.system("agent_joined", {"agent": reply.agent.display_name})
+                await self._conversations.say(handoff.conversation_id, key, text)
+            sent, failure = await self._conversations.deliver(Outbound(key=key, text=reply.text))
+            if failure:
+                await self._desk.tell_agent(
+                    reply.thread, reply.agent, f"Could not deliver your message: {failure}"
+                )
+            logger.info(
+                "relayed agent %s's message to %s (%s)",
+                reply.agent.user_id,
+                key,
+                "delivered" if sent else "failed",
+            )
+
+    async def agent_action(self, action: AgentAction) -> None:
+        found = await self._locate(action.thread)
+        if found is None:
+            await self._desk.tell_agent(
+                action.thread, action.agent, "That thread is not a Tandem handoff."
+            )
+            return
+        handoff, key = found
+        async with self._conversations.lock(key):
+            handoff = await self._fresh(handoff)
+            if action.command is AgentCommand.STATUS:
+                await self._desk.tell_agent(action.thread, action.agent, _status_line(handoff))
+                return
+            if not handoff.is_open:
+                await self._desk.tell_agent(
+                    action.thread, action.agent, f"Nothing to do: {_status_line(handoff)}"
+                )
+                return
+            match action.command:
+                case AgentCommand.CLAIM:
+                    await self._claim(handoff, key, action.agent, explicit=True)
+                case AgentCommand.RELEASE:
+                    await self._release(handoff, key, action.agent)
+                case AgentCommand.RETURN:
+                    await self._return_to_bot(handoff, key, action.agent)
+                case AgentCommand.CLOSE:
+                    await self._close(handoff, key, action.agent)
+
+    # --- state changes ----------------------------------------------------------------------
+
+    async def _claim(
+        self, handoff: Handoff, key: ConversationKey, agent: Agent, *, explicit: bool = False
+    ) -> Handoff:
+        if handoff.agent_id == agent.user_id:
+            if explicit:
+                await self._tell(handoff, agent, "You already own this conversation.")
+            return handoff
+        previous = handoff.agent_name
+        try:
+            if handoff.agent_id is None:
+                handoff = await self._repository.claim_handoff(
+                    handoff.id, agent_id=agent.user_id, agent_name=agent.display_name, at=utc_now()
+                )
+                kind, note = (
+                    HandoffEventKind.CLAIMED,
+                    f"{agent.display_name} claimed this conversation.",
+                )
+            elif explicit:  # Claim pressed by another agent: ownership moves
+                handoff = await self._repository.transfer_handoff(
+                    handoff.id, agent_id=agent.user_id, agent_name=agent.display_name, at=utc_now()
+                )
+                kind, note = (
+                    HandoffEventKind.TRANSFERRED,
+                    f"{agent.display_name} took this conversation over from {previous}.",
+                )
+            else:
+                return handoff
+        except Conflict as exc:
+            await self._tell(handoff, agent, f"Could not claim: {exc}")
+            return handoff
+        await self._event(handoff, kind, agent, detail={"from": previous} if previous else None)
+        await self._set_mode(key, Mode.HUMAN)
+        await self._note(handoff, note)
+        await self._refresh_card(handoff, key, changed_by=agent)
+        return handoff
+
+    async def _release(self, handoff: Handoff, key: ConversationKey, agent: Agent) -> None:
+        if handoff.agent_id is None:
+            await self._tell(handoff, agent, "Nobody owns this conversation yet.")
+            return
+        handoff = await self._repository.release_handoff(handoff.id)
+        await self._event(handoff, HandoffEventKind.RELEASED, agent)
+        await self._set_mode(key, Mode.WAITING)
+        await self._note(
+            handoff, f"{agent.display_name} released this conversation; it waits for an agent."
+        )
+        await self._refresh_card(handoff, key, changed_by=agent)
+
+    async def _return_to_bot(self, handoff: Handoff, key: ConversationKey, agent: Agent) -> None:
+        handoff = await self._repository.finish_handoff(
+            handoff.id, outcome=HandoffOutcome.RETURNED, at=utc_now()
+        )
+        await self._event(handoff, HandoffEventKind.RETURNED, agent)
+        live = await self._conversations.current(key)
+        if live is not None:
+            # Back to the bot with a clean slate: the failed-turn count starts again.
+            live = replace(
+                live, mode=Mode.BOT, failed_turns=0, last_answered_intent=None, handoff_id=None
+            )
+            await self._conversations.save(key, live)
+            await self._conversations.say(
+                live.conversation_id, key, self._responses.system("returned_to_bot")
+            )
+        await self._note(handoff, f"{agent.display_name} returned this conversation to the bot.")
+        await self._refresh_card(handoff, key, changed_by=agent)
+
+    async def _close(self, handoff: Handoff, key: ConversationKey, agent: Agent) -> None:
+        handoff = await self._repository.finish_handoff(
+            handoff.id, outcome=HandoffOutcome.CLOSED, at=utc_now()
+        )
+        await self._event(handoff, HandoffEventKind.CLOSED, agent)
+        live = await self._conversations.current(key)
+        if live is not None:
+            await self._conversations.save(key, replace(live, mode=Mode.CLOSED, handoff_id=None))
+        closed = self._responses.system("closed")
+        await self._conversations.say(
+            handoff.conversation_id,
+            key,
+            Reply(text=closed.text, buttons=rating_buttons(handoff.conversation_id)),
+        )
+        await self._note(handoff, f"{agent.display_name} closed this conversation.")
+        await self._refresh_card(handoff, key, changed_by=agent)
+
+    async def _set_mode(self, key: ConversationKey, mode: Mode) -> None:
+        live = await self._conversations.current(key)
+        if live is not None and live.mode is not mode:
+            await self._conversations.save(key, replace(live, mode=mode))
+
+    # --- the card and the thread ------------------------------------------------------------
+
+    async def _safe_open(self, ticket: HandoffTicket) -> DeskThread | None:
+        try:
+            return await self._desk.open_handoff(ticket)
+        except DeliveryError as exc:
+            logger.error(
+                "could not post handoff %s to agents: %s; retried on the next message",
+                ticket.handoff_id,
+                exc,
+            )
+            return None
+
+    async def _post_card(self, handoff: Handoff, *, ticket_thread: DeskThread | None) -> None:
+        if ticket_thread is not None:
+            await self._repository.set_handoff_thread(
+                handoff.id, agent_channel=ticket_thread.channel, thread_ts=ticket_thread.thread_ts
+            )
+
+    async def _thread(self, handoff: Handoff, key: ConversationKey) -> DeskThread | None:
+        """The handoff's thread; posts the card now if it could not be posted before."""
+        if handoff.agent_channel and handoff.agent_thread_ts:
+            return DeskThread(channel=handoff.agent_channel, thread_ts=handoff.agent_thread_ts)
+        ticket = await self._ticket(handoff, key)
+        thread = await self._safe_open(ticket)
+        await self._post_card(handoff, ticket_thread=thread)
+        return thread
+
+    async def _ticket(self, handoff: Handoff, key: ConversationKey) -> HandoffTicket:
+        customer = await self._conversations.customer_of(handoff.conversation_id)
+        recent = await self._repository.recent_messages(handoff.conversation_id, limit=200)
+        before = [m for m in recent if m.created_at <= handoff.requested_at]
+        return ticket_from_handoff(
+            handoff=handoff,
+            key=key,
+            customer=customer,
+            transcript=before[-self._transcript_lines :],
+        )
+
+    async def _refresh_card(
+        self,
+        handoff: Handoff,
+        key: ConversationKey,
+        *,
+        changed_by: Agent | None = None,
+        rating: int | None = None,
+    ) -> None:
+        if not (handoff.agent_channel and handoff.agent_thread_ts):
+            return
+        thread = DeskThread(channel=handoff.agent_channel, thread_ts=handoff.agent_thread_ts)
+        ticket = await self._ticket(handoff, key)
+        if rating is None:
+            conversation = await self._repository.get_conversation(handoff.conversation_id)
+            rating = conversation.rating if conversation else None
+        state = CardState(
+            ticket=ticket,
+            status=_status(handoff),
+            owner=Agent(handoff.agent_id, handoff.agent_name or handoff.agent_id)
+            if handoff.agent_id
+            else None,
+            rating=rating,
+            changed_by=changed_by,
+            changed_at=utc_now(),
+        )
+        try:
+            await self._desk.show_card(thread, state)
+        except DeliveryError as exc:
+            logger.error("could not update the card of handoff %s: %s", handoff.id, exc)
+
+    # --- small helpers ------------------------------------------------------------------------
+
+    async def _locate(self, thread: DeskThread) -> tuple[Handoff, ConversationKey] | None:
+        handoff = await self._repository.find_handoff_by_thread(
+            agent_channel=thread.channel, thread_ts=thread.thread_ts
+        )
+        if handoff is None:
+            return None
+        conversation = await self._repository.get_conversation(handoff.conversation_id)
+        if conversation is None:
+            return None
+        return handoff, conversation.key
+
+    async def _fresh(self, handoff: Handoff) -> Handoff:
+        """Re-read under the lock: another worker may have changed it meanwhile."""
+        return await self._repository.get_handoff(handoff.id) or handoff
+
+    async def _open_handoff(self, live: LiveConversation) -> Handoff | None:
+        if live.handoff_id is not None:
+            handoff = await self._repository.get_handoff(live.handoff_id)
+            if handoff is not None and handoff.is_open:
+                return handoff
+        return await self._repository.open_handoff_for(live.conversation_id)
+
+    async def _introduced(self, handoff: Handoff, agent: Agent, *, before: int) -> bool:
+        recent = await self._repository.recent_messages(handoff.conversation_id, limit=200)
+        return any(
+            m.author is Author.AGENT
+            and m.author_id == agent.user_id
+            and m.id < before
+            and m.created_at >= handoff.requested_at
+            for m in recent
+        )
+
+    async def _event(
+        self,
+        handoff: Handoff,
+        kind: HandoffEventKind,
+        agent: Agent | None,
+        *,
+        detail: dict[str, object] | None = None,
+    ) -> None:
+        await self._repository.add_handoff_event(
+            handoff.id,
+            kind=kind,
+            actor_id=agent.user_id if agent else None,
+            actor_name=agent.display_name if agent else None,
+            detail=detail,
+            at=utc_now(),
+        )
+
+    async def _note(self, handoff: Handoff, text: str) -> None:
+        if handoff.agent_channel and handoff.agent_thread_ts:
+            thread = DeskThread(channel=handoff.agent_channel, thread_ts=handoff.agent_thread_ts)
+            try:
+                await self._desk.post_note(thread, text)
+            except DeliveryError as exc:
+                logger.error("could not post a note for handoff %s: %s", handoff.id, exc)
+
+    async def _tell(self, handoff: Handoff, agent: Agent, text: str) -> None:
+        if handoff.agent_channel and handoff.agent_thread_ts:
+            thread = DeskThread(channel=handoff.agent_channel, thread_ts=handoff.agent_thread_ts)
+            await self._desk.tell_agent(thread, agent, text)
+
+    async def _answer_press(self, inbound: Inbound, text: str | None) -> None:
+        await self._conversations.channel.answer_button(
+            ButtonAnswer(press_id=inbound.message_id, text=text)
+        )
+
+
+def _status(handoff: Handoff) -> CardStatus:
+    if handoff.outcome is HandoffOutcome.CLOSED:
+        return CardStatus.CLOSED
+    if handoff.outcome is HandoffOutcome.RETURNED:
+        return CardStatus.RETURNED
+    return CardStatus.CLAIMED if handoff.agent_id else CardStatus.WAITING
+
+
+def _status_line(handoff: Handoff) -> str:
+    status = _status(handoff)
+    who = handoff.agent_name or "nobody"
+    return {
+        CardStatus.WAITING: f"Handoff #{handoff.id} is waiting for an agent.",
+        CardStatus.CLAIMED: f"Handoff #{handoff.id} is owned by {who}.",
+        CardStatus.RETURNED: f"Handoff #{handoff.id} was returned to the bot.",
+        CardStatus.CLOSED: f"Handoff #{handoff.id} is closed.",
+    }[status]

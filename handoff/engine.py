@@ -1,0 +1,285 @@
+"""The conversation engine: every customer event is stored, understood, and then answered,
+clarified or handed to a person.
+
+Platform-neutral: it receives :class:`~handoff.model.Inbound` events from a channel adapter
+and replies through the :class:`~handoff.ports.CustomerChannel` port. Events of one
+conversation are handled one at a time, in order, under the live state's per-conversation
+lock; different conversations run concurrently.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from handoff.conversations import Conversations
+from handoff.desk import HandoffDesk, parse_rating
+from handoff.engine_support import ButtonIntent, nlu_record, parse_button, placeholder_values
+from handoff.model import (
+    Author,
+    ButtonAnswer,
+    ChatType,
+    Inbound,
+    LiveConversation,
+    MessageKind,
+    Mode,
+    Outbound,
+)
+from handoff.policy import (
+    Action,
+    Decision,
+    FrustrationDetector,
+    IntentGuess,
+    PolicyConfig,
+    Turn,
+    decide,
+)
+from handoff.responses import Reply, Responses
+from handoff.storage import StoredMessage
+from nlu.client import NluParser, ParseResult
+from nlu.errors import NluUnavailable
+
+logger = logging.getLogger(__name__)
+
+NLU_MAX_CHARS = 4096  # longer texts are stored whole; the NLU reads the first 4096 characters
+_RECENT_TEXTS = 5  # earlier customer messages the frustration detector compares against
+_GROUP_NOTICE_TTL = 30 * 24 * 3600.0
+
+
+class ConversationEngine:
+    """Handles every customer event; implements :class:`~handoff.ports.InboundHandler`."""
+
+    def __init__(
+        self,
+        *,
+        conversations: Conversations,
+        desk: HandoffDesk,
+        nlu: NluParser,
+        responses: Responses,
+        policy: PolicyConfig,
+        detector: FrustrationDetector,
+    ) -> None:
+        self._conversations = conversations
+        self._repository = conversations.repository
+        self._desk = desk
+        self._nlu = nlu
+        self._responses = responses
+        self._policy = policy
+        self._detector = detector
+
+    async def handle(self, inbound: Inbound) -> None:
+        if inbound.chat_type is ChatType.GROUP:
+            await self._group_chat(inbound)
+            return
+        async with self._conversations.lock(inbound.key):
+            rating = parse_rating(inbound.button) if inbound.kind is MessageKind.BUTTON else None
+            if rating is not None:  # belongs to a closed conversation, not the current one
+                await self._desk.rate(inbound, *rating)
+                return
+            live = await self._conversations.current_or_new(inbound)
+            stored = await self._conversations.store_customer_event(live.conversation_id, inbound)
+            if stored is None:
+                logger.info("ignoring a repeated update %s in %s", inbound.message_id, inbound.key)
+                return
+            await self._dispatch(live, inbound, stored)
+
+    async def restore_live_state(self) -> int:
+        """After a restart: rebuild the live state of every active conversation from SQL."""
+        active = await self._repository.active_conversations()
+        for item in active:
+            key = item.conversation.key
+            if await self._conversations.state.get(key) is None:
+                await self._conversations.state.put(key, item.live())
+        return len(active)
+
+    # --- routing ------------------------------------------------------------------------
+
+    async def _dispatch(
+        self, live: LiveConversation, inbound: Inbound, stored: StoredMessage
+    ) -> None:
+        if inbound.kind is MessageKind.BUTTON:
+            await self._button(live, inbound, stored)
+        elif live.mode is not Mode.BOT:
+            await self._while_with_people(live, inbound)
+        elif inbound.edited:
+            await self._say(live, inbound, self._responses.system("edited_message"))
+        elif inbound.kind is MessageKind.COMMAND:
+            await self._command(live, inbound, stored)
+        elif inbound.kind is MessageKind.TEXT:
+            await self._text(live, inbound, stored)
+        else:
+            await self._say(live, inbound, self._responses.system("unsupported_media"))
+
+    async def _command(
+        self, live: LiveConversation, inbound: Inbound, stored: StoredMessage
+    ) -> None:
+        values = placeholder_values(inbound, ())
+        match inbound.command:
+            case "start" | "help":
+                await self._say(live, inbound, self._responses.system(inbound.command, values))
+            case "human":
+                await self._person_requested(live, inbound, stored)
+            case _:
+                values = {**values, "command": inbound.command or ""}
+                await self._say(live, inbound, self._responses.system("unknown_command", values))
+
+    async def _button(
+        self, live: LiveConversation, inbound: Inbound, stored: StoredMessage
+    ) -> None:
+        action = parse_button(inbound.button)
+        if action == "human" and live.mode is Mode.BOT:
+            await self._answer_press(inbound)
+            await self._person_requested(live, inbound, stored)
+        elif action == "human":
+            await self._answer_press(inbound, self._responses.system("already_waiting").text)
+        elif isinstance(action, ButtonIntent) and live.mode is Mode.BOT:
+            await self._answer_press(inbound)
+            ranking = (IntentGuess(name=action.intent, confidence=1.0),)
+            await self._understood(live, inbound, stored, text="", ranking=ranking)
+        else:  # unknown data, or a bot button pressed while a person has the conversation
+            await self._answer_press(inbound, self._responses.system("stale_button").text)
+
+    async def _while_with_people(self, live: LiveConversation, inbound: Inbound) -> None:
+        """A person has (or is about to have) the conversation: the bot keeps quiet and the
+        customer's messages go to the agents' thread."""
+        if inbound.kind is MessageKind.COMMAND and inbound.command == "human":
+            await self._say(live, inbound, self._responses.system("already_waiting"))
+            return
+        await self._desk.relay_from_customer(live, inbound.key, inbound)
+
+    async def _group_chat(self, inbound: Inbound) -> None:
+        # Bystanders' messages are not support conversations: neither stored nor answered.
+        # The notice is said once per group (per process without Redis).
+        state = self._conversations.state
+        if await state.first_time(f"group-notice:{inbound.key}", ttl=_GROUP_NOTICE_TTL):
+            reply = self._responses.system("group_chat")
+            await self._conversations.deliver(Outbound(key=inbound.key, text=reply.text))
+
+    # --- a customer's text: understand, decide, act -------------------------------------
+
+    async def _text(self, live: LiveConversation, inbound: Inbound, stored: StoredMessage) -> None:
+        text = (inbound.text or "").strip()
+        if not text:
+            await self._say(live, inbound, self._responses.system("empty_message"))
+            return
+        await self._conversations.channel.show_typing(inbound.key)
+        parse: ParseResult | None
+        try:
+            parse = await self._nlu.parse(text[:NLU_MAX_CHARS])
+        except NluUnavailable as exc:
+            logger.warning("NLU unavailable for %s: %s", inbound.key, exc)
+            parse = None
+        ranking = (
+            None
+            if parse is None
+            else tuple(IntentGuess(name=s.name, confidence=s.confidence) for s in parse.ranking)
+        )
+        await self._understood(live, inbound, stored, text=text, ranking=ranking, parse=parse)
+
+    async def _understood(
+        self,
+        live: LiveConversation,
+        inbound: Inbound,
+        stored: StoredMessage,
+        *,
+        text: str,
+        ranking: tuple[IntentGuess, ...] | None,
+        parse: ParseResult | None = None,
+    ) -> None:
+        turn = Turn(
+            text=text,
+            ranking=ranking,
+            failed_turns=live.failed_turns,
+            last_answered_intent=live.last_answered_intent,
+            previous_texts=await self._previous_texts(live, stored),
+        )
+        decision = decide(turn, config=self._policy, detector=self._detector)
+        await self._record(stored, ranking, parse, decision)
+        logger.info(
+            "%s: %s (%s)",
+            inbound.key,
+            decision.action.value,
+            ", ".join(code.value for code in decision.codes) or "understood",
+        )
+        if decision.action is Action.HANDOFF:
+            await self._desk.request(live, inbound.key, inbound.customer, decision)
+            return
+        reply = None
+        if decision.action is Action.ANSWER and decision.intent is not None:
+            entities = parse.entities if parse else ()
+            values = placeholder_values(inbound, entities)
+            reply = self._responses.for_intent(decision.intent, values)
+            if reply is None:
+                logger.error("responses.yml has no answer for intent %r", decision.intent)
+        if reply is not None:
+            live = replace(live, failed_turns=0, last_answered_intent=decision.intent)
+        else:
+            reply = self._responses.system("clarify")
+            live = replace(live, failed_turns=decision.failed_turns, last_answered_intent=None)
+        await self._conversations.save(inbound.key, live)
+        await self._say(live, inbound, reply, decision=decision)
+
+    async def _person_requested(
+        self, live: LiveConversation, inbound: Inbound, stored: StoredMessage
+    ) -> None:
+        # No message to judge: the press (or /human) is the request itself.
+        turn = Turn(
+            text="",
+            ranking=(),
+            person_requested=True,
+            failed_turns=live.failed_turns,
+            last_answered_intent=live.last_answered_intent,
+        )
+        decision = decide(turn, config=self._policy, detector=self._detector)
+        await self._record(stored, None, None, decision)
+        await self._desk.request(live, inbound.key, inbound.customer, decision)
+
+    # --- helpers ------------------------------------------------------------------------
+
+    async def _record(
+        self,
+        stored: StoredMessage,
+        ranking: tuple[IntentGuess, ...] | None,
+        parse: ParseResult | None,
+        decision: Decision,
+    ) -> None:
+        top = ranking[0] if ranking else None
+        await self._repository.record_analysis(
+            stored.id,
+            intent=top.name if top else None,
+            confidence=top.confidence if top else None,
+            nlu=nlu_record(ranking, parse),
+            decision=decision.to_record(),
+        )
+
+    async def _previous_texts(
+        self, live: LiveConversation, stored: StoredMessage
+    ) -> tuple[str, ...]:
+        recent = await self._repository.recent_messages(
+            live.conversation_id, limit=_RECENT_TEXTS * 3
+        )
+        texts = [
+            m.text
+            for m in recent
+            if m.author is Author.CUSTOMER
+            and m.kind is MessageKind.TEXT
+            and m.id != stored.id
+            and m.text
+        ]
+        return tuple(texts[-_RECENT_TEXTS:])
+
+    async def _say(
+        self,
+        live: LiveConversation,
+        inbound: Inbound,
+        reply: Reply,
+        *,
+        decision: Decision | None = None,
+    ) -> None:
+        record = decision.to_record() if decision else None
+        await self._conversations.say(live.conversation_id, inbound.key, reply, decision=record)
+
+    async def _answer_press(self, inbound: Inbound, text: str | None = None) -> None:
+        await self._conversations.channel.answer_button(
+            ButtonAnswer(press_id=inbound.message_id, text=text)
+        )

@@ -1,0 +1,124 @@
+"""Small pure helpers of the conversation engine: button data, reply placeholders, the
+records stored with a message, and the agent's handoff ticket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from handoff.model import (
+    Author,
+    ConversationKey,
+    Customer,
+    HandoffTicket,
+    Inbound,
+    NluSnapshot,
+    TranscriptLine,
+)
+from handoff.policy import Decision, IntentGuess
+from handoff.storage import Handoff, StoredMessage
+from nlu.client import Entity, ParseResult
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonIntent:
+    """A button that stands for an intent ("intent:reset_password")."""
+
+    intent: str
+
+
+def parse_button(data: str | None) -> Literal["human"] | ButtonIntent | None:
+    """What a pressed button means; None for data this version does not know (stale)."""
+    if data == "human":
+        return "human"
+    if data and data.startswith("intent:") and len(data) > len("intent:"):
+        return ButtonIntent(data.removeprefix("intent:"))
+    return None
+
+
+def placeholder_values(inbound: Inbound, entities: Iterable[Entity]) -> dict[str, str]:
+    """Values for a reply's placeholders: the customer's first name and the entities found."""
+    values = {entity.entity: entity.value for entity in entities}
+    first_name = inbound.customer.display_name.split()[0] if inbound.customer.display_name else ""
+    if first_name:
+        values["name"] = first_name
+    return values
+
+
+def nlu_record(
+    ranking: Sequence[IntentGuess] | None, parse: ParseResult | None
+) -> dict[str, Any] | None:
+    """What the NLU saw, as stored with the customer's message."""
+    if ranking is None:
+        return {"available": False}
+    record: dict[str, Any] = {
+        "ranking": [{"intent": g.name, "confidence": round(g.confidence, 4)} for g in ranking[:5]]
+    }
+    if parse is not None and parse.entities:
+        record["entities"] = [{"entity": e.entity, "value": e.value} for e in parse.entities]
+    return record
+
+
+def ticket_detail(decision: Decision, transcript: Sequence[StoredMessage]) -> dict[str, Any]:
+    """What a handoff row keeps about its request, so the card can be drawn again later."""
+    failed = [
+        {"text": m.text or "", "intents": [[name, confidence] for name, confidence in _intents(m)]}
+        for m in transcript
+        if m.author is Author.CUSTOMER and _failed(m)
+    ]
+    return {
+        "decision": decision.to_record(),
+        "explanation": "; ".join(r.explanation for r in decision.reasons) or "requested",
+        "frustration": round(decision.frustration.score, 4),
+        "failed_turns": failed,
+    }
+
+
+def ticket_from_handoff(
+    *,
+    handoff: Handoff,
+    key: ConversationKey,
+    customer: Customer,
+    transcript: Sequence[StoredMessage],
+) -> HandoffTicket:
+    """The agent's context: who, why, what the NLU saw on failed turns, the transcript."""
+    detail = handoff.reason_detail or {}
+    failed = tuple(
+        NluSnapshot(
+            text=str(turn.get("text", "")),
+            intents=tuple((str(name), float(conf)) for name, conf in turn.get("intents", [])),
+        )
+        for turn in detail.get("failed_turns", [])
+    )
+    return HandoffTicket(
+        handoff_id=handoff.id,
+        conversation_id=handoff.conversation_id,
+        key=key,
+        customer=customer,
+        reason=handoff.reason,
+        explanation=str(detail.get("explanation", "")),
+        failed_turns=failed,
+        frustration=float(detail.get("frustration", 0.0)),
+        transcript=tuple(
+            TranscriptLine(
+                author=m.author,
+                text=m.text or f"[{m.kind.value}]",
+                at=m.created_at,
+                intent=m.intent,
+                confidence=m.confidence,
+            )
+            for m in transcript
+        ),
+        requested_at=handoff.requested_at,
+    )
+
+
+def _failed(message: StoredMessage) -> bool:
+    action = (message.decision or {}).get("action")
+    return action in {"clarify", "handoff"} and bool(message.nlu)
+
+
+def _intents(message: StoredMessage) -> tuple[tuple[str, float], ...]:
+    ranking = (message.nlu or {}).get("ranking") or []
+    return tuple((str(item["intent"]), float(item["confidence"])) for item in ranking[:3])

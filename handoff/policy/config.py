@@ -1,0 +1,163 @@
+"""The escalation policy's settings: plain frozen values, checked when built.
+
+``config/tandem.yml`` (section ``policy:``) is parsed by the application's settings models;
+the composition root turns that section into a :class:`PolicyConfig`. Invalid values raise
+:class:`ValueError` naming the setting, so a bad file is reported before anything runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+
+# Weights of the frustration cues: a cue that fires adds its weight to the score. With the
+# default threshold of 0.5, one strong cue (an insult, a harsh word, sarcasm) is enough on
+# its own; the weaker ones (shouting, a long wait, a repeated message, the complaint intent)
+# need a second signal. The values were set on the labelled conversations in
+# handoff/policy/eval/ and checked on GoEmotions (`tandem bench frustration`).
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FrustrationConfig:
+    """How :class:`~handoff.policy.frustration.FrustrationDetector` scores a message.
+
+    score = sum of the weights of the cues that fired
+            + sentiment_weight * max(0, (-compound - sentiment_floor) / (1 - sentiment_floor))
+    clipped to [0, 1]; the customer is frustrated when score >= threshold.
+    """
+
+    threshold: float = 0.5
+    # VADER's compound score counts only below -sentiment_floor: polite negatives ("no
+    # thanks", "unfortunately I can't log in") score about -0.35 and must not add up.
+    # The sentiment term stays below the threshold on its own (at most sentiment_weight):
+    # VADER reads calm problem reports as furious ("the sync is failing with a fatal
+    # error": -0.86), so it only tips the balance with another cue.
+    sentiment_weight: float = 0.45
+    sentiment_floor: float = 0.3
+    shouting_weight: float = 0.35
+    punctuation_weight: float = 0.2
+    insult_weight: float = 0.5
+    harsh_words_weight: float = 0.5
+    stated_emotion_weight: float = 0.5
+    sarcasm_weight: float = 0.5
+    long_wait_weight: float = 0.35
+    repeated_message_weight: float = 0.4
+    complaint_intent_weight: float = 0.4
+    # Shouting: the share of uppercase letters in words of 3+ letters (short all-caps words
+    # such as PDF or API are acronyms unless the whole message is in capitals) ...
+    shouting_ratio: float = 0.6
+    # ... and at least this many uppercase letters, so "OK" or one "NOW" is not shouting.
+    shouting_min_letters: int = 6
+    # A message repeats an earlier one when their normalised texts are this similar
+    # (difflib ratio; 1.0 = equal only). Shorter messages ("yes", "hi") are ignored.
+    repeat_similarity: float = 0.9
+    repeat_min_chars: int = 10
+    # The NLU intents that mean "the customer is complaining".
+    complaint_intents: tuple[str, ...] = ("complaint",)
+
+    def __post_init__(self) -> None:
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if spec.name.endswith("_weight"):
+                _check_fraction(spec.name, value)
+        _check_fraction("threshold", self.threshold, low_open=True)
+        _check_fraction("sentiment_floor", self.sentiment_floor, high_open=True)
+        _check_fraction("shouting_ratio", self.shouting_ratio, low_open=True)
+        _check_fraction("repeat_similarity", self.repeat_similarity, low_open=True)
+        _check_count("shouting_min_letters", self.shouting_min_letters, minimum=1)
+        _check_count("repeat_min_chars", self.repeat_min_chars, minimum=0)
+        _set_intents(self, "complaint_intents")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyConfig:
+    """When the bot answers, asks again, or hands the conversation to a person.
+
+    Boundaries: a confidence equal to ``confidence_threshold`` is confident enough; a gap
+    between the top two intents equal to ``ambiguity_margin`` is not ambiguous (both up to
+    1e-9, since confidences are floats).
+    """
+
+    confidence_threshold: float = 0.5
+    ambiguity_margin: float = 0.1
+    max_failed_turns: int = 2
+    # The customer asks for a person in words (the button and /human need no intent).
+    person_request_intents: tuple[str, ...] = ("human_request",)
+    # Topics only a person may handle: hand off at once when the NLU is confident.
+    human_only_intents: tuple[str, ...] = ("refund_request", "legal_request")
+    # "No" right after an answer: the answer did not help ...
+    not_helpful_intents: tuple[str, ...] = ("deny",)
+    # ... unless that answer ended with a yes/no question ("Shall I cancel it?", "Anything
+    # else?"): then "no" answers the question.
+    yes_no_intents: tuple[str, ...] = ("greet", "thanks", "affirm", "deny", "cancel_subscription")
+    # Asking the same thing right after it was answered means the answer did not help,
+    # except for these, where saying it twice is normal.
+    repeatable_intents: tuple[str, ...] = ("greet", "thanks", "affirm", "goodbye")
+    # The NLU's "none of the above": the bot has nothing to answer.
+    fallback_intents: tuple[str, ...] = ("out_of_scope",)
+    frustration: FrustrationConfig = field(default_factory=FrustrationConfig)
+
+    def __post_init__(self) -> None:
+        _check_fraction("confidence_threshold", self.confidence_threshold)
+        _check_fraction("ambiguity_margin", self.ambiguity_margin)
+        _check_count("max_failed_turns", self.max_failed_turns, minimum=1)
+        for name in (
+            "person_request_intents",
+            "human_only_intents",
+            "not_helpful_intents",
+            "yes_no_intents",
+            "repeatable_intents",
+            "fallback_intents",
+        ):
+            _set_intents(self, name)
+        if not isinstance(self.frustration, FrustrationConfig):
+            # ValueError, like every other bad setting: callers catch one kind.
+            raise ValueError("frustration: expected a FrustrationConfig")  # noqa: TRY004
+        # An intent cannot both hand off at once and count as the bot failing.
+        handoff = {*self.person_request_intents, *self.human_only_intents}
+        for name in ("not_helpful_intents", "fallback_intents"):
+            both = sorted(handoff & set(getattr(self, name)))
+            if both:
+                raise ValueError(
+                    f"{name}: {', '.join(both)} also listed in person_request_intents or "
+                    "human_only_intents; an intent is one or the other"
+                )
+
+    @property
+    def complaint_intents(self) -> tuple[str, ...]:
+        return self.frustration.complaint_intents
+
+
+def _check_fraction(
+    name: str, value: object, *, low_open: bool = False, high_open: bool = False
+) -> None:
+    # bool is an int: True must not pass for a threshold of 1.
+    ok = (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and (value > 0 if low_open else value >= 0)
+        and (value < 1 if high_open else value <= 1)
+    )
+    if not ok:
+        low, high = ("0 (excluded)" if low_open else "0"), ("1 (excluded)" if high_open else "1")
+        raise ValueError(f"{name}: expected a number from {low} to {high}, got {value!r}")
+
+
+def _check_count(name: str, value: object, *, minimum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name}: expected a whole number of at least {minimum}, got {value!r}")
+
+
+def _set_intents(config: object, name: str) -> None:
+    """Accept any iterable of intent names (a list from YAML); store a tuple."""
+    value = getattr(config, name)
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValueError(f"{name}: expected a list of intent names, got {value!r}")  # noqa: TRY004
+    intents = tuple(value)
+    bad = [intent for intent in intents if not isinstance(intent, str) or not intent.strip()]
+    if bad:
+        raise ValueError(f"{name}: expected intent names, got {bad[0]!r}")
+    # Frozen: the only way to normalise a field is object.__setattr__ during __post_init__.
+    object.__setattr__(config, name, intents)

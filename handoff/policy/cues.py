@@ -1,0 +1,331 @@
+"""The signs of frustration that a sentiment score misses, each found by a small pure function.
+
+VADER scores words it knows; it reads "This is ridiculous, I have been waiting for 3 weeks
+and nobody helps me!!" as positive ("helps"), misses typos ("rediculous") and obfuscated
+swearing ("f***"), and takes sarcastic praise ("great, just great, another error") at face
+value. The lexicons here were written for a SaaS support desk; they are short on purpose:
+every entry is a word customers use at a service, not about their own work.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from difflib import SequenceMatcher
+
+# --- lexicons ---------------------------------------------------------------------------
+
+# Insults and profanity. Matched after undoing the usual disguises (see _disguises), never
+# fuzzily: a typo of a swear word is rare, and fuzzy matching would hit ordinary words
+# ("garage" for "garbage").
+INSULTS = frozenset(
+    {
+        "asshole", "assholes", "bastard", "bastards", "bullshit", "clown", "clowns", "crap",
+        "crappy", "dumb", "dumbest", "fck", "fckin", "fcking", "fuck", "fucked", "fucking",
+        "fuckin", "fucks", "fuk", "garbage", "idiot", "idiotic", "idiots", "moron", "moronic",
+        "morons", "scam", "scammers", "shit", "shite", "shitty", "stfu", "stupid", "suck",
+        "sucked", "sucks", "trash", "wtf",
+    }
+)  # fmt: skip
+
+# Harsh judgements of the service. Matched exactly, with letters stretched ("uselesssss"),
+# and with one typo (two in words of 9+ letters) in words of 6+ letters.
+HARSH_WORDS = frozenset(
+    {
+        "absurd", "disgraceful", "hopeless", "incompetent", "infuriating", "laughable",
+        "outrageous", "pathetic", "pointless", "ridiculous", "unacceptable", "useless",
+    }
+)  # fmt: skip
+
+# Harsh judgements that take more than a word; the label is what the cue reports.
+HARSH_PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (label, re.compile(pattern, re.IGNORECASE))
+    for label, pattern in (
+        ("worst", r"\bworst\b(?![- ]case)"),  # "in the worst case" is not a judgement
+        ("waste of time", r"\bwaste of (?:my |our )?(?:time|money)\b"),
+        ("joke", r"\b(?:is|this|what|such|a complete|a total)\s+(?:a\s+)?joke\b"),
+        ("not acceptable", r"\b(?:not|isn'?t|wasn'?t) acceptable\b"),
+    )
+)
+
+# The customer says how they feel. Sentiment scores cannot tell "the sync is failing with a
+# fatal error" (VADER: -0.86, a calm bug report) from "I'm really angry" (-0.56); saying so
+# can. The label is the feeling as the lexicon names it.
+_INTENSIFIER = r"(?:(?:so|really|very|extremely|totally|beyond|absolutely|incredibly|getting)\s+)?"
+STATED_EMOTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (label, re.compile(pattern, re.IGNORECASE))
+    for label, pattern in (
+        (
+            "upset",
+            rf"\b(?:i'?m|i am|im|i feel|i'?m feeling|i was|we are|we'?re)\s+{_INTENSIFIER}"
+            r"(?:angry|annoyed|frustrated|furious|upset|disappointed|pissed(?: off)?|livid|mad"
+            r"|irritated|fuming|exasperated|unhappy|outraged)\b",
+        ),
+        (
+            "upsetting",
+            rf"\b(?:this|that|it|which)(?:'s| is| was| has been)\s+{_INTENSIFIER}"
+            r"(?:annoying|frustrating|infuriating|disappointing|maddening|irritating)\b"
+            r"|\bhow (?:annoying|frustrating|disappointing|infuriating)\b",
+        ),
+        # "I hate to bother you" is politeness, not hatred.
+        ("hate", r"\bi (?:really |just |absolutely )?(?:hate|loathe|despise)\b(?! to\b)"),
+        ("fed up", r"\bfed up\b"),
+        ("sick of", r"\bsick (?:and tired )?of\b"),
+        ("had enough", r"\b(?:i'?ve|i have|we'?ve|we have) had enough\b|\bhad enough of\b"),
+        ("losing patience", r"\b(?:losing|lost|run(?:ning)? out of) (?:my |all )?patience\b"),
+    )
+)
+
+# Sarcasm: praise that opens a message which then reports a problem ...
+_PRAISE = (
+    r"(?:great|wonderful|fantastic|brilliant|perfect|awesome|amazing|lovely|terrific|superb"
+    r"|excellent|marvell?ous|splendid|nice|cool)"
+)
+_OPENING_PRAISE = re.compile(
+    rf"^\W*(?:(?:oh|wow|well|yeah|yay|ah|just|so|really)\W+)*{_PRAISE}\b", re.IGNORECASE
+)
+_JUST_PRAISE = re.compile(rf"\b(?:just|oh|how|simply) {_PRAISE}\b", re.IGNORECASE)
+_PROBLEM = re.compile(
+    r"\b(?:errors?|broken|broke|crash\w*|fail(?:s|ed|ing|ure)?|bugs?|buggy|outage|wrong|lost"
+    r"|deleted|missing|stuck|frozen|freez\w*|locked out|charged twice"
+    r"|(?:is|it's|its|was|went|goes|still) down|(?:not|isn'?t|stopped|never) working"
+    r"|(?:doesn'?t|does not|didn'?t|won'?t) work"
+    r"|another (?:error|bug|crash|outage|failure|problem|issue)"
+    r"|can'?t (?:log ?in|sign in|access|open|save|export|pay|download|upload))\b",
+    re.IGNORECASE,
+)
+# ... unless the problem is over ("great, the error is gone") or the praise is sincere and
+# the problem comes after a "but" ("nice, but I still get an error": a report, not sarcasm).
+_RESOLVED = re.compile(
+    r"\b(?:works?|worked|working|fixed|solved|resolved|gone|sorted|helped|anymore|no longer"
+    r"|back up)\b",
+    re.IGNORECASE,
+)
+_CONTRAST = re.compile(r"\b(?:but|though|although|however)\b", re.IGNORECASE)
+# ... or a phrase that is sarcastic on its own.
+_SARCASTIC_PHRASE = re.compile(
+    r"\b(?:thanks? (?:a lot )?for nothing|yeah,? right|just what i needed"
+    r"|what a surprise|love it when)\b",
+    re.IGNORECASE,
+)
+
+# A long wait or a problem that keeps coming back.
+_LONG_WAIT = re.compile(
+    "|".join(
+        (
+            r"\bwait(?:s|ed|ing)?\b[^.!?]{0,25}?\b(?:minutes?|hours?|days?|weeks?|months?|ages"
+            r"|forever|so long|too long|a long time)\b",
+            r"\bfor (?:days|weeks|months|ages|hours|so long)\b",
+            r"\b(?:hours?|ages|forever) on hold\b|\bon hold for\b",
+            r"\bstill (?:haven'?t|hasn'?t|have not|has not|not|no|nothing|waiting|broken"
+            r"|can'?t|cannot|doesn'?t|don'?t|isn'?t|won'?t|didn'?t)\b",
+            r"\bagain and again\b|\bover and over\b|\btime after time\b",
+            r"\b(?:second|third|fourth|fifth|\d+(?:st|nd|rd|th)|umpteenth|hundredth) time\b",
+            r"\b(?:\d+|three|four|five|several|many|multiple|countless) times\b",
+            r"\bhow many times\b",
+            r"\b(?:no ?one|no-one|nobody)\b[^.!?]{0,20}?\b(?:help\w*|answer\w*|repl\w*"
+            r"|respond\w*|cares|got back|gets back|called)\b",
+            r"\b(?:no|zero) (?:response|reply|answer)\b",
+            r"\bsince (?:yesterday|last \w+|(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+            r"|\d+ (?:days|weeks|months))\b",
+            r"\b(?:broken|down|failing|failed|fails|crash\w*|not working|wrong|happen\w*|stuck"
+            r"|locked out|charged) again\b",
+            r"\banother (?:error|bug|crash|outage|failure)\b",
+            r"\bkeeps? (?:happening|failing|crashing|breaking)\b",
+        )
+    ),
+    re.IGNORECASE,
+)
+
+# Runs of !/?: three or more ("!!!", "???"), or any run mixing them ("?!", "!?!").
+_PUNCTUATION = re.compile(r"[!?]{3,}|[!?]*(?:!\?|\?!)[!?]*")
+
+# Leetspeak and symbol substitutions seen in disguised swearing ("sh1t", "$hit", "@ss").
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "$": "s",
+                       "@": "a", "!": "i"})  # fmt: skip
+_MASK = re.compile(r"[*#]")  # "f***", "sh*t", "f#ck"
+# Stripped from both ends of a token; curly quotes written as escapes (they look like ').
+_EDGES = ".,;:!?\"'()[]{}<>«»\u201c\u201d\u2018\u2019…-_/\\"
+_NEGATORS = frozenset({"not", "isn't", "isnt", "wasn't", "wasnt", "never", "no"})
+_LETTER_RUN = re.compile(r"(.)\1+")
+_ALPHA_WORD = re.compile(r"[A-Za-z]+")
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def squeeze(word: str) -> str:
+    """Collapse runs of one letter: "uselesssss" and "useless" both become "useles"."""
+    return _LETTER_RUN.sub(r"\1", word)
+
+
+_SQUEEZED_INSULTS = {squeeze(word): word for word in INSULTS}
+_SQUEEZED_HARSH = {squeeze(word): word for word in HARSH_WORDS}
+_FUZZY_HARSH = tuple(word for word in HARSH_WORDS if len(word) >= 6)
+
+
+# --- the cues ---------------------------------------------------------------------------
+
+
+def is_shouting(text: str, *, ratio: float, min_letters: int) -> bool:
+    """Mostly capitals, ignoring acronyms ("my PDF has the wrong VAT ID" is not shouting).
+
+    Words under 3 letters never count ("I", "OK", "ID"); all-caps words of 3-4 letters
+    (PDF, API, HTML) count only when the message has no lowercase letter at all, since a
+    message typed entirely in capitals is shouting whatever its word lengths ("HELP ME NOW").
+    """
+    words = [word for word in _ALPHA_WORD.findall(text) if len(word) >= 3]
+    if any(char.islower() for char in text):
+        words = [word for word in words if not (word.isupper() and len(word) <= 4)]
+    letters = sum(len(word) for word in words)
+    upper = sum(1 for word in words for char in word if char.isupper())
+    return upper >= min_letters and upper >= ratio * letters
+
+
+def has_repeated_punctuation(text: str) -> bool:
+    return _PUNCTUATION.search(text) is not None
+
+
+def insults(text: str) -> list[str]:
+    """The insults and swear words in ``text`` (as the lexicon spells them)."""
+    found: list[str] = []
+    for _, token in _tokens(text):
+        word = _insult(token)
+        if word is not None and word not in found:
+            found.append(word)
+    return found
+
+
+def harsh_words(text: str) -> list[str]:
+    """Harsh judgements of the service, as the lexicon spells them ("rediculous" -> ridiculous)."""
+    found: list[str] = []
+    for previous, token in _tokens(text):
+        if previous in _NEGATORS:  # "the answer was not useless"
+            continue
+        word = _harsh(token)
+        if word is not None and word not in found:
+            found.append(word)
+    for label, pattern in HARSH_PHRASES:
+        if pattern.search(text) and label not in found:
+            found.append(label)
+    return found
+
+
+def stated_emotions(text: str) -> list[str]:
+    """How the customer says they feel ("I'm really annoyed" -> upset)."""
+    return [label for label, pattern in STATED_EMOTIONS if pattern.search(text)]
+
+
+def is_sarcastic(text: str) -> bool:
+    """Praise that comes with a problem ("oh wonderful, it's broken again")."""
+    if _SARCASTIC_PHRASE.search(text):
+        return True
+    if not (_OPENING_PRAISE.search(text) or _JUST_PRAISE.search(text)):
+        return False
+    if _CONTRAST.search(text):
+        return False
+    # "not working" names a problem, yet contains "working": judge resolution without it.
+    problems = _PROBLEM.findall(text)
+    remainder = _PROBLEM.sub(" ", text)
+    return bool(problems) and not _RESOLVED.search(remainder)
+
+
+def mentions_long_wait(text: str) -> bool:
+    return _LONG_WAIT.search(text) is not None
+
+
+def repeats(text: str, previous_texts: Sequence[str], *, similarity: float, min_chars: int) -> bool:
+    """``text`` is one of the customer's earlier messages again, give or take a few letters."""
+    current = normalize(text)
+    if len(current) < min_chars:
+        return False
+    for earlier in previous_texts:
+        before = normalize(earlier)
+        if before == current:
+            return True
+        if len(before) >= min_chars and SequenceMatcher(None, current, before).ratio() > similarity:
+            return True
+    return False
+
+
+def normalize(text: str) -> str:
+    """Lowercase letters and digits and single spaces: "Where's my PDF?!" -> "where s my pdf"."""
+    return _NOT_WORD.sub(" ", text.lower()).strip()
+
+
+# --- matching words -------------------------------------------------------------------
+
+
+def _tokens(text: str) -> Iterator[tuple[str | None, str]]:
+    """Each lowercased token with the one before it, edge punctuation removed."""
+    previous: str | None = None
+    for raw in text.lower().split():
+        token = raw.strip(_EDGES)
+        if token:
+            yield previous, token
+            previous = token
+
+
+def _insult(token: str) -> str | None:
+    if _MASK.search(token):
+        return _unmasked(token)
+    for word in _disguises(token):
+        match = _SQUEEZED_INSULTS.get(squeeze(word))
+        if match is not None:
+            return match
+    return None
+
+
+def _unmasked(token: str) -> str | None:
+    """ "f***" or "f**king": each masking character hides one letter of a lexicon insult."""
+    if not any(char.isalpha() for char in token):
+        return None
+    pattern = re.compile("".join("[a-z]" if _MASK.fullmatch(c) else re.escape(c) for c in token))
+    for word in sorted(INSULTS):
+        if pattern.fullmatch(word):
+            return word
+    return None
+
+
+def _disguises(token: str) -> list[str]:
+    """The token, and the token with leetspeak undone ("sh1t" -> "shit")."""
+    undone = token.translate(_LEET)
+    return [token] if undone == token else [token, undone]
+
+
+def _harsh(token: str) -> str | None:
+    if not token.isalpha():
+        return None
+    match = _SQUEEZED_HARSH.get(squeeze(token))
+    if match is not None or len(token) < 6:
+        return match
+    for word in _FUZZY_HARSH:
+        # The first letter must match, or "competent" would be a typo of "incompetent".
+        # Words of up to 8 letters allow one dropped, doubled or swapped letter, but not a
+        # changed one: "homeless" is a word, not a typo of "hopeless". Longer words allow
+        # two typos of any kind ("rediculous").
+        short = len(word) <= 8
+        allowed = 1 if short else 2
+        if (
+            token[0] == word[0]
+            and abs(len(token) - len(word)) <= allowed
+            and edit_distance(token, word, limit=allowed, substitution=2 if short else 1) <= allowed
+        ):
+            return word
+    return None
+
+
+def edit_distance(a: str, b: str, *, limit: int, substitution: int = 1) -> int:
+    """Optimal-string-alignment distance (a swap of neighbours is one edit; a changed letter
+    costs ``substitution``), or limit + 1 once it is certain to exceed ``limit``."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else substitution
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]

@@ -1,0 +1,1 @@
+"""The shipped labelled conversations (``conversations.yml``); a package so it installs."""
