@@ -1,0 +1,1 @@
+"""Tests of the platform-neutral handoff core: the escalation policy."""

@@ -1,0 +1,540 @@
+"""The conversation engine and the handoff desk, with real storage (SQLite), real live state,
+the real policy and replies, and hand-written fakes of the chat platforms."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from handoff.conversations import Conversations
+from handoff.desk import HandoffDesk
+from handoff.engine import NLU_MAX_CHARS, ConversationEngine
+from handoff.model import (
+    Agent,
+    AgentAction,
+    AgentCommand,
+    AgentReply,
+    Attachment,
+    Author,
+    CardStatus,
+    ChatType,
+    ConversationKey,
+    Customer,
+    DeskThread,
+    Inbound,
+    MessageKind,
+    Mode,
+)
+from handoff.policy import FrustrationDetector, PolicyConfig
+from handoff.responses import load_responses
+from handoff.state import InMemoryLiveState
+from handoff.storage import Database, HandoffEventKind, Repository
+from tests.support.fakes import RecordingChannel, RecordingDesk, ScriptedNlu
+
+REPO = Path(__file__).resolve().parents[2]
+CUSTOMER = Customer(user_id="501", display_name="Ada Lovelace", username="ada")
+KEY = ConversationKey("telegram", "501")
+ALICE = Agent("U0AGENT1", "Alice Agent")
+BOB = Agent("U0AGENT2", "Bob Builder")
+
+NLU_TABLE = {
+    "hello": [("greet", 0.95), ("thanks", 0.02)],
+    "I forgot my password": [("reset_password", 0.93), ("login_problem", 0.04)],
+    "where is my order ORD-48213": [("order_status", 0.97), ("billing_question", 0.01)],
+    "blorp zzz": [("out_of_scope", 0.3), ("greet", 0.2)],
+    "hmm the thing with the stuff": [("billing_question", 0.31), ("bug_report", 0.29)],
+    "how do I cancel": [("cancel_subscription", 0.91), ("billing_question", 0.04)],
+    "I want my money back": [("refund_request", 0.9), ("billing_question", 0.05)],
+    "let me talk to a human": [("human_request", 0.96), ("complaint", 0.02)],
+    "This is ridiculous, I have been waiting for 3 weeks and nobody helps me!!": [
+        ("complaint", 0.7),
+        ("order_status", 0.1),
+    ],
+    "no that didn't help": [("deny", 0.9), ("complaint", 0.05)],
+    "thanks": [("thanks", 0.97), ("goodbye", 0.01)],
+}
+
+
+@dataclass
+class World:
+    repository: Repository
+    state: InMemoryLiveState
+    channel: RecordingChannel
+    desk: RecordingDesk
+    nlu: ScriptedNlu
+    engine: ConversationEngine
+    handoffs: HandoffDesk
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def event(self, kind: MessageKind = MessageKind.TEXT, **values: object) -> Inbound:
+        defaults: dict[str, object] = {
+            "key": KEY,
+            "customer": CUSTOMER,
+            "message_id": str(next(self.ids)),
+            "kind": kind,
+            "sent_at": datetime.now(UTC),
+        }
+        return Inbound(**{**defaults, **values})  # type: ignore[arg-type]
+
+    async def say(self, text: str) -> None:
+        await self.engine.handle(self.event(text=text))
+
+    async def press(self, data: str) -> Inbound:
+        press = self.event(MessageKind.BUTTON, button=data, button_message_id="1000")
+        await self.engine.handle(press)
+        return press
+
+    async def command(self, name: str, args: str | None = None) -> None:
+        await self.engine.handle(self.event(MessageKind.COMMAND, command=name, text=args))
+
+    def replies(self) -> list[str]:
+        return self.channel.texts(KEY)
+
+    async def live_mode(self) -> Mode | None:
+        live = await self.state.get(KEY)
+        return live.mode if live else None
+
+    async def messages(self) -> list[tuple[Author, str | None]]:
+        conversation = await self.repository.get_open_conversation(
+            channel="telegram", chat_id="501"
+        )
+        assert conversation is not None
+        stored = await self.repository.recent_messages(conversation.id, limit=100)
+        return [(m.author, m.text) for m in stored]
+
+    @property
+    def thread(self) -> DeskThread:
+        return DeskThread(channel=self.desk.channel, thread_ts="1700000000.000001")
+
+
+def build_engine(repository: Repository, state: InMemoryLiveState, **parts: object) -> World:
+    channel = parts.get("channel") or RecordingChannel()
+    desk = parts.get("desk") or RecordingDesk()
+    nlu = parts.get("nlu") or ScriptedNlu(table=NLU_TABLE)
+    assert isinstance(channel, RecordingChannel)
+    assert isinstance(desk, RecordingDesk)
+    assert isinstance(nlu, ScriptedNlu)
+    responses = load_responses(REPO / "config" / "responses.yml", rng=random.Random(7))
+    conversations = Conversations(repository=repository, state=state, channel=channel)
+    handoffs = HandoffDesk(conversations=conversations, desk=desk, responses=responses)
+    engine = ConversationEngine(
+        conversations=conversations,
+        desk=handoffs,
+        nlu=nlu,
+        responses=responses,
+        policy=PolicyConfig(),
+        detector=DETECTOR,
+    )
+    return World(repository, state, channel, desk, nlu, engine, handoffs)
+
+
+DETECTOR = FrustrationDetector()
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'tandem.db'}")
+    await database.upgrade()
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def world(database: Database) -> World:
+    return build_engine(Repository(database=database), InMemoryLiveState())
+
+
+# --- the bot answers -------------------------------------------------------------------------
+
+
+async def test_start_discloses_the_bot_and_offers_a_person(world: World) -> None:
+    await world.command("start")
+    [reply] = world.channel.sent
+    assert "automated assistant" in reply.text
+    assert "a bot, not a person" in reply.text
+    assert "/human" in reply.text
+    assert reply.text.startswith("Hi Ada!")
+    assert [[b.data for b in row] for row in reply.buttons] == [["human"]]
+
+
+async def test_a_greeting_is_answered(world: World) -> None:
+    await world.say("hello")
+    [reply] = world.replies()
+    assert reply  # one of the greet variants
+    assert await world.live_mode() is Mode.BOT
+
+
+async def test_a_routine_question_is_answered_from_the_responses_file(world: World) -> None:
+    await world.say("I forgot my password")
+    [reply] = world.replies()
+    assert "Forgot password?" in reply
+    live = await world.state.get(KEY)
+    assert live is not None
+    assert live.last_answered_intent == "reset_password"
+    messages = await world.messages()
+    assert messages[0] == (Author.CUSTOMER, "I forgot my password")
+    assert messages[1][0] is Author.BOT
+
+
+async def test_entities_fill_the_reply(world: World) -> None:
+    world.nlu.entities = {"where is my order ORD-48213": [("order_id", "ORD-48213")]}
+    await world.say("where is my order ORD-48213")
+    assert "order ORD-48213" in world.replies()[0]
+
+
+async def test_the_customer_message_carries_intent_confidence_and_decision(world: World) -> None:
+    await world.say("I forgot my password")
+    conversation = await world.repository.get_open_conversation(channel="telegram", chat_id="501")
+    assert conversation is not None
+    [customer, _bot] = await world.repository.recent_messages(conversation.id, limit=10)
+    assert customer.intent == "reset_password"
+    assert customer.confidence == pytest.approx(0.93)
+    assert customer.nlu is not None
+    assert customer.nlu["ranking"][0] == {"intent": "reset_password", "confidence": 0.93}
+    assert customer.decision is not None
+    assert customer.decision["action"] == "answer"
+
+
+# --- the two-turn rule -------------------------------------------------------------------------
+
+
+async def test_two_failed_turns_in_a_row_hand_off(world: World) -> None:
+    await world.say("blorp zzz")
+    assert "rephrase" in world.replies()[-1] or "say it another way" in world.replies()[-1]
+    assert await world.live_mode() is Mode.BOT
+    await world.say("hmm the thing with the stuff")
+    assert await world.live_mode() is Mode.WAITING
+    assert "person" in world.replies()[-1]
+    [ticket] = world.desk.tickets
+    assert ticket.reason == "failed_turns"
+    assert ticket.customer == CUSTOMER
+    # What the NLU saw on both failed turns is on the card.
+    assert [t.text for t in ticket.failed_turns] == ["blorp zzz", "hmm the thing with the stuff"]
+    assert ticket.failed_turns[1].intents[:2] == (("billing_question", 0.31), ("bug_report", 0.29))
+    handoff = await world.repository.open_handoff_for(ticket.conversation_id)
+    assert handoff is not None
+    assert handoff.reason == "failed_turns"
+    assert handoff.agent_thread_ts is not None
+    events = await world.repository.handoff_events(handoff.id)
+    assert [e.kind for e in events] == [HandoffEventKind.REQUESTED]
+
+
+async def test_one_failed_turn_then_a_resolved_one_does_not_hand_off(world: World) -> None:
+    await world.say("blorp zzz")
+    await world.say("I forgot my password")
+    live = await world.state.get(KEY)
+    assert live is not None
+    assert live.mode is Mode.BOT
+    assert live.failed_turns == 0
+    await world.say("blorp zzz")  # a new first failure: clarify again, no handoff
+    assert await world.live_mode() is Mode.BOT
+    assert world.desk.tickets == []
+
+
+async def test_that_did_not_help_after_an_answer_counts_as_a_failed_turn(world: World) -> None:
+    await world.say("I forgot my password")
+    await world.say("no that didn't help")
+    live = await world.state.get(KEY)
+    assert live is not None
+    assert live.failed_turns == 1
+    await world.say("blorp zzz")
+    assert await world.live_mode() is Mode.WAITING
+
+
+async def test_frustration_hands_off_at_once(world: World) -> None:
+    await world.say("This is ridiculous, I have been waiting for 3 weeks and nobody helps me!!")
+    assert await world.live_mode() is Mode.WAITING
+    [ticket] = world.desk.tickets
+    assert ticket.reason == "frustrated"
+    assert ticket.frustration > 0.5
+    assert "frustrating" in world.replies()[-1]
+
+
+async def test_asking_for_a_person_in_words_hands_off(world: World) -> None:
+    await world.say("let me talk to a human")
+    assert world.desk.tickets[0].reason == "person_requested"
+
+
+async def test_the_person_button_hands_off_at_once(world: World) -> None:
+    press = await world.press("human")
+    assert await world.live_mode() is Mode.WAITING
+    assert world.desk.tickets[0].reason == "person_requested"
+    assert world.channel.answers[0].press_id == press.message_id
+
+
+async def test_the_human_command_hands_off_at_once(world: World) -> None:
+    await world.command("human")
+    assert await world.live_mode() is Mode.WAITING
+    assert world.desk.tickets[0].reason == "person_requested"
+
+
+async def test_a_human_only_topic_hands_off_at_once(world: World) -> None:
+    await world.say("I want my money back")
+    assert world.desk.tickets[0].reason == "human_only_topic"
+
+
+async def test_nlu_down_hands_off_and_keeps_the_message(world: World) -> None:
+    world.nlu.down = True
+    await world.say("I forgot my password")
+    assert world.desk.tickets[0].reason == "nlu_unavailable"
+    assert "technical trouble" in world.replies()[-1]
+    assert (Author.CUSTOMER, "I forgot my password") in await world.messages()
+
+
+async def test_after_a_handoff_the_bot_is_quiet_and_messages_reach_the_agents(
+    world: World,
+) -> None:
+    await world.command("human")
+    replies_before = len(world.replies())
+    await world.say("hello?")
+    await world.say("I forgot my password")
+    assert len(world.replies()) == replies_before
+    assert [relay.text for _, relay, _ in world.desk.relays] == ["hello?", "I forgot my password"]
+    messages = await world.messages()
+    assert (Author.CUSTOMER, "hello?") in messages
+    await world.command("human")  # asking again: told honestly that a person is coming
+    assert "has been asked to join" in world.replies()[-1]
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        MessageKind.STICKER,
+        MessageKind.PHOTO,
+        MessageKind.VOICE,
+        MessageKind.DOCUMENT,
+        MessageKind.LOCATION,
+        MessageKind.VIDEO,
+        MessageKind.OTHER,
+    ],
+)
+async def test_media_gets_a_defined_reply_and_is_stored(world: World, kind: MessageKind) -> None:
+    await world.engine.handle(
+        world.event(kind, text="caption", attachment=Attachment(file_id="f1"))
+    )
+    [reply] = world.channel.sent
+    assert "I can only read text" in reply.text
+    assert await world.messages() == [(Author.CUSTOMER, "caption"), (Author.BOT, reply.text)]
+
+
+async def test_an_edited_message_is_stored_and_explained(world: World) -> None:
+    first = world.event(text="I forgot my pasword")
+    await world.engine.handle(first)
+    edit = world.event(text="I forgot my password", message_id=first.message_id, edited=True)
+    await world.engine.handle(edit)
+    assert "edited" in world.replies()[-1]
+    texts = [text for _, text in await world.messages()]
+    assert "I forgot my pasword" in texts
+    assert "I forgot my password" in texts
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+async def test_an_empty_message_gets_a_defined_reply(world: World, text: str) -> None:
+    await world.say(text)
+    assert "empty" in world.replies()[-1]
+    assert world.nlu.seen == []
+
+
+async def test_a_text_over_4096_characters_is_stored_whole_and_read_in_part(
+    world: World,
+) -> None:
+    long_text = "I forgot my password " + "x" * 6000
+    await world.say(long_text)
+    assert len(world.nlu.seen[0]) == NLU_MAX_CHARS
+    assert (Author.CUSTOMER, long_text) in await world.messages()
+    assert len(world.replies()) == 1
+
+
+async def test_an_unknown_command_is_explained(world: World) -> None:
+    await world.command("frobnicate", "now")
+    assert "I don't know the command /frobnicate" in world.replies()[-1]
+
+
+async def test_a_stale_button_is_answered_and_nothing_else_happens(world: World) -> None:
+    await world.press("something-old:42")
+    assert world.channel.answers[-1].text is not None
+    assert "no longer active" in world.channel.answers[-1].text
+    assert world.replies() == []
+    assert world.desk.tickets == []
+
+
+async def test_group_chats_get_one_notice_and_nothing_is_stored(world: World) -> None:
+    group = ConversationKey("telegram", "-100200")
+    for text in ("hello", "anyone?", "I forgot my password"):
+        await world.engine.handle(world.event(key=group, chat_type=ChatType.GROUP, text=text))
+    texts = world.channel.texts(group)
+    assert len(texts) == 1
+    assert "private chats" in texts[0]
+    assert (
+        await world.repository.get_open_conversation(channel="telegram", chat_id="-100200") is None
+    )
+
+
+async def test_a_repeated_update_is_handled_once(world: World) -> None:
+    event = world.event(text="I forgot my password")
+    await world.engine.handle(event)
+    await world.engine.handle(event)
+    assert len(world.replies()) == 1
+    assert len(await world.messages()) == 2
+
+
+async def test_an_undeliverable_reply_is_still_recorded(world: World) -> None:
+    world.channel.refuse = "Forbidden: bot was blocked by the user"
+    await world.say("hello")
+    conversation = await world.repository.get_open_conversation(channel="telegram", chat_id="501")
+    assert conversation is not None
+    [customer, bot] = await world.repository.recent_messages(conversation.id, limit=10)
+    assert customer.text == "hello"
+    assert bot.author is Author.BOT
+    assert bot.decision is not None
+    assert bot.decision["undelivered"] == "Forbidden: bot was blocked by the user"
+
+
+# --- agents --------------------------------------------------------------------------------
+
+
+async def handed_off(world: World) -> DeskThread:
+    await world.command("human")
+    handoff = await world.repository.open_handoff_for(world.desk.tickets[0].conversation_id)
+    assert handoff is not None
+    assert handoff.agent_channel is not None
+    assert handoff.agent_thread_ts is not None
+    return DeskThread(channel=handoff.agent_channel, thread_ts=handoff.agent_thread_ts)
+
+
+async def test_an_agent_reply_reaches_the_customer_introduced_the_first_time(
+    world: World,
+) -> None:
+    thread = await handed_off(world)
+    await world.handoffs.agent_reply(AgentReply(thread, ALICE, "Hi Ada, I can help.", "1.1"))
+    await world.handoffs.agent_reply(AgentReply(thread, ALICE, "Which email do you use?", "1.2"))
+    assert world.replies()[-3:] == [
+        "Alice Agent from our support team has joined the chat.",
+        "Hi Ada, I can help.",
+        "Which email do you use?",
+    ]
+    assert await world.live_mode() is Mode.HUMAN
+    handoff = await world.repository.open_handoff_for(world.desk.tickets[0].conversation_id)
+    assert handoff is not None
+    assert handoff.agent_id == ALICE.user_id
+    assert world.desk.cards[-1][1].status is CardStatus.CLAIMED
+
+
+async def test_a_repeated_agent_event_is_relayed_once(world: World) -> None:
+    thread = await handed_off(world)
+    reply = AgentReply(thread, ALICE, "Hi!", "1.1")
+    await world.handoffs.agent_reply(reply)
+    await world.handoffs.agent_reply(reply)
+    assert world.replies().count("Hi!") == 1
+
+
+async def test_ownership_stays_until_claim_is_pressed_again(world: World) -> None:
+    thread = await handed_off(world)
+    await world.handoffs.agent_reply(AgentReply(thread, ALICE, "Hello", "1.1"))
+    await world.handoffs.agent_reply(AgentReply(thread, BOB, "Adding a detail", "1.2"))
+    assert "Adding a detail" in world.replies()
+    conversation_id = world.desk.tickets[0].conversation_id
+    handoff = await world.repository.open_handoff_for(conversation_id)
+    assert handoff is not None
+    assert handoff.agent_id == ALICE.user_id
+    await world.handoffs.agent_action(AgentAction(thread, BOB, AgentCommand.CLAIM))
+    handoff = await world.repository.open_handoff_for(conversation_id)
+    assert handoff is not None
+    assert handoff.agent_id == BOB.user_id
+    kinds = [e.kind for e in await world.repository.handoff_events(handoff.id)]
+    assert kinds == [
+        HandoffEventKind.REQUESTED,
+        HandoffEventKind.CLAIMED,
+        HandoffEventKind.TRANSFERRED,
+    ]
+    assert world.desk.cards[-1][1].owner == BOB
+
+
+async def test_return_to_bot_resets_the_count_and_tells_the_customer(world: World) -> None:
+    await world.say("blorp zzz")
+    thread = await handed_off(world)
+    await world.handoffs.agent_action(AgentAction(thread, ALICE, AgentCommand.RETURN))
+    live = await world.state.get(KEY)
+    assert live is not None
+    assert (live.mode, live.failed_turns, live.handoff_id) == (Mode.BOT, 0, None)
+    assert "back with the automated assistant" in world.replies()[-1]
+    await world.say("I forgot my password")
+    assert "Forgot password?" in world.replies()[-1]
+    assert world.desk.cards[-1][1].status is CardStatus.RETURNED
+
+
+async def test_close_asks_for_a_rating_and_the_rating_is_stored(world: World) -> None:
+    thread = await handed_off(world)
+    conversation_id = world.desk.tickets[0].conversation_id
+    await world.handoffs.agent_action(AgentAction(thread, ALICE, AgentCommand.CLOSE))
+    closing = world.channel.sent[-1]
+    assert "rate" in closing.text
+    assert [b.data for b in closing.buttons[0]] == [
+        f"rate:{conversation_id}:{n}" for n in range(1, 6)
+    ]
+    conversation = await world.repository.get_conversation(conversation_id)
+    assert conversation is not None
+    assert conversation.mode is Mode.CLOSED
+    await world.press(f"rate:{conversation_id}:4")
+    conversation = await world.repository.get_conversation(conversation_id)
+    assert conversation is not None
+    assert conversation.rating == 4
+    assert world.desk.cards[-1][1].rating == 4
+    assert world.desk.cards[-1][1].status is CardStatus.CLOSED
+    await world.press(f"rate:{conversation_id}:1")
+    assert world.channel.answers[-1].text == "You've already rated this conversation. Thank you!"
+    handoff = await world.repository.latest_handoff_for(conversation_id)
+    assert handoff is not None
+    kinds = [e.kind for e in await world.repository.handoff_events(handoff.id)]
+    assert kinds[-2:] == [HandoffEventKind.CLOSED, HandoffEventKind.RATED]
+    # The next message starts a new conversation with the bot.
+    await world.say("hello")
+    assert await world.live_mode() is Mode.BOT
+
+
+async def test_actions_on_a_closed_handoff_are_refused_politely(world: World) -> None:
+    thread = await handed_off(world)
+    await world.handoffs.agent_action(AgentAction(thread, ALICE, AgentCommand.CLOSE))
+    await world.handoffs.agent_action(AgentAction(thread, BOB, AgentCommand.CLAIM))
+    assert world.desk.told[-1][2].startswith("Nothing to do: Handoff #")
+    await world.handoffs.agent_reply(AgentReply(thread, BOB, "late", "9.9"))
+    assert "not sent" in world.desk.told[-1][2]
+    assert "late" not in world.replies()
+
+
+async def test_a_restart_in_the_middle_of_a_handoff_loses_nothing(
+    world: World, database: Database
+) -> None:
+    thread = await handed_off(world)
+    await world.handoffs.agent_reply(AgentReply(thread, ALICE, "Hi", "1.1"))
+    # A new process: empty live state, same database, same platforms.
+    again = build_engine(
+        Repository(database=database), InMemoryLiveState(), channel=world.channel, desk=world.desk
+    )
+    again.ids = itertools.count(100)  # Telegram's message ids go on from where they were
+    assert await again.engine.restore_live_state() == 1
+    assert await again.live_mode() is Mode.HUMAN
+    await again.say("thanks")  # still with the person: relayed, not answered by the bot
+    assert world.desk.relays[-1][1].text == "thanks"
+    await again.handoffs.agent_reply(AgentReply(thread, ALICE, "You're welcome", "1.2"))
+    assert world.replies()[-1] == "You're welcome"
+    assert world.replies().count("Alice Agent from our support team has joined the chat.") == 1
+
+
+async def test_a_desk_outage_posts_the_card_with_the_next_message(world: World) -> None:
+    world.desk.fail_open = True
+    await world.command("human")
+    assert world.desk.tickets == []
+    world.desk.fail_open = False
+    await world.say("are you there?")
+    assert len(world.desk.tickets) == 1
+    assert world.desk.relays[-1][1].text == "are you there?"

@@ -1,0 +1,105 @@
+"""Hand-written fakes of the ports, recording what they were asked to do."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from handoff.errors import DeliveryError
+from handoff.model import (
+    Agent,
+    ButtonAnswer,
+    CardState,
+    ConversationKey,
+    Customer,
+    CustomerRelay,
+    DeskThread,
+    HandoffTicket,
+    Outbound,
+)
+from nlu.client import Entity, IntentScore, ParseResult
+from nlu.errors import NluUnavailable
+
+
+class RecordingChannel:
+    """A customer channel that records what it delivers; can be told to refuse."""
+
+    def __init__(self) -> None:
+        self.sent: list[Outbound] = []
+        self.answers: list[ButtonAnswer] = []
+        self.typing: list[ConversationKey] = []
+        self.refuse: str | None = None  # a DeliveryError message, while set
+        self._ids = itertools.count(1000)
+
+    async def send(self, message: Outbound) -> str:
+        if self.refuse is not None:
+            raise DeliveryError(self.refuse)
+        self.sent.append(message)
+        return str(next(self._ids))
+
+    async def answer_button(self, answer: ButtonAnswer) -> None:
+        self.answers.append(answer)
+
+    async def show_typing(self, key: ConversationKey) -> None:
+        self.typing.append(key)
+
+    def texts(self, key: ConversationKey | None = None) -> list[str]:
+        return [m.text for m in self.sent if key is None or m.key == key]
+
+
+@dataclass
+class ScriptedNlu:
+    """The NLU as a table: text -> ranking (best first). Unknown text: low confidence."""
+
+    table: Mapping[str, list[tuple[str, float]]] = field(default_factory=dict)
+    entities: Mapping[str, list[tuple[str, str]]] = field(default_factory=dict)
+    down: bool = False
+    seen: list[str] = field(default_factory=list)
+
+    async def parse(self, text: str) -> ParseResult:
+        self.seen.append(text)
+        if self.down:
+            raise NluUnavailable("scripted outage")
+        ranking = self.table.get(text, [("out_of_scope", 0.2), ("greet", 0.15)])
+        scores = tuple(IntentScore(name, confidence) for name, confidence in ranking)
+        found = tuple(Entity(entity=e, value=v) for e, v in self.entities.get(text, []))
+        return ParseResult(text=text, intent=scores[0], ranking=scores, entities=found)
+
+
+@dataclass
+class RecordingDesk:
+    """An agent desk that records cards, relays, notes and private messages."""
+
+    channel: str = "C0AGENTS"
+    tickets: list[HandoffTicket] = field(default_factory=list)
+    relays: list[tuple[DeskThread, CustomerRelay, Customer]] = field(default_factory=list)
+    cards: list[tuple[DeskThread, CardState]] = field(default_factory=list)
+    notes: list[tuple[DeskThread, str]] = field(default_factory=list)
+    told: list[tuple[DeskThread, Agent, str]] = field(default_factory=list)
+    fail_open: bool = False
+    _ts: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def open_handoff(self, ticket: HandoffTicket) -> DeskThread | None:
+        if self.fail_open:
+            raise DeliveryError("desk unreachable")
+        self.tickets.append(ticket)
+        self.opened.set()
+        return DeskThread(channel=self.channel, thread_ts=f"1700000000.{self._ts():06d}")
+
+    async def relay_to_agents(
+        self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
+    ) -> str | None:
+        self.relays.append((thread, message, customer))
+        return f"1700000001.{len(self.relays):06d}"
+
+    async def show_card(self, thread: DeskThread, state: CardState) -> None:
+        self.cards.append((thread, state))
+
+    async def post_note(self, thread: DeskThread, text: str) -> None:
+        self.notes.append((thread, text))
+
+    async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
+        self.told.append((thread, agent, text))
