@@ -1,0 +1,257 @@
+"""The Telegram adapter: a python-telegram-bot ``Application`` behind the neutral ports.
+
+Inbound, it turns updates into :class:`~handoff.model.Inbound` and hands them to the
+:class:`~handoff.ports.InboundHandler`; outbound, it implements
+:class:`~handoff.ports.CustomerChannel`. Updates arrive by long polling, or, with a
+``webhook_url``, on a route of the service's own aiohttp server.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import traceback
+from datetime import timedelta
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from aiohttp.typedefs import Handler
+from telegram import Message, Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application, ApplicationBuilder, CallbackContext, ExtBot, TypeHandler
+
+from handoff.errors import DeliveryError
+from handoff.model import ButtonAnswer, ConversationKey, Outbound
+from handoff.ports import InboundHandler
+
+from .delivery import Delivery, RetryPolicy
+from .errors import TelegramAdapterError
+from .inbound import to_inbound
+from .limiter import SendLimiter, SendLimits
+from .ordering import ChatOrderedUpdateProcessor
+from .outbound import chat_id_of, inline_keyboard, split_text
+from .webhook import WebhookEndpoint
+
+logger = logging.getLogger(__name__)
+
+# The updates a support bot acts on; Telegram does not even send the others.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+
+_Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]
+_Application = Application[
+    ExtBot[None], _Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], None
+]
+
+# A button acknowledgement is only useful within seconds; don't hold the turn up for it.
+_ANSWER_POLICY = RetryPolicy(attempts=3, first_delay=0.5, budget=5.0)
+_TYPING_POLICY = RetryPolicy(attempts=1)
+
+
+class RouteRegistry(Protocol):
+    """Where the webhook endpoint is mounted (:class:`bot.http.HttpServer`)."""
+
+    def add_route(self, method: str, path: str, handler: Handler) -> None: ...
+
+
+class TelegramAdapter:
+    """Receives customers' Telegram updates and sends them messages.
+
+    In webhook mode the endpoint is added to ``routes`` here, at construction, because
+    aiohttp freezes its routes when the server starts; :meth:`start` then registers the
+    webhook with Telegram. ``webhook_secret`` is required with ``webhook_url``.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        api_url: str,
+        handler: InboundHandler,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        routes: RouteRegistry | None = None,
+        limits: SendLimits | None = None,
+        retry: RetryPolicy | None = None,
+        max_concurrent_updates: int = 64,
+        poll_timeout: float = 10.0,
+    ) -> None:
+        if webhook_url is not None and (webhook_secret is None or routes is None):
+            raise ValueError("a Telegram webhook needs a secret token and a route registry")
+        self._token = token
+        self._api_url = api_url.rstrip("/")
+        self._handler = handler
+        self._webhook_url = webhook_url
+        self._webhook_secret = webhook_secret
+        self._poll_timeout = poll_timeout
+        self._delivery = Delivery(
+            limiter=SendLimiter(limits=limits or SendLimits()),
+            policy=retry or RetryPolicy(),
+            token=token,
+        )
+        self._running = False
+
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(f"{self._api_url}/bot")
+            .base_file_url(f"{self._api_url}/file/bot")
+            .concurrent_updates(ChatOrderedUpdateProcessor(max_concurrent_updates))
+            .job_queue(None)
+        )
+        if webhook_url is not None:
+            builder = builder.updater(None)
+        self._app: _Application = builder.build()
+        self._app.add_handler(TypeHandler(Update, self._on_update))
+        self._app.add_error_handler(self._on_error)
+
+        if webhook_url is not None and webhook_secret is not None and routes is not None:
+            endpoint = WebhookEndpoint(
+                secret=webhook_secret,
+                bot=self._app.bot,
+                queue=self._app.update_queue,
+                accepting=lambda: self._running,
+            )
+            routes.add_route("POST", urlsplit(webhook_url).path or "/", endpoint.handle)
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Check the token, then receive updates by long polling or the webhook."""
+        try:
+            await self._initialize()
+            await self._app.start()
+            self._running = True
+            await self._receive()
+        except BaseException:
+            await self.stop()
+            raise
+        logger.info(
+            "Telegram: @%s receiving updates by %s",
+            self._app.bot.username,
+            "webhook" if self._webhook_url else "long polling",
+        )
+
+    async def _initialize(self) -> None:
+        try:
+            await self._app.initialize()  # getMe: proves the token and the URL
+        except InvalidToken:
+            # PTB's message quotes the token: drop it rather than chain it.
+            raise TelegramAdapterError(
+                f"Telegram refused TELEGRAM_BOT_TOKEN (getMe at {self._api_url} said it is not "
+                "a valid bot token); copy it again from @BotFather"
+            ) from None
+        except TelegramError as exc:
+            raise TelegramAdapterError(
+                f"cannot reach the Telegram Bot API at {self._api_url}: {self._redact(exc)}"
+            ) from exc
+
+    async def _receive(self) -> None:
+        try:
+            if self._webhook_url is None:
+                updater = self._app.updater
+                assert updater is not None  # built with an updater in polling mode
+                # Polling first deletes any webhook set before (never the pending updates).
+                await updater.start_polling(
+                    timeout=timedelta(seconds=self._poll_timeout),
+                    allowed_updates=ALLOWED_UPDATES,
+                    drop_pending_updates=False,
+                    error_callback=self._on_polling_error,
+                )
+            else:
+                # Not deleted at stop: Telegram keeps updates for an unreachable webhook,
+                # so nothing is lost across a restart or while another worker takes over.
+                await self._app.bot.set_webhook(
+                    self._webhook_url,
+                    secret_token=self._webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                    drop_pending_updates=False,
+                )
+        except TelegramError as exc:
+            what = "long polling" if self._webhook_url is None else "TELEGRAM_WEBHOOK_URL"
+            raise TelegramAdapterError(f"Telegram refused {what}: {self._redact(exc)}") from exc
+
+    async def stop(self) -> None:
+        """Stop receiving, finish the updates being handled, close the HTTP clients."""
+        self._running = False  # the webhook endpoint now answers 503; Telegram retries
+        updater = self._app.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self._app.running:
+            await self._app.stop()
+        await self._app.shutdown()
+        # After a failed initialize() the application skips its shutdown, but the bot's
+        # HTTP clients are open; closing them twice is harmless.
+        await self._app.bot.shutdown()
+
+    # --- CustomerChannel --------------------------------------------------------------
+
+    async def send(self, message: Outbound) -> str:
+        """Send ``message`` as plain text, split into several messages when it is too long.
+
+        The buttons go under the last part, whose id is returned.
+        """
+        chat_id = chat_id_of(message.key)
+        keyboard = inline_keyboard(message.buttons)  # raises before anything is sent
+        chunks = split_text(message.text)
+        sent: Message | None = None
+        for number, chunk in enumerate(chunks, start=1):
+            send_chunk = functools.partial(
+                self._app.bot.send_message,
+                chat_id=chat_id,
+                text=chunk,
+                reply_markup=keyboard if number == len(chunks) else None,
+                # Explicitly none: no default may ever read a customer's or an agent's
+                # text as markup.
+                parse_mode=None,
+            )
+            sent = await self._delivery.call(
+                f"the message to {message.key}", send_chunk, chat_id=chat_id
+            )
+        assert sent is not None  # split_text returns at least one chunk
+        return str(sent.message_id)
+
+    async def answer_button(self, answer: ButtonAnswer) -> None:
+        """Acknowledge a press; a refused acknowledgement (too old) is logged, not raised,
+        because the client stops its spinner on its own after a few seconds."""
+        try:
+            await self._delivery.call(
+                f"the answer to button press {answer.press_id}",
+                lambda: self._app.bot.answer_callback_query(answer.press_id, text=answer.text),
+                policy=_ANSWER_POLICY,
+            )
+        except DeliveryError as exc:
+            logger.warning("%s", exc)
+
+    async def show_typing(self, key: ConversationKey) -> None:
+        chat_id = chat_id_of(key)
+        try:
+            await self._delivery.call(
+                f"the typing action in {key}",
+                lambda: self._app.bot.send_chat_action(chat_id=chat_id, action="typing"),
+                policy=_TYPING_POLICY,
+            )
+        except DeliveryError as exc:
+            logger.debug("%s", exc)
+
+    # --- PTB callbacks ----------------------------------------------------------------
+
+    async def _on_update(self, update: Update, context: _Context) -> None:
+        inbound = to_inbound(update, bot_username=self._app.bot.username)
+        if inbound is not None:
+            await self._handler.handle(inbound)
+
+    async def _on_error(self, update: object, context: _Context) -> None:
+        """Anything a handler raised: logged with its stack; the next update is handled."""
+        where = f"update {update.update_id}" if isinstance(update, Update) else "a PTB task"
+        error = context.error
+        stack = "".join(traceback.format_exception(error)) if error else "(no exception)"
+        # The stack is logged as text, not exc_info, so the token can be taken out of it:
+        # PTB and httpx put request URLs, which contain the token, into some messages.
+        logger.error("handling %s failed:\n%s", where, stack.replace(self._token, "***"))
+
+    def _on_polling_error(self, exc: TelegramError) -> None:
+        # PTB retries on its own; a Conflict means another process polls with this token.
+        logger.warning("polling Telegram failed, retrying: %s", self._redact(exc))
+
+    def _redact(self, exc: TelegramError) -> str:
+        return exc.message.replace(self._token, "***")

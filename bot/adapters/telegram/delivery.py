@@ -1,0 +1,114 @@
+"""Calling the Bot API for a chat: pacing, retries, and PTB's errors translated once.
+
+429 waits as long as Telegram asks; network errors, timeouts and 5xx answers are retried
+with exponential back-off; refusals that will not change (the customer blocked the bot,
+the chat does not exist, a bad request) become :class:`~handoff.errors.DeliveryError`.
+A request that timed out may have reached Telegram: retrying it can deliver a message
+twice, which is preferred to losing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar
+
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from handoff.errors import DeliveryError
+
+from .limiter import SendLimiter
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long to keep trying: at most ``attempts`` calls and ``budget`` seconds of waiting."""
+
+    attempts: int = 8
+    first_delay: float = 0.5
+    max_delay: float = 15.0
+    budget: float = 60.0
+
+    def backoff(self, failures: int) -> float:
+        return float(min(self.max_delay, self.first_delay * 2 ** (failures - 1)))
+
+
+class Delivery:
+    """Runs one Bot API call for a chat until it succeeds or is refused for good."""
+
+    def __init__(self, *, limiter: SendLimiter, policy: RetryPolicy, token: str) -> None:
+        self._limiter = limiter
+        self._policy = policy
+        self._token = token  # masked in messages: some network errors quote the request URL
+
+    async def call(
+        self,
+        what: str,
+        request: Callable[[], Awaitable[T]],
+        *,
+        chat_id: int | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> T:
+        """``request()``'s result; ``what`` names the call in errors ("the message to ...").
+
+        Calls for a ``chat_id`` (messages) wait for their turn under the flood limits.
+        """
+        policy = policy or self._policy
+        tries = 0
+        waited = 0.0
+        error: TelegramError
+        while True:
+            tries += 1
+            if chat_id is not None:
+                await self._limiter.wait_turn(chat_id)
+            try:
+                return await request()
+            except RetryAfter as exc:
+                delay, error = retry_after_seconds(exc), exc
+            except (Forbidden, BadRequest, InvalidToken, ChatMigrated) as exc:
+                # BadRequest first: PTB makes it a NetworkError, but it will not go away.
+                raise DeliveryError(f"Telegram refused {what}: {self._text(exc)}") from exc
+            except NetworkError as exc:  # also TimedOut and 5xx answers
+                delay, error = policy.backoff(tries), exc
+            except TelegramError as exc:
+                raise DeliveryError(f"Telegram refused {what}: {self._text(exc)}") from exc
+            if tries >= policy.attempts or waited + delay > policy.budget:
+                raise DeliveryError(
+                    f"gave up on {what} after {tries} attempts: {self._text(error)}"
+                ) from error
+            logger.warning("retrying %s in %.1fs: %s", what, delay, self._text(error))
+            waited += delay
+            if chat_id is not None:
+                # Holding the whole chat back keeps its later messages behind this one;
+                # the next wait_turn sleeps it out.
+                self._limiter.defer(chat_id, delay)
+            else:
+                await asyncio.sleep(delay)
+
+    def _text(self, exc: TelegramError) -> str:
+        return exc.message.replace(self._token, "***")
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    # PTB 22 warns that retry_after will become a timedelta; accept either shape.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

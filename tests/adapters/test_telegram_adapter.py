@@ -1,0 +1,678 @@
+"""The real Telegram adapter and PTB Application against the Telegram simulator.
+
+The handler is a hand-written recording fake; nothing is mocked. Tests await what they
+expect (a handled update, a recorded call) with a timeout instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator
+from datetime import UTC
+
+import httpx
+import pytest
+from telegram import Update
+from telegram.error import RetryAfter
+
+from bot.adapters.telegram import RetryPolicy, SendLimits, TelegramAdapter, TelegramAdapterError
+from bot.adapters.telegram.delivery import retry_after_seconds
+from bot.adapters.telegram.inbound import to_inbound
+from bot.adapters.telegram.outbound import split_text
+from bot.http import HealthReport, HttpServer
+from bot.simulators.telegram import SECRET_HEADER, TelegramSimulator, telegram_user
+from handoff.errors import DeliveryError
+from handoff.model import (
+    Attachment,
+    Button,
+    ButtonAnswer,
+    ChatType,
+    ConversationKey,
+    Customer,
+    Inbound,
+    MessageKind,
+    Outbound,
+)
+
+CHAT = 4242
+OTHER_CHAT = 5151
+SECRET = "webhook-s3cret_token"
+FAST_LIMITS = SendLimits(per_chat_interval=0.0, overall_per_second=1000.0)
+FAST_RETRY = RetryPolicy(attempts=4, first_delay=0.05, budget=5.0)
+WAIT = 5.0  # seconds a test waits for something it expects before failing
+
+pytestmark = pytest.mark.filterwarnings(
+    # PTB 22 warns on every RetryAfter that its retry_after will become a timedelta.
+    "ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning"
+)
+
+
+class RecordingHandler:
+    """An InboundHandler that records what it gets; it can hold a chat back or fail on a text."""
+
+    def __init__(self) -> None:
+        self.started: list[Inbound] = []
+        self.finished: list[Inbound] = []
+        self.gates: dict[str, asyncio.Event] = {}  # chat id -> released when set
+        self.failing_texts: set[str] = set()
+        self._changed = asyncio.Event()
+
+    async def handle(self, inbound: Inbound) -> None:
+        self.started.append(inbound)
+        self._notify()
+        if inbound.text in self.failing_texts:
+            raise RuntimeError(f"handler failed on {inbound.text!r}")
+        gate = self.gates.get(inbound.key.chat_id)
+        if gate is not None:
+            await gate.wait()
+        self.finished.append(inbound)
+        self._notify()
+
+    async def wait_finished(self, count: int) -> list[Inbound]:
+        """What was handled, once ``count`` inbounds were (within :data:`WAIT` seconds)."""
+        async with asyncio.timeout(WAIT):
+            while len(self.finished) < count:
+                await self._changed.wait()
+        return list(self.finished)
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # httpx honours proxy variables; requests to 127.0.0.1 must not go through a proxy.
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[TelegramSimulator]:
+    async with TelegramSimulator() as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def handler() -> RecordingHandler:
+    return RecordingHandler()
+
+
+@pytest.fixture
+async def adapter(
+    sim: TelegramSimulator, handler: RecordingHandler
+) -> AsyncIterator[TelegramAdapter]:
+    telegram = TelegramAdapter(
+        token=sim.token,
+        api_url=sim.api_url,
+        handler=handler,
+        limits=FAST_LIMITS,
+        retry=FAST_RETRY,
+    )
+    await telegram.start()
+    try:
+        yield telegram
+    finally:
+        await telegram.stop()
+
+
+def _key(chat_id: int = CHAT) -> ConversationKey:
+    return ConversationKey("telegram", str(chat_id))
+
+
+# --- inbound --------------------------------------------------------------------------
+
+
+async def test_a_text_becomes_a_text_inbound(
+    adapter: TelegramAdapter, sim: TelegramSimulator, handler: RecordingHandler
+) -> None:
+    ada = telegram_user(CHAT, first_name="Ada", last_name="Lovelace", username="ada")
+    injected = sim.send_text(CHAT, "hello there", user={**ada, "language_code": "de"})
+
+    (inbound,) = await handler.wait_finished(1)
+
+    assert inbound == Inbound(
+        key=ConversationKey("telegram", "4242"),
+        customer=Customer(
+            user_id="4242", display_name="Ada Lovelace", username="ada", language_code="de"
+        ),
+        message_id=str(injected.message_id),
+        kind=MessageKind.TEXT,
+        sent_at=inbound.sent_at,
+        text="hello there",
+    )
+    assert inbound.sent_at.tzinfo is not None
+    assert inbound.sent_at.utcoffset() == UTC.utcoffset(None)
+
+
+async def test_commands_become_command_inbounds(
+    adapter: TelegramAdapter, sim: TelegramSimulator, handler: RecordingHandler
+) -> None:
+    for command in (
+        "/start",
+        "/start@tandem_test_bot",
+        "/HUMAN",
+        "/foo bar  baz",
+        "/start@Tandem_Test_Bot ref-42",
+    ):
+        sim.send_command(CHAT, command)
+
+    received = await handler.wait_finished(5)
+
+    assert [(i.kind, i.command, i.text) for i in received] == [
+        (MessageKind.COMMAND, "start", None),
+        (MessageKind.COMMAND, "start", None),
+        (MessageKind.COMMAND, "human", None),
+        (MessageKind.COMMAND, "foo", "bar  baz"),
+        (MessageKind.COMMAND, "start", "ref-42"),
+    ]
+
+
+async def test_a_command_for_another_bot_is_ignored(
+    adapter: TelegramAdapter, sim: TelegramSimulator, handler: RecordingHandler
+) -> None:
+    sim.send_command(-100, "/start@SomeOtherBot", chat_type="group")
+    sim.send_text(-100, "after it", chat_type="group")
+
+    # One chat's updates are handled in order, so the command came first and was dropped.
+    (inbound,) = await handler.wait_finished(1)
+    assert inbound.text == "after it"
+
+
+async def test_a_button_press_becomes_a_button_inbound(
+    adapter: TelegramAdapter, sim: TelegramSimulator, handler: RecordingHandler
+) -> None:
+    sim.send_text(CHAT, "hi")
+    await handler.wait_finished(1)
+    message_id = await adapter.send(
+        Outbound(key=_key(), text="Did that help?", buttons=((Button("Yes", "helped:yes"),),))
+    )
+
+    press = sim.press_button(CHAT, int(message_id), "helped:yes")
+    inbound = (await handler.wait_finished(2))[1]
+    await adapter.answer_button(ButtonAnswer(press_id=inbound.message_id, text="Thanks!"))
+
+    assert inbound.kind is MessageKind.BUTTON
+    assert inbound.button == "helped:yes"
+    assert inbound.message_id == press.callback_query_id
+    assert inbound.button_message_id == message_id
+    assert inbound.customer.user_id == str(CHAT)
+    answer = await sim.wait_for_call("answerCallbackQuery")
+    assert answer.params == {"callback_query_id": press.callback_query_id, "text": "Thanks!"}
+    assert answer.status == 200
+
+
+async def test_media_become_their_kinds_with_attachments(
+    adapter: TelegramAdapter, sim: TelegramSimulator, handler: RecordingHandler
+) -> None:
+    sim.send_photo(CHAT, caption="my receipt")
+    sim.send_sticker(CHAT)
+    sim.send_voice(CHAT)
+    sim.send_document(CHAT, file_name="invoice.pdf", mime_type="application/pdf")
+    sim.send_location(CHAT, latitude=52.52, longitude=13.405)
+    sim.send_contact(CHAT, phone_number="+4930123", first_name="Bo", last_name="Li")
+    video = {"file_id": "vid1", "file_unique_id": "u1", "width": 1, "height": 1, "duration": 2}
+    sim.send_content(CHAT, {"video": {**video, "mime_type": "video/mp4"}, "caption": "look"})
+    gif = {"file_id": "gif1", "file_unique_id": "u2", "file_name": "a.gif.mp4"}
+    sim.send_content(CHAT, {"animation": {**gif, "width": 1, "height": 1, "duration": 1}})
+    sim.send_content(CHAT, {"dice": {"emoji": "🎲", "value": 4}})
+
+    received = await handler.wait_finished(9)
+
+    photo, sticker, voice, document, location, contact, clip, animation, dice = received
+    assert (photo.kind, photo.text) == (MessageKind.PHOTO, "my receipt")
+    assert photo.attachment is not None
+    assert photo.attachment.file_id.endswith("x1280")
+    assert photo.attachment.size == 1280 * 60
+    assert sticker.kind is MessageKind.STICKER
+    assert sticker.text is None
+    assert sticker.attachment is not None
+    assert sticker.attachment.mime_type == "image/webp"
+    assert voice.kind is MessageKind.VOICE
+    assert voice.attachment is not None
+    assert voice.attachment.mime_type == "audio/ogg"
+    assert document.kind is MessageKind.DOCUMENT
+    assert document.attachment is not None
+    assert (document.attachment.file_name, document.attachment.mime_type) == (
+        "invoice.pdf",
+        "application/pdf",
+    )
+    assert (location.kind, location.text) == (MessageKind.LOCATION, "52.52,13.405")
+    assert (contact.kind, contact.text) == (MessageKind.CONTACT, "Bo Li +4930123")
+    assert (clip.kind, clip.text) == (MessageKind.VIDEO, "look")
+    assert clip.attachment == Attachment("vid1", None, "video/mp4", None)
+    assert animation.kind is MessageKind.ANIMATION
+    assert animation.attachment is not None
+    assert animation.attachment.file_id == "gif1"
+    assert (dice.kind, dice.attachment) == (MessageKind.OTHER, None)
+
+
+async def test_an_edited_message_keeps_its_id(
+    adapter: TelegramAdapter, sim: TelegramSimulator, handler: RecordingHandler
+) -> None:
+    original = sim.send_text(CHAT, "my order is 1234")
+    sim.edit_text(CHAT, original.message_id or 0, "my order is 1243")
+
+    first, edit = await handler.wait_finished(2)
+
+    assert (first.edited, edit.edited) == (False, True)
+    assert edit.message_id == first.message_id == str(original.message_id)
+    assert edit.text == "my order is 1243"
+
+
+async def test_group_chats_are_marked_as_groups(
+    adapter: TelegramAdapter, sim: TelegramSimulator, handler: RecordingHandler
+) -> None:
+    member = telegram_user(77, first_name="Bo", last_name=None)
+    sim.send_text(-100, "hello group", user=member, chat_type="group")
+    sim.send_text(-1001234, "hello supergroup", user=member, chat_type="supergroup")
+
+    group, supergroup = await handler.wait_finished(2)
+
+    assert (group.key, group.chat_type) == (ConversationKey("telegram", "-100"), ChatType.GROUP)
+    assert supergroup.chat_type is ChatType.GROUP
+    assert group.customer == Customer("77", "Bo", "customer77", "en")
+
+
+def test_updates_without_a_customer_message_are_ignored() -> None:
+    chat = {"id": -1009, "type": "channel", "title": "News"}
+    channel_post = {
+        "update_id": 1,
+        "channel_post": {"message_id": 1, "date": 0, "chat": chat, "text": "news"},
+    }
+    member_update = {
+        "update_id": 2,
+        "my_chat_member": {
+            "chat": {"id": 1, "type": "private", "first_name": "A"},
+            "from": telegram_user(1),
+            "date": 0,
+            "old_chat_member": {"status": "member", "user": telegram_user(9)},
+            "new_chat_member": {"status": "kicked", "user": telegram_user(9), "until_date": 0},
+        },
+    }
+    service = {
+        "update_id": 3,
+        "message": {
+            "message_id": 5,
+            "date": 0,
+            "chat": {"id": -100, "type": "group", "title": "G"},
+            "from": telegram_user(1),
+            "new_chat_members": [telegram_user(2)],
+        },
+    }
+
+    for data in (channel_post, member_update, service):
+        assert to_inbound(Update.de_json(data, None), bot_username="tandem_test_bot") is None
+
+
+async def test_chats_are_handled_concurrently_and_each_in_order(
+    adapter: TelegramAdapter, sim: TelegramSimulator, handler: RecordingHandler
+) -> None:
+    release_first_chat = asyncio.Event()
+    handler.gates[str(CHAT)] = release_first_chat
+    sim.send_text(CHAT, "A1")
+    sim.send_text(CHAT, "A2")
+    sim.send_text(OTHER_CHAT, "B1")
+
+    # B1 is handled while A1 is still blocked: the chats do not wait for each other ...
+    (b1,) = await handler.wait_finished(1)
+    assert b1.text == "B1"
+    # ... and A2 has not started: it waits for A1, its own chat's earlier message.
+    assert [i.text for i in handler.started] == ["A1", "B1"]
+
+    release_first_chat.set()
+    await handler.wait_finished(3)
+    assert [i.text for i in handler.finished] == ["B1", "A1", "A2"]
+
+
+async def test_a_failing_handler_does_not_stop_later_updates(
+    adapter: TelegramAdapter,
+    sim: TelegramSimulator,
+    handler: RecordingHandler,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    handler.failing_texts.add("boom")
+    caplog.set_level(logging.ERROR, logger="bot.adapters.telegram")
+
+    sim.send_text(CHAT, "boom")
+    sim.send_text(CHAT, "after the failure")
+
+    (after,) = await handler.wait_finished(1)
+    assert after.text == "after the failure"
+    errors = [r for r in caplog.records if r.name.startswith("bot.adapters.telegram")]
+    assert len(errors) == 1
+    assert "RuntimeError: handler failed on 'boom'" in errors[0].getMessage()
+    assert "Traceback" in errors[0].getMessage()
+    assert sim.token not in caplog.text
+
+
+# --- outbound -------------------------------------------------------------------------
+
+
+async def test_send_delivers_plain_text_with_inline_buttons(
+    adapter: TelegramAdapter, sim: TelegramSimulator
+) -> None:
+    sim.send_text(CHAT, "hi")
+    message = Outbound(
+        key=_key(),
+        text="Use *this* <b>link</b> [x](http://e.com)",
+        buttons=((Button("Yes", "y"), Button("No", "n")), (Button("Talk to a person", "human"),)),
+    )
+
+    message_id = await adapter.send(message)
+
+    call = await sim.wait_for_call("sendMessage")
+    assert "parse_mode" not in call.params
+    assert call.params["text"] == message.text
+    assert call.params["reply_markup"] == {
+        "inline_keyboard": [
+            [{"text": "Yes", "callback_data": "y"}, {"text": "No", "callback_data": "n"}],
+            [{"text": "Talk to a person", "callback_data": "human"}],
+        ]
+    }
+    (sent,) = sim.messages_to(CHAT)
+    assert str(sent.message_id) == message_id
+    assert sent.parse_mode is None
+
+
+async def test_a_429_is_retried_after_the_wait_and_delivered_once(
+    adapter: TelegramAdapter, sim: TelegramSimulator
+) -> None:
+    sim.send_text(CHAT, "hi")
+    sim.fail_next("sendMessage", status=429, retry_after=1)
+
+    await adapter.send(Outbound(key=_key(), text="after the flood wait"))
+
+    refused, accepted = sim.calls_to("sendMessage")
+    assert (refused.status, accepted.status) == (429, 200)
+    assert accepted.at - refused.at >= 1.0
+    assert [m.text for m in sim.messages_to(CHAT)] == ["after the flood wait"]
+
+
+async def test_a_bad_gateway_is_retried_and_delivered_once(
+    adapter: TelegramAdapter, sim: TelegramSimulator
+) -> None:
+    sim.send_text(CHAT, "hi")
+    sim.fail_next("sendMessage", status=502, times=2)
+
+    await adapter.send(Outbound(key=_key(), text="eventually"))
+
+    assert [c.status for c in sim.calls_to("sendMessage")] == [502, 502, 200]
+    assert [m.text for m in sim.messages_to(CHAT)] == ["eventually"]
+
+
+async def test_retries_are_bounded(adapter: TelegramAdapter, sim: TelegramSimulator) -> None:
+    sim.send_text(CHAT, "hi")
+    sim.fail_next("sendMessage", status=502, times=FAST_RETRY.attempts)
+
+    with pytest.raises(DeliveryError, match="gave up on the message to telegram:4242"):
+        await adapter.send(Outbound(key=_key(), text="never"))
+
+    assert len(sim.calls_to("sendMessage")) == FAST_RETRY.attempts
+
+
+async def test_a_blocked_bot_or_unknown_chat_is_a_delivery_error(
+    adapter: TelegramAdapter, sim: TelegramSimulator
+) -> None:
+    sim.send_text(CHAT, "hi")
+    sim.block(CHAT)
+
+    with pytest.raises(DeliveryError, match=r"refused the message to telegram:4242.*blocked"):
+        await adapter.send(Outbound(key=_key(), text="hello?"))
+    with pytest.raises(DeliveryError, match="Chat not found"):
+        await adapter.send(Outbound(key=_key(999), text="hello?"))
+    assert len(sim.calls_to("sendMessage")) == 2  # refusals are not retried
+
+
+async def test_long_texts_are_split_and_the_last_id_returned(
+    adapter: TelegramAdapter, sim: TelegramSimulator
+) -> None:
+    sim.send_text(CHAT, "hi")
+    paragraph = "word " * 199 + "end.\n"  # 1,000 characters
+    text = paragraph * 9
+
+    last_id = await adapter.send(Outbound(key=_key(), text=text, buttons=((Button("OK", "ok"),),)))
+
+    sent = sim.messages_to(CHAT)
+    assert len(sent) == 3
+    assert all(len(m.text) <= 4096 for m in sent)
+    assert all(m.text.rstrip().endswith("end.") for m in sent)  # cut at line breaks
+    assert "\n".join(m.text for m in sent) == text
+    assert [m.buttons for m in sent] == [[], [], [[("OK", "ok")]]]
+    assert str(sent[-1].message_id) == last_id
+
+
+async def test_invalid_buttons_are_refused_before_sending(
+    adapter: TelegramAdapter, sim: TelegramSimulator
+) -> None:
+    sim.send_text(CHAT, "hi")
+    too_long = Button("Pick", "x" * 65)
+
+    with pytest.raises(ValueError, match="1-64 bytes"):
+        await adapter.send(Outbound(key=_key(), text="choose", buttons=((too_long,),)))
+    with pytest.raises(ValueError, match="not a Telegram conversation"):
+        await adapter.send(Outbound(key=ConversationKey("slack", "C1"), text="x"))
+    assert sim.calls_to("sendMessage") == []
+
+
+async def test_typing_is_shown_and_its_failures_ignored(
+    adapter: TelegramAdapter, sim: TelegramSimulator
+) -> None:
+    sim.send_text(CHAT, "hi")
+    await adapter.show_typing(_key())
+    sim.fail_next("sendChatAction", status=403)
+    await adapter.show_typing(_key())
+
+    first, second = sim.calls_to("sendChatAction")
+    assert first.params == {"chat_id": CHAT, "action": "typing"}
+    assert (first.status, second.status) == (200, 403)
+
+
+async def test_messages_are_paced_per_chat_but_chats_do_not_wait_for_each_other(
+    sim: TelegramSimulator, handler: RecordingHandler
+) -> None:
+    paced = TelegramAdapter(
+        token=sim.token,
+        api_url=sim.api_url,
+        handler=handler,
+        limits=SendLimits(per_chat_interval=0.5),
+    )
+    sim.send_text(CHAT, "hi")
+    sim.send_text(OTHER_CHAT, "hi")
+    await paced.start()
+    try:
+        await asyncio.gather(
+            paced.send(Outbound(key=_key(CHAT), text="A1")),
+            paced.send(Outbound(key=_key(CHAT), text="A2")),
+            paced.send(Outbound(key=_key(OTHER_CHAT), text="B1")),
+        )
+    finally:
+        await paced.stop()
+
+    calls = sim.calls_to("sendMessage")
+    assert [c.params["text"] for c in calls] == ["A1", "B1", "A2"]
+    # Paced when sent; the arrival times also carry each request's own latency.
+    assert calls[2].at - calls[0].at >= 0.4
+
+
+async def test_start_refuses_a_wrong_token_without_logging_it(
+    sim: TelegramSimulator, handler: RecordingHandler
+) -> None:
+    wrong = "987654321:AAWrongTokenWrongTokenWrong"
+    adapter = TelegramAdapter(token=wrong, api_url=sim.api_url, handler=handler)
+
+    with pytest.raises(TelegramAdapterError, match="refused TELEGRAM_BOT_TOKEN") as raised:
+        await adapter.start()
+
+    assert wrong not in str(raised.value)
+    assert raised.value.__cause__ is None
+    assert raised.value.__suppress_context__
+
+
+# --- webhook mode ---------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    # The webhook URL must name the port before the server starts (aiohttp freezes its
+    # routes at start), so ask the OS for a free one first.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _healthy() -> HealthReport:
+    return HealthReport(healthy=True, checks={})
+
+
+@pytest.fixture
+async def webhook(
+    sim: TelegramSimulator, handler: RecordingHandler
+) -> AsyncIterator[tuple[TelegramAdapter, str]]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    http = HttpServer(host="127.0.0.1", port=port, health=_healthy)
+    telegram = TelegramAdapter(
+        token=sim.token,
+        api_url=sim.api_url,
+        handler=handler,
+        webhook_url=url,
+        webhook_secret=SECRET,
+        routes=http,
+        limits=FAST_LIMITS,
+    )
+    await http.start()
+    await telegram.start()
+    try:
+        yield telegram, url
+    finally:
+        await telegram.stop()
+        await http.stop()
+
+
+async def test_the_webhook_is_set_with_its_secret_at_start(
+    webhook: tuple[TelegramAdapter, str], sim: TelegramSimulator
+) -> None:
+    _, url = webhook
+
+    call = await sim.wait_for_call("setWebhook")
+
+    assert call.params["url"] == url
+    assert call.params["secret_token"] == SECRET
+    assert call.params["allowed_updates"] == ["message", "edited_message", "callback_query"]
+    assert call.params["drop_pending_updates"] is False
+    assert sim.calls_to("getUpdates") == []
+
+
+async def test_updates_arrive_through_the_webhook(
+    webhook: tuple[TelegramAdapter, str], sim: TelegramSimulator, handler: RecordingHandler
+) -> None:
+    injected = sim.send_text(CHAT, "via the webhook")
+
+    (inbound,) = await handler.wait_finished(1)
+
+    assert inbound.text == "via the webhook"
+    delivery = await sim.wait_for_webhook_delivery(injected.update_id)
+    assert delivery.status == 200
+
+
+async def test_the_webhook_refuses_requests_without_the_secret(
+    webhook: tuple[TelegramAdapter, str], handler: RecordingHandler
+) -> None:
+    _, url = webhook
+
+    def update(update_id: int, text: str) -> dict[str, object]:
+        chat = {"id": CHAT, "type": "private", "first_name": "Ada"}
+        message = {"message_id": update_id, "date": 0, "chat": chat, "text": text}
+        return {"update_id": update_id, "message": {**message, "from": telegram_user(CHAT)}}
+
+    async with httpx.AsyncClient(trust_env=False) as client:
+        missing = await client.post(url, json=update(1, "no secret"))
+        wrong = await client.post(
+            url, json=update(2, "wrong secret"), headers={SECRET_HEADER: "guess"}
+        )
+        right = await client.post(url, json=update(3, "right"), headers={SECRET_HEADER: SECRET})
+        garbage = await client.post(url, content=b"[1, 2", headers={SECRET_HEADER: SECRET})
+
+    assert (missing.status_code, wrong.status_code, right.status_code) == (403, 403, 200)
+    assert garbage.status_code == 400
+    # The refused updates were never queued: the chat's only handled message is the right one.
+    (inbound,) = await handler.wait_finished(1)
+    assert inbound.text == "right"
+    assert [i.text for i in handler.started] == ["right"]
+
+
+async def test_the_webhook_answers_503_until_the_adapter_runs(
+    sim: TelegramSimulator, handler: RecordingHandler
+) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    http = HttpServer(host="127.0.0.1", port=port, health=_healthy)
+    TelegramAdapter(
+        token=sim.token,
+        api_url=sim.api_url,
+        handler=handler,
+        webhook_url=url,
+        webhook_secret=SECRET,
+        routes=http,
+    )
+    await http.start()
+    try:
+        async with httpx.AsyncClient(trust_env=False) as client:
+            response = await client.post(url, json={}, headers={SECRET_HEADER: SECRET})
+    finally:
+        await http.stop()
+
+    # Telegram keeps an update it could not deliver and tries again later.
+    assert response.status_code == 503
+    assert handler.started == []
+
+
+def test_a_webhook_needs_a_secret(handler: RecordingHandler) -> None:
+    with pytest.raises(ValueError, match="secret"):
+        TelegramAdapter(
+            token="1:x",
+            api_url="http://127.0.0.1:1",
+            handler=handler,
+            webhook_url="https://example.com/telegram/webhook",
+        )
+
+
+# --- pieces ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("timedelta_mode", ["false", "true"])
+def test_retry_after_is_read_in_either_of_ptbs_shapes(
+    monkeypatch: pytest.MonkeyPatch, timedelta_mode: str
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", timedelta_mode)
+
+    assert retry_after_seconds(RetryAfter(7)) == 7.0
+
+
+def test_split_text_prefers_line_breaks_then_spaces_then_any_cut() -> None:
+    assert split_text("short") == ["short"]
+    assert split_text("aaaa bbbb\ncccc dddd", limit=12) == ["aaaa bbbb", "cccc dddd"]
+    assert split_text("aaaa bbbb cccc", limit=10) == ["aaaa bbbb", "cccc"]
+    assert split_text("a" * 25, limit=10) == ["a" * 10, "a" * 10, "a" * 5]
+
+
+def test_split_text_counts_utf16_code_units_like_telegram() -> None:
+    emoji = "\N{GRINNING FACE}"  # two UTF-16 code units
+
+    chunks = split_text(emoji * 6, limit=8)
+
+    assert chunks == [emoji * 4, emoji * 2]
+
+
+def test_split_text_refuses_an_empty_message() -> None:
+    with pytest.raises(ValueError, match="without text"):
+        split_text(" \n ")

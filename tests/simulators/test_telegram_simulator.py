@@ -1,0 +1,388 @@
+"""The Telegram simulator, driven by the real python-telegram-bot ``Bot`` and by plain HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from aiohttp import web
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter
+
+from bot.simulators.telegram import (
+    SECRET_HEADER,
+    TelegramSimulator,
+    group_chat,
+    telegram_user,
+)
+
+CHAT = 4242
+
+# PTB 22 warns on every RetryAfter that its retry_after will become a timedelta.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning"
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # httpx honours proxy variables; requests to 127.0.0.1 must not go through a proxy.
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[TelegramSimulator]:
+    async with TelegramSimulator() as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def bot(sim: TelegramSimulator) -> AsyncIterator[Bot]:
+    async with Bot(sim.token, base_url=f"{sim.api_url}/bot") as client:
+        yield client
+
+
+@pytest.fixture
+async def http(sim: TelegramSimulator) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=sim.api_url, trust_env=False) as client:
+        yield client
+
+
+async def test_get_me_describes_the_bot(bot: Bot, sim: TelegramSimulator) -> None:
+    me = await bot.get_me()
+
+    assert me.is_bot
+    assert me.username == "tandem_test_bot"
+    assert me.id == int(sim.token.split(":")[0])
+    assert sim.calls_to("getMe")[0].status == 200
+
+
+async def test_send_message_is_recorded_with_its_body(bot: Bot, sim: TelegramSimulator) -> None:
+    sim.send_text(CHAT, "hello")
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="yes")]])
+
+    first = await bot.send_message(CHAT, "Hi *there*", reply_markup=keyboard, parse_mode="Markdown")
+    second = await bot.send_message(CHAT, "plain")
+
+    call = sim.calls_to("sendMessage")[0]
+    assert call.params == {
+        "chat_id": CHAT,
+        "text": "Hi *there*",
+        "parse_mode": "Markdown",
+        "reply_markup": {"inline_keyboard": [[{"text": "Yes", "callback_data": "yes"}]]},
+    }
+    assert first.from_user is not None
+    assert first.from_user.is_bot
+    assert second.message_id == first.message_id + 1 == 3  # the customer's message was 1
+    sent = sim.messages_to(CHAT)
+    assert [(m.text, m.parse_mode, m.buttons) for m in sent] == [
+        ("Hi *there*", "Markdown", [[("Yes", "yes")]]),
+        ("plain", None, []),
+    ]
+
+
+async def test_json_and_form_bodies_are_decoded_alike(
+    http: httpx.AsyncClient, sim: TelegramSimulator
+) -> None:
+    sim.send_text(CHAT, "hello")
+    markup = {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
+    path = f"/bot{sim.token}/sendMessage"
+
+    as_json = await http.post(path, json={"chat_id": CHAT, "text": "x", "reply_markup": markup})
+    as_form = await http.post(
+        path, data={"chat_id": str(CHAT), "text": "x", "reply_markup": json.dumps(markup)}
+    )
+
+    assert as_json.status_code == as_form.status_code == 200
+    assert as_json.json()["ok"] is True
+    first, second = sim.calls_to("sendMessage")
+    assert first.params == second.params
+
+
+async def test_get_updates_confirms_updates_below_the_offset(
+    bot: Bot, sim: TelegramSimulator
+) -> None:
+    first = sim.send_text(CHAT, "one")
+    second = sim.send_text(CHAT, "two")
+
+    both = await bot.get_updates()
+    again = await bot.get_updates()
+    after_first = await bot.get_updates(offset=first.update_id + 1)
+    none = await bot.get_updates(offset=second.update_id + 1)
+
+    assert [u.update_id for u in both] == [first.update_id, second.update_id]
+    assert [u.update_id for u in again] == [first.update_id, second.update_id]
+    assert [u.update_id for u in after_first] == [second.update_id]
+    assert none == ()
+    assert sim.pending_updates == []
+
+
+async def test_a_long_poll_returns_as_soon_as_an_update_arrives(
+    bot: Bot, sim: TelegramSimulator
+) -> None:
+    poll = asyncio.create_task(bot.get_updates(timeout=30))
+    await sim.wait_for_long_poll()
+
+    injected = sim.send_text(CHAT, "wake up")
+    # Far less than the poll's 30 seconds: the injection, not the timeout, ended it.
+    updates = await asyncio.wait_for(poll, timeout=5)
+
+    assert [u.update_id for u in updates] == [injected.update_id]
+    assert updates[0].message is not None
+    assert updates[0].message.text == "wake up"
+
+
+async def test_allowed_updates_filters_what_is_delivered(bot: Bot, sim: TelegramSimulator) -> None:
+    sim.send_text(CHAT, "a message")
+    sent = await bot.send_message(CHAT, "pick", reply_markup=_one_button("b"))
+    press = sim.press_button(CHAT, sent.message_id, "b")
+
+    updates = await bot.get_updates(allowed_updates=["callback_query"])
+
+    assert [u.update_id for u in updates] == [press.update_id]
+    query = updates[0].callback_query
+    assert query is not None
+    assert query.data == "b"
+    assert query.id == press.callback_query_id
+    assert query.message is not None
+    assert query.message.message_id == sent.message_id
+
+
+async def test_commands_carry_a_bot_command_entity(bot: Bot, sim: TelegramSimulator) -> None:
+    sim.send_command(CHAT, "/start@tandem_test_bot promo")
+
+    (update,) = await bot.get_updates()
+
+    message = update.message
+    assert message is not None
+    assert message.text == "/start@tandem_test_bot promo"
+    assert [(e.type, e.offset, e.length) for e in message.entities] == [("bot_command", 0, 22)]
+
+
+async def test_media_edits_and_groups_look_like_telegrams(bot: Bot, sim: TelegramSimulator) -> None:
+    text = sim.send_text(CHAT, "first version")
+    sim.send_photo(CHAT, caption="my receipt")
+    sim.send_document(CHAT, file_name="a.pdf", mime_type="application/pdf")
+    sim.edit_text(CHAT, text.message_id or 0, "second version")
+    sim.send_text(-100, "in a group", user=telegram_user(7, first_name="Bo"), chat_type="group")
+
+    updates = await bot.get_updates()
+
+    photo = updates[1].message
+    document = updates[2].message
+    edited = updates[3].edited_message
+    group = updates[4].message
+    assert photo is not None
+    assert photo.caption == "my receipt"
+    assert len(photo.photo) == 3
+    assert document is not None
+    assert document.document is not None
+    assert document.document.file_name == "a.pdf"
+    assert edited is not None
+    assert edited.message_id == text.message_id
+    assert edited.text == "second version"
+    assert edited.edit_date is not None
+    assert group is not None
+    assert group.chat.type == "group"
+    assert group.chat.id == -100
+    assert group.from_user is not None
+    assert group.from_user.first_name == "Bo"
+
+
+async def test_a_wrong_token_is_unauthorized(
+    http: httpx.AsyncClient, sim: TelegramSimulator
+) -> None:
+    response = await http.post("/bot123:wrong/getMe")
+
+    assert response.status_code == 401
+    assert response.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
+    with pytest.raises(InvalidToken):
+        async with Bot("123:wrong", base_url=f"{sim.api_url}/bot"):
+            pass
+
+
+async def test_an_unknown_method_is_not_found(
+    http: httpx.AsyncClient, sim: TelegramSimulator
+) -> None:
+    response = await http.post(f"/bot{sim.token}/sendTelepathy", json={"chat_id": CHAT})
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "ok": False,
+        "error_code": 404,
+        "description": "Not Found: method not found",
+    }
+    assert sim.calls_to("sendTelepathy")[0].status == 404
+
+
+async def test_methods_are_case_insensitive(
+    http: httpx.AsyncClient, sim: TelegramSimulator
+) -> None:
+    response = await http.get(f"/bot{sim.token}/GETME")
+
+    assert response.json()["result"]["username"] == "tandem_test_bot"
+    assert sim.calls_to("getMe")
+
+
+async def test_an_injected_429_looks_like_telegrams(
+    bot: Bot, http: httpx.AsyncClient, sim: TelegramSimulator
+) -> None:
+    sim.send_text(CHAT, "hello")
+    sim.fail_next("sendMessage", status=429, retry_after=3, times=2)
+
+    with pytest.raises(RetryAfter) as raised:
+        await bot.send_message(CHAT, "too fast")
+    raw = await http.post(f"/bot{sim.token}/sendMessage", json={"chat_id": CHAT, "text": "x"})
+    delivered = await bot.send_message(CHAT, "now")
+
+    assert raised.value.retry_after == 3
+    assert raw.status_code == 429
+    assert raw.json() == {
+        "ok": False,
+        "error_code": 429,
+        "description": "Too Many Requests: retry after 3",
+        "parameters": {"retry_after": 3},
+    }
+    assert [c.status for c in sim.calls_to("sendMessage")] == [429, 429, 200]
+    assert [m.text for m in sim.messages_to(CHAT)] == [delivered.text]
+
+
+async def test_blocked_and_failing_answers(bot: Bot, sim: TelegramSimulator) -> None:
+    sim.send_text(CHAT, "hello")
+    sim.fail_next("sendMessage", status=403)
+    sim.fail_next("sendChatAction", status=502)
+
+    with pytest.raises(Forbidden, match="bot was blocked by the user"):
+        await bot.send_message(CHAT, "x")
+    with pytest.raises(NetworkError) as bad_gateway:
+        await bot.send_chat_action(CHAT, "typing")
+    sim.block(CHAT)
+    with pytest.raises(Forbidden):
+        await bot.send_message(CHAT, "still blocked")
+
+    assert not isinstance(bad_gateway.value, BadRequest)
+    assert sim.messages_to(CHAT) == []
+
+
+async def test_telegrams_bad_requests(bot: Bot, sim: TelegramSimulator) -> None:
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.send_message(999, "nobody there")
+    sim.add_chat(group_chat(-5))
+    with pytest.raises(BadRequest, match="Message is too long"):
+        await bot.send_message(-5, "x" * 4097)
+    with pytest.raises(BadRequest, match="Message text is empty"):
+        await bot.send_message(-5, "  ")
+    with pytest.raises(BadRequest, match="Button_data_invalid"):
+        await bot.send_message(-5, "x", reply_markup=_one_button("d" * 65))
+    with pytest.raises(BadRequest, match="Wrong parameter action"):
+        await bot.send_chat_action(-5, "dancing")
+
+    accepted = await bot.send_message(-5, "x" * 4096)
+    assert accepted.text == "x" * 4096
+
+
+async def test_buttons_are_answered_once(bot: Bot, sim: TelegramSimulator) -> None:
+    sim.send_text(CHAT, "hello")
+    sent = await bot.send_message(CHAT, "pick", reply_markup=_one_button("b"))
+    press = sim.press_button(CHAT, sent.message_id, "b")
+    assert press.callback_query_id is not None
+
+    assert await bot.answer_callback_query(press.callback_query_id, text="Got it")
+    with pytest.raises(BadRequest, match="Query is too old"):
+        await bot.answer_callback_query(press.callback_query_id)
+    with pytest.raises(ValueError, match="no button"):
+        sim.press_button(CHAT, sent.message_id, "not offered")
+
+
+async def test_bot_edits_change_what_the_customer_sees(bot: Bot, sim: TelegramSimulator) -> None:
+    sim.send_text(CHAT, "hello")
+    sent = await bot.send_message(CHAT, "pick", reply_markup=_one_button("b"))
+
+    await bot.edit_message_text("picked", chat_id=CHAT, message_id=sent.message_id)
+    with pytest.raises(BadRequest, match="Message is not modified"):
+        await bot.edit_message_reply_markup(chat_id=CHAT, message_id=sent.message_id)
+
+    (message,) = sim.messages_to(CHAT)
+    assert (message.text, message.buttons, message.edited) == ("picked", [], True)
+
+
+async def test_a_webhook_blocks_get_updates(bot: Bot, sim: TelegramSimulator) -> None:
+    assert await bot.set_webhook("https://example.invalid/hook", secret_token="s3cret")
+
+    with pytest.raises(Conflict, match="webhook is active"):
+        await bot.get_updates()
+    info = await bot.get_webhook_info()
+    assert info.url == "https://example.invalid/hook"
+    assert sim.calls_to("setWebhook")[0].params["secret_token"] == "s3cret"
+
+    assert await bot.delete_webhook()
+    assert await bot.get_updates() == ()
+
+
+async def test_updates_are_posted_to_the_webhook_with_the_secret(
+    bot: Bot, sim: TelegramSimulator
+) -> None:
+    received: list[tuple[str | None, dict[str, object]]] = []
+    answers = iter([500, 200, 200])
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append((request.headers.get(SECRET_HEADER), await request.json()))
+        return web.Response(status=next(answers))
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = runner.addresses[0][1]
+        await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret")
+        injected = sim.send_text(CHAT, "via webhook")
+
+        await sim.wait_for_webhook_delivery(injected.update_id)
+    finally:
+        await runner.cleanup()
+
+    # The first POST was answered 500, so Telegram (and the simulator) sent it again.
+    assert [status for _, status in [(d.update_id, d.status) for d in sim.webhook_deliveries]] == [
+        500,
+        200,
+    ]
+    assert [secret for secret, _ in received] == ["s3cret", "s3cret"]
+    assert received[1][1]["update_id"] == injected.update_id
+    assert sim.pending_updates == []
+
+
+async def test_wait_for_call_says_what_it_saw_when_it_times_out(sim: TelegramSimulator) -> None:
+    with pytest.raises(TimeoutError, match="1 call\\(s\\) to sendMessage; calls so far: \\[\\]"):
+        await sim.wait_for_call("sendMessage", timeout=0.05)
+
+
+def test_the_module_serves_a_simulator_and_prints_its_url() -> None:
+    command = [sys.executable, "-m", "bot.simulators.telegram", "--port", "0"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout is not None
+            first_line = process.stdout.readline()
+        finally:
+            process.terminate()
+
+    assert first_line.startswith("Telegram Bot API simulator: TELEGRAM_API_URL=http://127.0.0.1:")
+
+
+def _one_button(data: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton("Button", callback_data=data)]])
