@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from bot.commands import config, db, nlu, run
+from bot.commands import bench, config, db, nlu, policy, run
 from bot.commands.common import CliContext
 
 
@@ -29,6 +29,8 @@ cli.add_command(run.run)
 cli.add_command(config.config)
 cli.add_command(db.db)
 cli.add_command(nlu.nlu)
+cli.add_command(policy.policy)
+cli.add_command(bench.bench)
 
 
 def main() -> None:

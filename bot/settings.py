@@ -7,13 +7,14 @@ each name one setting and what is expected; a secret's value is never echoed.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_type_hints
 
 import yaml
 from dotenv import dotenv_values
@@ -24,13 +25,17 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    create_model,
     field_validator,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
+from handoff.policy import FrustrationConfig, PolicyConfig
 
 DEFAULT_CONFIG_PATH = Path("config/tandem.yml")
 CONFIG_PATH_VARIABLE = "TANDEM_CONFIG"
@@ -192,6 +197,52 @@ class StateConfig(_Section):
         return value
 
 
+def _section_from_dataclass(cls: type[Any]) -> type[BaseModel]:
+    """A settings section mirroring a frozen dataclass of the core: same names, same
+    defaults (one source of truth), unknown keys refused; nested dataclasses recurse."""
+    hints = get_type_hints(cls)
+    fields: dict[str, Any] = {}
+    for spec in dataclasses.fields(cls):
+        annotation = hints[spec.name]
+        if dataclasses.is_dataclass(annotation):
+            nested = _section_from_dataclass(annotation)  # type: ignore[arg-type]
+            fields[spec.name] = (nested, Field(default_factory=nested))
+            continue
+        fields[spec.name] = (annotation, _default_of(spec))
+    model: type[BaseModel] = create_model(
+        f"{cls.__name__}Section", __base__=_Section, **fields
+    )
+    return model
+
+
+def _default_of(spec: dataclasses.Field[Any]) -> Any:
+    if spec.default is not dataclasses.MISSING:
+        return spec.default
+    if spec.default_factory is not dataclasses.MISSING:
+        return spec.default_factory()
+    raise TypeError(f"{spec.name} has no default; a settings section needs one")
+
+
+PolicySection = _section_from_dataclass(PolicyConfig)
+
+
+def policy_config(section: BaseModel) -> PolicyConfig:
+    """The core's :class:`PolicyConfig` from its validated settings section."""
+    values = section.model_dump()
+    values["frustration"] = FrustrationConfig(**values["frustration"])
+    return PolicyConfig(**values)
+
+
+class ConversationSection(_Section):
+    responses_file: Path = Path("config/responses.yml")
+    # Transcript lines on an agent's handoff card.
+    transcript_lines: int = Field(default=12, ge=1, le=50)
+
+
+class AgentsSection(_Section):
+    note_prefix: str = Field(default="note:", min_length=1)
+
+
 class ServiceConfig(_Section):
     """The contents of ``config/tandem.yml``."""
 
@@ -199,6 +250,18 @@ class ServiceConfig(_Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     nlu: NluConfig = NluConfig()
     state: StateConfig = StateConfig()
+    conversation: ConversationSection = ConversationSection()
+    agents: AgentsSection = AgentsSection()
+    policy: PolicySection = Field(default_factory=PolicySection)  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _policy_is_consistent(self) -> ServiceConfig:
+        # The core checks ranges and relations (e.g. weights within 0..1) when built.
+        try:
+            policy_config(self.policy)
+        except ValueError as exc:
+            raise PydanticCustomError("policy", "policy: {message}", {"message": str(exc)}) from exc
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,6 +445,15 @@ def _load_config_file(path: Path) -> ServiceConfig:
 
 def _config_error_line(path: Path, node: yaml.Node | None, error: Mapping[str, Any]) -> str:
     loc = tuple(str(part) for part in error["loc"])
+    if error["type"] == "policy":
+        # The core named the setting at the start of its message: point at its line.
+        message = str(error["ctx"]["message"])
+        name, _, expected = message.partition(": ")
+        known = _known_keys()
+        for candidate in (f"policy.{name}", f"policy.frustration.{name}"):
+            if candidate in known:
+                return f"{path}:{_line_of(node, candidate.split('.'))}: {candidate}: {expected}"
+        return f"{path}:{_line_of(node, ('policy',))}: policy: {message}"
     dotted = ".".join(loc)
     line = _line_of(node, loc)
     if error["type"] == "extra_forbidden":
@@ -429,6 +501,8 @@ _EXPECTED_BY_TYPE = {
     "missing": "required",
     "url_parsing": "expected a URL such as https://example.com",
     "url_scheme": "expected an http:// or https:// URL",
+    "tuple_type": "expected a list",
+    "list_type": "expected a list",
 }
 
 

@@ -26,6 +26,7 @@ from handoff.model import (
     Outbound,
 )
 from handoff.policy import (
+    RECENT_TEXTS,
     Action,
     Decision,
     FrustrationDetector,
@@ -42,7 +43,6 @@ from nlu.errors import NluUnavailable
 logger = logging.getLogger(__name__)
 
 NLU_MAX_CHARS = 4096  # longer texts are stored whole; the NLU reads the first 4096 characters
-_RECENT_TEXTS = 5  # earlier customer messages the frustration detector compares against
 _GROUP_NOTICE_TTL = 30 * 24 * 3600.0
 
 
@@ -256,7 +256,7 @@ class ConversationEngine:
         self, live: LiveConversation, stored: StoredMessage
     ) -> tuple[str, ...]:
         recent = await self._repository.recent_messages(
-            live.conversation_id, limit=_RECENT_TEXTS * 3
+            live.conversation_id, limit=RECENT_TEXTS * 3
         )
         texts = [
             m.text
@@ -266,7 +266,7 @@ class ConversationEngine:
             and m.id != stored.id
             and m.text
         ]
-        return tuple(texts[-_RECENT_TEXTS:])
+        return tuple(texts[-RECENT_TEXTS:])
 
     async def _say(
         self,

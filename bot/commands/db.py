@@ -8,7 +8,7 @@ from bot.commands.common import CliContext, echo, explained, pass_cli, run_async
 from handoff.storage import Database
 
 
-@click.group()
+@click.group(short_help="Manage the database schema.")
 def db() -> None:
     """Manage the database schema (the service also upgrades it on start)."""
 

@@ -15,12 +15,12 @@ from nlu.training import Progress, train_model, training_fingerprint
 from nlu.validation import ValidationReport, validate_nlu_data
 
 
-@click.group()
+@click.group(short_help="Set up Rasa; validate, train, test, parse.")
 def nlu() -> None:
     """Set up Rasa; validate, train, test and try the NLU model."""
 
 
-@nlu.command()
+@nlu.command(short_help="Build Rasa's Python 3.10 environment (once).")
 @click.option("--python", "python", help="A Python 3.8-3.10 interpreter to build Rasa's env with.")
 @click.option("-v", "--verbose", is_flag=True, help="Show pip's whole output.")
 @pass_cli
@@ -53,7 +53,7 @@ def validate(cli: CliContext) -> None:
         fail([f"{len(report.errors)} error(s) in the NLU data"])
 
 
-@nlu.command()
+@nlu.command(short_help="Validate, then train; hot-loaded by the service.")
 @click.option(
     "--if-changed", is_flag=True, help="Only if the data or pipeline changed since the last model."
 )
@@ -91,7 +91,7 @@ def train(cli: CliContext, if_changed: bool, verbose: bool) -> None:
     echo("a running Tandem service loads it within seconds, without a restart")
 
 
-@nlu.command()
+@nlu.command(short_help="Accuracy, per-intent P/R/F1, confusions.")
 @click.option("--cross-validation", is_flag=True, help="K-fold cross-validation on data/.")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
 @click.option(
@@ -135,7 +135,7 @@ def test(
         echo(line)
 
 
-@nlu.command()
+@nlu.command(short_help="Show what the NLU sees in a sentence.")
 @click.argument("text")
 @pass_cli
 @explained

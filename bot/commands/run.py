@@ -8,7 +8,7 @@ from bot.app import run_service
 from bot.commands.common import CliContext, explained, pass_cli, run_async
 
 
-@click.command()
+@click.command(short_help="Start the service until Ctrl-C.")
 @pass_cli
 @explained
 def run(cli: CliContext) -> None:

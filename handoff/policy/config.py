@@ -12,10 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 
 # Weights of the frustration cues: a cue that fires adds its weight to the score. With the
-# default threshold of 0.5, one strong cue (an insult, a harsh word, sarcasm) is enough on
-# its own; the weaker ones (shouting, a long wait, a repeated message, the complaint intent)
-# need a second signal. The values were set on the labelled conversations in
-# handoff/policy/eval/ and checked on GoEmotions (`tandem bench frustration`).
+# default threshold of 0.5, one strong cue (an insult, a harsh judgement such as "useless",
+# a stated feeling such as "I'm fed up", sarcasm) is enough on its own; the weaker ones
+# (shouting, "!!!", a long wait, the same message again, the complaint intent, negative
+# sentiment) need a second signal. A false "frustrated" hands a customer to a person at
+# once, so the weights favour precision; the two-turn rule catches what they miss. Set on
+# the labelled conversations (handoff/policy/eval/), checked on GoEmotions
+# (`tandem bench frustration`).
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

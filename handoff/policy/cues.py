@@ -116,7 +116,7 @@ _LONG_WAIT = re.compile(
             r"\bwait(?:s|ed|ing)?\b[^.!?]{0,25}?\b(?:minutes?|hours?|days?|weeks?|months?|ages"
             r"|forever|so long|too long|a long time)\b",
             r"\bfor (?:days|weeks|months|ages|hours|so long)\b",
-            r"\b(?:hours?|ages|forever) on hold\b|\bon hold for\b",
+            r"\b(?:minutes?|hours?|ages|forever) on hold\b|\bon hold for\b",
             r"\bstill (?:haven'?t|hasn'?t|have not|has not|not|no|nothing|waiting|broken"
             r"|can'?t|cannot|doesn'?t|don'?t|isn'?t|won'?t|didn'?t)\b",
             r"\bagain and again\b|\bover and over\b|\btime after time\b",

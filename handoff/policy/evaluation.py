@@ -197,9 +197,10 @@ def _mismatch(outcome: TurnOutcome) -> list[str]:
         f"decided {_label(decision.action, decision.handoff_reason)}"
     ]
     lines += [f"      - {reason.code.value}: {reason.explanation}" for reason in decision.reasons]
-    if decision.frustration.cues:
-        cues = ", ".join(decision.frustration.cues)
-        lines.append(f"      frustration {decision.frustration.score:.2f}: {cues}")
+    frustration = decision.frustration
+    if frustration.cues and not frustration.frustrated:  # a near miss: show what fired
+        cues = ", ".join(frustration.cues)
+        lines.append(f"      frustration {frustration.score:.2f} (not frustrated): {cues}")
     return lines
 
 
