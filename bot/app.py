@@ -6,16 +6,25 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.adapters.slack import SlackAdapter
+from bot.adapters.telegram import TelegramAdapter
 from bot.errors import MissingChatSettings
 from bot.http import HealthReport, HttpServer
-from bot.settings import Settings
+from bot.settings import Settings, policy_config
+from handoff.conversations import Conversations
+from handoff.desk import HandoffDesk
+from handoff.engine import ConversationEngine
 from handoff.errors import HandoffError
+from handoff.model import AgentAction, AgentReply, DeskThread, Inbound
+from handoff.policy import FrustrationDetector
+from handoff.ports import AgentEventHandler, InboundHandler
+from handoff.responses import load_responses
 from handoff.state import LiveState, live_state_from_url
-from handoff.storage import Database
+from handoff.storage import Database, Repository
 from nlu.client import NluParser, RasaClient
 from nlu.environment import RasaEnvironment, default_environment_path
 from nlu.errors import NluError, NluUnavailable
@@ -120,8 +129,31 @@ def missing_chat_settings(settings: Settings) -> list[str]:
     return lines
 
 
+class _LateInbound:
+    """The adapters and the core refer to each other; this closes the loop after building."""
+
+    target: InboundHandler | None = None
+
+    async def handle(self, inbound: Inbound) -> None:
+        assert self.target is not None
+        await self.target.handle(inbound)
+
+
+class _LateAgentEvents:
+    target: AgentEventHandler | None = None
+
+    async def agent_reply(self, reply: AgentReply) -> None:
+        assert self.target is not None
+        await self.target.agent_reply(reply)
+
+    async def agent_action(self, action: AgentAction) -> None:
+        assert self.target is not None
+        await self.target.agent_action(action)
+
+
 class Service:
-    """Storage, live state, NLU and the HTTP endpoints, started and stopped together."""
+    """Storage, live state, NLU, the conversation core and both chat adapters, started and
+    stopped together."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -130,38 +162,73 @@ class Service:
         self.state: LiveState | None = None
         self.nlu: NluParser | None = None
         self.http: HttpServer | None = None
+        self.engine: ConversationEngine | None = None
 
     async def start(self) -> None:
-        settings = self._settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
         try:
-            self.database = Database.from_url(settings.database_url)
-            self._stack.push_async_callback(self.database.dispose)
-            await self.database.upgrade()
-            logger.info("database ready (%s)", _database_kind(settings.database_url))
-
-            state = live_state_from_url(
-                settings.redis_url,
-                key_prefix=settings.config.state.key_prefix,
-                lock_timeout=settings.config.state.lock_timeout,
-            )
-            self._stack.push_async_callback(state.close)
-            await state.ping()
-            self.state = state
-            logger.info("live state ready (%s)", "Redis" if settings.redis_url else "in-process")
-
-            self.nlu = await self._stack.enter_async_context(open_nlu(settings, require=False))
-
-            self.http = HttpServer(
-                host=settings.env.tandem_http_host,
-                port=settings.env.tandem_http_port,
-                health=self.health,
-            )
-            await self.http.start()
-            self._stack.push_async_callback(self.http.stop)
+            await self._start()
         except BaseException:
             await self._stack.aclose()
             raise
+
+    async def _start(self) -> None:
+        settings, config, env = self._settings, self._settings.config, self._settings.env
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        responses = load_responses(settings.path(config.conversation.responses_file))
+
+        self.database = Database.from_url(settings.database_url)
+        self._stack.push_async_callback(self.database.dispose)
+        await self.database.upgrade()
+        logger.info("database ready (%s)", _database_kind(settings.database_url))
+
+        state = live_state_from_url(
+            settings.redis_url,
+            key_prefix=config.state.key_prefix,
+            lock_timeout=config.state.lock_timeout,
+        )
+        self._stack.push_async_callback(state.close)
+        await state.ping()
+        self.state = state
+        logger.info("live state ready (%s)", "Redis" if settings.redis_url else "in-process")
+
+        self.nlu = await self._stack.enter_async_context(open_nlu(settings, require=False))
+        self.http = HttpServer(
+            host=env.tandem_http_host, port=env.tandem_http_port, health=self.health
+        )
+
+        repository = Repository(database=self.database)
+        customers, agents = _LateInbound(), _LateAgentEvents()
+        telegram = build_telegram(settings, handler=customers, routes=self.http)
+        slack = build_slack(settings, handler=agents, http=self.http, repository=repository)
+        conversations = Conversations(
+            repository=repository,
+            state=state,
+            channel=telegram,
+            lock_timeout=config.state.lock_timeout,
+        )
+        handoffs = HandoffDesk(
+            conversations=conversations,
+            desk=slack,
+            responses=responses,
+            transcript_lines=config.conversation.transcript_lines,
+        )
+        self.engine = ConversationEngine(
+            conversations=conversations,
+            desk=handoffs,
+            nlu=self.nlu,
+            responses=responses,
+            policy=policy_config(config.policy),
+            detector=FrustrationDetector(policy_config(config.policy).frustration),
+        )
+        customers.target, agents.target = self.engine, handoffs
+        restored = await self.engine.restore_live_state()
+        logger.info("%d active conversation(s) restored from the database", restored)
+
+        await self.http.start()
+        self._stack.push_async_callback(self.http.stop)
+        for adapter in (slack, telegram):
+            await adapter.start()
+            self._stack.push_async_callback(adapter.stop)
 
     async def stop(self) -> None:
         await self._stack.aclose()
@@ -169,18 +236,17 @@ class Service:
     async def health(self) -> HealthReport:
         checks: dict[str, str] = {}
         healthy = True
-        try:
-            if self.database is not None:
-                await self.database.current_revision()
-            checks["database"] = "ok"
-        except HandoffError as exc:
-            checks["database"], healthy = f"failing: {exc}", False
-        try:
-            if self.state is not None:
-                await self.state.ping()
-            checks["state"] = "ok"
-        except HandoffError as exc:
-            checks["state"], healthy = f"failing: {exc}", False
+        probes: list[tuple[str, Callable[[], Awaitable[object]] | None]] = [
+            ("database", self.database.current_revision if self.database else None),
+            ("state", self.state.ping if self.state else None),
+        ]
+        for name, probe in probes:
+            try:
+                if probe is not None:
+                    await probe()
+                checks[name] = "ok"
+            except HandoffError as exc:
+                checks[name], healthy = f"failing: {exc}", False
         try:
             if self.nlu is not None:
                 await self.nlu.parse("healthz")
@@ -189,6 +255,52 @@ class Service:
             # Degraded, not down: customers are handed to a person while NLU is away.
             checks["nlu"] = f"degraded: {exc}"
         return HealthReport(healthy=healthy, checks=checks)
+
+
+def build_telegram(
+    settings: Settings, *, handler: InboundHandler, routes: HttpServer
+) -> TelegramAdapter:
+    env = settings.env
+    assert env.telegram_bot_token is not None
+    return TelegramAdapter(
+        token=env.telegram_bot_token.get_secret_value(),
+        api_url=str(env.telegram_api_url).rstrip("/"),
+        handler=handler,
+        webhook_url=str(env.telegram_webhook_url) if env.telegram_webhook_url else None,
+        webhook_secret=(
+            env.telegram_webhook_secret.get_secret_value() if env.telegram_webhook_secret else None
+        ),
+        routes=routes,
+    )
+
+
+def build_slack(
+    settings: Settings, *, handler: AgentEventHandler, http: HttpServer, repository: Repository
+) -> SlackAdapter:
+    env = settings.env
+
+    async def thread_of_handoff(number: int) -> DeskThread | None:
+        # Agents name a thread in `/tandem claim #42` by the number on its card.
+        handoff = await repository.get_handoff(number)
+        if handoff is None or not (handoff.agent_channel and handoff.agent_thread_ts):
+            return None
+        return DeskThread(channel=handoff.agent_channel, thread_ts=handoff.agent_thread_ts)
+
+    assert env.slack_bot_token is not None
+    assert env.slack_agent_channel is not None
+    return SlackAdapter(
+        bot_token=env.slack_bot_token.get_secret_value(),
+        api_url=str(env.slack_api_url),
+        agent_channel=env.slack_agent_channel,
+        app_token=env.slack_app_token.get_secret_value() if env.slack_app_token else None,
+        signing_secret=(
+            env.slack_signing_secret.get_secret_value() if env.slack_signing_secret else None
+        ),
+        http=http,
+        handler=handler,
+        note_prefix=settings.config.agents.note_prefix,
+        resolve_handoff_number=thread_of_handoff,
+    )
 
 
 def _database_kind(url: str) -> str:

@@ -7,6 +7,7 @@ with a message that says which URL was tried and which variable points elsewhere
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -26,3 +27,11 @@ def postgres_url() -> str:
 def redis_url() -> str:
     """The URL of a Redis server; tests use their own key prefix and remove their keys."""
     return os.environ.get(REDIS_URL_VARIABLE, "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def shipped_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model trained on the shipped NLU data, once per session (about 15 s)."""
+    from tests.support.rasa import train_shipped_model  # noqa: PLC0415 - only Rasa tests pay
+
+    return train_shipped_model(tmp_path_factory.mktemp("shipped-model"))

@@ -80,20 +80,30 @@ class RecordingDesk:
     told: list[tuple[DeskThread, Agent, str]] = field(default_factory=list)
     fail_open: bool = False
     _ts: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
-    opened: asyncio.Event = field(default_factory=asyncio.Event)
+    _opened: asyncio.Event = field(default_factory=asyncio.Event)
+    _relayed: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def open_handoff(self, ticket: HandoffTicket) -> DeskThread | None:
         if self.fail_open:
             raise DeliveryError("desk unreachable")
         self.tickets.append(ticket)
-        self.opened.set()
+        self._opened.set()
         return DeskThread(channel=self.channel, thread_ts=f"1700000000.{self._ts():06d}")
 
     async def relay_to_agents(
         self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
     ) -> str | None:
         self.relays.append((thread, message, customer))
+        self._relayed.set()
         return f"1700000001.{len(self.relays):06d}"
+
+    async def wait_for_relays(self, count: int, *, timeout: float = 10.0) -> None:
+        """Until ``count`` customer messages were shown to agents (events, not sleeps)."""
+        await _until(lambda: len(self.relays) >= count, self._relayed, timeout)
+
+    async def wait_for_tickets(self, count: int, *, timeout: float = 10.0) -> list[HandoffTicket]:
+        await _until(lambda: len(self.tickets) >= count, self._opened, timeout)
+        return self.tickets
 
     async def show_card(self, thread: DeskThread, state: CardState) -> None:
         self.cards.append((thread, state))
@@ -103,3 +113,10 @@ class RecordingDesk:
 
     async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
         self.told.append((thread, agent, text))
+
+
+async def _until(done: Callable[[], bool], changed: asyncio.Event, timeout: float) -> None:
+    async with asyncio.timeout(timeout):
+        while not done():
+            changed.clear()
+            await changed.wait()

@@ -7,6 +7,14 @@
 - :mod:`.webhook`: the aiohttp endpoint for webhook mode
 """
 
+import os
+
+# PTB 22 warns on every 429 that RetryAfter.retry_after becomes a timedelta in its next
+# major version; the adapter reads either shape, so take the new one now. Set before PTB
+# is imported, and only if the operator has not chosen otherwise.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+# The imports below must follow the switch above.
 from .adapter import ALLOWED_UPDATES, RouteRegistry, TelegramAdapter
 from .delivery import RetryPolicy
 from .errors import TelegramAdapterError

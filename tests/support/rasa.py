@@ -1,0 +1,50 @@
+"""A real Rasa model trained once per test session on the shipped data."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nlu.environment import RasaEnvironment, default_environment_path
+from nlu.models import ModelStore
+from nlu.training import train_model
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def ready_environment() -> RasaEnvironment:
+    environment = RasaEnvironment(default_environment_path())
+    if not environment.is_ready():
+        pytest.fail(
+            f"Rasa's environment is not set up at {environment.path}: run `tandem nlu setup`"
+        )
+    return environment
+
+
+def train_shipped_model(directory: Path) -> Path:
+    """Train nlu/ as shipped into ``directory``; return the model file."""
+    store = ModelStore(directory)
+    trained = asyncio.run(
+        train_model(
+            environment=ready_environment(),
+            config_file=REPO / "nlu" / "config.yml",
+            data_dir=REPO / "nlu" / "data",
+            store=store,
+            on_progress=lambda _: None,
+        )
+    )
+    return trained.path
+
+
+def store_with(model: Path, directory: Path) -> ModelStore:
+    """A fresh models folder whose current model is a copy of ``model``."""
+    store = ModelStore(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    copy = directory / "staged" / model.name
+    copy.parent.mkdir()
+    shutil.copy(model, copy)
+    store.install(copy)
+    return store
