@@ -101,6 +101,20 @@ async def open_nlu(settings: Settings, *, require: bool = True) -> AsyncIterator
 # --- the service ----------------------------------------------------------------------
 
 
+def no_chat_settings(settings: Settings) -> bool:
+    """True when not a single chat credential is set: a fresh checkout, a trial run."""
+    env = settings.env
+    return not any(
+        (
+            env.telegram_bot_token,
+            env.slack_bot_token,
+            env.slack_app_token,
+            env.slack_signing_secret,
+            env.slack_agent_channel,
+        )
+    )
+
+
 def missing_chat_settings(settings: Settings) -> list[str]:
     """What the real service needs from Telegram and Slack, and how to get it."""
     env = settings.env
@@ -226,7 +240,9 @@ class Service:
 
         await self.http.start()
         self._stack.push_async_callback(self.http.stop)
-        for adapter in (slack, telegram):
+        # Stopped in reverse: Slack first, so agents' replies still being handled reach the
+        # customer through a Telegram adapter that is still up.
+        for adapter in (telegram, slack):
             await adapter.start()
             self._stack.push_async_callback(adapter.stop)
 

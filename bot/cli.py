@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from bot.commands import bench, config, db, nlu, policy, run
+from bot.commands import bench, config, db, nlu, policy, run, sandbox
 from bot.commands.common import CliContext
 
 
@@ -31,6 +31,8 @@ cli.add_command(db.db)
 cli.add_command(nlu.nlu)
 cli.add_command(policy.policy)
 cli.add_command(bench.bench)
+cli.add_command(sandbox.sandbox)
+cli.add_command(sandbox.demo)
 
 
 def main() -> None:

@@ -74,7 +74,7 @@ class Environment(BaseSettings):
     slack_api_url: AnyHttpUrl = AnyHttpUrl("https://slack.com/api/")
     slack_agent_channel: str | None = None
     tandem_http_host: str = "127.0.0.1"
-    tandem_http_port: int = Field(default=8080, ge=1, le=65535)
+    tandem_http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
     rasa_url: AnyHttpUrl | None = None
     rasa_token: SecretStr | None = None
     database_url: SecretStr | None = None
@@ -115,9 +115,11 @@ class Environment(BaseSettings):
     @field_validator("slack_agent_channel")
     @classmethod
     def _channel_shape(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"#?[\w.-]{1,80}", value):
+        # An ID, not a name: Slack's events name channels by ID, and resolving a name would
+        # need two more scopes.
+        if value is not None and not re.fullmatch(r"[CG][A-Z0-9]{6,}", value):
             raise ValueError(
-                "expected a channel ID such as C0123456789 (or a name such as #support)"
+                "expected a channel ID such as C0123456789 (channel details > About), not a name"
             )
         return value
 
@@ -209,9 +211,7 @@ def _section_from_dataclass(cls: type[Any]) -> type[BaseModel]:
             fields[spec.name] = (nested, Field(default_factory=nested))
             continue
         fields[spec.name] = (annotation, _default_of(spec))
-    model: type[BaseModel] = create_model(
-        f"{cls.__name__}Section", __base__=_Section, **fields
-    )
+    model: type[BaseModel] = create_model(f"{cls.__name__}Section", __base__=_Section, **fields)
     return model
 
 

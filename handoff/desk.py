@@ -8,6 +8,7 @@ the agents' adapter (Slack); the card, the thread and notes go out through the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 
@@ -50,6 +51,7 @@ from handoff.storage import (
 logger = logging.getLogger(__name__)
 
 RATING_PREFIX = "rate:"
+_LOCATE_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, None)
 
 
 def rating_buttons(conversation_id: int) -> tuple[tuple[Button, ...], ...]:
@@ -407,9 +409,17 @@ class HandoffDesk:
     # --- small helpers ------------------------------------------------------------------------
 
     async def _locate(self, thread: DeskThread) -> tuple[Handoff, ConversationKey] | None:
-        handoff = await self._repository.find_handoff_by_thread(
-            agent_channel=thread.channel, thread_ts=thread.thread_ts
-        )
+        # The card is posted before its thread is recorded: an agent quick enough (or a
+        # worker fast enough) can reply in between. Look again for a moment before deciding
+        # the thread is not a handoff's.
+        handoff = None
+        for delay in _LOCATE_RETRY_DELAYS:
+            handoff = await self._repository.find_handoff_by_thread(
+                agent_channel=thread.channel, thread_ts=thread.thread_ts
+            )
+            if handoff is not None or delay is None:
+                break
+            await asyncio.sleep(delay)
         if handoff is None:
             return None
         conversation = await self._repository.get_conversation(handoff.conversation_id)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from bot.commands.common import echo, explained
+from bot.commands.common import echo, explained, run_async
+from handoff.policy import Action, IntentGuess, PolicyConfig, Turn, decide
 from handoff.policy.benchmark import (
     VADER_NEGATIVE,
     Scored,
@@ -20,6 +25,23 @@ from handoff.policy.benchmark import (
 from handoff.policy.config import FrustrationConfig
 from handoff.policy.frustration import FrustrationDetector
 from handoff.policy.metrics import BinaryScore, ratio
+from nlu.benchmark import (
+    Example,
+    Judge,
+    Parsed,
+    intent_accuracy,
+    judge_all,
+    load_clinc150,
+    oos_pairs,
+    parse_all,
+    training_examples,
+    write_training_data,
+)
+from nlu.client import ParseResult
+from nlu.environment import RasaEnvironment, default_environment_path
+from nlu.models import ModelStore
+from nlu.server import ManagedRasaServer
+from nlu.training import Progress, train_model
 
 # The shared data sets sit beside the checkout (see ../shared/data/README.md).
 _SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -96,10 +118,176 @@ def _cue_table(scored: list[Scored]) -> None:
         echo(f"{cue:<22}{hits:>14}{misses:>11}{ratio(hits / (hits + misses)):>11}")
 
 
-# --- out of scope on CLINC150 (to be written) ---------------------------------------------
-# `tandem bench out-of-scope [--data PATH]`: train a Rasa model on CLINC150's in-scope train
-# split plus oos_train (as `out_of_scope`), parse val + oos_val through it, and replay each
-# parse as a one-turn Turn through decide(): how often out-of-scope queries are caught
-# (OUT_OF_SCOPE or LOW_CONFIDENCE) versus in-scope ones wrongly refused, with a sweep of
-# confidence_threshold and ambiguity_margin. Needs a trained model, so it lives here as
-# another @bench.command() beside `frustration`.
+# --- out of scope on CLINC150 -------------------------------------------------------------
+
+_CLINC150 = _SHARED_DATA / "clinc150" / "clinc150_train_val.json"
+_SHIPPED_PIPELINE = Path(__file__).resolve().parents[2] / "nlu" / "config.yml"
+_MARGINS = (0.0, 0.1, 0.2)
+_CONCURRENCY = 8
+# Generous: the benchmark measures latency, and one slow parse must not end a long run.
+_PARSE_TIMEOUT = 30.0
+
+
+@bench.command(short_help="Out-of-scope queries on CLINC150 (trains a model: minutes).")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=_CLINC150,
+    show_default=True,
+    envvar="TANDEM_CLINC150",
+    help="CLINC150's data_full.json layout: {split: [[text, intent], ...]}.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    # Absolute: Rasa trains in a staging folder of its own, where a relative path breaks.
+    type=click.Path(path_type=Path, dir_okay=False, exists=True, resolve_path=True),
+    default=_SHIPPED_PIPELINE,
+    show_default=True,
+    help="The Rasa pipeline to train.",
+)
+@click.option(
+    "--keep-model",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Copy the trained model into this folder (default: thrown away).",
+)
+@click.option(
+    "--per-intent",
+    type=click.IntRange(min=1),
+    help="Train on at most N examples of each intent (default: all), for a quicker run.",
+)
+@explained
+def oos(data: Path, config_file: Path, keep_model: Path | None, per_intent: int | None) -> None:
+    """Out-of-scope queries on CLINC150: refused by the policy, while in-scope ones are answered?
+
+    Trains the pipeline on CLINC150's train split plus oos_train (as out_of_scope), parses
+    val and oos_val with a real Rasa server, and replays each parse through the policy as a
+    customer's first message.
+    """
+    clinc = load_clinc150(data)
+    environment = RasaEnvironment(default_environment_path())
+    environment.require_ready()  # before minutes of work, not after
+    examples = training_examples(clinc, per_intent)
+    with tempfile.TemporaryDirectory(prefix="tandem-bench-oos-") as temporary:
+        root = Path(temporary)
+        write_training_data(examples, root / "data")
+        # A store of its own: the benchmark's model never becomes the service's current one.
+        store = ModelStore(root / "models")
+        intents = len({example.intent for example in examples})
+        sample = f" (at most {per_intent} per intent)" if per_intent else ""
+        echo(f"training {config_file} on {len(examples)} examples of {intents} intents{sample}")
+        run_async(_train(environment, config_file, root / "data", store))
+        if keep_model is not None:
+            _keep(store, keep_model)
+        parsed = run_async(_parse([*clinc.val, *clinc.oos_val], environment, store))
+    echo("")
+    _oos_report(parsed)
+
+
+async def _train(
+    environment: RasaEnvironment, config_file: Path, data_dir: Path, store: ModelStore
+) -> None:
+    def progress(step: Progress) -> None:
+        total = f"/{step.total}" if step.total else ""
+        echo(f"  [{step.step}{total}] {step.message}")
+
+    trained = await train_model(
+        environment=environment,
+        config_file=config_file,
+        data_dir=data_dir,
+        store=store,
+        on_progress=progress,
+    )
+    echo(f"trained in {trained.seconds:.1f} s")
+
+
+def _keep(store: ModelStore, folder: Path) -> None:
+    model = store.current()
+    if model is not None:  # train_model installs it as current or raises
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(model, folder / model.name)
+        echo(f"kept the model as {folder / model.name}")
+
+
+async def _parse(
+    examples: list[Example], environment: RasaEnvironment, store: ModelStore
+) -> list[Parsed]:
+    started = time.monotonic()
+    server = ManagedRasaServer(environment=environment, store=store, parse_timeout=_PARSE_TIMEOUT)
+    async with server:
+        echo(f"Rasa server up in {time.monotonic() - started:.1f} s; parsing {len(examples)} texts")
+
+        def progress(done: int) -> None:
+            if done % 1000 == 0:
+                echo(f"  {done}/{len(examples)}")
+
+        parsed, speed = await parse_all(
+            server, examples, concurrency=_CONCURRENCY, on_parsed=progress
+        )
+    echo(
+        f"parsed {speed.count} texts in {speed.wall_seconds:.1f} s ({speed.per_second:.0f}/s, "
+        f"{_CONCURRENCY} at a time); latency p50 {speed.p50 * 1000:.0f} ms, "
+        f"p95 {speed.p95 * 1000:.0f} ms"
+    )
+    return parsed
+
+
+def _oos_report(parsed: list[Parsed]) -> None:
+    in_scope = sum(1 for item in parsed if item.in_scope)
+    accuracy = ratio(intent_accuracy(parsed))
+    echo(f"in-scope intent accuracy (top intent = label, {in_scope} val texts): {accuracy}")
+    echo("")
+    config = PolicyConfig()
+    outcome = judge_all(parsed, _policy_judge(config, FrustrationDetector(config.frustration)))
+    echo(
+        f"the policy as configured (confidence_threshold {config.confidence_threshold:.2f}, "
+        f"ambiguity_margin {config.ambiguity_margin:.2f}), each text a first message:"
+    )
+    _share_row("out of scope, not answered (OOS caught)", outcome.oos_caught, outcome.oos_total)
+    _share_row("in scope, answered the right intent", outcome.answered_right, in_scope)
+    _share_row("in scope, answered a WRONG intent", outcome.answered_wrong, in_scope)
+    _share_row("in scope, not answered (needless clarify)", outcome.not_answered, in_scope)
+    echo("")
+    classic = BinaryScore.of(oos_pairs(parsed, config.confidence_threshold))
+    echo(
+        f"classic CLINC150 out-of-scope detection (top intent out_of_scope or confidence "
+        f"< {config.confidence_threshold:.2f}): precision {ratio(classic.precision)}, "
+        f"recall {ratio(classic.recall)}, F1 {ratio(classic.f1)}"
+    )
+    echo("")
+    _policy_sweep(parsed, config)
+
+
+def _policy_sweep(parsed: list[Parsed], base: PolicyConfig) -> None:
+    """OOS caught | in scope answered right | answered wrong, per threshold and margin."""
+    detector = FrustrationDetector(base.frustration)
+    echo("sweep: share of OOS caught | in scope answered right | in scope answered WRONG")
+    margins = "".join(f"{f'ambiguity_margin {margin:.1f}':<21}" for margin in _MARGINS)
+    echo(f"{'':<11}{margins}".rstrip())
+    columns = f"{'OOS':<7}{'right':<7}{'wrong':<7}" * len(_MARGINS)
+    echo(f"{'threshold':<11}{columns}".rstrip())
+    for threshold in _THRESHOLDS:
+        cells = ""
+        for margin in _MARGINS:
+            config = replace(base, confidence_threshold=threshold, ambiguity_margin=margin)
+            outcome = judge_all(parsed, _policy_judge(config, detector))
+            cells += "".join(
+                f"{ratio(rate, 2):<7}"
+                for rate in (outcome.oos_caught_rate, outcome.right_rate, outcome.wrong_rate)
+            )
+        echo(f"{threshold:<11.1f}{cells}".rstrip())
+
+
+def _policy_judge(config: PolicyConfig, detector: FrustrationDetector) -> Judge:
+    """The policy on a customer's first message: the intent it answers, or None."""
+
+    def judge(result: ParseResult) -> str | None:
+        ranking = tuple(IntentGuess(s.name, s.confidence) for s in result.ranking)
+        decision = decide(Turn(text=result.text, ranking=ranking), config=config, detector=detector)
+        return decision.intent if decision.action is Action.ANSWER else None
+
+    return judge
+
+
+def _share_row(label: str, part: int, whole: int) -> None:
+    echo(f"  {label:<44}{ratio(part / whole if whole else None):>6}  ({part}/{whole})")

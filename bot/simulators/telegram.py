@@ -18,7 +18,6 @@ Run ``python -m bot.simulators.telegram --port 8081`` to serve it on its own.
 
 # The test API takes ``timeout=`` arguments on purpose: tests await recorded calls with a
 # bound, and the simulator's long polls take Telegram's own ``timeout`` parameter.
-# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 

@@ -144,6 +144,7 @@ def test_every_bad_setting_is_reported_at_once(
     ("name", "value", "expected"),
     [
         ("TANDEM_HTTP_PORT", "70000", "TANDEM_HTTP_PORT: expected a number of at most 65535"),
+        ("TANDEM_HTTP_PORT", "-1", "TANDEM_HTTP_PORT: expected a number of at least 0"),
         ("TELEGRAM_API_URL", "api.telegram", "TELEGRAM_API_URL: expected a URL"),
         ("SLACK_API_URL", "ftp://slack.com/api", "SLACK_API_URL: expected an http:// or https://"),
         ("RASA_URL", "localhost:5005", "RASA_URL: expected"),
@@ -153,6 +154,7 @@ def test_every_bad_setting_is_reported_at_once(
             "TELEGRAM_WEBHOOK_URL: expected an https:// URL",
         ),
         ("SLACK_AGENT_CHANNEL", "agents room", "SLACK_AGENT_CHANNEL: expected a channel ID"),
+        ("SLACK_AGENT_CHANNEL", "#support", "SLACK_AGENT_CHANNEL: expected a channel ID"),
         ("REDIS_URL", "localhost:6379", "REDIS_URL: expected a redis://, rediss:// or unix:// URL"),
         ("DATABASE_URL", "mysql://db/x", "DATABASE_URL: expected a sqlite:// or postgresql:// URL"),
         ("DATABASE_URL", "not a url", "DATABASE_URL: expected a URL such as sqlite:///"),

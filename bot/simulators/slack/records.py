@@ -118,7 +118,7 @@ class RecordLog(Generic[T]):
         matches: Callable[[T], bool],
         *,
         since: int,
-        timeout: float,  # noqa: ASYNC109 - a deadline is part of this test helper's API
+        timeout: float,
         what: str,
     ) -> T:
         """The first item at index ``since`` or later that ``matches``, present or to come."""

@@ -217,7 +217,7 @@ class SlackSimulator:
         predicate: Callable[[Call], bool] | None = None,
         *,
         since: int = 0,
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline is part of this test helper's API
+        timeout: float = 5.0,
     ) -> Call:
         """The first call to ``method`` (at index ``since`` or later) that ``predicate``
         accepts, whether it already happened or is yet to come."""
@@ -237,7 +237,7 @@ class SlackSimulator:
         predicate: Callable[[ResponseUrlPost], bool] | None = None,
         *,
         since: int = 0,
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline is part of this test helper's API
+        timeout: float = 5.0,
     ) -> ResponseUrlPost:
         return await self._response_posts.wait_for(
             predicate or (lambda post: True),
@@ -272,7 +272,7 @@ class SlackSimulator:
     async def wait_for_socket_mode(
         self,
         *,
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline is part of this test helper's API
+        timeout: float = 5.0,
     ) -> None:
         await self._socket_mode.wait_connected(timeout=timeout)
 
@@ -283,7 +283,7 @@ class SlackSimulator:
         *,
         retry_attempt: int = 0,
         retry_reason: str = "",
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline is part of this test helper's API
+        timeout: float = 5.0,
     ) -> dict[str, Any]:
         """Push ``payload`` (e.g. ``events.event_callback_body(...)``) to the connected app as
         ``events_api``, ``interactive`` or ``slash_commands``; returns its acknowledgement."""

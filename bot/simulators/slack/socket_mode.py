@@ -65,7 +65,7 @@ class SocketModeHub:
     async def wait_connected(
         self,
         *,
-        timeout: float,  # noqa: ASYNC109 - a deadline is part of this test helper's API
+        timeout: float,
     ) -> None:
         try:
             async with asyncio.timeout(timeout):
@@ -80,7 +80,7 @@ class SocketModeHub:
         *,
         retry_attempt: int = 0,
         retry_reason: str = "",
-        timeout: float,  # noqa: ASYNC109 - a deadline is part of this test helper's API
+        timeout: float,
     ) -> dict[str, Any]:
         """Push an envelope and return the app's acknowledgement (with its ``payload``, if any)."""
         if envelope_type not in ENVELOPE_TYPES:

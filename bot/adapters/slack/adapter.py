@@ -1,0 +1,191 @@
+"""The Slack adapter: the agents' desk (:class:`handoff.ports.AgentDesk`) and the source of
+their replies and actions (handed to a :class:`handoff.ports.AgentEventHandler`).
+
+Socket Mode when an app-level token is given; HTTP mode, at ``/slack/events`` on the
+service's :class:`~bot.http.HttpServer`, when a signing secret is given; both if both are.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.http import HttpServer
+from handoff.model import (
+    Agent,
+    CardState,
+    Customer,
+    CustomerRelay,
+    DeskThread,
+    HandoffTicket,
+)
+from handoff.ports import AgentEventHandler
+
+from .app import EVENTS_PATH, HandoffResolver, SlackInbound
+from .delivery import RetryPolicy, describe, error_code, web_client
+from .desk import SlackDesk
+from .directory import Directory
+from .errors import SlackAdapterError
+from .translate import BotIdentity
+
+logger = logging.getLogger(__name__)
+
+# Public channels start with C; private ones made before 2021 with G.
+CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
+REFUSED_TOKEN_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
+
+
+class SlackAdapter:
+    """Posts handoffs in ``agent_channel`` and passes agents' replies and actions on.
+
+    The HTTP route is added at construction, because aiohttp freezes its routes when the
+    server starts; it answers 503 (Slack retries later) until :meth:`start` and after
+    :meth:`stop`. ``resolve_handoff_number`` lets ``/tandem claim #42`` find the thread of
+    handoff 42; without it, commands name threads by link only.
+    """
+
+    def __init__(
+        self,
+        *,
+        bot_token: str,
+        api_url: str,
+        agent_channel: str,
+        handler: AgentEventHandler,
+        app_token: str | None = None,
+        signing_secret: str | None = None,
+        http: HttpServer | None = None,
+        note_prefix: str = "note:",
+        resolve_handoff_number: HandoffResolver | None = None,
+        retry: RetryPolicy | None = None,
+        socket_mode_timeout: float = 30.0,
+        drain_timeout: float = 10.0,
+    ) -> None:
+        if app_token is None and signing_secret is None:
+            raise ValueError("Slack needs an app token (Socket Mode) or a signing secret (HTTP)")
+        if signing_secret is not None and http is None:
+            raise ValueError("HTTP mode needs the service's HTTP server for /slack/events")
+        if not CHANNEL_ID.fullmatch(agent_channel):
+            raise ValueError(
+                f"the agent channel must be a channel ID such as C0123456789, not "
+                f"{agent_channel!r}: Slack's events name channels by ID"
+            )
+        policy = retry or RetryPolicy()
+        self._api_url = api_url
+        self._app_token = app_token
+        self._channel = agent_channel
+        self._socket_mode_timeout = socket_mode_timeout
+        self._drain_timeout = drain_timeout
+        self._client = web_client(token=bot_token, api_url=api_url, policy=policy)
+        self._desk = SlackDesk(client=self._client, channel=agent_channel)
+        self._inbound = SlackInbound(
+            bolt_client=web_client(token=None, api_url=api_url, policy=policy),
+            signing_secret=signing_secret,
+            channel=agent_channel,
+            handler=handler,
+            desk=self._desk,
+            directory=Directory(client=self._client),
+            note_prefix=note_prefix,
+            resolve_handoff_number=resolve_handoff_number,
+        )
+        if signing_secret is not None and http is not None:
+            http.add_route("POST", EVENTS_PATH, self._inbound.handle_http)
+        self._http_mode = signing_secret is not None
+        self.identity: BotIdentity | None = None
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Learn who the bot is (which proves the token), then take Slack's requests."""
+        identity = await self._introduce()
+        self.identity = identity
+        self._inbound.open(identity)
+        try:
+            if self._app_token is not None:
+                url = await self._socket_mode_url(self._app_token)
+                await self._inbound.connect_socket_mode(
+                    app_token=self._app_token, url=url, timeout=self._socket_mode_timeout
+                )
+        except BaseException:
+            await self.stop()
+            raise
+        modes = [
+            mode for mode, on in (("Socket Mode", self._app_token), ("HTTP", self._http_mode)) if on
+        ]
+        logger.info(
+            "Slack: bot %s in team %s, handoffs in %s, requests by %s",
+            identity.user_id,
+            identity.team_id,
+            self._channel,
+            " and ".join(modes),
+        )
+
+    async def stop(self) -> None:
+        """Stop taking requests and let those being handled finish."""
+        await self._inbound.close(drain_timeout=self._drain_timeout)
+
+    async def _introduce(self) -> BotIdentity:
+        try:
+            answer = await self._client.auth_test()
+        except SlackApiError as exc:
+            if error_code(exc) in REFUSED_TOKEN_ERRORS:
+                raise SlackAdapterError(
+                    f"Slack refused SLACK_BOT_TOKEN (auth.test at {self._api_url} answered "
+                    f"{describe(exc)}); copy the Bot User OAuth Token again from the app's "
+                    "'OAuth & Permissions' page"
+                ) from exc
+            raise SlackAdapterError(
+                f"auth.test at {self._api_url} failed: {describe(exc)}"
+            ) from exc
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            raise SlackAdapterError(
+                f"cannot reach the Slack Web API at {self._api_url}: {exc!r}"
+            ) from exc
+        if not answer.get("bot_id") or not answer.get("user_id"):
+            raise SlackAdapterError(
+                "SLACK_BOT_TOKEN is not a bot token: use the Bot User OAuth Token (xoxb-...)"
+            )
+        return BotIdentity(
+            user_id=str(answer["user_id"]),
+            bot_id=str(answer["bot_id"]),
+            team_id=str(answer.get("team_id") or ""),
+            team_url=str(answer.get("url") or ""),
+        )
+
+    async def _socket_mode_url(self, app_token: str) -> str:
+        try:
+            answer = await self._client.apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            raise SlackAdapterError(
+                f"Slack refused SLACK_APP_TOKEN (apps.connections.open answered "
+                f"{describe(exc)}); it must be an app-level token with the connections:write "
+                "scope, and Socket Mode must be on in the app's settings"
+            ) from exc
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            raise SlackAdapterError(
+                f"cannot reach the Slack Web API at {self._api_url}: {exc!r}"
+            ) from exc
+        return str(answer["url"])
+
+    # --- AgentDesk ----------------------------------------------------------------------
+
+    async def open_handoff(self, ticket: HandoffTicket) -> DeskThread:
+        return await self._desk.open_handoff(ticket)
+
+    async def relay_to_agents(
+        self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
+    ) -> str:
+        return await self._desk.relay_to_agents(thread, message, customer=customer)
+
+    async def show_card(self, thread: DeskThread, state: CardState) -> None:
+        await self._desk.show_card(thread, state)
+
+    async def post_note(self, thread: DeskThread, text: str) -> None:
+        await self._desk.post_note(thread, text)
+
+    async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
+        await self._desk.tell_agent(thread, agent, text)

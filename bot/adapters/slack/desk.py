@@ -1,0 +1,117 @@
+"""The agents' side of a handoff in Slack: the card, the thread, notes and private hints.
+
+Implements :class:`handoff.ports.AgentDesk`. Every call retries what is passing (see
+:mod:`.delivery`) and raises :class:`~handoff.errors.DeliveryError` when Slack refuses.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handoff.model import (
+    Agent,
+    CardState,
+    CardStatus,
+    Customer,
+    CustomerRelay,
+    DeskThread,
+    HandoffTicket,
+)
+
+from .blocks import SlackMessage
+from .cards import render_card
+from .delivery import call
+from .escape import escape_mrkdwn
+from .posts import note_post, relay_posts
+from .sizing import TEXT_LIMIT, clip
+
+logger = logging.getLogger(__name__)
+
+# Escaping at most quintuples a character ("&" becomes "&amp;"): this much always fits.
+EPHEMERAL_TEXT_LIMIT = TEXT_LIMIT // 5
+
+
+class SlackDesk:
+    """Posts in ``channel`` with ``client`` (whose retries are set up by the adapter)."""
+
+    def __init__(self, *, client: AsyncWebClient, channel: str) -> None:
+        self._client = client
+        self._channel = channel
+
+    async def open_handoff(self, ticket: HandoffTicket) -> DeskThread:
+        """Post the card, waiting for an agent; its message starts the handoff's thread."""
+        card = render_card(CardState(ticket=ticket, status=CardStatus.WAITING))
+        answer = await call(
+            f"the card of handoff #{ticket.handoff_id}",
+            lambda: self._client.chat_postMessage(
+                channel=self._channel,
+                text=card.text,
+                blocks=card.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            ),
+        )
+        thread = DeskThread(channel=self._channel, thread_ts=str(answer["ts"]))
+        logger.info("handoff %s: card posted as %s", ticket.handoff_id, thread.thread_ts)
+        return thread
+
+    async def show_card(self, thread: DeskThread, state: CardState) -> None:
+        card = render_card(state)
+        await call(
+            f"the card of handoff #{state.ticket.handoff_id}",
+            lambda: self._client.chat_update(
+                channel=thread.channel, ts=thread.thread_ts, text=card.text, blocks=card.blocks
+            ),
+        )
+
+    async def relay_to_agents(
+        self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
+    ) -> str:
+        """Post the customer's message in the thread; the ts of its (first) post.
+
+        Very long text takes several posts; if a later one fails, the earlier ones stay and
+        :class:`~handoff.errors.DeliveryError` is raised (retrying may repeat them).
+        """
+        posts = relay_posts(message, customer=customer)
+        first: str | None = None
+        for post in posts:
+            ts = await self._post(thread, post, what=f"a customer message in {thread.thread_ts}")
+            first = first or ts
+        assert first is not None  # relay_posts always gives at least one post
+        return first
+
+    async def post_note(self, thread: DeskThread, text: str) -> None:
+        if not text.strip():
+            logger.warning("not posting an empty note in %s", thread.thread_ts)
+            return
+        await self._post(thread, note_post(text), what=f"a note in {thread.thread_ts}")
+
+    async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
+        """An ephemeral message in the thread that only ``agent`` sees."""
+        await call(
+            f"a message for {agent.user_id} in {thread.thread_ts}",
+            lambda: self._client.chat_postEphemeral(
+                channel=thread.channel,
+                user=agent.user_id,
+                thread_ts=thread.thread_ts,
+                text=escape_mrkdwn(clip(text, EPHEMERAL_TEXT_LIMIT)),
+            ),
+        )
+
+    async def _post(self, thread: DeskThread, post: SlackMessage, *, what: str) -> str:
+        # Unfurling would make Slack fetch a customer's link and show whatever preview
+        # the linked page chooses.
+        answer = await call(
+            what,
+            lambda: self._client.chat_postMessage(
+                channel=thread.channel,
+                thread_ts=thread.thread_ts,
+                text=post.text,
+                blocks=post.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            ),
+        )
+        return str(answer["ts"])

@@ -1,0 +1,101 @@
+"""Messages in a handoff thread: what the customer sent, and Tandem's own notes.
+
+A customer's words go in ``plain_text`` sections (verbatim, nothing to escape, nothing
+inserted); the notification text is escaped mrkdwn. Long text is split over several
+sections, and over several posts if need be; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+from handoff.model import Attachment, Customer, CustomerRelay, MessageKind
+
+from .blocks import SlackMessage, context, plain_section
+from .cards import telegram_handle
+from .escape import escape_mrkdwn, plain_text
+from .sizing import SECTION_TEXT_LIMIT, clip, split_text
+
+# 10 sections of 3,000: 30,000 characters per post, under Slack's 40,000 for a message.
+SECTIONS_PER_POST = 10
+FALLBACK_LIMIT = 2_000  # of a notification text, before escaping
+NOTE_LIMIT = SECTION_TEXT_LIMIT
+
+# Files the customer sent: the adapter cannot fetch them (yet), so it says what they were.
+FILE_KINDS = {
+    MessageKind.PHOTO: "Photo",
+    MessageKind.DOCUMENT: "Document",
+    MessageKind.VIDEO: "Video",
+    MessageKind.ANIMATION: "GIF",
+    MessageKind.AUDIO: "Audio file",
+    MessageKind.VOICE: "Voice message",
+    MessageKind.VIDEO_NOTE: "Video message",
+}
+OTHER_KINDS = {
+    MessageKind.STICKER: "[sticker]",
+    MessageKind.LOCATION: "[location]",
+    MessageKind.CONTACT: "[contact]",
+    MessageKind.COMMAND: "[command]",
+    MessageKind.BUTTON: "[pressed a button]",
+    MessageKind.OTHER: "[a kind of message Tandem cannot show]",
+}
+
+
+def relay_posts(message: CustomerRelay, *, customer: Customer) -> list[SlackMessage]:
+    """The posts that show ``message`` in the thread: one, unless the text is very long."""
+    label = f"{'(edited) ' if message.edited else ''}👤 {_who(customer)}"
+    note = _kind_note(message)
+    text = message.text or ""
+    pieces = split_text(text, SECTION_TEXT_LIMIT) if text.strip() else []
+    if not pieces and note is None:
+        note = "[an empty message]"
+    groups = [pieces[i : i + SECTIONS_PER_POST] for i in range(0, len(pieces), SECTIONS_PER_POST)]
+    groups = groups or [[]]
+    posts = []
+    for number, group in enumerate(groups, start=1):
+        heading = label if number == 1 else f"{label} (continued, part {number} of {len(groups)})"
+        blocks = [context(plain_text(heading))]
+        if note is not None and number == 1:
+            blocks.append(context(plain_text(note)))
+        blocks += [plain_section(piece) for piece in group]
+        shown = " ".join(part for part in (note if number == 1 else None, *group) if part)
+        fallback = escape_mrkdwn(clip(f"{heading}: {shown}", FALLBACK_LIMIT))
+        posts.append(SlackMessage(text=fallback, blocks=blocks))
+    return posts
+
+
+def note_post(text: str) -> SlackMessage:
+    """A line from Tandem: small grey text, so that it reads apart from people's messages."""
+    shown = clip(text.strip(), NOTE_LIMIT)
+    return SlackMessage(
+        text=escape_mrkdwn(clip(shown, FALLBACK_LIMIT)), blocks=[context(plain_text(shown))]
+    )
+
+
+def _who(customer: Customer) -> str:
+    name = customer.display_name.strip() or "The customer"
+    return clip(f"{name} ({telegram_handle(customer)})", 300)
+
+
+def _kind_note(message: CustomerRelay) -> str | None:
+    if message.kind is MessageKind.TEXT:
+        return None
+    if message.kind in FILE_KINDS:
+        details = _file_details(message.attachment)
+        return f"📎 {FILE_KINDS[message.kind]} from the customer{details} — not shown here"
+    return OTHER_KINDS.get(message.kind, OTHER_KINDS[MessageKind.OTHER])
+
+
+def _file_details(attachment: Attachment | None) -> str:
+    if attachment is None:
+        return ""
+    parts = [clip(attachment.file_name, 200)] if attachment.file_name else []
+    if attachment.size is not None:
+        parts.append(_size(attachment.size))
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"

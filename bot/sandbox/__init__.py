@@ -1,0 +1,1 @@
+"""The offline sandbox and the scripted demo: the service against the simulators."""

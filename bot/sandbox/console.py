@@ -1,0 +1,132 @@
+"""``tandem sandbox``: chat as the customer and answer as the agents, in the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+from bot.sandbox.demo import Transcripts
+from bot.sandbox.world import AGENTS, CARD_ACTIONS, Sandbox
+from bot.settings import Settings
+from bot.simulators.slack import Message
+
+HELP = """\
+You are Ada, a customer in (simulated) Telegram, and the agents alice and bob in (simulated)
+Slack. Everything runs through the real service: NLU, policy, storage, both adapters.
+
+  any text                 Ada sends it to the bot (/start, /human and /help work too)
+  :press N                 Ada presses button N (1, 2, ...) under the bot's last message
+  :alice TEXT, :bob TEXT   the agent replies in the newest handoff thread
+                           (start with "note:" to keep it internal)
+  :claim AGENT             the agent presses Claim on the newest card (also :return, :close)
+  :tandem AGENT ARGS       the agent types /tandem ARGS (e.g. ":tandem bob status #1")
+  :cards                   list the handoff cards
+  :help, :quit"""
+
+
+class Console:
+    def __init__(self, sandbox: Sandbox, *, out: Callable[[str], None]) -> None:
+        self._sandbox = sandbox
+        self._out = out
+        self._transcripts = Transcripts()
+        self._printed = (0, 0)
+
+    async def run(self, read: Callable[[], str]) -> None:
+        self._out(HELP)
+        watcher = asyncio.create_task(self._watch())
+        try:
+            while True:
+                try:
+                    line = await asyncio.to_thread(read)
+                except EOFError:
+                    break
+                if line.strip() in {":quit", ":q", ":exit"}:
+                    break
+                try:
+                    await self._do(line.strip())
+                except (LookupError, ValueError, TimeoutError) as exc:
+                    self._out(f"! {exc}")
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            self._flush()
+
+    async def _do(self, line: str) -> None:
+        if not line:
+            return
+        if not line.startswith(":"):
+            self._sandbox.customer_says(line)
+            return
+        command, _, rest = line[1:].partition(" ")
+        if command == "help":
+            self._out(HELP)
+        elif command == "press":
+            self._press(int(rest))
+        elif command in AGENTS:
+            await self._sandbox.agent_says(command, self._newest_card(), rest)
+        elif command in CARD_ACTIONS:
+            await self._sandbox.agent_presses(rest.strip() or "alice", self._newest_card(), command)
+        elif command == "tandem":
+            agent, _, arguments = rest.partition(" ")
+            await self._sandbox.agent_command(agent, arguments)
+        elif command == "cards":
+            for number, card in enumerate(self._sandbox.cards(), start=1):
+                self._out(f"  {number}. {card.text[:100]}")
+        else:
+            raise ValueError(f"unknown command :{command} (:help lists them)")
+
+    def _press(self, number: int) -> None:
+        view = self._sandbox.customer_view()
+        if not view:
+            raise LookupError("the bot has not sent anything yet")
+        buttons = [data for row in view[-1].buttons for _, data in row]
+        if not 1 <= number <= len(buttons):
+            raise LookupError(f"the last message has {len(buttons)} button(s)")
+        self._sandbox.customer_presses(view[-1], buttons[number - 1])
+
+    def _newest_card(self) -> Message:
+        cards = self._sandbox.cards()
+        if not cards:
+            raise LookupError("no handoff yet: send /human as the customer")
+        return cards[-1]
+
+    async def _watch(self) -> None:
+        """Print what both sides see as it happens."""
+        while True:
+            seen = len(self._sandbox.customer_view())
+            mark = self._sandbox.slack.mark()
+            bot = asyncio.create_task(self._sandbox.bot_messages(seen + 1, timeout=3600))
+            slack = asyncio.create_task(
+                self._sandbox.slack.wait_for_call("chat.postMessage", since=mark, timeout=3600)
+            )
+            updates = asyncio.create_task(
+                self._sandbox.slack.wait_for_call("chat.update", since=mark, timeout=3600)
+            )
+            pending = {bot, slack, updates}
+            try:
+                await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in pending:
+                    task.cancel()
+            self._flush()
+
+    def _flush(self) -> None:
+        self._transcripts.catch_up(self._sandbox)
+        telegram, slack = self._printed
+        for line in self._transcripts.telegram[telegram:]:
+            self._out("[telegram]" + line)
+        for line in self._transcripts.slack[slack:]:
+            self._out("[slack]   " + line)
+        self._printed = (len(self._transcripts.telegram), len(self._transcripts.slack))
+
+
+async def run_console(settings: Settings, *, out: Callable[[str], None]) -> None:
+    sandbox = Sandbox(settings)
+    out("starting the sandbox (simulated Telegram and Slack, managed Rasa)...")
+    await sandbox.start()
+    try:
+        await Console(sandbox, out=out).run(lambda: input("> "))
+    finally:
+        await sandbox.stop()

@@ -1,0 +1,183 @@
+"""The offline sandbox: the whole service (managed Rasa included) against the Telegram and
+Slack simulators, in one process, with a customer and two agents to act through.
+
+Nothing here is a shortcut: the service is the same composition as in production (real
+PTB client, real Bolt app in HTTP mode with signed requests, real storage); only the
+platforms' servers are the local simulators.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import AnyHttpUrl, SecretStr
+
+from bot.app import Service
+from bot.settings import Settings
+from bot.simulators.slack import Message, SlackEventSender, SlackSimulator, defaults, events
+from bot.simulators.telegram import SentMessage, TelegramSimulator, telegram_user
+
+# Invented values for the simulated platforms; not secrets of anything real.
+SANDBOX_SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105
+CUSTOMER_CHAT = 424242
+CUSTOMER = telegram_user(CUSTOMER_CHAT, first_name="Ada", last_name="Lovelace", username="ada")
+AGENTS = {"alice": defaults.ALICE_ID, "bob": defaults.BOB_ID}
+CARD_ACTIONS = {"claim": "tandem_claim", "return": "tandem_return", "close": "tandem_close"}
+
+
+def sandbox_settings(
+    settings: Settings, *, telegram: TelegramSimulator, slack: SlackSimulator, database: Path
+) -> Settings:
+    """The operator's settings, pointed at the simulators, with a database of its own
+    (fresh each run: the simulators' message ids start again at 1)."""
+    env = settings.env.model_copy(
+        update={
+            "telegram_bot_token": SecretStr(telegram.token),
+            "telegram_api_url": AnyHttpUrl(telegram.api_url),
+            "telegram_webhook_url": None,
+            "telegram_webhook_secret": None,
+            "slack_bot_token": SecretStr(slack.bot_token),
+            "slack_app_token": None,
+            "slack_signing_secret": SecretStr(SANDBOX_SIGNING_SECRET),
+            "slack_api_url": AnyHttpUrl(slack.api_url),
+            "slack_agent_channel": defaults.AGENTS_CHANNEL_ID,
+            "tandem_http_host": "127.0.0.1",
+            "tandem_http_port": 0,
+            "database_url": SecretStr(f"sqlite+aiosqlite:///{database}"),
+            "redis_url": None,
+        }
+    )
+    return dataclasses.replace(settings, env=env)
+
+
+class Sandbox:
+    """Start it, then act as the customer (Telegram) and as agents (Slack)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._base = settings
+        self.telegram = TelegramSimulator()
+        self.slack = SlackSimulator()
+        self.service: Service | None = None
+        self._sender: SlackEventSender | None = None
+        self._scratch = tempfile.TemporaryDirectory(prefix="tandem-sandbox-")
+
+    async def start(self) -> None:
+        await self.telegram.start()
+        await self.slack.start()
+        try:
+            await self._start_service()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def restart_service(self) -> None:
+        """Stop the service and start a new one on the same database, as after a crash or
+        a deployment; the platforms (simulators) keep running."""
+        await self._stop_service()
+        await self._start_service()
+
+    async def stop(self) -> None:
+        await self._stop_service()
+        await self.telegram.stop()
+        await self.slack.stop()
+        self._scratch.cleanup()
+
+    async def _start_service(self) -> None:
+        settings = sandbox_settings(
+            self._base,
+            telegram=self.telegram,
+            slack=self.slack,
+            database=Path(self._scratch.name) / "sandbox.db",
+        )
+        self.service = Service(settings)
+        await self.service.start()
+        assert self.service.http is not None
+        assert self.service.http.port is not None
+        self._sender = SlackEventSender(
+            endpoint_url=f"http://127.0.0.1:{self.service.http.port}/slack/events",
+            signing_secret=SANDBOX_SIGNING_SECRET,
+            response_url_base=self.slack.response_url_base,
+        )
+
+    async def _stop_service(self) -> None:
+        if self.service is not None:
+            await self.service.stop()
+            self.service = None
+
+    # --- the customer, in Telegram ------------------------------------------------------
+
+    def customer_says(self, text: str) -> None:
+        self.telegram.send_text(CUSTOMER_CHAT, text, user=CUSTOMER)
+
+    def customer_presses(self, message: SentMessage, data: str) -> None:
+        self.telegram.press_button(CUSTOMER_CHAT, message.message_id, data, user=CUSTOMER)
+
+    def customer_view(self) -> list[SentMessage]:
+        return self.telegram.messages_to(CUSTOMER_CHAT)
+
+    async def bot_messages(self, count: int, *, timeout: float = 15.0) -> list[SentMessage]:
+        """The messages the customer has received, once there are at least ``count``."""
+        return await self.telegram.wait_for_messages(CUSTOMER_CHAT, count, timeout=timeout)
+
+    # --- agents, in Slack ---------------------------------------------------------------
+
+    def cards(self) -> list[Message]:
+        """The handoff cards (thread parents) in the agent channel, oldest first."""
+        return [
+            m
+            for m in self.slack.messages_in(defaults.AGENTS_CHANNEL_ID)
+            if m.bot_id is not None and not m.is_reply
+        ]
+
+    def thread(self, card: Message) -> list[Message]:
+        return self.slack.messages_in(defaults.AGENTS_CHANNEL_ID, card.ts)[1:]
+
+    async def agent_says(self, agent: str, card: Message, text: str) -> Message:
+        """An agent replies in a card's thread: the message exists in Slack, and Slack
+        sends the signed event to the service."""
+        user = AGENTS[agent]
+        posted = self.slack.add_message(
+            channel=defaults.AGENTS_CHANNEL_ID, user=user, text=text, thread_ts=card.ts
+        )
+        event = events.user_message_event(
+            channel=defaults.AGENTS_CHANNEL_ID,
+            user=user,
+            text=text,
+            ts=posted.ts,
+            thread_ts=card.ts,
+        )
+        await self._events().event_callback(event)
+        return posted
+
+    async def agent_presses(self, agent: str, card: Message, action: str) -> None:
+        """An agent clicks Claim, Return to bot or Close on a card."""
+        value = _button_value(card.blocks or [], CARD_ACTIONS[action])
+        await self._events().block_action(
+            CARD_ACTIONS[action],
+            value,
+            user=AGENTS[agent],
+            channel=defaults.AGENTS_CHANNEL_ID,
+            message_ts=card.ts,
+        )
+
+    async def agent_command(self, agent: str, text: str) -> None:
+        """An agent types ``/tandem <text>`` in the agent channel."""
+        await self._events().slash_command(
+            "/tandem", text, user=AGENTS[agent], channel=defaults.AGENTS_CHANNEL_ID
+        )
+
+    def _events(self) -> SlackEventSender:
+        assert self._sender is not None, "start the sandbox first"
+        return self._sender
+
+
+def _button_value(blocks: Sequence[dict[str, Any]], action_id: str) -> str:
+    for block in blocks:
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            if element.get("action_id") == action_id:
+                return str(element.get("value", ""))
+    raise LookupError(f"the card has no {action_id} button now")
