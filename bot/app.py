@@ -154,7 +154,11 @@ class _LateInbound:
 
 
 class _LateAgentEvents:
-    target: AgentEventHandler | None = None
+    target: HandoffDesk | None = None
+
+    async def thread_of(self, handoff_id: int) -> DeskThread | None:
+        assert self.target is not None
+        return await self.target.thread_of(handoff_id)
 
     async def agent_reply(self, reply: AgentReply) -> None:
         assert self.target is not None
@@ -213,7 +217,9 @@ class Service:
         repository = Repository(database=self.database)
         customers, agents = _LateInbound(), _LateAgentEvents()
         telegram = build_telegram(settings, handler=customers, routes=self.http)
-        slack = build_slack(settings, handler=agents, http=self.http, repository=repository)
+        slack = build_slack(
+            settings, handler=agents, http=self.http, thread_of_handoff=agents.thread_of
+        )
         conversations = Conversations(
             repository=repository,
             state=state,
@@ -291,16 +297,13 @@ def build_telegram(
 
 
 def build_slack(
-    settings: Settings, *, handler: AgentEventHandler, http: HttpServer, repository: Repository
+    settings: Settings,
+    *,
+    handler: AgentEventHandler,
+    http: HttpServer,
+    thread_of_handoff: Callable[[int], Awaitable[DeskThread | None]],
 ) -> SlackAdapter:
     env = settings.env
-
-    async def thread_of_handoff(number: int) -> DeskThread | None:
-        # Agents name a thread in `/tandem claim #42` by the number on its card.
-        handoff = await repository.get_handoff(number)
-        if handoff is None or not (handoff.agent_channel and handoff.agent_thread_ts):
-            return None
-        return DeskThread(channel=handoff.agent_channel, thread_ts=handoff.agent_thread_ts)
 
     assert env.slack_bot_token is not None
     assert env.slack_agent_channel is not None

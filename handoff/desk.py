@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import TypeVar
 
 from handoff.conversations import Conversations
 from handoff.engine_support import ticket_detail, ticket_from_handoff
@@ -51,7 +53,8 @@ from handoff.storage import (
 logger = logging.getLogger(__name__)
 
 RATING_PREFIX = "rate:"
-_LOCATE_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, None)
+_PATIENCE = (0.05, 0.1, 0.2, 0.4, 0.8)  # seconds between looks; 1.55 s in all
+T = TypeVar("T")
 
 
 def rating_buttons(conversation_id: int) -> tuple[tuple[Button, ...], ...]:
@@ -408,18 +411,23 @@ class HandoffDesk:
 
     # --- small helpers ------------------------------------------------------------------------
 
+    async def thread_of(self, handoff_id: int) -> DeskThread | None:
+        """The thread of handoff number ``handoff_id`` (agents name it so in commands)."""
+
+        async def lookup() -> DeskThread | None:
+            handoff = await self._repository.get_handoff(handoff_id)
+            if handoff is None or not (handoff.agent_channel and handoff.agent_thread_ts):
+                return None
+            return DeskThread(channel=handoff.agent_channel, thread_ts=handoff.agent_thread_ts)
+
+        return await _patiently(lookup)
+
     async def _locate(self, thread: DeskThread) -> tuple[Handoff, ConversationKey] | None:
-        # The card is posted before its thread is recorded: an agent quick enough (or a
-        # worker fast enough) can reply in between. Look again for a moment before deciding
-        # the thread is not a handoff's.
-        handoff = None
-        for delay in _LOCATE_RETRY_DELAYS:
-            handoff = await self._repository.find_handoff_by_thread(
+        handoff = await _patiently(
+            lambda: self._repository.find_handoff_by_thread(
                 agent_channel=thread.channel, thread_ts=thread.thread_ts
             )
-            if handoff is not None or delay is None:
-                break
-            await asyncio.sleep(delay)
+        )
         if handoff is None:
             return None
         conversation = await self._repository.get_conversation(handoff.conversation_id)
@@ -482,6 +490,21 @@ class HandoffDesk:
         await self._conversations.channel.answer_button(
             ButtonAnswer(press_id=inbound.message_id, text=text)
         )
+
+
+async def _patiently(lookup: Callable[[], Awaitable[T | None]]) -> T | None:
+    """Look again for a moment before taking "not found" for an answer.
+
+    A card is posted before its thread is recorded, so an agent (or a worker) quick enough
+    can name the thread in between. Agents' commands must be answered within 3 s.
+    """
+    found = await lookup()
+    for delay in _PATIENCE:
+        if found is not None:
+            break
+        await asyncio.sleep(delay)
+        found = await lookup()
+    return found
 
 
 def _status(handoff: Handoff) -> CardStatus:

@@ -18,8 +18,16 @@ from pydantic import AnyHttpUrl, SecretStr
 
 from bot.app import Service
 from bot.settings import Settings
-from bot.simulators.slack import Message, SlackEventSender, SlackSimulator, defaults, events
-from bot.simulators.telegram import SentMessage, TelegramSimulator, telegram_user
+from bot.simulators.slack import (
+    EndpointResponse,
+    Message,
+    Signature,
+    SlackEventSender,
+    SlackSimulator,
+    defaults,
+    events,
+)
+from bot.simulators.telegram import JsonDict, SentMessage, TelegramSimulator, telegram_user
 
 # Invented values for the simulated platforms; not secrets of anything real.
 SANDBOX_SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105
@@ -110,18 +118,24 @@ class Sandbox:
 
     # --- the customer, in Telegram ------------------------------------------------------
 
-    def customer_says(self, text: str) -> None:
-        self.telegram.send_text(CUSTOMER_CHAT, text, user=CUSTOMER)
+    # ``customer`` is a Telegram user object; its id is the private chat's id.
 
-    def customer_presses(self, message: SentMessage, data: str) -> None:
-        self.telegram.press_button(CUSTOMER_CHAT, message.message_id, data, user=CUSTOMER)
+    def customer_says(self, text: str, *, customer: JsonDict = CUSTOMER) -> None:
+        self.telegram.send_text(customer["id"], text, user=customer)
 
-    def customer_view(self) -> list[SentMessage]:
-        return self.telegram.messages_to(CUSTOMER_CHAT)
+    def customer_presses(
+        self, message: SentMessage, data: str, *, customer: JsonDict = CUSTOMER
+    ) -> None:
+        self.telegram.press_button(customer["id"], message.message_id, data, user=customer)
 
-    async def bot_messages(self, count: int, *, timeout: float = 15.0) -> list[SentMessage]:
+    def customer_view(self, *, customer: JsonDict = CUSTOMER) -> list[SentMessage]:
+        return self.telegram.messages_to(customer["id"])
+
+    async def bot_messages(
+        self, count: int, *, customer: JsonDict = CUSTOMER, timeout: float = 15.0
+    ) -> list[SentMessage]:
         """The messages the customer has received, once there are at least ``count``."""
-        return await self.telegram.wait_for_messages(CUSTOMER_CHAT, count, timeout=timeout)
+        return await self.telegram.wait_for_messages(customer["id"], count, timeout=timeout)
 
     # --- agents, in Slack ---------------------------------------------------------------
 
@@ -136,9 +150,19 @@ class Sandbox:
     def thread(self, card: Message) -> list[Message]:
         return self.slack.messages_in(defaults.AGENTS_CHANNEL_ID, card.ts)[1:]
 
-    async def agent_says(self, agent: str, card: Message, text: str) -> Message:
+    async def agent_says(
+        self,
+        agent: str,
+        card: Message,
+        text: str,
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        signature: Signature = Signature.VALID,
+    ) -> tuple[Message, EndpointResponse]:
         """An agent replies in a card's thread: the message exists in Slack, and Slack
-        sends the signed event to the service."""
+        sends the signed event to the service (a redelivery, or a forged request, with the
+        keyword arguments)."""
         user = AGENTS[agent]
         posted = self.slack.add_message(
             channel=defaults.AGENTS_CHANNEL_ID, user=user, text=text, thread_ts=card.ts
@@ -150,13 +174,15 @@ class Sandbox:
             ts=posted.ts,
             thread_ts=card.ts,
         )
-        await self._events().event_callback(event)
-        return posted
+        answer = await self.slack_events.event_callback(
+            event, event_id=event_id, retry_num=retry_num, signature=signature
+        )
+        return posted, answer
 
     async def agent_presses(self, agent: str, card: Message, action: str) -> None:
         """An agent clicks Claim, Return to bot or Close on a card."""
         value = _button_value(card.blocks or [], CARD_ACTIONS[action])
-        await self._events().block_action(
+        await self.slack_events.block_action(
             CARD_ACTIONS[action],
             value,
             user=AGENTS[agent],
@@ -164,13 +190,16 @@ class Sandbox:
             message_ts=card.ts,
         )
 
-    async def agent_command(self, agent: str, text: str) -> None:
-        """An agent types ``/tandem <text>`` in the agent channel."""
-        await self._events().slash_command(
+    async def agent_command(self, agent: str, text: str) -> EndpointResponse:
+        """An agent types ``/tandem <text>`` in the agent channel; Tandem's answer (only
+        that agent sees it) is the response."""
+        return await self.slack_events.slash_command(
             "/tandem", text, user=AGENTS[agent], channel=defaults.AGENTS_CHANNEL_ID
         )
 
-    def _events(self) -> SlackEventSender:
+    @property
+    def slack_events(self) -> SlackEventSender:
+        """Slack's side of the Events API, pointed at the service's /slack/events."""
         assert self._sender is not None, "start the sandbox first"
         return self._sender
 
