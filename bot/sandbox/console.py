@@ -44,7 +44,7 @@ class Console:
                 if line.strip() in {":quit", ":q", ":exit"}:
                     break
                 try:
-                    await self._do(line.strip())
+                    await self.do(line.strip())
                 except (LookupError, ValueError, TimeoutError) as exc:
                     self._out(f"! {exc}")
         finally:
@@ -53,7 +53,8 @@ class Console:
                 await watcher
             self._flush()
 
-    async def _do(self, line: str) -> None:
+    async def do(self, line: str) -> None:
+        """One line typed at the prompt."""
         if not line:
             return
         if not line.startswith(":"):
