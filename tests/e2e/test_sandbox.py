@@ -17,9 +17,8 @@ from bot.sandbox.console import Console
 from bot.sandbox.world import Sandbox
 from bot.settings import load_settings
 from tests.bot.test_settings import CHAT_VARIABLES
-from tests.support.rasa import store_with
+from tests.support.rasa import project_with
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.rasa, pytest.mark.asyncio(loop_scope="module")]
 
 
@@ -27,14 +26,7 @@ pytestmark = [pytest.mark.rasa, pytest.mark.asyncio(loop_scope="module")]
 def project(shipped_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project folder whose config uses the shipped model and the shipped replies."""
     root = tmp_path_factory.mktemp("sandbox-project")
-    models = store_with(shipped_model, root / "models")
-    (root / "config").mkdir()
-    (root / "config" / "tandem.yml").write_text(
-        f"data_dir: {root / 'data'}\n"
-        f"nlu:\n  models_dir: {models.directory}\n"
-        f"conversation:\n  responses_file: {REPO / 'config' / 'responses.yml'}\n",
-        encoding="utf-8",
-    )
+    project_with(shipped_model, root)
     return root
 
 

@@ -48,3 +48,18 @@ def store_with(model: Path, directory: Path) -> ModelStore:
     shutil.copy(model, copy)
     store.install(copy)
     return store
+
+
+def project_with(model: Path, root: Path) -> Path:
+    """A project folder whose config serves ``model`` and the shipped replies; returns
+    its config file."""
+    models = store_with(model, root / "models")
+    (root / "config").mkdir(parents=True)
+    config = root / "config" / "tandem.yml"
+    config.write_text(
+        f"data_dir: {root / 'data'}\n"
+        f"nlu:\n  models_dir: {models.directory}\n"
+        f"conversation:\n  responses_file: {REPO / 'config' / 'responses.yml'}\n",
+        encoding="utf-8",
+    )
+    return config
