@@ -91,29 +91,3 @@ class AgentEventHandler(Protocol):
     async def agent_reply(self, reply: AgentReply) -> None: ...
 
     async def agent_action(self, action: AgentAction) -> None: ...
-
-
-class NoAgentDesk:
-    """No agent tool connected: handoffs wait in the database until one is."""
-
-    async def open_handoff(self, ticket: HandoffTicket) -> DeskThread | None:
-        logger.info(
-            "handoff %s (%s) is waiting for a person; no agent desk is connected",
-            ticket.handoff_id,
-            ticket.reason,
-        )
-        return None
-
-    async def relay_to_agents(
-        self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
-    ) -> str | None:
-        return None
-
-    async def show_card(self, thread: DeskThread, state: CardState) -> None:
-        return None
-
-    async def post_note(self, thread: DeskThread, text: str) -> None:
-        return None
-
-    async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
-        return None
