@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from bot.commands import bench, config, db, nlu, policy, run, sandbox
+from bot.commands import bench, config, db, nlu, policy, run, sandbox, stats
 from bot.commands.common import CliContext
 
 
@@ -33,6 +33,7 @@ cli.add_command(policy.policy)
 cli.add_command(bench.bench)
 cli.add_command(sandbox.sandbox)
 cli.add_command(sandbox.demo)
+cli.add_command(stats.stats)
 
 
 def main() -> None:
