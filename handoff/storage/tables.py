@@ -88,6 +88,8 @@ class ConversationRow(Base):
             name="rated_at",
         ),
         Index("ix_conversations_channel_chat_id", "channel", "chat_id"),
+        # `tandem stats` selects conversations by when they were opened.
+        Index("ix_conversations_opened_at", "opened_at"),
         # The invariant "at most one open conversation per chat", enforced by the database so
         # that two workers racing to open one cannot both succeed.
         Index(
