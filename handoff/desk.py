@@ -34,6 +34,7 @@ from handoff.model import (
     HandoffTicket,
     Inbound,
     LiveConversation,
+    MessageKind,
     Mode,
     Outbound,
 )
@@ -53,6 +54,9 @@ from handoff.storage import (
 logger = logging.getLogger(__name__)
 
 RATING_PREFIX = "rate:"
+# What agents get as files: what customers send to show a problem. Voice, video and the
+# like are described instead.
+SHOWN_FILES = frozenset({MessageKind.PHOTO, MessageKind.DOCUMENT})
 _PATIENCE = (0.05, 0.1, 0.2, 0.4, 0.8)  # seconds between looks; 1.55 s in all
 T = TypeVar("T")
 
@@ -145,6 +149,7 @@ class HandoffDesk:
             text=inbound.text,
             attachment=inbound.attachment,
             edited=inbound.edited,
+            content=await self._file_of(inbound, handoff),
         )
         try:
             await self._desk.relay_to_agents(thread, relay, customer=inbound.customer)
@@ -152,6 +157,20 @@ class HandoffDesk:
             logger.error(
                 "could not show a customer message to agents (handoff %s): %s", handoff.id, exc
             )
+
+    async def _file_of(self, inbound: Inbound, handoff: Handoff) -> bytes | None:
+        """The photo's or document's bytes, for agents to see; None when there are none to
+        show or they could not be fetched (agents then see a note of what it was; the message
+        itself is stored already)."""
+        if inbound.kind not in SHOWN_FILES or inbound.attachment is None:
+            return None
+        try:
+            return await self._conversations.channel.download(inbound.attachment)
+        except DeliveryError as exc:
+            logger.warning(
+                "could not fetch a customer's file for agents (handoff %s): %s", handoff.id, exc
+            )
+            return None
 
     async def rate(self, inbound: Inbound, conversation_id: int, stars: int) -> None:
         """The customer pressed a rating button of a closed conversation."""

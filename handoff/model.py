@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -222,6 +222,10 @@ class CustomerRelay:
     text: str | None  # text or caption, exactly as the customer wrote it (never markup)
     attachment: Attachment | None = None
     edited: bool = False
+    # The attachment's bytes when the customer's channel could fetch them (photos and
+    # documents); None otherwise, and agents are told what the customer sent instead.
+    # Left out of the repr: up to 20 MB has no place in a log line.
+    content: bytes | None = field(default=None, repr=False)
 
 
 class AgentCommand(StrEnum):

@@ -13,6 +13,7 @@ from handoff.model import (
     Agent,
     AgentAction,
     AgentReply,
+    Attachment,
     ButtonAnswer,
     CardState,
     ConversationKey,
@@ -46,6 +47,11 @@ class CustomerChannel(Protocol):
 
     async def show_typing(self, key: ConversationKey) -> None:
         """Show "typing..." while the bot works on an answer; failures are ignored."""
+        ...
+
+    async def download(self, attachment: Attachment) -> bytes:
+        """The file's content, for showing it to agents; raises
+        :class:`~handoff.errors.DeliveryError` if it cannot be fetched."""
         ...
 
 

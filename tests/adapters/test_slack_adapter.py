@@ -28,6 +28,7 @@ from bot.adapters.slack import (
     SlackAdapterError,
 )
 from bot.adapters.slack.app import FAILED_REPLY, ON_IT
+from bot.adapters.slack.escape import escape_mrkdwn
 from bot.adapters.slack.translate import (
     FILES_NOT_RELAYED,
     USAGE,
@@ -317,6 +318,95 @@ async def test_a_photo_is_described_with_its_caption(
     _, posted = sim.messages_in(AGENTS, thread_ts=thread.thread_ts)
     shown = [obj["text"] for obj in text_objects(posted.blocks or [])]
     assert "📎 Photo from the customer (box.jpg, 200.0 KB) — not shown here" in shown
+    assert "the damage" in shown
+
+
+PHOTO_BYTES = b"\x89PNG\r\n\x1a\n a photo of a dented box"
+
+
+async def test_a_photo_with_its_bytes_is_uploaded_into_the_thread_with_its_caption(
+    sim: SlackSimulator, adapter: SlackAdapter, thread: DeskThread
+) -> None:
+    photo = CustomerRelay(
+        kind=MessageKind.PHOTO,
+        text=f"the damage {HOSTILE}",
+        attachment=Attachment(file_id="AgAD", size=len(PHOTO_BYTES)),
+        content=PHOTO_BYTES,
+    )
+
+    file_id = await adapter.relay_to_agents(thread, photo, customer=MARIA)
+
+    (uploaded,) = sim.files
+    assert uploaded.id == file_id
+    assert (uploaded.name, uploaded.channels, uploaded.thread_ts) == (
+        "photo.jpg",
+        (AGENTS,),
+        thread.thread_ts,
+    )
+    assert uploaded.size == len(PHOTO_BYTES)
+    (completed,) = sim.calls_to("files.completeUploadExternal")
+    comment = completed.params["initial_comment"]
+    assert comment == escape_mrkdwn(f"👤 Maria González (@maria_g): the damage {HOSTILE}")
+    assert "the damage &lt;!channel&gt; &lt;@U0BOSS&gt;" in comment
+    for unsafe in ("<!channel>", "<@U0BOSS>", "<http://evil.example|click>", "@here"):
+        assert unsafe not in comment
+    assert len(sim.calls_to("chat.postMessage")) == 1  # the card: no note besides the file
+
+
+async def test_a_document_keeps_its_name_without_disguises_and_is_labelled_when_bare(
+    sim: SlackSimulator, adapter: SlackAdapter, thread: DeskThread
+) -> None:
+    document = CustomerRelay(
+        kind=MessageKind.DOCUMENT,
+        text=None,
+        attachment=Attachment(file_id="BQAC", file_name="invoice\u202efdp.exe"),
+        content=b"%PDF-1.4",
+        edited=True,
+    )
+
+    await adapter.relay_to_agents(thread, document, customer=MARIA)
+
+    (uploaded,) = sim.files
+    assert (uploaded.name, uploaded.title) == ("invoicefdp.exe", "invoicefdp.exe")
+    (completed,) = sim.calls_to("files.completeUploadExternal")
+    assert completed.params["initial_comment"] == escape_mrkdwn(
+        "(edited) 👤 Maria González (@maria_g): 📎 Document"
+    )
+
+
+async def test_an_upload_is_retried_like_any_call(
+    sim: SlackSimulator, adapter: SlackAdapter, thread: DeskThread
+) -> None:
+    sim.fail_next("files.completeUploadExternal", status=429, retry_after=0)
+    photo = CustomerRelay(
+        kind=MessageKind.PHOTO, text="again", attachment=Attachment("AgAD"), content=PHOTO_BYTES
+    )
+
+    await adapter.relay_to_agents(thread, photo, customer=MARIA)
+
+    statuses = [c.status for c in sim.calls_to("files.completeUploadExternal")]
+    assert statuses == [429, 200]
+    assert len(sim.files) == 1
+
+
+async def test_a_refused_upload_falls_back_to_the_note(
+    sim: SlackSimulator, adapter: SlackAdapter, thread: DeskThread
+) -> None:
+    # An app installed before files:write was added to its manifest.
+    sim.fail_next("files.getUploadURLExternal", error="missing_scope")
+    photo = CustomerRelay(
+        kind=MessageKind.PHOTO,
+        text="the damage",
+        attachment=Attachment(file_id="AgAD"),
+        content=PHOTO_BYTES,
+    )
+
+    await adapter.relay_to_agents(thread, photo, customer=MARIA)
+
+    assert sim.files == []
+    _, posted = sim.messages_in(AGENTS, thread_ts=thread.thread_ts)
+    shown = [obj["text"] for obj in text_objects(posted.blocks or [])]
+    assert "📎 Photo from the customer — not shown here" in shown
     assert "the damage" in shown
 
 
@@ -951,6 +1041,7 @@ def test_the_manifest_asks_for_exactly_what_the_adapter_uses() -> None:
         "channels:history",
         "groups:history",
         "commands",
+        "files:write",
     }
     settings = manifest["settings"]
     assert settings["event_subscriptions"]["bot_events"] == ["message.channels", "message.groups"]

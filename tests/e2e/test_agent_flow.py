@@ -15,9 +15,9 @@ import pytest_asyncio
 from bot.sandbox.world import Sandbox
 from bot.settings import load_settings
 from bot.simulators.slack import Message, Signature, defaults, events
-from bot.simulators.telegram import JsonDict, SentMessage, telegram_user
+from bot.simulators.telegram import PHOTO_CONTENT, JsonDict, SentMessage, telegram_user
 from handoff.model import ConversationKey, Mode
-from tests.support.rasa import store_with
+from tests.support.rasa import project_with
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.rasa, pytest.mark.asyncio(loop_scope="module")]
@@ -30,16 +30,8 @@ _ids = itertools.count(9100)
 async def sandbox(
     shipped_model: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Sandbox]:
-    root = tmp_path_factory.mktemp("agents")
-    models = store_with(shipped_model, root / "models")
-    (root / "config").mkdir()
-    (root / "config" / "tandem.yml").write_text(
-        f"data_dir: {root / 'data'}\n"
-        f"nlu:\n  models_dir: {models.directory}\n"
-        f"conversation:\n  responses_file: {REPO / 'config' / 'responses.yml'}\n",
-        encoding="utf-8",
-    )
-    world = Sandbox(load_settings(root / "config" / "tandem.yml"))
+    config = project_with(shipped_model, tmp_path_factory.mktemp("agents"))
+    world = Sandbox(load_settings(config))
     await world.start()
     try:
         yield world
@@ -295,3 +287,26 @@ async def test_the_slash_command_names_a_thread_by_its_number(sandbox: Sandbox) 
         "chat.update", lambda c: "Claimed by" in json.dumps(c.params), since=mark, timeout=15
     )
     assert await mode_of(sandbox, customer) is Mode.HUMAN
+
+
+async def test_a_customers_photo_arrives_in_the_thread_as_a_file(sandbox: Sandbox) -> None:
+    customer = Customer(sandbox)
+    card = await customer.hands_off()
+    mark = sandbox.slack.mark()
+    sandbox.telegram.send_photo(
+        customer.user["id"], caption="the box <!channel> arrived dented", user=customer.user
+    )
+    completed = await sandbox.slack.wait_for_call(
+        "files.completeUploadExternal",
+        lambda c: c.ok and c.params.get("thread_ts") == card.ts,
+        since=mark,
+        timeout=15,
+    )
+    comment = completed.params["initial_comment"]
+    assert "Grace Hopper" in comment
+    assert "the box &lt;!channel&gt; arrived dented" in comment
+    (uploaded,) = [f for f in sandbox.slack.files if f.thread_ts == card.ts]
+    assert (uploaded.name, uploaded.channels) == ("photo.jpg", (AGENTS,))
+    assert uploaded.size == len(PHOTO_CONTENT)  # the bytes Telegram served, all of them
+    notes = [c for c in sandbox.slack.calls[mark:] if c.method == "chat.postMessage"]
+    assert not any("not shown here" in json.dumps(c.params) for c in notes)

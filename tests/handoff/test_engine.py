@@ -302,6 +302,44 @@ async def test_after_a_handoff_the_bot_is_quiet_and_messages_reach_the_agents(
     assert "has been asked to join" in world.replies()[-1]
 
 
+async def test_photos_and_documents_reach_the_agents_with_their_bytes(world: World) -> None:
+    await world.command("human")
+    world.channel.files = {"photo-1": b"\x89PNG photo", "doc-1": b"%PDF invoice"}
+    photo = Attachment(file_id="photo-1", size=11)
+    document = Attachment(file_id="doc-1", file_name="invoice.pdf")
+    await world.engine.handle(world.event(MessageKind.PHOTO, text="the damage", attachment=photo))
+    await world.engine.handle(world.event(MessageKind.DOCUMENT, attachment=document))
+    # Voice and the like are described to agents, not fetched.
+    await world.engine.handle(world.event(MessageKind.VOICE, attachment=Attachment("voice-1")))
+
+    relays = [relay for _, relay, _ in world.desk.relays]
+    assert [(r.kind, r.text, r.attachment, r.content) for r in relays] == [
+        (MessageKind.PHOTO, "the damage", photo, b"\x89PNG photo"),
+        (MessageKind.DOCUMENT, None, document, b"%PDF invoice"),
+        (MessageKind.VOICE, None, Attachment("voice-1"), None),
+    ]
+    assert world.channel.downloads == [photo, document]
+
+
+async def test_a_file_that_cannot_be_fetched_is_still_relayed_as_a_note(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    await world.command("human")
+    gone = Attachment(file_id="expired", file_name="invoice.pdf")
+
+    await world.engine.handle(world.event(MessageKind.DOCUMENT, text="my invoice", attachment=gone))
+
+    [(_, relay, _)] = world.desk.relays
+    assert (relay.kind, relay.text, relay.attachment, relay.content) == (
+        MessageKind.DOCUMENT,
+        "my invoice",
+        gone,
+        None,
+    )
+    assert "file expired cannot be fetched" in caplog.text
+    assert (Author.CUSTOMER, "my invoice") in await world.messages()
+
+
 # --- bad input -----------------------------------------------------------------------------
 
 

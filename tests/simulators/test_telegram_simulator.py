@@ -16,6 +16,9 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter
 
 from bot.simulators.telegram import (
+    FILE_DOWNLOAD,
+    MAX_DOWNLOAD_SIZE,
+    PHOTO_CONTENT,
     SECRET_HEADER,
     TelegramSimulator,
     group_chat,
@@ -388,3 +391,78 @@ def test_the_module_serves_a_simulator_and_prints_its_url() -> None:
 
 def _one_button(data: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton("Button", callback_data=data)]])
+
+
+# --- files customers send ---------------------------------------------------------------
+
+
+@pytest.fixture
+async def file_bot(sim: TelegramSimulator) -> AsyncIterator[Bot]:
+    """A bot that also downloads from the simulator (PTB's ``base_file_url``)."""
+    async with Bot(
+        sim.token, base_url=f"{sim.api_url}/bot", base_file_url=f"{sim.api_url}/file/bot"
+    ) as client:
+        yield client
+
+
+async def test_a_photo_can_be_fetched_as_a_tiny_png(file_bot: Bot, sim: TelegramSimulator) -> None:
+    sim.send_photo(CHAT, caption="the damage")
+    [update] = await file_bot.get_updates()
+    assert update.message is not None
+    largest = update.message.photo[-1]
+
+    file = await file_bot.get_file(largest.file_id)
+    content = await file.download_as_bytearray()
+
+    assert (file.file_id, file.file_unique_id) == (largest.file_id, largest.file_unique_id)
+    assert file.file_size == largest.file_size
+    assert file.file_path == f"{sim.api_url}/file/bot{sim.token}/photos/file_3.jpg"
+    assert bytes(content) == PHOTO_CONTENT
+    assert PHOTO_CONTENT.startswith(b"\x89PNG\r\n\x1a\n")
+    (download,) = sim.calls_to(FILE_DOWNLOAD)
+    assert download.params == {"file_path": "photos/file_3.jpg"}  # never the token
+
+
+async def test_a_document_downloads_as_the_content_given(
+    file_bot: Bot, sim: TelegramSimulator
+) -> None:
+    sim.send_document(CHAT, file_name="receipt.pdf", content=b"%PDF-1.4 receipt")
+    [update] = await file_bot.get_updates()
+    assert update.message is not None
+    assert update.message.document is not None
+    assert update.message.document.file_size == len(b"%PDF-1.4 receipt")
+
+    file = await file_bot.get_file(update.message.document.file_id)
+
+    assert file.file_path is not None
+    assert file.file_path.endswith("/documents/file_1.pdf")
+    assert await file.download_as_bytearray() == b"%PDF-1.4 receipt"
+
+
+async def test_files_telegram_would_not_hand_out(file_bot: Bot, sim: TelegramSimulator) -> None:
+    huge = {"file_id": "BQhuge", "file_unique_id": "u9", "file_size": MAX_DOWNLOAD_SIZE + 1}
+    sim.send_content(CHAT, {"document": {**huge, "file_name": "scan.tiff"}})
+
+    with pytest.raises(BadRequest, match="Invalid file_id"):
+        await file_bot.get_file("no-such-file")
+    with pytest.raises(BadRequest, match="File is too big"):
+        await file_bot.get_file("BQhuge")
+
+
+async def test_downloads_check_the_token_and_can_be_made_to_fail(
+    http: httpx.AsyncClient, sim: TelegramSimulator
+) -> None:
+    sim.send_document(CHAT, content=b"bytes")
+    path = "documents/file_1.pdf"
+    sim.fail_next(FILE_DOWNLOAD, status=502)
+
+    failed = await http.get(f"/file/bot{sim.token}/{path}")
+    fetched = await http.get(f"/file/bot{sim.token}/{path}")
+    wrong_token = await http.get(f"/file/bot123:wrong/{path}")
+    missing = await http.get(f"/file/bot{sim.token}/documents/file_99.pdf")
+
+    assert (failed.status_code, failed.json()["description"]) == (502, "Bad Gateway")
+    assert (fetched.status_code, fetched.content) == (200, b"bytes")
+    assert wrong_token.status_code == 401
+    assert missing.status_code == 404
+    assert [c.status for c in sim.calls_to(FILE_DOWNLOAD)] == [502, 200, 401, 404]

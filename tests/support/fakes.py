@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from handoff.errors import DeliveryError
 from handoff.model import (
     Agent,
+    Attachment,
     ButtonAnswer,
     CardState,
     ConversationKey,
@@ -24,13 +25,19 @@ from nlu.errors import NluUnavailable
 
 
 class RecordingChannel:
-    """A customer channel that records what it delivers; can be told to refuse."""
+    """A customer channel that records what it delivers; can be told to refuse.
+
+    Downloads return the bytes put in ``files`` under the attachment's id; any other id
+    raises DeliveryError, as a file that cannot be fetched does.
+    """
 
     def __init__(self) -> None:
         self.sent: list[Outbound] = []
         self.answers: list[ButtonAnswer] = []
         self.typing: list[ConversationKey] = []
         self.refuse: str | None = None  # a DeliveryError message, while set
+        self.files: dict[str, bytes] = {}
+        self.downloads: list[Attachment] = []
         self._ids = itertools.count(1000)
 
     async def send(self, message: Outbound) -> str:
@@ -44,6 +51,12 @@ class RecordingChannel:
 
     async def show_typing(self, key: ConversationKey) -> None:
         self.typing.append(key)
+
+    async def download(self, attachment: Attachment) -> bytes:
+        self.downloads.append(attachment)
+        if attachment.file_id not in self.files:
+            raise DeliveryError(f"file {attachment.file_id} cannot be fetched")
+        return self.files[attachment.file_id]
 
     def texts(self, key: ConversationKey | None = None) -> list[str]:
         return [m.text for m in self.sent if key is None or m.key == key]

@@ -10,6 +10,7 @@ import logging
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handoff.errors import DeliveryError
 from handoff.model import (
     Agent,
     CardState,
@@ -24,7 +25,7 @@ from .blocks import SlackMessage
 from .cards import render_card
 from .delivery import call
 from .escape import escape_mrkdwn
-from .posts import note_post, relay_posts
+from .posts import note_post, relay_posts, relay_upload
 from .sizing import TEXT_LIMIT, clip
 
 logger = logging.getLogger(__name__)
@@ -69,11 +70,20 @@ class SlackDesk:
     async def relay_to_agents(
         self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
     ) -> str:
-        """Post the customer's message in the thread; the ts of its (first) post.
+        """Post the customer's message in the thread; the ts of its (first) post, or the
+        id of the file uploaded for it.
 
         Very long text takes several posts; if a later one fails, the earlier ones stay and
-        :class:`~handoff.errors.DeliveryError` is raised (retrying may repeat them).
+        :class:`~handoff.errors.DeliveryError` is raised (retrying may repeat them). A file
+        with its bytes is uploaded instead, its words as the comment (see :meth:`_upload`).
         """
+        if message.content is not None:
+            try:
+                return await self._upload(thread, message, message.content, customer=customer)
+            except DeliveryError as exc:
+                # Slack may refuse files (no files:write scope, a blocked file type) and
+                # still take a post: the agents get the caption and a note of the file.
+                logger.warning("posting a note instead of the customer's file: %s", exc)
         posts = relay_posts(message, customer=customer)
         first: str | None = None
         for post in posts:
@@ -81,6 +91,25 @@ class SlackDesk:
             first = first or ts
         assert first is not None  # relay_posts always gives at least one post
         return first
+
+    async def _upload(
+        self, thread: DeskThread, message: CustomerRelay, content: bytes, *, customer: Customer
+    ) -> str:
+        """Upload a customer's file into the thread; the file's id (Slack shares an upload
+        in the thread after answering, so the post's ts is not known yet)."""
+        upload = relay_upload(message, customer=customer)
+        answer = await call(
+            f"a customer's file in {thread.thread_ts}",
+            lambda: self._client.files_upload_v2(
+                channel=thread.channel,
+                thread_ts=thread.thread_ts,
+                file=content,
+                filename=upload.filename,
+                title=upload.title,
+                initial_comment=upload.comment,
+            ),
+        )
+        return str(answer["file"]["id"])
 
     async def post_note(self, thread: DeskThread, text: str) -> None:
         if not text.strip():

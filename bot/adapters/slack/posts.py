@@ -2,24 +2,33 @@
 
 A customer's words go in ``plain_text`` sections (verbatim, nothing to escape, nothing
 inserted); the notification text is escaped mrkdwn. Long text is split over several
-sections, and over several posts if need be; nothing is dropped.
+sections, and over several posts if need be; nothing is dropped. A file the customer sent
+whose bytes were fetched is uploaded instead, with the words as its escaped comment.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from handoff.model import Attachment, Customer, CustomerRelay, MessageKind
 
 from .blocks import SlackMessage, context, plain_section
 from .cards import telegram_handle
-from .escape import escape_mrkdwn, plain_text
-from .sizing import SECTION_TEXT_LIMIT, clip, split_text
+from .escape import clean, escape_mrkdwn, plain_text
+from .sizing import SECTION_TEXT_LIMIT, TEXT_LIMIT, clip, split_text
 
 # 10 sections of 3,000: 30,000 characters per post, under Slack's 40,000 for a message.
 SECTIONS_PER_POST = 10
 FALLBACK_LIMIT = 2_000  # of a notification text, before escaping
 NOTE_LIMIT = SECTION_TEXT_LIMIT
+# Escaping at most quintuples a character, so an escaped comment stays within a message's
+# text. Telegram's captions (4,096 characters at most) are never cut.
+COMMENT_LIMIT = TEXT_LIMIT // 5
+FILE_NAME_LIMIT = 255
+# Telegram sends every photo as a JPEG without a name.
+DEFAULT_FILE_NAMES = {MessageKind.PHOTO: "photo.jpg"}
 
-# Files the customer sent: the adapter cannot fetch them (yet), so it says what they were.
+# Files the customer sent; those not uploaded (not fetched) are described by kind.
 FILE_KINDS = {
     MessageKind.PHOTO: "Photo",
     MessageKind.DOCUMENT: "Document",
@@ -60,6 +69,31 @@ def relay_posts(message: CustomerRelay, *, customer: Customer) -> list[SlackMess
         fallback = escape_mrkdwn(clip(f"{heading}: {shown}", FALLBACK_LIMIT))
         posts.append(SlackMessage(text=fallback, blocks=blocks))
     return posts
+
+
+@dataclass(frozen=True, slots=True)
+class FileUpload:
+    """What ``files_upload_v2`` gets besides the bytes: the comment is escaped mrkdwn."""
+
+    filename: str
+    title: str
+    comment: str
+
+
+def relay_upload(message: CustomerRelay, *, customer: Customer) -> FileUpload:
+    """The upload that shows a customer's file, with who sent it and their caption."""
+    label = f"{'(edited) ' if message.edited else ''}👤 {_who(customer)}"
+    kind = FILE_KINDS.get(message.kind, "File")
+    caption = message.text if message.text and message.text.strip() else f"📎 {kind}"
+    # The name is the customer's too: cleaned, because a bidi override can disguise
+    # "invoice\u202efdp.exe" as "invoiceexe.pdf".
+    given = message.attachment.file_name if message.attachment else None
+    name = clip(clean(given or "").strip(), FILE_NAME_LIMIT)
+    return FileUpload(
+        filename=name or DEFAULT_FILE_NAMES.get(message.kind, "file"),
+        title=name or f"{kind} from the customer",
+        comment=escape_mrkdwn(clip(f"{label}: {caption}", COMMENT_LIMIT)),
+    )
 
 
 def note_post(text: str) -> SlackMessage:

@@ -3,6 +3,7 @@
 - :mod:`.adapter`: :class:`TelegramAdapter`, lifecycle and the ``CustomerChannel`` port
 - :mod:`.inbound` / :mod:`.outbound`: translation to and from the neutral model
 - :mod:`.delivery` / :mod:`.limiter`: retries, error translation and flood limits
+- :mod:`.files`: fetching the files customers send
 - :mod:`.ordering`: chats handled concurrently, each chat's updates in order
 - :mod:`.webhook`: the aiohttp endpoint for webhook mode
 """

@@ -21,11 +21,12 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, ExtBot, TypeHandler
 
 from handoff.errors import DeliveryError
-from handoff.model import ButtonAnswer, ConversationKey, Outbound
+from handoff.model import Attachment, ButtonAnswer, ConversationKey, Outbound
 from handoff.ports import InboundHandler
 
 from .delivery import Delivery, RetryPolicy
 from .errors import TelegramAdapterError
+from .files import MAX_DOWNLOAD_BYTES, download
 from .inbound import to_inbound
 from .limiter import SendLimiter, SendLimits
 from .ordering import ChatOrderedUpdateProcessor
@@ -59,6 +60,8 @@ class TelegramAdapter:
     In webhook mode the endpoint is added to ``routes`` here, at construction, because
     aiohttp freezes its routes when the server starts; :meth:`start` then registers the
     webhook with Telegram. ``webhook_secret`` is required with ``webhook_url``.
+    ``max_download_bytes`` is the Bot API's limit for bots' downloads (a self-hosted Bot
+    API server allows more).
     """
 
     def __init__(
@@ -74,6 +77,7 @@ class TelegramAdapter:
         retry: RetryPolicy | None = None,
         max_concurrent_updates: int = 64,
         poll_timeout: float = 10.0,
+        max_download_bytes: int = MAX_DOWNLOAD_BYTES,
     ) -> None:
         if webhook_url is not None and (webhook_secret is None or routes is None):
             raise ValueError("a Telegram webhook needs a secret token and a route registry")
@@ -83,6 +87,7 @@ class TelegramAdapter:
         self._webhook_url = webhook_url
         self._webhook_secret = webhook_secret
         self._poll_timeout = poll_timeout
+        self._max_download_bytes = max_download_bytes
         self._delivery = Delivery(
             limiter=SendLimiter(limits=limits or SendLimits()),
             policy=retry or RetryPolicy(),
@@ -232,6 +237,12 @@ class TelegramAdapter:
             )
         except DeliveryError as exc:
             logger.debug("%s", exc)
+
+    async def download(self, attachment: Attachment) -> bytes:
+        """The file's bytes, fetched with the retries of every other call."""
+        return await download(
+            self._app.bot, self._delivery, attachment, limit=self._max_download_bytes
+        )
 
     # --- PTB callbacks ----------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
+from urllib.parse import quote
 
 from telegram.error import (
     BadRequest,
@@ -56,7 +57,9 @@ class Delivery:
     def __init__(self, *, limiter: SendLimiter, policy: RetryPolicy, token: str) -> None:
         self._limiter = limiter
         self._policy = policy
-        self._token = token  # masked in messages: some network errors quote the request URL
+        # Masked in messages: some network errors quote the request URL, and a download
+        # URL carries the token percent-encoded (PTB quotes the file's path, ":" and all).
+        self._token_forms = (token, quote(token))
 
     async def call(
         self,
@@ -103,7 +106,10 @@ class Delivery:
                 await asyncio.sleep(delay)
 
     def _text(self, exc: TelegramError) -> str:
-        return exc.message.replace(self._token, "***")
+        text = exc.message
+        for form in self._token_forms:
+            text = text.replace(form, "***")
+        return text
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
