@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
+from urllib.parse import quote
 
 # Libraries whose INFO lines print request URLs, which carry tokens.
 _CHATTY_LIBRARIES = ("httpx", "httpcore", "telegram", "slack_bolt", "slack_sdk", "aiohttp.access")
@@ -23,7 +24,10 @@ class RedactSecrets(logging.Filter):
         super().__init__()
         # Longest first, so a secret containing another is masked whole. Short values are
         # skipped: masking "a" everywhere would destroy the log without protecting anything.
-        self._secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+        # Each secret also in its URL-encoded form: a token inside a URL path ("123%3AAA...")
+        # is a secret too.
+        forms = {form for s in secrets if len(s) >= 6 for form in (s, quote(s, safe=""))}
+        self._secrets = sorted(forms, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self._secrets:

@@ -188,7 +188,7 @@ class NluConfig(_Section):
 
 class StateConfig(_Section):
     key_prefix: str = "tandem"
-    lock_timeout: PositiveSeconds = 10.0
+    lock_timeout: PositiveSeconds = 120.0
     dedupe_ttl: PositiveSeconds = 7 * 24 * 3600.0
 
     @field_validator("key_prefix")

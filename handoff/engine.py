@@ -15,6 +15,7 @@ from dataclasses import replace
 from handoff.conversations import Conversations
 from handoff.desk import HandoffDesk, parse_rating
 from handoff.engine_support import ButtonIntent, nlu_record, parse_button, placeholder_values
+from handoff.errors import LockTimeout
 from handoff.model import (
     Author,
     ButtonAnswer,
@@ -71,17 +72,28 @@ class ConversationEngine:
         if inbound.chat_type is ChatType.GROUP:
             await self._group_chat(inbound)
             return
-        async with self._conversations.lock(inbound.key):
-            rating = parse_rating(inbound.button) if inbound.kind is MessageKind.BUTTON else None
-            if rating is not None:  # belongs to a closed conversation, not the current one
-                await self._desk.rate(inbound, *rating)
-                return
-            live = await self._conversations.current_or_new(inbound)
-            stored = await self._conversations.store_customer_event(live.conversation_id, inbound)
-            if stored is None:
-                logger.info("ignoring a repeated update %s in %s", inbound.message_id, inbound.key)
-                return
-            await self._dispatch(live, inbound, stored)
+        try:
+            async with self._conversations.lock(inbound.key):
+                await self._handle_locked(inbound)
+        except LockTimeout:
+            # Something held the conversation far longer than any delivery retries: keep the
+            # message (it is the record), even though it cannot be acted on now.
+            logger.error(
+                "%s stayed locked; storing message %s unhandled", inbound.key, inbound.message_id
+            )
+            await self._conversations.store_unlocked(inbound)
+
+    async def _handle_locked(self, inbound: Inbound) -> None:
+        rating = parse_rating(inbound.button) if inbound.kind is MessageKind.BUTTON else None
+        if rating is not None:  # belongs to a closed conversation, not the current one
+            await self._desk.rate(inbound, *rating)
+            return
+        live = await self._conversations.current_or_new(inbound)
+        stored = await self._conversations.store_customer_event(live.conversation_id, inbound)
+        if stored is None:
+            logger.info("ignoring a repeated update %s in %s", inbound.message_id, inbound.key)
+            return
+        await self._dispatch(live, inbound, stored)
 
     async def restore_live_state(self) -> int:
         """After a restart: rebuild the live state of every active conversation from SQL."""

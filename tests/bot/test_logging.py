@@ -229,3 +229,18 @@ def test_configured_output_is_redacted(capsys: pytest.CaptureFixture[str]) -> No
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1
     assert lines[0].endswith("INFO    tandem.test: calling Rasa with token ***")
+
+
+def test_a_url_encoded_secret_is_masked_too() -> None:
+    token = "123456789:AAEhBP0av28JjYYrzPo3pdGkXR4JBwM8xyz"
+    record = logging.LogRecord(
+        "x",
+        logging.INFO,
+        __file__,
+        1,
+        "GET /file/bot%s/photo.jpg",
+        ("123456789%3AAAEhBP0av28JjYYrzPo3pdGkXR4JBwM8xyz",),
+        None,
+    )
+    RedactSecrets([token]).filter(record)
+    assert record.getMessage() == "GET /file/bot***/photo.jpg"

@@ -113,7 +113,9 @@ class World:
         return DeskThread(channel=self.desk.channel, thread_ts="1700000000.000001")
 
 
-def build_engine(repository: Repository, state: InMemoryLiveState, **parts: object) -> World:
+def build_engine(
+    repository: Repository, state: InMemoryLiveState, *, lock_timeout: float = 10.0, **parts: object
+) -> World:
     channel = parts.get("channel") or RecordingChannel()
     desk = parts.get("desk") or RecordingDesk()
     nlu = parts.get("nlu") or ScriptedNlu(table=NLU_TABLE)
@@ -121,7 +123,9 @@ def build_engine(repository: Repository, state: InMemoryLiveState, **parts: obje
     assert isinstance(desk, RecordingDesk)
     assert isinstance(nlu, ScriptedNlu)
     responses = load_responses(REPO / "config" / "responses.yml", rng=random.Random(7))
-    conversations = Conversations(repository=repository, state=state, channel=channel)
+    conversations = Conversations(
+        repository=repository, state=state, channel=channel, lock_timeout=lock_timeout
+    )
     handoffs = HandoffDesk(conversations=conversations, desk=desk, responses=responses)
     engine = ConversationEngine(
         conversations=conversations,
@@ -576,3 +580,15 @@ async def test_a_desk_outage_posts_the_card_with_the_next_message(world: World) 
     await world.say("are you there?")
     assert len(world.desk.tickets) == 1
     assert world.desk.relays[-1][1].text == "are you there?"
+
+
+async def test_a_message_that_cannot_get_its_conversation_is_still_stored(
+    database: Database,
+) -> None:
+    state = InMemoryLiveState()
+    world = build_engine(Repository(database=database), state, lock_timeout=0.2)
+    await world.say("hello")
+    async with state.lock(KEY):  # something else holds the conversation, far too long
+        await world.say("I forgot my password")
+    assert world.replies()[1:] == []  # not acted on...
+    assert (Author.CUSTOMER, "I forgot my password") in await world.messages()  # ...but kept

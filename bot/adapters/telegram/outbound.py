@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.adapters.text import split_text as text_pieces
 from handoff.model import Button, ConversationKey
 
 from .inbound import CHANNEL
@@ -40,48 +41,7 @@ def inline_keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarku
 
 
 def split_text(text: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
-    """``text`` in chunks Telegram accepts, cut at line breaks, else spaces, else anywhere.
-
-    A chunk ends at the last line break (or space) in the second half of the room it has,
-    so that no chunk is much shorter than it needs to be. The separator at a cut is dropped;
-    chunks with nothing but whitespace are left out, as Telegram refuses them.
-    """
+    """``text`` in chunks Telegram accepts (see :func:`bot.adapters.text.split_text`)."""
     if not text.strip():
         raise ValueError("Telegram refuses a message without text")
-    chunks: list[str] = []
-    rest = text
-    while _utf16_length(rest) > limit:
-        window = rest[: _fitting(rest, limit)]
-        end, resume = _cut(window)
-        chunks.append(rest[:end])
-        rest = rest[resume:]
-    chunks.append(rest)
-    return [chunk for chunk in chunks if chunk.strip()]
-
-
-def _cut(window: str) -> tuple[int, int]:
-    """Where the chunk in ``window`` ends, and where the next one starts."""
-    newline = window.rfind("\n")
-    space = max(window.rfind(" "), window.rfind("\t"))
-    half = len(window) // 2
-    for position in (newline, space):
-        if position > half:
-            return position, position + 1
-    for position in (newline, space):
-        if position > 0:
-            return position, position + 1
-    return len(window), len(window)
-
-
-def _fitting(text: str, limit: int) -> int:
-    """How many characters of ``text`` fit in ``limit`` UTF-16 code units."""
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return index
-    return len(text)
-
-
-def _utf16_length(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    return text_pieces(text, limit)
