@@ -35,3 +35,21 @@ def shipped_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.support.rasa import train_shipped_model  # noqa: PLC0415 - only Rasa tests pay
 
     return train_shipped_model(tmp_path_factory.mktemp("shipped-model"))
+
+
+PROXY_VARIABLES = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test talks to 127.0.0.1 only; slack_sdk honours HTTP(S)_PROXY and ignores
+    NO_PROXY, so a proxy in the environment would swallow the simulators' traffic."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)

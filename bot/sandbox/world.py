@@ -9,6 +9,8 @@ platforms' servers are the local simulators.
 from __future__ import annotations
 
 import dataclasses
+import logging
+import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,11 +31,21 @@ from bot.simulators.slack import (
 )
 from bot.simulators.telegram import JsonDict, SentMessage, TelegramSimulator, telegram_user
 
+logger = logging.getLogger(__name__)
+
 # Invented values for the simulated platforms; not secrets of anything real.
 SANDBOX_SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105
 CUSTOMER_CHAT = 424242
 CUSTOMER = telegram_user(CUSTOMER_CHAT, first_name="Ada", last_name="Lovelace", username="ada")
 AGENTS = {"alice": defaults.ALICE_ID, "bob": defaults.BOB_ID}
+_PROXY_VARIABLES = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
 CARD_ACTIONS = {"claim": "tandem_claim", "return": "tandem_return", "close": "tandem_close"}
 
 
@@ -74,6 +86,11 @@ class Sandbox:
         self._scratch = tempfile.TemporaryDirectory(prefix="tandem-sandbox-")
 
     async def start(self) -> None:
+        # Everything the sandbox talks to is on this machine, and slack_sdk ignores NO_PROXY:
+        # a proxy from the environment would swallow the simulators' traffic.
+        for name in _PROXY_VARIABLES:
+            if os.environ.pop(name, None) is not None:
+                logger.info("sandbox: ignoring %s (all traffic is local)", name)
         await self.telegram.start()
         await self.slack.start()
         try:

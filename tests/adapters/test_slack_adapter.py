@@ -124,13 +124,6 @@ class Handoffs:
         return self.threads.get(number)
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """slack_sdk routes through HTTP(S)_PROXY and ignores NO_PROXY, even for 127.0.0.1."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 async def sim() -> AsyncIterator[SlackSimulator]:
     async with SlackSimulator() as simulator:

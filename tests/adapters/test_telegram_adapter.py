@@ -91,20 +91,6 @@ class RecordingHandler:
         self._changed = asyncio.Event()
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # httpx honours proxy variables; requests to 127.0.0.1 must not go through a proxy.
-    for name in (
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 async def sim() -> AsyncIterator[TelegramSimulator]:
     async with TelegramSimulator() as simulator:
