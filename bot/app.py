@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from bot.adapters.slack import SlackAdapter
@@ -251,6 +252,11 @@ class Service:
         for adapter in (telegram, slack):
             await adapter.start()
             self._stack.push_async_callback(adapter.stop)
+        # Once now, then every interval; stopped first, while both adapters are still up.
+        redelivery = asyncio.create_task(
+            _redeliver(handoffs, config.conversation.redelivery_interval), name="redelivery"
+        )
+        self._stack.push_async_callback(_cancel, redelivery)
 
     async def stop(self) -> None:
         await self._stack.aclose()
@@ -320,6 +326,24 @@ def build_slack(
         note_prefix=settings.config.agents.note_prefix,
         resolve_handoff_number=thread_of_handoff,
     )
+
+
+async def _redeliver(handoffs: HandoffDesk, interval: float) -> None:
+    """Deliver what was stored but never delivered, every ``interval`` seconds, for good."""
+    while True:
+        try:
+            count = await handoffs.redeliver_pending(older_than=timedelta(seconds=interval))
+        except Exception:
+            logger.exception("redelivery failed; trying again in %.0f s", interval)
+        else:
+            if count:
+                logger.info("redelivered %d stored message(s)", count)
+        await asyncio.sleep(interval)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)  # waits; its CancelledError is not ours
 
 
 def _database_kind(url: str) -> str:

@@ -237,6 +237,8 @@ class ConversationSection(_Section):
     responses_file: Path = Path("config/responses.yml")
     # Transcript lines on an agent's handoff card.
     transcript_lines: int = Field(default=12, ge=1, le=50)
+    # Seconds between looks for stored messages that never reached the other side.
+    redelivery_interval: PositiveSeconds = 30.0
 
 
 class AgentsSection(_Section):

@@ -28,6 +28,7 @@ from handoff.responses import Reply
 from handoff.state import LiveState
 from handoff.storage import (
     ConversationAlreadyOpen,
+    Delivery,
     NewMessage,
     Platform,
     Repository,
@@ -37,6 +38,18 @@ from handoff.storage import (
 from handoff.storage import Customer as CustomerRecord
 
 logger = logging.getLogger(__name__)
+
+EDITED = ":edited:"  # in the stored id of an edit: the message's id, this, when it was edited
+
+
+def for_agents(mode: Mode, inbound: Inbound) -> bool:
+    """Whether a customer's event goes to the agents' thread: everything sent while a person
+    has (or is about to have) the conversation, except button presses and /human."""
+    return (
+        mode in (Mode.WAITING, Mode.HUMAN)
+        and inbound.kind is not MessageKind.BUTTON
+        and not (inbound.kind is MessageKind.COMMAND and inbound.command == "human")
+    )
 
 
 class Conversations:
@@ -107,7 +120,9 @@ class Conversations:
                 channel=inbound.key.channel, chat_id=inbound.key.chat_id
             )
             if conversation is not None:
-                await self.store_customer_event(conversation.id, inbound)
+                # Not acted on now; what agents should see is redelivered to them later.
+                pending = Delivery.PENDING if for_agents(conversation.mode, inbound) else None
+                await self.store_customer_event(conversation.id, inbound, delivery=pending)
                 return
             try:
                 live = await self.current_or_new(inbound)
@@ -145,13 +160,17 @@ class Conversations:
         )
 
     async def store_customer_event(
-        self, conversation_id: int, inbound: Inbound
+        self, conversation_id: int, inbound: Inbound, *, delivery: Delivery | None = None
     ) -> StoredMessage | None:
-        """Store what the customer did; None if this very update was stored before."""
+        """Store what the customer did; None if this very update was stored before.
+
+        ``delivery`` is PENDING for an event still to be shown to agents (see
+        :func:`for_agents`): stored so, it is redelivered if showing it never happens.
+        """
         # An edit keeps the message's id; its own record (never lost) gets a distinct one.
         message_id = inbound.message_id
         if inbound.edited:
-            message_id = f"{message_id}:edited:{inbound.sent_at.timestamp():.0f}"
+            message_id = f"{message_id}{EDITED}{inbound.sent_at.timestamp():.0f}"
         text = inbound.text
         if inbound.kind is MessageKind.BUTTON:
             text = inbound.button
@@ -169,6 +188,7 @@ class Conversations:
                 kind=inbound.kind,
                 text=text,
                 created_at=inbound.sent_at,
+                delivery=delivery,
             )
         )
 

@@ -12,11 +12,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import TypeVar
 
-from handoff.conversations import Conversations
+from handoff.conversations import EDITED, Conversations
 from handoff.engine_support import ticket_detail, ticket_from_handoff
-from handoff.errors import DeliveryError
+from handoff.errors import DeliveryError, HandoffError
 from handoff.model import (
     Agent,
     AgentAction,
@@ -43,11 +44,13 @@ from handoff.ports import AgentDesk
 from handoff.responses import Reply, Responses
 from handoff.storage import (
     Conflict,
+    Delivery,
     Handoff,
     HandoffEventKind,
     HandoffOutcome,
     NewMessage,
     Platform,
+    StoredMessage,
     utc_now,
 )
 
@@ -58,6 +61,7 @@ RATING_PREFIX = "rate:"
 # like are described instead.
 SHOWN_FILES = frozenset({MessageKind.PHOTO, MessageKind.DOCUMENT})
 _PATIENCE = (0.05, 0.1, 0.2, 0.4, 0.8)  # seconds between looks; 1.55 s in all
+REDELIVERY_BATCH = 100  # pending messages looked at per round; the rest wait for the next
 T = TypeVar("T")
 
 
@@ -135,15 +139,16 @@ class HandoffDesk:
         return live
 
     async def relay_from_customer(
-        self, live: LiveConversation, key: ConversationKey, inbound: Inbound
+        self, live: LiveConversation, key: ConversationKey, inbound: Inbound, stored: StoredMessage
     ) -> None:
-        """A customer's message while a person has the conversation: show it in the thread."""
+        """A customer's message while a person has the conversation: show it in the thread.
+
+        ``stored`` is its record, stored as pending delivery: marked delivered once agents
+        have it; otherwise :meth:`redeliver_pending` shows it later.
+        """
         handoff = await self._open_handoff(live)
         if handoff is None:
             return
-        thread = await self._thread(handoff, key)
-        if thread is None:
-            return  # stored; agents see it in the transcript once the desk is reachable
         relay = CustomerRelay(
             kind=inbound.kind,
             text=inbound.text,
@@ -151,12 +156,35 @@ class HandoffDesk:
             edited=inbound.edited,
             content=await self._file_of(inbound, handoff),
         )
+        await self._show_to_agents(handoff, key, stored, relay, inbound.customer)
+
+    async def _show_to_agents(
+        self,
+        handoff: Handoff,
+        key: ConversationKey,
+        stored: StoredMessage,
+        relay: CustomerRelay,
+        customer: Customer,
+    ) -> bool:
+        """Relay a stored customer message into the thread (posting the card first if it is
+        missing) and mark it delivered; False if the desk could not take it (it stays
+        pending: Slack outages pass, and the card may not exist yet)."""
+        thread = await self._thread(handoff, key)
+        if thread is None:
+            return False
         try:
-            await self._desk.relay_to_agents(thread, relay, customer=inbound.customer)
+            posted = await self._desk.relay_to_agents(thread, relay, customer=customer)
         except DeliveryError as exc:
             logger.error(
-                "could not show a customer message to agents (handoff %s): %s", handoff.id, exc
+                "could not show a customer message to agents (handoff %s): %s; retried later",
+                handoff.id,
+                exc,
             )
+            return False
+        await self._repository.mark_delivery(
+            stored.id, Delivery.DELIVERED, detail={"sent_id": posted} if posted else None
+        )
+        return True
 
     async def _file_of(self, inbound: Inbound, handoff: Handoff) -> bytes | None:
         """The photo's or document's bytes, for agents to see; None when there are none to
@@ -212,6 +240,8 @@ class HandoffDesk:
                     platform_message_id=reply.message_ts,
                     text=reply.text,
                     created_at=utc_now(),
+                    # Stored before it is sent: if sending never happens, it is redelivered.
+                    delivery=Delivery.PENDING if handoff.is_open else None,
                 )
             )
             if stored is None:
@@ -226,20 +256,87 @@ class HandoffDesk:
                 return
             if handoff.agent_id is None:  # the first agent to reply owns the conversation
                 handoff = await self._claim(handoff, key, reply.agent)
-            if not await self._introduced(handoff, reply.agent, before=stored.id):
-                text = self._responses.system("agent_joined", {"agent": reply.agent.display_name})
-                await self._conversations.say(handoff.conversation_id, key, text)
-            sent, failure = await self._conversations.deliver(Outbound(key=key, text=reply.text))
+            failure = await self._send_agent_message(handoff, key, reply.agent, stored)
             if failure:
                 await self._desk.tell_agent(
                     reply.thread, reply.agent, f"Could not deliver your message: {failure}"
                 )
-            logger.info(
-                "relayed agent %s's message to %s (%s)",
-                reply.agent.user_id,
-                key,
-                "delivered" if sent else "failed",
+
+    async def _send_agent_message(
+        self, handoff: Handoff | None, key: ConversationKey, agent: Agent, stored: StoredMessage
+    ) -> str | None:
+        """Deliver a stored agent message to the customer (introducing the agent the first
+        time) and mark it delivered, or failed for good; returns why it failed, if it did."""
+        if handoff is not None and not await self._introduced(handoff, agent, before=stored.id):
+            text = self._responses.system("agent_joined", {"agent": agent.display_name})
+            await self._conversations.say(handoff.conversation_id, key, text)
+        sent, failure = await self._conversations.deliver(Outbound(key=key, text=stored.text or ""))
+        if sent:
+            await self._repository.mark_delivery(
+                stored.id, Delivery.DELIVERED, detail={"sent_id": sent}
             )
+        else:
+            await self._repository.mark_delivery(
+                stored.id, Delivery.FAILED, detail={"undelivered": failure}
+            )
+        logger.info(
+            "relayed agent %s's message to %s (%s)",
+            agent.user_id,
+            key,
+            "delivered" if sent else "failed",
+        )
+        return failure
+
+    # --- redelivery: what was stored but never reached the other side -------------------
+
+    async def redeliver_pending(self, *, older_than: timedelta) -> int:
+        """Deliver the messages stored as pending more than ``older_than`` ago (the process
+        died before delivering them, or the agents' desk could not take them); returns how
+        many were delivered now.
+
+        Each is re-read under its conversation's lock and marked before the lock is let go,
+        so a message that was delivered meanwhile is skipped: none is delivered twice.
+        """
+        pending = await self._repository.pending_deliveries(
+            older_than=utc_now() - older_than, limit=REDELIVERY_BATCH
+        )
+        delivered = 0
+        for message in pending:
+            try:
+                delivered += await self._redeliver(message)
+            except HandoffError as exc:
+                logger.error("could not redeliver message %s: %s", message.id, exc)
+        return delivered
+
+    async def _redeliver(self, message: StoredMessage) -> bool:
+        conversation = await self._repository.get_conversation(message.conversation_id)
+        if conversation is None:
+            return False
+        key = conversation.key
+        async with self._conversations.lock(key):
+            current = await self._repository.get_message(message.id)
+            if current is None or current.delivery is not Delivery.PENDING:
+                return False  # delivered (or refused) meanwhile
+            handoff = await self._repository.latest_handoff_for(current.conversation_id)
+            if current.author is Author.AGENT:
+                agent = Agent(current.author_id or "?", current.author_name or "An agent")
+                failure = await self._send_agent_message(handoff, key, agent, current)
+                if failure and handoff is not None:
+                    await self._tell(handoff, agent, f"Could not deliver your message: {failure}")
+                return failure is None
+            if handoff is None or not (handoff.is_open or handoff.agent_thread_ts):
+                # No thread to show it in, and a finished handoff gets no new card.
+                await self._repository.mark_delivery(
+                    current.id, Delivery.FAILED, detail={"undelivered": "no handoff thread"}
+                )
+                return False
+            relay = CustomerRelay(
+                kind=current.kind,
+                text=current.text,
+                edited=EDITED in (current.platform_message_id or ""),
+            )
+            customer = await self._conversations.customer_of(current.conversation_id)
+            return await self._show_to_agents(handoff, key, current, relay, customer)
 
     async def agent_action(self, action: AgentAction) -> None:
         found = await self._locate(action.thread)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from handoff.conversations import Conversations
+from handoff.conversations import Conversations, for_agents
 from handoff.desk import HandoffDesk, parse_rating
 from handoff.engine_support import ButtonIntent, nlu_record, parse_button, placeholder_values
 from handoff.errors import LockTimeout
@@ -37,7 +37,7 @@ from handoff.policy import (
     decide,
 )
 from handoff.responses import Reply, Responses
-from handoff.storage import StoredMessage
+from handoff.storage import Delivery, StoredMessage
 from nlu.client import NluParser, ParseResult
 from nlu.errors import NluUnavailable
 
@@ -89,7 +89,10 @@ class ConversationEngine:
             await self._desk.rate(inbound, *rating)
             return
         live = await self._conversations.current_or_new(inbound)
-        stored = await self._conversations.store_customer_event(live.conversation_id, inbound)
+        pending = Delivery.PENDING if for_agents(live.mode, inbound) else None
+        stored = await self._conversations.store_customer_event(
+            live.conversation_id, inbound, delivery=pending
+        )
         if stored is None:
             logger.info("ignoring a repeated update %s in %s", inbound.message_id, inbound.key)
             return
@@ -112,7 +115,7 @@ class ConversationEngine:
         if inbound.kind is MessageKind.BUTTON:
             await self._button(live, inbound, stored)
         elif live.mode is not Mode.BOT:
-            await self._while_with_people(live, inbound)
+            await self._while_with_people(live, inbound, stored)
         elif inbound.edited:
             await self._say(live, inbound, self._responses.system("edited_message"))
         elif inbound.kind is MessageKind.COMMAND:
@@ -151,13 +154,15 @@ class ConversationEngine:
         else:  # unknown data, or a bot button pressed while a person has the conversation
             await self._answer_press(inbound, self._responses.system("stale_button").text)
 
-    async def _while_with_people(self, live: LiveConversation, inbound: Inbound) -> None:
+    async def _while_with_people(
+        self, live: LiveConversation, inbound: Inbound, stored: StoredMessage
+    ) -> None:
         """A person has (or is about to have) the conversation: the bot keeps quiet and the
         customer's messages go to the agents' thread."""
-        if inbound.kind is MessageKind.COMMAND and inbound.command == "human":
+        if not for_agents(live.mode, inbound):  # /human again
             await self._say(live, inbound, self._responses.system("already_waiting"))
             return
-        await self._desk.relay_from_customer(live, inbound.key, inbound)
+        await self._desk.relay_from_customer(live, inbound.key, inbound, stored)
 
     async def _group_chat(self, inbound: Inbound) -> None:
         # Bystanders' messages are not support conversations: neither stored nor answered.

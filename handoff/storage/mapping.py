@@ -6,6 +6,7 @@ from handoff.model import Author, MessageKind, Mode
 from handoff.storage.records import (
     Conversation,
     Customer,
+    Delivery,
     Handoff,
     HandoffEvent,
     HandoffEventKind,
@@ -67,6 +68,7 @@ def message(row: MessageRow) -> StoredMessage:
         platform_chat_id=row.platform_chat_id,
         platform_message_id=row.platform_message_id,
         created_at=row.created_at,
+        delivery=None if row.delivery is None else Delivery(row.delivery),
     )
 
 

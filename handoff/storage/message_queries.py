@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy import text as sql
 from sqlalchemy.exc import IntegrityError
 
 from handoff.storage import dml, mapping
 from handoff.storage.clock import as_utc
 from handoff.storage.errors import ConversationNotFound, InvalidValue, MessageNotFound
-from handoff.storage.records import JsonObject, NewMessage, StoredMessage
+from handoff.storage.records import Delivery, JsonObject, NewMessage, StoredMessage
 from handoff.storage.repository_base import RepositoryBase
 from handoff.storage.sanitize import clean_json, clean_text
-from handoff.storage.tables import MessageRow
+from handoff.storage.tables import PENDING_DELIVERY, MessageRow
 from handoff.storage.translate import Violation, violation
 
 
@@ -44,6 +46,7 @@ class MessageQueries(RepositoryBase):
                     platform_chat_id=message.platform_chat_id,
                     platform_message_id=message.platform_message_id,
                     created_at=as_utc(message.created_at, field="created_at"),
+                    delivery=None if message.delivery is None else message.delivery.value,
                 )
                 .on_conflict_do_nothing(
                     index_elements=[
@@ -105,3 +108,42 @@ class MessageQueries(RepositoryBase):
             row.decision = None if decision is None else clean_json(decision)
             await session.flush()
             return mapping.message(row)
+
+    async def get_message(self, message_id: int) -> StoredMessage | None:
+        async with self._transaction("reading a message") as session:
+            row = await session.get(MessageRow, message_id)
+            return None if row is None else mapping.message(row)
+
+    async def mark_delivery(
+        self, message_id: int, delivery: Delivery, *, detail: JsonObject | None = None
+    ) -> StoredMessage:
+        """Record where a message stands on its way to the other side.
+
+        ``detail`` (e.g. the platform's id of the delivered copy, or why it was refused) is
+        merged into the message's ``decision``, where the bot's replies keep the same.
+        """
+        async with self._transaction("recording a message's delivery") as session:
+            row = await session.get(MessageRow, message_id)
+            if row is None:
+                raise MessageNotFound(f"no message {message_id}")
+            row.delivery = delivery.value
+            if detail:
+                row.decision = clean_json({**(row.decision or {}), **detail})
+            await session.flush()
+            return mapping.message(row)
+
+    async def pending_deliveries(self, *, older_than: datetime, limit: int) -> list[StoredMessage]:
+        """Messages still to be delivered that were stored before ``older_than``, oldest
+        first (at most ``limit``)."""
+        if limit < 0:
+            raise InvalidValue(f"limit must not be negative, got {limit}")
+        before = as_utc(older_than, field="older_than")
+        async with self._transaction("reading messages to deliver") as session:
+            rows = await session.scalars(
+                select(MessageRow)
+                # The literal predicate lets PostgreSQL use the partial index.
+                .where(sql(PENDING_DELIVERY), MessageRow.created_at < before)
+                .order_by(MessageRow.id)
+                .limit(limit)
+            )
+            return [mapping.message(row) for row in rows]

@@ -35,6 +35,18 @@ class Platform(StrEnum):
     INTERNAL = "internal"  # never left the service, e.g. a system note
 
 
+class Delivery(StrEnum):
+    """Where a stored message stands on its way to the other side (the outbox).
+
+    NULL (None) means there is nothing to deliver: the customer's messages to the bot, and
+    the bot's replies, which are sent before they are stored.
+    """
+
+    PENDING = "pending"  # stored, not yet delivered: redelivered until it is
+    DELIVERED = "delivered"
+    FAILED = "failed"  # refused for good (e.g. the customer blocked the bot): never retried
+
+
 class HandoffOutcome(StrEnum):
     """How a handoff ended."""
 
@@ -115,6 +127,7 @@ class NewMessage:
     decision: JsonObject | None = None
     platform_chat_id: str | None = None
     platform_message_id: str | None = None
+    delivery: Delivery | None = None  # PENDING for what must still reach the other side
 
     def __post_init__(self) -> None:
         as_utc(self.created_at, field="created_at")
@@ -147,6 +160,7 @@ class StoredMessage:
     platform_chat_id: str | None
     platform_message_id: str | None
     created_at: datetime
+    delivery: Delivery | None = None
 
 
 @dataclass(frozen=True, slots=True)

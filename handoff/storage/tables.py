@@ -28,7 +28,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from handoff.model import Author, MessageKind, Mode
-from handoff.storage.records import HandoffEventKind, HandoffOutcome, Platform
+from handoff.storage.records import Delivery, HandoffEventKind, HandoffOutcome, Platform
 from handoff.storage.types import Id, Json, UtcDateTime
 
 # Deterministic constraint names: migrations (and SQLite batch migrations, which rebuild
@@ -46,6 +46,7 @@ NAMING_CONVENTION = {
 # bound parameter; the repository reuses them for that.
 OPEN_CONVERSATION = "mode <> 'closed'"
 OPEN_HANDOFF = "outcome IS NULL"
+PENDING_DELIVERY = "delivery = 'pending'"
 
 
 def one_of(column: str, values: type[StrEnum]) -> str:
@@ -121,6 +122,7 @@ class MessageRow(Base):
         CheckConstraint(one_of("author", Author), name="author"),
         CheckConstraint(one_of("kind", MessageKind), name="kind"),
         CheckConstraint(one_of("platform", Platform), name="platform"),
+        CheckConstraint(one_of("delivery", Delivery), name="delivery"),
         CheckConstraint("confidence BETWEEN 0 AND 1", name="confidence"),
         CheckConstraint(
             "platform_message_id IS NULL OR platform_chat_id IS NOT NULL",
@@ -130,6 +132,13 @@ class MessageRow(Base):
         # is part of the key. Rows without a platform id (NULL) never collide.
         UniqueConstraint("platform", "platform_chat_id", "platform_message_id"),
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        # The outbox: the few messages still to be delivered, found without a table scan.
+        Index(
+            "ix_messages_pending_delivery",
+            "id",
+            sqlite_where=sql(PENDING_DELIVERY),
+            postgresql_where=sql(PENDING_DELIVERY),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -147,6 +156,7 @@ class MessageRow(Base):
     platform_chat_id: Mapped[str | None] = mapped_column(String)
     platform_message_id: Mapped[str | None] = mapped_column(String)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivery: Mapped[str | None] = mapped_column(String)
 
 
 class HandoffRow(Base):

@@ -7,7 +7,7 @@ import itertools
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -34,7 +34,16 @@ from handoff.model import (
 from handoff.policy import FrustrationDetector, PolicyConfig
 from handoff.responses import load_responses
 from handoff.state import InMemoryLiveState
-from handoff.storage import Database, HandoffEventKind, Repository
+from handoff.storage import (
+    Database,
+    Delivery,
+    HandoffEventKind,
+    NewMessage,
+    Platform,
+    Repository,
+    StoredMessage,
+    utc_now,
+)
 from tests.support.fakes import RecordingChannel, RecordingDesk, ScriptedNlu
 
 REPO = Path(__file__).resolve().parents[2]
@@ -107,6 +116,18 @@ class World:
         assert conversation is not None
         stored = await self.repository.recent_messages(conversation.id, limit=100)
         return [(m.author, m.text) for m in stored]
+
+    async def stored(self, text: str) -> StoredMessage:
+        """The stored message with this text (the last, if several)."""
+        conversation = await self.repository.get_open_conversation(
+            channel="telegram", chat_id="501"
+        )
+        assert conversation is not None
+        stored = await self.repository.recent_messages(conversation.id, limit=100)
+        return [m for m in stored if m.text == text][-1]
+
+    async def redeliver(self) -> int:
+        return await self.handoffs.redeliver_pending(older_than=timedelta(0))
 
     @property
     def thread(self) -> DeskThread:
@@ -592,3 +613,128 @@ async def test_a_message_that_cannot_get_its_conversation_is_still_stored(
         await world.say("I forgot my password")
     assert world.replies()[1:] == []  # not acted on...
     assert (Author.CUSTOMER, "I forgot my password") in await world.messages()  # ...but kept
+
+
+# --- the outbox: stored, then delivered exactly once -------------------------------------------
+
+
+async def test_delivered_messages_are_marked_with_their_platform_ids(world: World) -> None:
+    thread = await handed_off(world)
+    await world.say("my order is late")
+    await world.handoffs.agent_reply(AgentReply(thread, ALICE, "Looking into it", "1.1"))
+
+    customer = await world.stored("my order is late")
+    agent = await world.stored("Looking into it")
+    assert customer.delivery is Delivery.DELIVERED
+    assert customer.decision == {"sent_id": "1700000001.000001"}
+    assert agent.delivery is Delivery.DELIVERED
+    assert agent.decision is not None
+    assert agent.decision["sent_id"]
+    assert (await world.stored("/human")).delivery is None  # the bot's business, not relayed
+    assert await world.redeliver() == 0
+    assert world.replies().count("Looking into it") == 1
+    assert len(world.desk.relays) == 1
+
+
+async def test_an_agent_reply_stored_before_a_crash_is_delivered_once_by_redelivery(
+    world: World,
+) -> None:
+    await handed_off(world)
+    conversation_id = world.desk.tickets[0].conversation_id
+    # The previous process stored the reply and died before sending it.
+    stored = await world.repository.add_message(
+        NewMessage(
+            conversation_id=conversation_id,
+            author=Author.AGENT,
+            author_id=ALICE.user_id,
+            author_name=ALICE.display_name,
+            platform=Platform.SLACK,
+            platform_chat_id=world.desk.channel,
+            platform_message_id="1.1",
+            text="Your refund is on its way.",
+            created_at=utc_now() - timedelta(seconds=1),
+            delivery=Delivery.PENDING,
+        )
+    )
+    assert stored is not None
+
+    assert await world.redeliver() == 1
+    assert await world.redeliver() == 0
+
+    assert world.replies()[-2:] == [
+        "Alice Agent from our support team has joined the chat.",
+        "Your refund is on its way.",
+    ]
+    assert world.replies().count("Your refund is on its way.") == 1
+    assert (await world.stored("Your refund is on its way.")).delivery is Delivery.DELIVERED
+
+
+async def test_a_customer_message_the_desk_could_not_take_is_posted_later_once(
+    world: World,
+) -> None:
+    await handed_off(world)
+    world.desk.fail_relays = 1
+    await world.say("are you there?")
+    assert world.desk.relays == []
+    assert (await world.stored("are you there?")).delivery is Delivery.PENDING
+
+    assert await world.redeliver() == 1
+    assert await world.redeliver() == 0
+
+    assert [relay.text for _, relay, _ in world.desk.relays] == ["are you there?"]
+    assert world.desk.relays[0][2] == CUSTOMER
+    assert (await world.stored("are you there?")).delivery is Delivery.DELIVERED
+
+
+async def test_redelivery_posts_a_missing_card_before_the_message(world: World) -> None:
+    world.desk.fail_open = True
+    await world.command("human")
+    await world.say("hello?")  # no thread to show it in yet
+    world.desk.fail_open = False
+
+    assert await world.redeliver() == 1
+
+    assert len(world.desk.tickets) == 1
+    assert [relay.text for _, relay, _ in world.desk.relays] == ["hello?"]
+
+
+async def test_a_message_stored_while_locked_reaches_the_agents_by_redelivery(
+    database: Database,
+) -> None:
+    state = InMemoryLiveState()
+    world = build_engine(Repository(database=database), state, lock_timeout=0.2)
+    await handed_off(world)
+    async with state.lock(KEY):  # something else holds the conversation, far too long
+        await world.say("still waiting")
+    assert world.desk.relays == []
+
+    assert await world.redeliver() == 1
+
+    assert [relay.text for _, relay, _ in world.desk.relays] == ["still waiting"]
+
+
+async def test_a_reply_refused_for_good_is_never_retried(world: World) -> None:
+    thread = await handed_off(world)
+    world.channel.refuse = "Forbidden: bot was blocked by the user"
+    await world.handoffs.agent_reply(AgentReply(thread, ALICE, "Hello?", "1.1"))
+    assert world.desk.told[-1][2] == (
+        "Could not deliver your message: Forbidden: bot was blocked by the user"
+    )
+    stored = await world.stored("Hello?")
+    assert stored.delivery is Delivery.FAILED
+    assert stored.decision == {"undelivered": "Forbidden: bot was blocked by the user"}
+
+    world.channel.refuse = None  # unblocked later: still not sent again
+    assert await world.redeliver() == 0
+    assert "Hello?" not in world.replies()
+
+
+async def test_recent_pending_messages_are_left_to_their_first_attempt(world: World) -> None:
+    await handed_off(world)
+    world.desk.fail_relays = 1
+    await world.say("are you there?")
+
+    assert await world.handoffs.redeliver_pending(older_than=timedelta(minutes=1)) == 0
+
+    assert world.desk.relays == []
+    assert (await world.stored("are you there?")).delivery is Delivery.PENDING

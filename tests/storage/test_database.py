@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import CheckConstraint, Connection, inspect, make_url, text
+from sqlalchemy import CheckConstraint, Connection, insert, inspect, make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -26,6 +27,7 @@ from handoff.storage import (
 )
 from handoff.storage.migrate import alembic_config
 from handoff.storage.tables import Base
+from tests.storage.conftest import START
 
 TABLES = {"customers", "conversations", "messages", "handoffs", "handoff_events"}
 
@@ -50,7 +52,7 @@ async def test_upgrade_from_empty_creates_the_schema(database: Database, databas
 
     await database.upgrade()
 
-    assert await database.current_revision() == head_revision() == "0002"
+    assert await database.current_revision() == head_revision() == "0003"
     assert await _run_sync(database_url, _table_names) == {*TABLES, "alembic_version"}
 
 
@@ -120,6 +122,66 @@ async def test_downgrade_to_base_and_upgrade_again(migrated: Database, database_
 
     await migrated.upgrade()
     assert await migrated.current_revision() == head_revision()
+
+
+async def test_0003_keeps_existing_messages_with_nothing_to_deliver(
+    database: Database, database_url: str
+) -> None:
+    tables = Base.metadata.tables
+
+    def at_0002_with_a_message(connection: Connection) -> None:
+        command.upgrade(alembic_config(connection=connection), "0002")
+
+        def add(table: str, **values: object) -> int:
+            inserted = connection.execute(
+                insert(tables[table]).values(**values).returning(tables[table].c.id)
+            )
+            return int(inserted.scalar_one())
+
+        customer = add(
+            "customers",
+            channel="telegram",
+            platform_user_id="7",
+            display_name="G",
+            created_at=START,
+        )
+        conversation = add(
+            "conversations",
+            customer_id=customer,
+            channel="telegram",
+            chat_id="7",
+            mode="human",
+            opened_at=START,
+        )
+        add(
+            "messages",
+            conversation_id=conversation,
+            author="agent",
+            platform="slack",
+            text="Hi",
+            created_at=START,
+        )
+
+    def downgrade_to_0002(connection: Connection) -> None:
+        command.downgrade(alembic_config(connection=connection), "0002")
+
+    await _run_sync(database_url, at_0002_with_a_message)
+    await database.upgrade()
+
+    repository = Repository(database=database)
+    conversation = await repository.get_open_conversation(channel="telegram", chat_id="7")
+    assert conversation is not None
+    [message] = await repository.recent_messages(conversation.id, limit=10)
+    assert (message.text, message.delivery) == ("Hi", None)
+    later = START + timedelta(days=1)
+    assert await repository.pending_deliveries(older_than=later, limit=10) == []
+
+    await _run_sync(database_url, downgrade_to_0002)
+    assert await database.current_revision() == "0002"
+    count = await _run_sync(
+        database_url, lambda c: c.execute(text("SELECT count(*) FROM messages")).scalar_one()
+    )
+    assert count == 1
 
 
 async def test_upgrade_from_an_unknown_revision_fails(

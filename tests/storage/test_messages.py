@@ -14,8 +14,10 @@ from handoff.model import Author
 from handoff.storage import (
     Conversation,
     ConversationNotFound,
+    Delivery,
     InvalidValue,
     MessageKind,
+    MessageNotFound,
     NewMessage,
     Platform,
     Repository,
@@ -340,3 +342,72 @@ async def customer_id_for_other(repository: Repository) -> int:
         channel="telegram", platform_user_id="other", display_name="Other"
     )
     return customer.id
+
+
+# The outbox: what still has to reach the other side
+
+
+async def test_delivery_is_stored_and_defaults_to_nothing_to_deliver(
+    repository: Repository, conversation: Conversation
+) -> None:
+    plain = await repository.add_message(customer_message(conversation))
+    pending = await repository.add_message(
+        customer_message(conversation, platform_message_id="101", delivery=Delivery.PENDING)
+    )
+    assert plain is not None
+    assert pending is not None
+    assert (plain.delivery, pending.delivery) == (None, Delivery.PENDING)
+    assert await repository.get_message(pending.id) == pending
+    assert await repository.get_message(999_999) is None
+
+
+async def test_mark_delivery_records_the_outcome_and_keeps_the_decision(
+    repository: Repository, conversation: Conversation
+) -> None:
+    stored = await repository.add_message(
+        customer_message(conversation, delivery=Delivery.PENDING, decision={"action": "relay"})
+    )
+    assert stored is not None
+
+    marked = await repository.mark_delivery(
+        stored.id, Delivery.DELIVERED, detail={"sent_id": "1700000001.000001"}
+    )
+
+    assert marked.delivery is Delivery.DELIVERED
+    assert marked.decision == {"action": "relay", "sent_id": "1700000001.000001"}
+    assert await repository.get_message(stored.id) == marked
+    failed = await repository.mark_delivery(stored.id, Delivery.FAILED)
+    assert (failed.delivery, failed.decision) == (Delivery.FAILED, marked.decision)
+    with pytest.raises(MessageNotFound):
+        await repository.mark_delivery(999_999, Delivery.DELIVERED)
+
+
+async def test_pending_deliveries_are_the_older_pending_ones_oldest_first(
+    repository: Repository, conversation: Conversation
+) -> None:
+    stored = []
+    for number in range(5):
+        message = await repository.add_message(
+            customer_message(
+                conversation,
+                platform_message_id=str(number),
+                created_at=START + timedelta(seconds=number),
+                delivery=Delivery.PENDING,
+            )
+        )
+        assert message is not None
+        stored.append(message)
+    await repository.add_message(customer_message(conversation, platform_message_id="plain"))
+    await repository.mark_delivery(stored[1].id, Delivery.DELIVERED)
+    await repository.mark_delivery(stored[2].id, Delivery.FAILED)
+
+    cutoff = START + timedelta(seconds=4)  # the last one is too recent
+    found = await repository.pending_deliveries(older_than=cutoff, limit=10)
+
+    assert [m.id for m in found] == [stored[0].id, stored[3].id]
+    assert await repository.pending_deliveries(older_than=cutoff, limit=1) == found[:1]
+    assert await repository.pending_deliveries(older_than=START, limit=10) == []
+    with pytest.raises(InvalidValue):
+        await repository.pending_deliveries(older_than=cutoff, limit=-1)
+    with pytest.raises(InvalidValue, match="timezone-aware"):
+        await repository.pending_deliveries(older_than=cutoff.replace(tzinfo=None), limit=1)

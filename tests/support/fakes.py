@@ -92,6 +92,7 @@ class RecordingDesk:
     notes: list[tuple[DeskThread, str]] = field(default_factory=list)
     told: list[tuple[DeskThread, Agent, str]] = field(default_factory=list)
     fail_open: bool = False
+    fail_relays: int = 0  # this many relays raise DeliveryError, then they succeed again
     _ts: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
     _opened: asyncio.Event = field(default_factory=asyncio.Event)
     _relayed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -106,6 +107,9 @@ class RecordingDesk:
     async def relay_to_agents(
         self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
     ) -> str | None:
+        if self.fail_relays > 0:
+            self.fail_relays -= 1
+            raise DeliveryError("desk unreachable")
         self.relays.append((thread, message, customer))
         self._relayed.set()
         return f"1700000001.{len(self.relays):06d}"
