@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import and_, select, update
 from sqlalchemy import text as sql
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import StorageError
@@ -24,7 +23,6 @@ from handoff.storage.errors import (
 from handoff.storage.records import UNSET, ActiveConversation, Conversation, Unset
 from handoff.storage.repository_base import RepositoryBase
 from handoff.storage.tables import OPEN_CONVERSATION, ConversationRow, HandoffRow
-from handoff.storage.translate import Violation, violation
 
 MIN_RATING = 1
 MAX_RATING = 5
@@ -78,12 +76,9 @@ class ConversationQueries(RepositoryBase):
                 )
                 .returning(ConversationRow)
             )
-            try:
-                row = (await session.scalars(statement)).one_or_none()
-            except IntegrityError as exc:
-                if violation(exc) is Violation.FOREIGN_KEY:
-                    raise CustomerNotFound(f"no customer {customer_id}") from exc
-                raise
+            row = await self._insert_unless_conflict(
+                session, statement, missing_parent=CustomerNotFound(f"no customer {customer_id}")
+            )
             if row is None:
                 raise ConversationAlreadyOpen(
                     f"{channel}:{chat_id} already has an open conversation"

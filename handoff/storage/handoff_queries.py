@@ -60,12 +60,11 @@ class HandoffQueries(RepositoryBase):
                 )
                 .returning(HandoffRow)
             )
-            try:
-                row = (await session.scalars(statement)).one_or_none()
-            except IntegrityError as exc:
-                if violation(exc) is Violation.FOREIGN_KEY:
-                    raise ConversationNotFound(f"no conversation {conversation_id}") from exc
-                raise
+            row = await self._insert_unless_conflict(
+                session,
+                statement,
+                missing_parent=ConversationNotFound(f"no conversation {conversation_id}"),
+            )
             if row is None:
                 raise HandoffAlreadyOpen(
                     f"conversation {conversation_id} already has a handoff in progress"

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy import text as sql
-from sqlalchemy.exc import IntegrityError
 
 from handoff.storage import dml, mapping
 from handoff.storage.clock import as_utc
@@ -16,7 +15,6 @@ from handoff.storage.records import Delivery, JsonObject, NewMessage, StoredMess
 from handoff.storage.repository_base import RepositoryBase
 from handoff.storage.sanitize import clean_json, clean_text
 from handoff.storage.tables import PENDING_DELIVERY, MessageRow
-from handoff.storage.translate import Violation, violation
 
 
 class MessageQueries(RepositoryBase):
@@ -57,14 +55,11 @@ class MessageQueries(RepositoryBase):
                 )
                 .returning(MessageRow)
             )
-            try:
-                row = (await session.scalars(statement)).one_or_none()
-            except IntegrityError as exc:
-                if violation(exc) is Violation.FOREIGN_KEY:
-                    raise ConversationNotFound(
-                        f"no conversation {message.conversation_id}"
-                    ) from exc
-                raise
+            row = await self._insert_unless_conflict(
+                session,
+                statement,
+                missing_parent=ConversationNotFound(f"no conversation {message.conversation_id}"),
+            )
             return None if row is None else mapping.message(row)
 
     async def recent_messages(self, conversation_id: int, *, limit: int) -> list[StoredMessage]:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from handoff.storage.clock import Clock, as_utc, utc_now
 from handoff.storage.database import Database
+from handoff.storage.errors import NotFound
+from handoff.storage.translate import Violation, violation
 
 
 class RepositoryBase:
@@ -30,3 +35,17 @@ class RepositoryBase:
 
     def _at(self, at: datetime | None, field: str) -> datetime:
         return self._now() if at is None else as_utc(at, field=field)
+
+    @staticmethod
+    async def _insert_unless_conflict(
+        session: AsyncSession, statement: Executable, *, missing_parent: NotFound
+    ) -> Any:
+        """Run an ``INSERT ... ON CONFLICT DO NOTHING RETURNING``: the new row, or None when
+        an equal row exists (a repeat, or a lost race). A missing parent row (foreign key)
+        raises ``missing_parent``."""
+        try:
+            return (await session.scalars(statement)).one_or_none()
+        except IntegrityError as exc:
+            if violation(exc) is Violation.FOREIGN_KEY:
+                raise missing_parent from exc
+            raise
