@@ -19,3 +19,15 @@ class LockTimeout(StateError):
 
 class DeliveryError(HandoffError):
     """A platform refused a message for good (after retries): e.g. the customer blocked the bot."""
+
+
+class DeliveryDeferred(HandoffError):
+    """A platform asked to wait longer than the retry budget allows ("429, retry after 90 s").
+
+    Nothing was sent: this is waiting, not failing. The message stays pending and is sent
+    once ``retry_after`` seconds have passed; the sender may be told it is delayed.
+    """
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -226,6 +226,9 @@ class CustomerRelay:
     # documents); None otherwise, and agents are told what the customer sent instead.
     # Left out of the repr: up to 20 MB has no place in a log line.
     content: bytes | None = field(default=None, repr=False)
+    # The stored message's id (the outbox id): the desk tags the post with it, so that after
+    # a time-out it can look in the thread before posting again, never posting twice.
+    outbox_id: int | None = None
 
 
 class AgentCommand(StrEnum):
