@@ -31,3 +31,8 @@ class DeliveryDeferred(HandoffError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class IntakeUnavailable(HandoffError):
+    """An inbound event could not be recorded durably: the adapter must not acknowledge it
+    to the platform, so that the platform sends it again."""
