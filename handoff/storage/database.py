@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from alembic.util.exc import CommandError
 from sqlalchemy.exc import SQLAlchemyError
@@ -37,6 +38,10 @@ class Database:
         self._url = parsed
         self._engine = make_engine(parsed)
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Within the process, transactions queue here, in
+        # order, rather than in SQLite's busy handler, which polls with sleeps; across
+        # processes BEGIN IMMEDIATE (see engine.py) and the busy timeout take over.
+        self._one_writer = asyncio.Lock() if self.backend == "sqlite" else None
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -84,6 +89,9 @@ class Database:
         except _DATABASE_ERRORS as exc:
             raise translate(exc, doing=f"closing {self!r}") from exc
 
+    def _writer(self) -> AbstractAsyncContextManager[object]:
+        return self._one_writer if self._one_writer is not None else nullcontext()
+
     @asynccontextmanager
     async def transaction(self, *, doing: str) -> AsyncIterator[AsyncSession]:
         """A session inside a transaction, committed on success and rolled back on error.
@@ -93,7 +101,7 @@ class Database:
         ``doing`` (e.g. "adding a message").
         """
         try:
-            async with self._sessions() as session, session.begin():
+            async with self._writer(), self._sessions() as session, session.begin():
                 yield session
         except _DATABASE_ERRORS as exc:
             raise translate(exc, doing=doing) from exc

@@ -19,8 +19,13 @@ ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
 # Execution option naming the statement that opens an SQLite transaction on a connection.
-# Plain BEGIN takes the write lock at the first write; migrations ask for BEGIN IMMEDIATE.
+# The default is BEGIN IMMEDIATE: a plain (deferred) BEGIN that reads and then writes
+# must upgrade its lock, and in WAL mode that upgrade fails at once with "database is
+# locked" whenever another connection wrote meanwhile, whatever the busy timeout. Taking the
+# write lock at BEGIN makes the busy timeout apply, so concurrent writers (also in other
+# processes) wait their turn instead of failing.
 SQLITE_BEGIN_OPTION = "tandem_sqlite_begin"
+SQLITE_DEFAULT_BEGIN = "BEGIN IMMEDIATE"
 _SQLITE_BEGIN_STATEMENTS = frozenset({"BEGIN", "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"})
 
 
@@ -87,7 +92,9 @@ def _configure_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
             cursor.close()
 
     def on_begin(connection: Connection) -> None:
-        statement = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "BEGIN")
+        statement = connection.get_execution_options().get(
+            SQLITE_BEGIN_OPTION, SQLITE_DEFAULT_BEGIN
+        )
         if statement not in _SQLITE_BEGIN_STATEMENTS:
             raise ValueError(
                 f"{SQLITE_BEGIN_OPTION} must be one of {sorted(_SQLITE_BEGIN_STATEMENTS)}"

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from handoff.errors import StorageError
+from handoff.model import Mode
 from handoff.storage import (
     Database,
     MigrationError,
@@ -267,3 +268,32 @@ async def test_unmigrated_database_raises_storage_error(database: Database) -> N
     with pytest.raises(StorageError, match="reading a conversation") as raised:
         await Repository(database=database).get_conversation(1)
     assert not isinstance(raised.value, StorageUnavailable)
+
+
+async def test_sqlite_takes_fifty_concurrent_read_then_write_turns(tmp_path: Path) -> None:
+    """Each turn reads a row and then writes it; in WAL mode a deferred BEGIN failed such a
+    turn at once with "database is locked" (42 of 50 failed before BEGIN IMMEDIATE and one
+    writer per process)."""
+    database = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}")
+    await database.upgrade()
+    repository = Repository(database=database)
+
+    async def turn(number: int) -> None:
+        customer = await repository.get_or_create_customer(
+            channel="telegram", platform_user_id=str(number), display_name="c"
+        )
+        conversation = await repository.open_conversation(
+            customer_id=customer.id, channel="telegram", chat_id=str(number)
+        )
+        await repository.update_conversation(
+            conversation.id, mode=Mode.BOT, failed_turns=1, last_answered_intent="greet"
+        )
+        await repository.create_handoff(
+            conversation_id=conversation.id, reason="requested", reason_detail={}
+        )
+
+    try:
+        await asyncio.gather(*(turn(number) for number in range(50)))
+        assert len(await repository.active_conversations()) == 50
+    finally:
+        await database.dispose()
