@@ -20,12 +20,14 @@ from handoff.conversations import Conversations
 from handoff.desk import HandoffDesk
 from handoff.engine import ConversationEngine
 from handoff.errors import HandoffError
+from handoff.intake import Intake
 from handoff.model import AgentAction, AgentReply, DeskThread, Inbound
 from handoff.policy import FrustrationDetector
 from handoff.ports import AgentEventHandler, InboundHandler
 from handoff.responses import load_responses
 from handoff.state import LiveState, live_state_from_url
 from handoff.storage import Database, Repository
+from handoff.storage.journal import SqliteJournal
 from nlu.client import NluParser, RasaClient
 from nlu.environment import RasaEnvironment, default_environment_path
 from nlu.errors import NluError, NluUnavailable
@@ -155,11 +157,12 @@ class _LateInbound:
 
 
 class _LateAgentEvents:
-    target: HandoffDesk | None = None
+    target: AgentEventHandler | None = None
+    thread_lookup: HandoffDesk | None = None
 
     async def thread_of(self, handoff_id: int) -> DeskThread | None:
-        assert self.target is not None
-        return await self.target.thread_of(handoff_id)
+        assert self.thread_lookup is not None
+        return await self.thread_lookup.thread_of(handoff_id)
 
     async def agent_reply(self, reply: AgentReply) -> None:
         assert self.target is not None
@@ -182,6 +185,8 @@ class Service:
         self.nlu: NluParser | None = None
         self.http: HttpServer | None = None
         self.engine: ConversationEngine | None = None
+        self.intake: Intake | None = None
+        self.journal: SqliteJournal | None = None
 
     async def start(self) -> None:
         try:
@@ -241,9 +246,24 @@ class Service:
             policy=policy_config(config.policy),
             detector=FrustrationDetector(policy_config(config.policy).frustration),
         )
-        customers.target, agents.target = self.engine, handoffs
+        self.journal = SqliteJournal.open(settings.data_dir / "intake")
+        self._stack.push_async_callback(self.journal.close)
+        self.intake = Intake(
+            journal=self.journal,
+            customers=self.engine,
+            agents=handoffs,
+            channel=telegram,
+            desk=slack,
+            responses=responses,
+            notice_after=config.conversation.outage_notice_after,
+        )
+        # Every event goes through the journal first: recorded, then acknowledged.
+        customers.target, agents.target, agents.thread_lookup = self.intake, self.intake, handoffs
         restored = await self.engine.restore_live_state()
         logger.info("%d active conversation(s) restored from the database", restored)
+        replayed = await self.intake.load()
+        if replayed:
+            logger.info("%d event(s) from the intake journal to handle first", replayed)
 
         await self.http.start()
         self._stack.push_async_callback(self.http.stop)
@@ -252,6 +272,9 @@ class Service:
         for adapter in (telegram, slack):
             await adapter.start()
             self._stack.push_async_callback(adapter.stop)
+        # Stopped before the adapters, while they can still send what is being handled.
+        self.intake.run()
+        self._stack.push_async_callback(self.intake.stop)
         # Once now, then every interval; stopped first, while both adapters are still up.
         redelivery = asyncio.create_task(
             _redeliver(handoffs, config.conversation.redelivery_interval), name="redelivery"
@@ -275,6 +298,17 @@ class Service:
                 checks[name] = "ok"
             except HandoffError as exc:
                 checks[name], healthy = f"failing: {exc}", False
+        if self.intake is not None and self.journal is not None:
+            try:
+                failed = await self.journal.failed_count()
+            except HandoffError as exc:
+                checks["intake"], healthy = f"failing: {exc}", False
+            else:
+                checks["intake"] = (
+                    f"ok: {self.intake.backlog} waiting"
+                    if not failed
+                    else f"degraded: {failed} event(s) failed for good (see the log)"
+                )
         try:
             if self.nlu is not None:
                 await self.nlu.parse("healthz")

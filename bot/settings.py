@@ -239,6 +239,9 @@ class ConversationSection(_Section):
     transcript_lines: int = Field(default=12, ge=1, le=50)
     # Seconds between looks for stored messages that never reached the other side.
     redelivery_interval: PositiveSeconds = 30.0
+    # A customer whose message has waited this long (the database or Redis is away) is told,
+    # once, that it is kept and will be answered.
+    outage_notice_after: PositiveSeconds = 20.0
 
 
 class AgentsSection(_Section):

@@ -112,14 +112,16 @@ class HandoffDesk:
         transcript = await self._repository.recent_messages(
             live.conversation_id, limit=self._transcript_lines
         )
-        now = utc_now()
-        handoff = await self._repository.create_handoff(
-            conversation_id=live.conversation_id,
-            reason=reason,
-            reason_detail=ticket_detail(decision, transcript),
-            at=now,
-        )
-        await self._event(handoff, HandoffEventKind.REQUESTED, None, detail={"reason": reason})
+        # An earlier try may have opened it before an outage cut it short: finish that one.
+        handoff = await self._repository.open_handoff_for(live.conversation_id)
+        if handoff is None:
+            handoff = await self._repository.create_handoff(
+                conversation_id=live.conversation_id,
+                reason=reason,
+                reason_detail=ticket_detail(decision, transcript),
+                at=utc_now(),
+            )
+            await self._event(handoff, HandoffEventKind.REQUESTED, None, detail={"reason": reason})
         live = replace(
             live,
             mode=Mode.WAITING,
@@ -132,6 +134,8 @@ class HandoffDesk:
         await self._conversations.say(
             live.conversation_id, key, self._responses.system(f"handoff_{reason}")
         )
+        if handoff.agent_channel and handoff.agent_thread_ts:
+            return live  # the earlier try posted the card
         ticket = ticket_from_handoff(
             handoff=handoff, key=key, customer=customer, transcript=transcript
         )

@@ -35,6 +35,7 @@ from handoff.policy import (
     PolicyConfig,
     Turn,
     decide,
+    service_error_decision,
 )
 from handoff.responses import Reply, Responses
 from handoff.storage import Delivery, StoredMessage
@@ -94,9 +95,56 @@ class ConversationEngine:
             live.conversation_id, inbound, delivery=pending
         )
         if stored is None:
-            logger.info("ignoring a repeated update %s in %s", inbound.message_id, inbound.key)
-            return
+            stored = await self._unfinished(live, inbound)
+            if stored is None:
+                logger.info("ignoring a repeated update %s in %s", inbound.message_id, inbound.key)
+                return
+            logger.info("finishing update %s in %s", inbound.message_id, inbound.key)
         await self._dispatch(live, inbound, stored)
+
+    async def _unfinished(self, live: LiveConversation, inbound: Inbound) -> StoredMessage | None:
+        """The stored copy of a repeated update whose handling never finished (an outage or
+        a crash came in between), so it is handled now; None if it was handled.
+
+        Handled means: the bot or an agent wrote after it, or it waits to be shown to
+        agents (the redelivery does that).
+        """
+        if inbound.edited:
+            return None  # an edit's record is stored under its own id, once: nothing to finish
+        stored = await self._repository.find_message(
+            platform=inbound.key.channel, chat_id=inbound.key.chat_id, message_id=inbound.message_id
+        )
+        if stored is None or stored.conversation_id != live.conversation_id:
+            return None
+        if stored.delivery is not None:
+            return None
+        later = await self._repository.recent_messages(live.conversation_id, limit=20)
+        answered = any(m.id > stored.id and m.author is not Author.CUSTOMER for m in later)
+        return None if answered else stored
+
+    async def give_up(self, inbound: Inbound, *, error: str) -> bool:
+        """Handling ``inbound`` failed for good: hand the conversation to a person, saying
+        why. False if even that failed (the intake then tells the customer so)."""
+        try:
+            async with self._conversations.lock(inbound.key):
+                live = await self._conversations.current_or_new(inbound)
+                if live.mode is not Mode.BOT:
+                    return True  # people have it already; the message is stored for them
+                decision = service_error_decision(error)
+                stored = await self._conversations.store_customer_event(
+                    live.conversation_id, inbound
+                ) or await self._repository.find_message(
+                    platform=inbound.key.channel,
+                    chat_id=inbound.key.chat_id,
+                    message_id=inbound.message_id,
+                )
+                if stored is not None:
+                    await self._record(stored, None, None, decision)
+                await self._desk.request(live, inbound.key, inbound.customer, decision)
+                return True
+        except Exception:
+            logger.exception("could not hand %s to a person after an error", inbound.key)
+            return False
 
     async def restore_live_state(self) -> int:
         """After a restart: rebuild the live state of every active conversation from SQL."""

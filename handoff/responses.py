@@ -37,6 +37,8 @@ SYSTEM_KEYS = frozenset(
         "closed",
         "rating_thanks",
         "rating_already",
+        "outage_notice",
+        "error_notice",
     }
 )
 

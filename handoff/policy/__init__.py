@@ -6,7 +6,7 @@ evaluation replays labelled conversations (``eval/conversations.yml``) through i
 """
 
 from handoff.policy.config import FrustrationConfig, PolicyConfig
-from handoff.policy.decision import decide
+from handoff.policy.decision import decide, service_error_decision
 from handoff.policy.frustration import Frustration, FrustrationDetector
 from handoff.policy.memory import RECENT_TEXTS, PolicyMemory
 from handoff.policy.model import (
@@ -34,4 +34,5 @@ __all__ = [
     "ReasonCode",
     "Turn",
     "decide",
+    "service_error_decision",
 ]

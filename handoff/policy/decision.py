@@ -233,3 +233,17 @@ def _confidence(guess: IntentGuess, config: PolicyConfig) -> dict[str, float]:
 
 def _said(guess: IntentGuess) -> str:
     return f"{guess.name} {guess.confidence:.2f}"
+
+
+def service_error_decision(error: str) -> Decision:
+    """Hand off because Tandem itself failed on the customer's message (not a policy call)."""
+    return Decision(
+        action=Action.HANDOFF,
+        intent=None,
+        failed_turns=0,
+        reasons=(
+            Reason(ReasonCode.SERVICE_ERROR, f"Tandem failed handling the message ({error})"),
+        ),
+        frustration=Frustration.calm(),
+        handoff_reason=ReasonCode.SERVICE_ERROR,
+    )

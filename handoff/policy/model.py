@@ -31,6 +31,8 @@ class ReasonCode(StrEnum):
     FRUSTRATED = "frustrated"
     NLU_UNAVAILABLE = "nlu_unavailable"
     FAILED_TURNS = "failed_turns"
+    # Tandem itself failed while handling the customer's message (never decided by policy).
+    SERVICE_ERROR = "service_error"
 
 
 # The primary reason of a handoff is the first of these that fired: what the customer asked

@@ -104,6 +104,22 @@ class MessageQueries(RepositoryBase):
             await session.flush()
             return mapping.message(row)
 
+    async def find_message(
+        self, *, platform: str, chat_id: str, message_id: str
+    ) -> StoredMessage | None:
+        """The stored copy of one platform message (what :meth:`add_message` de-duplicates on)."""
+        async with self._transaction("finding a message") as session:
+            row = (
+                await session.scalars(
+                    select(MessageRow).where(
+                        MessageRow.platform == platform,
+                        MessageRow.platform_chat_id == chat_id,
+                        MessageRow.platform_message_id == message_id,
+                    )
+                )
+            ).one_or_none()
+            return None if row is None else mapping.message(row)
+
     async def get_message(self, message_id: int) -> StoredMessage | None:
         async with self._transaction("reading a message") as session:
             row = await session.get(MessageRow, message_id)

@@ -26,6 +26,7 @@ from handoff.policy import (
     ReasonCode,
     Turn,
     decide,
+    service_error_decision,
 )
 
 DETECTOR = FrustrationDetector()
@@ -438,6 +439,14 @@ def test_the_documented_priority() -> None:
         ReasonCode.NLU_UNAVAILABLE,
         ReasonCode.FAILED_TURNS,
     )
+
+
+def test_a_service_error_hands_off_and_says_why() -> None:
+    decision = service_error_decision("RuntimeError: a bug")
+    assert decision.action is Action.HANDOFF
+    assert decision.handoff_reason is ReasonCode.SERVICE_ERROR
+    assert "RuntimeError: a bug" in decision.reasons[0].explanation
+    assert decision.to_record()["handoff_reason"] == "service_error"
 
 
 ANGRY = "this is ridiculous!!!"

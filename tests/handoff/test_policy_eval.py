@@ -412,7 +412,8 @@ def shipped() -> EvaluationReport:
 def test_the_shipped_set_is_large_and_covers_every_rule(shipped: EvaluationReport) -> None:
     assert shipped.conversations >= 60
     decided = {r.code for o in shipped.reached if o.decision for r in o.decision.reasons}
-    assert decided == set(ReasonCode)
+    # Every rule of the policy; a service error is Tandem failing, not a policy rule.
+    assert decided == set(ReasonCode) - {ReasonCode.SERVICE_ERROR}
     for code in (ReasonCode.PERSON_REQUESTED, ReasonCode.HUMAN_ONLY_TOPIC, ReasonCode.FRUSTRATED):
         assert shipped.reason(code).support >= 3
     for code in (ReasonCode.NLU_UNAVAILABLE, ReasonCode.FAILED_TURNS):

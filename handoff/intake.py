@@ -1,0 +1,271 @@
+"""Durable intake: every event from outside is journaled before it is acknowledged, then
+handled one at a time per lane, retried through outages, and never left without an answer.
+
+The adapters call :meth:`Intake.handle` (customers) and :meth:`Intake.agent_reply` /
+:meth:`Intake.agent_action` (agents). Those return once the event is on disk, which is what
+the adapter may then confirm to the platform. Handling happens behind, per lane (a chat, or
+a handoff thread), in arrival order:
+
+- while the database or the live state is unavailable, the lane waits and tries again with
+  back-off; later events of that lane wait behind it, other lanes go on;
+- a customer who has waited ``notice_after`` seconds is told, once, that the message is
+  kept and will be answered;
+- an event whose handling fails for another reason is not retried forever: the customer's
+  conversation goes to a person (or, if even that fails, the customer is told the message is
+  saved and a person will look at it); the entry stays in the journal, marked failed.
+
+A restart replays what the journal still holds, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from handoff.errors import DeliveryError, HandoffError, StateError
+from handoff.journal import Event, EventKind, Journal, JournalEntry, kind_of, lane_of, to_json
+from handoff.model import AgentAction, AgentReply, Inbound, Outbound
+from handoff.ports import AgentDesk, AgentEventHandler, CustomerChannel
+from handoff.responses import Responses
+from handoff.storage import StorageUnavailable, utc_now
+
+logger = logging.getLogger(__name__)
+
+# Failures that pass: the lane waits and tries again for as long as they last.
+TRANSIENT = (StorageUnavailable, StateError)
+AGENT_NOT_HANDLED = (
+    "Tandem could not pass this message on because of an internal error. It is saved, "
+    "but it has not reached the customer: please send it again."
+)
+
+
+class CustomerHandler(Protocol):
+    """The conversation engine, as the intake sees it."""
+
+    async def handle(self, inbound: Inbound) -> None: ...
+
+    async def give_up(self, inbound: Inbound, *, error: str) -> bool:
+        """Handling ``inbound`` failed for good: hand the conversation to a person; False
+        if that failed too."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Seconds between tries while something is unavailable: doubling, capped."""
+
+    first: float = 0.25
+    longest: float = 5.0
+    attempts_for_errors: int = 3  # other errors: tries before giving up
+
+    def delay(self, failures: int) -> float:
+        return float(min(self.longest, self.first * 2 ** max(failures - 1, 0)))
+
+
+class Intake:
+    """Implements :class:`~handoff.ports.InboundHandler` and
+    :class:`~handoff.ports.AgentEventHandler` for the adapters."""
+
+    def __init__(
+        self,
+        *,
+        journal: Journal,
+        customers: CustomerHandler,
+        agents: AgentEventHandler,
+        channel: CustomerChannel,
+        desk: AgentDesk,
+        responses: Responses,
+        notice_after: float,
+        backoff: Backoff | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._journal = journal
+        self._customers = customers
+        self._agents = agents
+        self._channel = channel
+        self._desk = desk
+        self._responses = responses
+        self._notice_after = notice_after
+        self._backoff = backoff or Backoff()
+        self._clock = clock
+        self._sleep = sleep
+        self._lanes: dict[str, deque[JournalEntry]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._noticed: set[str] = set()  # lanes whose customer was told about the wait
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._running = False  # events are queued, not handled, until run()
+
+    # --- what the adapters call ---------------------------------------------------------
+
+    async def handle(self, inbound: Inbound) -> None:
+        await self._accept(inbound)
+
+    async def agent_reply(self, reply: AgentReply) -> None:
+        await self._accept(reply)
+
+    async def agent_action(self, action: AgentAction) -> None:
+        await self._accept(action)
+
+    async def _accept(self, event: Event) -> None:
+        entry = await self._journal.append(
+            lane=lane_of(event), kind=kind_of(event), payload=to_json(event), at=self._clock()
+        )
+        self._submit(entry)
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def load(self) -> int:
+        """Queue what the journal still holds (a crash, an outage across a restart), ahead
+        of anything new; nothing is handled before :meth:`run`."""
+        pending = await self._journal.pending()
+        for entry in pending:
+            self._submit(entry)
+        return len(pending)
+
+    def run(self) -> None:
+        """Start handling (once the channels can send)."""
+        self._running = True
+        for lane in list(self._lanes):
+            self._start_worker(lane)
+
+    async def stop(self, *, grace: float = 5.0) -> None:
+        """Let what is being handled finish for up to ``grace`` seconds, then stop; what is
+        not handled yet stays in the journal for the next start."""
+        self._running = False
+        if self._workers:
+            try:
+                await asyncio.wait_for(self._idle.wait(), timeout=grace)
+            except TimeoutError:
+                logger.warning("stopping with %d event(s) left in the journal", self.backlog)
+        workers = list(self._workers.values())
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    async def drained(self) -> None:
+        """Wait until every accepted event has been handled (for tests and the demo)."""
+        await self._idle.wait()
+
+    @property
+    def backlog(self) -> int:
+        return sum(len(queue) for queue in self._lanes.values())
+
+    # --- lanes ------------------------------------------------------------------------------
+
+    def _submit(self, entry: JournalEntry) -> None:
+        self._lanes.setdefault(entry.lane, deque()).append(entry)
+        if self._running:
+            self._start_worker(entry.lane)
+
+    def _start_worker(self, lane: str) -> None:
+        if lane not in self._workers:
+            self._idle.clear()
+            self._workers[lane] = asyncio.create_task(self._drain(lane), name=f"intake {lane}")
+
+    async def _drain(self, lane: str) -> None:
+        queue = self._lanes[lane]
+        try:
+            while queue:
+                await self._process(queue[0])
+                queue.popleft()
+        finally:
+            if not queue:
+                del self._lanes[lane]
+            del self._workers[lane]
+            if not self._workers:
+                self._idle.set()
+
+    async def _process(self, entry: JournalEntry) -> None:
+        work = asyncio.create_task(self._until_handled(entry))
+        try:
+            if entry.kind is EventKind.CUSTOMER and entry.lane not in self._noticed:
+                waited = (self._clock() - entry.received_at).total_seconds()
+                # Replayed after a restart, it may be old already: give it a moment first.
+                grace = min(self._notice_after, 2.0)
+                timeout = max(self._notice_after - waited, grace)
+                done, _ = await asyncio.wait({work}, timeout=timeout)
+                if not done:
+                    await self._tell_customer_to_wait(entry)
+            await work
+        finally:
+            work.cancel()
+
+    async def _until_handled(self, entry: JournalEntry) -> None:
+        failures = 0
+        while True:
+            try:
+                await self._dispatch(entry)
+            except TRANSIENT as exc:
+                failures += 1
+                if failures == 1:
+                    logger.warning("%s waits: %s; trying again until it passes", entry.lane, exc)
+                await self._sleep(self._backoff.delay(failures))
+                continue
+            except HandoffError as exc:
+                failures += 1
+                if failures < self._backoff.attempts_for_errors:
+                    logger.warning("%s: %s; trying again", entry.lane, exc)
+                    await self._sleep(self._backoff.delay(failures))
+                    continue
+                await self._give_up(entry, exc)
+            except Exception as exc:  # a bug: never retried, never silent
+                logger.exception("handling journal entry %s of %s failed", entry.id, entry.lane)
+                await self._give_up(entry, exc)
+            else:
+                self._noticed.discard(entry.lane)
+                await self._forget(entry)
+            return
+
+    async def _dispatch(self, entry: JournalEntry) -> None:
+        event = entry.event()
+        if isinstance(event, Inbound):
+            await self._customers.handle(event)
+        elif isinstance(event, AgentReply):
+            await self._agents.agent_reply(event)
+        else:
+            await self._agents.agent_action(event)
+
+    async def _forget(self, entry: JournalEntry) -> None:
+        try:
+            await self._journal.done(entry.id)
+        except HandoffError as exc:  # handled already; at worst it is handled again
+            logger.error("could not clear journal entry %s: %s", entry.id, exc)
+
+    # --- telling people ---------------------------------------------------------------------
+
+    async def _tell_customer_to_wait(self, entry: JournalEntry) -> None:
+        event = entry.event()
+        assert isinstance(event, Inbound)
+        self._noticed.add(entry.lane)
+        logger.warning("%s has waited %.0f s or more; telling them", entry.lane, self._notice_after)
+        await self._send(event, "outage_notice")
+
+    async def _give_up(self, entry: JournalEntry, error: BaseException) -> None:
+        reason = f"{type(error).__name__}: {error}"
+        try:
+            await self._journal.failed(entry.id, reason=reason)
+        except HandoffError as exc:
+            logger.error("could not mark journal entry %s failed: %s", entry.id, exc)
+        event = entry.event()
+        if isinstance(event, Inbound):
+            if not await self._customers.give_up(event, error=reason):
+                await self._send(event, "error_notice")
+            return
+        try:
+            await self._desk.tell_agent(event.thread, event.agent, AGENT_NOT_HANDLED)
+        except DeliveryError as exc:
+            logger.error("could not tell agent %s: %s", event.agent.user_id, exc)
+
+    async def _send(self, inbound: Inbound, key: str) -> None:
+        reply = self._responses.system(key)
+        try:
+            await self._channel.send(Outbound(key=inbound.key, text=reply.text))
+        except HandoffError as exc:
+            logger.error("could not tell %s (%s): %s", inbound.key, key, exc)

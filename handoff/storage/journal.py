@@ -1,0 +1,163 @@
+"""The intake journal in a local SQLite file (the :class:`~handoff.journal.Journal` port).
+
+Local on purpose: it must take events while PostgreSQL or Redis are away, so it depends on
+nothing but the disk. Each running process holds one journal file, under an exclusive lock:
+several workers sharing a data folder get one file each (``intake-0.db``, ``intake-1.db``,
+...), and a worker that starts takes over the file, and the unhandled events, of one that
+died. Writes are synchronous (``synchronous = FULL``): an event is on disk before the
+platform is told it arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import logging
+import os
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from handoff.errors import IntakeUnavailable
+from handoff.journal import EventKind, JournalEntry
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_FILES = 64  # more workers than this on one data folder is a mistake, not a plan
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS intake (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    lane TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    failed TEXT
+)
+"""
+
+
+class SqliteJournal:
+    """Open with :meth:`open`, :meth:`close` at shutdown."""
+
+    def __init__(self, *, connection: sqlite3.Connection, lock: IO[str], path: Path) -> None:
+        self._connection = connection
+        self._lock = lock
+        self.path = path
+        # One thread owns the connection: calls run in order, off the event loop.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
+
+    @classmethod
+    def open(cls, folder: Path) -> SqliteJournal:
+        """The first journal file in ``folder`` that no running process holds."""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for number in range(MAX_FILES):
+                path = folder / f"intake-{number}.db"
+                lock = _try_lock(path.with_suffix(".lock"))
+                if lock is not None:
+                    return cls(connection=_connect(path), lock=lock, path=path)
+        except (OSError, sqlite3.Error) as exc:
+            raise IntakeUnavailable(f"cannot open the intake journal in {folder}: {exc}") from exc
+        raise IntakeUnavailable(f"all {MAX_FILES} intake journals in {folder} are in use")
+
+    async def close(self) -> None:
+        await self._run(self._connection.close)
+        self._thread.shutdown(wait=True)
+        self._lock.close()  # releases the file lock
+
+    async def append(
+        self, *, lane: str, kind: EventKind, payload: dict[str, Any], at: datetime
+    ) -> JournalEntry:
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        moment = at.astimezone(UTC)
+
+        def insert() -> int:
+            with self._connection:
+                cursor = self._connection.execute(
+                    "INSERT INTO intake (lane, kind, payload, received_at) VALUES (?, ?, ?, ?)",
+                    (lane, kind.value, text, moment.isoformat()),
+                )
+                assert cursor.lastrowid is not None
+                return cursor.lastrowid
+
+        entry_id = await self._run(insert)
+        return JournalEntry(id=entry_id, lane=lane, kind=kind, payload=payload, received_at=moment)
+
+    async def done(self, entry_id: int) -> None:
+        await self._write("DELETE FROM intake WHERE id = ?", (entry_id,))
+
+    async def failed(self, entry_id: int, *, reason: str) -> None:
+        await self._write("UPDATE intake SET failed = ? WHERE id = ?", (reason, entry_id))
+
+    async def pending(self) -> list[JournalEntry]:
+        def select() -> list[tuple[Any, ...]]:
+            return self._connection.execute(
+                "SELECT id, lane, kind, payload, received_at FROM intake"
+                " WHERE failed IS NULL ORDER BY id"
+            ).fetchall()
+
+        entries = []
+        for entry_id, lane, kind, payload, received_at in await self._run(select):
+            try:
+                entries.append(
+                    JournalEntry(
+                        id=entry_id,
+                        lane=lane,
+                        kind=EventKind(kind),
+                        payload=json.loads(payload),
+                        received_at=datetime.fromisoformat(received_at),
+                    )
+                )
+            except ValueError as exc:  # damaged: keep it for people, don't stop the rest
+                logger.error("intake journal entry %s cannot be read: %s", entry_id, exc)
+                await self.failed(entry_id, reason=f"unreadable: {exc}")
+        return entries
+
+    async def failed_count(self) -> int:
+        def count() -> int:
+            row = self._connection.execute(
+                "SELECT count(*) FROM intake WHERE failed IS NOT NULL"
+            ).fetchone()
+            return int(row[0])
+
+        counted: int = await self._run(count)
+        return counted
+
+    async def _write(self, statement: str, arguments: tuple[Any, ...]) -> None:
+        def write() -> None:
+            with self._connection:
+                self._connection.execute(statement, arguments)
+
+        await self._run(write)
+
+    async def _run(self, call: Any) -> Any:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._thread, call)
+        except sqlite3.Error as exc:
+            raise IntakeUnavailable(f"intake journal {self.path}: {exc}") from exc
+
+
+def _try_lock(path: Path) -> IO[str] | None:
+    handle = path.open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    handle.truncate(0)
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = FULL")
+    connection.execute(_SCHEMA)
+    return connection
