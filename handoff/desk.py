@@ -15,9 +15,9 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TypeVar
 
-from handoff.conversations import EDITED, Conversations
+from handoff.conversations import Conversations
 from handoff.engine_support import ticket_detail, ticket_from_handoff
-from handoff.errors import DeliveryError, HandoffError
+from handoff.errors import DeliveryError
 from handoff.model import (
     Agent,
     AgentAction,
@@ -26,19 +26,17 @@ from handoff.model import (
     Author,
     Button,
     ButtonAnswer,
-    CardState,
     CardStatus,
     ConversationKey,
     Customer,
     CustomerRelay,
     DeskThread,
-    HandoffTicket,
     Inbound,
     LiveConversation,
     MessageKind,
     Mode,
-    Outbound,
 )
+from handoff.outbox import Outbox
 from handoff.policy import Decision
 from handoff.ports import AgentDesk
 from handoff.responses import Reply, Responses
@@ -53,6 +51,8 @@ from handoff.storage import (
     StoredMessage,
     utc_now,
 )
+from handoff.threads import Threads, status_of
+from handoff.threads import thread_of as handoff_thread
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,6 @@ RATING_PREFIX = "rate:"
 # like are described instead.
 SHOWN_FILES = frozenset({MessageKind.PHOTO, MessageKind.DOCUMENT})
 _PATIENCE = (0.05, 0.1, 0.2, 0.4, 0.8)  # seconds between looks; 1.55 s in all
-REDELIVERY_BATCH = 100  # pending messages looked at per round; the rest wait for the next
 T = TypeVar("T")
 
 
@@ -101,6 +100,12 @@ class HandoffDesk:
         self._desk = desk
         self._responses = responses
         self._transcript_lines = transcript_lines
+        self._threads = Threads(
+            conversations=conversations, desk=desk, transcript_lines=transcript_lines
+        )
+        self._outbox = Outbox(
+            conversations=conversations, threads=self._threads, desk=desk, responses=responses
+        )
 
     # --- the customer side (the engine holds the conversation's lock) --------------------
 
@@ -134,12 +139,12 @@ class HandoffDesk:
         await self._conversations.say(
             live.conversation_id, key, self._responses.system(f"handoff_{reason}")
         )
-        if handoff.agent_channel and handoff.agent_thread_ts:
+        if handoff_thread(handoff) is not None:
             return live  # the earlier try posted the card
         ticket = ticket_from_handoff(
             handoff=handoff, key=key, customer=customer, transcript=transcript
         )
-        await self._post_card(handoff, ticket_thread=await self._safe_open(ticket))
+        await self._threads.open(handoff, ticket)
         return live
 
     async def relay_from_customer(
@@ -160,35 +165,7 @@ class HandoffDesk:
             edited=inbound.edited,
             content=await self._file_of(inbound, handoff),
         )
-        await self._show_to_agents(handoff, key, stored, relay, inbound.customer)
-
-    async def _show_to_agents(
-        self,
-        handoff: Handoff,
-        key: ConversationKey,
-        stored: StoredMessage,
-        relay: CustomerRelay,
-        customer: Customer,
-    ) -> bool:
-        """Relay a stored customer message into the thread (posting the card first if it is
-        missing) and mark it delivered; False if the desk could not take it (it stays
-        pending: Slack outages pass, and the card may not exist yet)."""
-        thread = await self._thread(handoff, key)
-        if thread is None:
-            return False
-        try:
-            posted = await self._desk.relay_to_agents(thread, relay, customer=customer)
-        except DeliveryError as exc:
-            logger.error(
-                "could not show a customer message to agents (handoff %s): %s; retried later",
-                handoff.id,
-                exc,
-            )
-            return False
-        await self._repository.mark_delivery(
-            stored.id, Delivery.DELIVERED, detail={"sent_id": posted} if posted else None
-        )
-        return True
+        await self._outbox.flush(live.conversation_id, key, fresh=(stored.id, relay))
 
     async def _file_of(self, inbound: Inbound, handoff: Handoff) -> bytes | None:
         """The photo's or document's bytes, for agents to see; None when there are none to
@@ -222,7 +199,7 @@ class HandoffDesk:
         handoff = await self._repository.latest_handoff_for(conversation_id)
         if handoff is not None:
             await self._event(handoff, HandoffEventKind.RATED, None, detail={"rating": stars})
-            await self._refresh_card(handoff, inbound.key, rating=stars)
+            await self._threads.refresh_card(handoff, inbound.key, rating=stars)
 
     # --- the agent side -------------------------------------------------------------------
 
@@ -260,87 +237,13 @@ class HandoffDesk:
                 return
             if handoff.agent_id is None:  # the first agent to reply owns the conversation
                 handoff = await self._claim(handoff, key, reply.agent)
-            failure = await self._send_agent_message(handoff, key, reply.agent, stored)
-            if failure:
-                await self._desk.tell_agent(
-                    reply.thread, reply.agent, f"Could not deliver your message: {failure}"
-                )
-
-    async def _send_agent_message(
-        self, handoff: Handoff | None, key: ConversationKey, agent: Agent, stored: StoredMessage
-    ) -> str | None:
-        """Deliver a stored agent message to the customer (introducing the agent the first
-        time) and mark it delivered, or failed for good; returns why it failed, if it did."""
-        if handoff is not None and not await self._introduced(handoff, agent, before=stored.id):
-            text = self._responses.system("agent_joined", {"agent": agent.display_name})
-            await self._conversations.say(handoff.conversation_id, key, text)
-        sent, failure = await self._conversations.deliver(Outbound(key=key, text=stored.text or ""))
-        if sent:
-            await self._repository.mark_delivery(
-                stored.id, Delivery.DELIVERED, detail={"sent_id": sent}
-            )
-        else:
-            await self._repository.mark_delivery(
-                stored.id, Delivery.FAILED, detail={"undelivered": failure}
-            )
-        logger.info(
-            "relayed agent %s's message to %s (%s)",
-            agent.user_id,
-            key,
-            "delivered" if sent else "failed",
-        )
-        return failure
-
-    # --- redelivery: what was stored but never reached the other side -------------------
+            # Behind any earlier reply still waiting: the customer reads them in order.
+            await self._outbox.flush(handoff.conversation_id, key)
 
     async def redeliver_pending(self, *, older_than: timedelta) -> int:
-        """Deliver the messages stored as pending more than ``older_than`` ago (the process
-        died before delivering them, or the agents' desk could not take them); returns how
-        many were delivered now.
-
-        Each is re-read under its conversation's lock and marked before the lock is let go,
-        so a message that was delivered meanwhile is skipped: none is delivered twice.
-        """
-        pending = await self._repository.pending_deliveries(
-            older_than=utc_now() - older_than, limit=REDELIVERY_BATCH
-        )
-        delivered = 0
-        for message in pending:
-            try:
-                delivered += await self._redeliver(message)
-            except HandoffError as exc:
-                logger.error("could not redeliver message %s: %s", message.id, exc)
-        return delivered
-
-    async def _redeliver(self, message: StoredMessage) -> bool:
-        conversation = await self._repository.get_conversation(message.conversation_id)
-        if conversation is None:
-            return False
-        key = conversation.key
-        async with self._conversations.lock(key):
-            current = await self._repository.get_message(message.id)
-            if current is None or current.delivery is not Delivery.PENDING:
-                return False  # delivered (or refused) meanwhile
-            handoff = await self._repository.latest_handoff_for(current.conversation_id)
-            if current.author is Author.AGENT:
-                agent = Agent(current.author_id or "?", current.author_name or "An agent")
-                failure = await self._send_agent_message(handoff, key, agent, current)
-                if failure and handoff is not None:
-                    await self._tell(handoff, agent, f"Could not deliver your message: {failure}")
-                return failure is None
-            if handoff is None or not (handoff.is_open or handoff.agent_thread_ts):
-                # No thread to show it in, and a finished handoff gets no new card.
-                await self._repository.mark_delivery(
-                    current.id, Delivery.FAILED, detail={"undelivered": "no handoff thread"}
-                )
-                return False
-            relay = CustomerRelay(
-                kind=current.kind,
-                text=current.text,
-                edited=EDITED in (current.platform_message_id or ""),
-            )
-            customer = await self._conversations.customer_of(current.conversation_id)
-            return await self._show_to_agents(handoff, key, current, relay, customer)
+        """What a crash or an outage left pending, delivered now in order (see
+        :class:`~handoff.outbox.Outbox`); returns how many were delivered."""
+        return await self._outbox.redeliver_pending(older_than=older_than)
 
     async def agent_action(self, action: AgentAction) -> None:
         found = await self._locate(action.thread)
@@ -377,7 +280,7 @@ class HandoffDesk:
     ) -> Handoff:
         if handoff.agent_id == agent.user_id:
             if explicit:
-                await self._tell(handoff, agent, "You already own this conversation.")
+                await self._threads.tell(handoff, agent, "You already own this conversation.")
             return handoff
         previous = handoff.agent_name
         try:
@@ -400,25 +303,25 @@ class HandoffDesk:
             else:
                 return handoff
         except Conflict as exc:
-            await self._tell(handoff, agent, f"Could not claim: {exc}")
+            await self._threads.tell(handoff, agent, f"Could not claim: {exc}")
             return handoff
         await self._event(handoff, kind, agent, detail={"from": previous} if previous else None)
         await self._set_mode(key, Mode.HUMAN)
-        await self._note(handoff, note)
-        await self._refresh_card(handoff, key, changed_by=agent)
+        await self._threads.note(handoff, note)
+        await self._threads.refresh_card(handoff, key, changed_by=agent)
         return handoff
 
     async def _release(self, handoff: Handoff, key: ConversationKey, agent: Agent) -> None:
         if handoff.agent_id is None:
-            await self._tell(handoff, agent, "Nobody owns this conversation yet.")
+            await self._threads.tell(handoff, agent, "Nobody owns this conversation yet.")
             return
         handoff = await self._repository.release_handoff(handoff.id)
         await self._event(handoff, HandoffEventKind.RELEASED, agent)
         await self._set_mode(key, Mode.WAITING)
-        await self._note(
+        await self._threads.note(
             handoff, f"{agent.display_name} released this conversation; it waits for an agent."
         )
-        await self._refresh_card(handoff, key, changed_by=agent)
+        await self._threads.refresh_card(handoff, key, changed_by=agent)
 
     async def _return_to_bot(self, handoff: Handoff, key: ConversationKey, agent: Agent) -> None:
         handoff = await self._repository.finish_handoff(
@@ -435,8 +338,10 @@ class HandoffDesk:
             await self._conversations.say(
                 live.conversation_id, key, self._responses.system("returned_to_bot")
             )
-        await self._note(handoff, f"{agent.display_name} returned this conversation to the bot.")
-        await self._refresh_card(handoff, key, changed_by=agent)
+        await self._threads.note(
+            handoff, f"{agent.display_name} returned this conversation to the bot."
+        )
+        await self._threads.refresh_card(handoff, key, changed_by=agent)
 
     async def _close(self, handoff: Handoff, key: ConversationKey, agent: Agent) -> None:
         handoff = await self._repository.finish_handoff(
@@ -452,82 +357,13 @@ class HandoffDesk:
             key,
             Reply(text=closed.text, buttons=rating_buttons(handoff.conversation_id)),
         )
-        await self._note(handoff, f"{agent.display_name} closed this conversation.")
-        await self._refresh_card(handoff, key, changed_by=agent)
+        await self._threads.note(handoff, f"{agent.display_name} closed this conversation.")
+        await self._threads.refresh_card(handoff, key, changed_by=agent)
 
     async def _set_mode(self, key: ConversationKey, mode: Mode) -> None:
         live = await self._conversations.current(key)
         if live is not None and live.mode is not mode:
             await self._conversations.save(key, replace(live, mode=mode))
-
-    # --- the card and the thread ------------------------------------------------------------
-
-    async def _safe_open(self, ticket: HandoffTicket) -> DeskThread | None:
-        try:
-            return await self._desk.open_handoff(ticket)
-        except DeliveryError as exc:
-            logger.error(
-                "could not post handoff %s to agents: %s; retried on the next message",
-                ticket.handoff_id,
-                exc,
-            )
-            return None
-
-    async def _post_card(self, handoff: Handoff, *, ticket_thread: DeskThread | None) -> None:
-        if ticket_thread is not None:
-            await self._repository.set_handoff_thread(
-                handoff.id, agent_channel=ticket_thread.channel, thread_ts=ticket_thread.thread_ts
-            )
-
-    async def _thread(self, handoff: Handoff, key: ConversationKey) -> DeskThread | None:
-        """The handoff's thread; posts the card now if it could not be posted before."""
-        if handoff.agent_channel and handoff.agent_thread_ts:
-            return DeskThread(channel=handoff.agent_channel, thread_ts=handoff.agent_thread_ts)
-        ticket = await self._ticket(handoff, key)
-        thread = await self._safe_open(ticket)
-        await self._post_card(handoff, ticket_thread=thread)
-        return thread
-
-    async def _ticket(self, handoff: Handoff, key: ConversationKey) -> HandoffTicket:
-        customer = await self._conversations.customer_of(handoff.conversation_id)
-        recent = await self._repository.recent_messages(handoff.conversation_id, limit=200)
-        before = [m for m in recent if m.created_at <= handoff.requested_at]
-        return ticket_from_handoff(
-            handoff=handoff,
-            key=key,
-            customer=customer,
-            transcript=before[-self._transcript_lines :],
-        )
-
-    async def _refresh_card(
-        self,
-        handoff: Handoff,
-        key: ConversationKey,
-        *,
-        changed_by: Agent | None = None,
-        rating: int | None = None,
-    ) -> None:
-        if not (handoff.agent_channel and handoff.agent_thread_ts):
-            return
-        thread = DeskThread(channel=handoff.agent_channel, thread_ts=handoff.agent_thread_ts)
-        ticket = await self._ticket(handoff, key)
-        if rating is None:
-            conversation = await self._repository.get_conversation(handoff.conversation_id)
-            rating = conversation.rating if conversation else None
-        state = CardState(
-            ticket=ticket,
-            status=_status(handoff),
-            owner=Agent(handoff.agent_id, handoff.agent_name or handoff.agent_id)
-            if handoff.agent_id
-            else None,
-            rating=rating,
-            changed_by=changed_by,
-            changed_at=utc_now(),
-        )
-        try:
-            await self._desk.show_card(thread, state)
-        except DeliveryError as exc:
-            logger.error("could not update the card of handoff %s: %s", handoff.id, exc)
 
     # --- small helpers ------------------------------------------------------------------------
 
@@ -536,9 +372,7 @@ class HandoffDesk:
 
         async def lookup() -> DeskThread | None:
             handoff = await self._repository.get_handoff(handoff_id)
-            if handoff is None or not (handoff.agent_channel and handoff.agent_thread_ts):
-                return None
-            return DeskThread(channel=handoff.agent_channel, thread_ts=handoff.agent_thread_ts)
+            return None if handoff is None else handoff_thread(handoff)
 
         return await _patiently(lookup)
 
@@ -566,16 +400,6 @@ class HandoffDesk:
                 return handoff
         return await self._repository.open_handoff_for(live.conversation_id)
 
-    async def _introduced(self, handoff: Handoff, agent: Agent, *, before: int) -> bool:
-        recent = await self._repository.recent_messages(handoff.conversation_id, limit=200)
-        return any(
-            m.author is Author.AGENT
-            and m.author_id == agent.user_id
-            and m.id < before
-            and m.created_at >= handoff.requested_at
-            for m in recent
-        )
-
     async def _event(
         self,
         handoff: Handoff,
@@ -592,19 +416,6 @@ class HandoffDesk:
             detail=detail,
             at=utc_now(),
         )
-
-    async def _note(self, handoff: Handoff, text: str) -> None:
-        if handoff.agent_channel and handoff.agent_thread_ts:
-            thread = DeskThread(channel=handoff.agent_channel, thread_ts=handoff.agent_thread_ts)
-            try:
-                await self._desk.post_note(thread, text)
-            except DeliveryError as exc:
-                logger.error("could not post a note for handoff %s: %s", handoff.id, exc)
-
-    async def _tell(self, handoff: Handoff, agent: Agent, text: str) -> None:
-        if handoff.agent_channel and handoff.agent_thread_ts:
-            thread = DeskThread(channel=handoff.agent_channel, thread_ts=handoff.agent_thread_ts)
-            await self._desk.tell_agent(thread, agent, text)
 
     async def _answer_press(self, inbound: Inbound, text: str | None) -> None:
         await self._conversations.channel.answer_button(
@@ -627,16 +438,8 @@ async def _patiently(lookup: Callable[[], Awaitable[T | None]]) -> T | None:
     return found
 
 
-def _status(handoff: Handoff) -> CardStatus:
-    if handoff.outcome is HandoffOutcome.CLOSED:
-        return CardStatus.CLOSED
-    if handoff.outcome is HandoffOutcome.RETURNED:
-        return CardStatus.RETURNED
-    return CardStatus.CLAIMED if handoff.agent_id else CardStatus.WAITING
-
-
 def _status_line(handoff: Handoff) -> str:
-    status = _status(handoff)
+    status = status_of(handoff)
     who = handoff.agent_name or "nobody"
     return {
         CardStatus.WAITING: f"Handoff #{handoff.id} is waiting for an agent.",

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from handoff.errors import DeliveryError, HandoffError, StateError
+from handoff.errors import DeliveryDeferred, DeliveryError, HandoffError, StateError
 from handoff.journal import Event, EventKind, Journal, JournalEntry, kind_of, lane_of, to_json
 from handoff.model import AgentAction, AgentReply, Inbound, Outbound
 from handoff.ports import AgentDesk, AgentEventHandler, CustomerChannel
@@ -207,6 +207,10 @@ class Intake:
                 if failures == 1:
                     logger.warning("%s waits: %s; trying again until it passes", entry.lane, exc)
                 await self._sleep(self._backoff.delay(failures))
+                continue
+            except DeliveryDeferred as exc:  # Telegram asked to wait: the chat waits
+                logger.warning("%s waits %.0f s: %s", entry.lane, exc.retry_after, exc)
+                await self._sleep(exc.retry_after)
                 continue
             except HandoffError as exc:
                 failures += 1

@@ -158,3 +158,13 @@ class MessageQueries(RepositoryBase):
                 .limit(limit)
             )
             return [mapping.message(row) for row in rows]
+
+    async def pending_in(self, conversation_id: int) -> list[StoredMessage]:
+        """The conversation's messages still to be delivered, in the order stored."""
+        async with self._transaction("reading a conversation's messages to deliver") as session:
+            rows = await session.scalars(
+                select(MessageRow)
+                .where(sql(PENDING_DELIVERY), MessageRow.conversation_id == conversation_id)
+                .order_by(MessageRow.id)
+            )
+            return [mapping.message(row) for row in rows]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -160,14 +159,6 @@ def build_engine(
 
 
 DETECTOR = FrustrationDetector()
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'tandem.db'}")
-    await database.upgrade()
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

@@ -1,0 +1,136 @@
+"""A handoff's place in the agents' tool: its card, its thread, notes and private lines.
+
+Shared by the handoff lifecycle (:mod:`handoff.desk`) and the outbox (:mod:`handoff.outbox`):
+the card is posted when the handoff opens, or later, before the first message that needs
+the thread, if Slack could not take it then.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from handoff.conversations import Conversations
+from handoff.engine_support import ticket_from_handoff
+from handoff.errors import DeliveryError
+from handoff.model import (
+    Agent,
+    CardState,
+    CardStatus,
+    ConversationKey,
+    DeskThread,
+    HandoffTicket,
+)
+from handoff.ports import AgentDesk
+from handoff.storage import Handoff, HandoffOutcome, utc_now
+
+logger = logging.getLogger(__name__)
+
+
+def thread_of(handoff: Handoff) -> DeskThread | None:
+    if handoff.agent_channel and handoff.agent_thread_ts:
+        return DeskThread(channel=handoff.agent_channel, thread_ts=handoff.agent_thread_ts)
+    return None
+
+
+def status_of(handoff: Handoff) -> CardStatus:
+    if handoff.outcome is HandoffOutcome.CLOSED:
+        return CardStatus.CLOSED
+    if handoff.outcome is HandoffOutcome.RETURNED:
+        return CardStatus.RETURNED
+    return CardStatus.CLAIMED if handoff.agent_id else CardStatus.WAITING
+
+
+class Threads:
+    """Cards and threads of handoffs, through the :class:`~handoff.ports.AgentDesk` port."""
+
+    def __init__(
+        self, *, conversations: Conversations, desk: AgentDesk, transcript_lines: int
+    ) -> None:
+        self._conversations = conversations
+        self._repository = conversations.repository
+        self._desk = desk
+        self._transcript_lines = transcript_lines
+
+    async def open(self, handoff: Handoff, ticket: HandoffTicket) -> None:
+        """Post the card of a new handoff (if Slack is away, :meth:`thread` tries again)."""
+        await self._link(handoff, await self._safe_open(ticket))
+
+    async def thread(self, handoff: Handoff, key: ConversationKey) -> DeskThread | None:
+        """The handoff's thread; posts the card now if it could not be posted before."""
+        existing = thread_of(handoff)
+        if existing is not None:
+            return existing
+        thread = await self._safe_open(await self._ticket(handoff, key))
+        await self._link(handoff, thread)
+        return thread
+
+    async def refresh_card(
+        self,
+        handoff: Handoff,
+        key: ConversationKey,
+        *,
+        changed_by: Agent | None = None,
+        rating: int | None = None,
+    ) -> None:
+        thread = thread_of(handoff)
+        if thread is None:
+            return
+        ticket = await self._ticket(handoff, key)
+        if rating is None:
+            conversation = await self._repository.get_conversation(handoff.conversation_id)
+            rating = conversation.rating if conversation else None
+        state = CardState(
+            ticket=ticket,
+            status=status_of(handoff),
+            owner=Agent(handoff.agent_id, handoff.agent_name or handoff.agent_id)
+            if handoff.agent_id
+            else None,
+            rating=rating,
+            changed_by=changed_by,
+            changed_at=utc_now(),
+        )
+        try:
+            await self._desk.show_card(thread, state)
+        except DeliveryError as exc:
+            logger.error("could not update the card of handoff %s: %s", handoff.id, exc)
+
+    async def note(self, handoff: Handoff, text: str) -> None:
+        thread = thread_of(handoff)
+        if thread is not None:
+            try:
+                await self._desk.post_note(thread, text)
+            except DeliveryError as exc:
+                logger.error("could not post a note for handoff %s: %s", handoff.id, exc)
+
+    async def tell(self, handoff: Handoff, agent: Agent, text: str) -> None:
+        thread = thread_of(handoff)
+        if thread is not None:
+            await self._desk.tell_agent(thread, agent, text)
+
+    async def _ticket(self, handoff: Handoff, key: ConversationKey) -> HandoffTicket:
+        customer = await self._conversations.customer_of(handoff.conversation_id)
+        recent = await self._repository.recent_messages(handoff.conversation_id, limit=200)
+        before = [m for m in recent if m.created_at <= handoff.requested_at]
+        return ticket_from_handoff(
+            handoff=handoff,
+            key=key,
+            customer=customer,
+            transcript=before[-self._transcript_lines :],
+        )
+
+    async def _safe_open(self, ticket: HandoffTicket) -> DeskThread | None:
+        try:
+            return await self._desk.open_handoff(ticket)
+        except DeliveryError as exc:
+            logger.error(
+                "could not post handoff %s to agents: %s; retried on the next message",
+                ticket.handoff_id,
+                exc,
+            )
+            return None
+
+    async def _link(self, handoff: Handoff, thread: DeskThread | None) -> None:
+        if thread is not None:
+            await self._repository.set_handoff_thread(
+                handoff.id, agent_channel=thread.channel, thread_ts=thread.thread_ts
+            )
