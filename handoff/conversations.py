@@ -26,8 +26,8 @@ from handoff.model import (
 from handoff.ports import CustomerChannel
 from handoff.responses import Reply
 from handoff.state import LiveState
+from handoff.storage import Customer as CustomerRecord
 from handoff.storage import (
-    ConversationAlreadyOpen,
     Delivery,
     NewMessage,
     Platform,
@@ -35,7 +35,6 @@ from handoff.storage import (
     StoredMessage,
     utc_now,
 )
-from handoff.storage import Customer as CustomerRecord
 
 logger = logging.getLogger(__name__)
 
@@ -111,25 +110,6 @@ class Conversations:
         live = LiveConversation(conversation_id=conversation.id)
         await self.state.put(key, live)
         return live
-
-    async def store_unlocked(self, inbound: Inbound) -> None:
-        """Store a customer's event without the conversation's lock (when it could not be
-        had): the open conversation is looked up in SQL, which is safe to race."""
-        for _ in range(2):  # a conversation opened by the lock's holder in between: look again
-            conversation = await self.repository.get_open_conversation(
-                channel=inbound.key.channel, chat_id=inbound.key.chat_id
-            )
-            if conversation is not None:
-                # Not acted on now; what agents should see is redelivered to them later.
-                pending = Delivery.PENDING if for_agents(conversation.mode, inbound) else None
-                await self.store_customer_event(conversation.id, inbound, delivery=pending)
-                return
-            try:
-                live = await self.current_or_new(inbound)
-            except ConversationAlreadyOpen:
-                continue
-            await self.store_customer_event(live.conversation_id, inbound)
-            return
 
     async def save(self, key: ConversationKey, live: LiveConversation) -> None:
         """Write ``live`` to SQL (the record), then to the live state (the shared copy)."""

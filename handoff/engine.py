@@ -15,7 +15,6 @@ from dataclasses import replace
 from handoff.conversations import Conversations, for_agents
 from handoff.desk import HandoffDesk, parse_rating
 from handoff.engine_support import ButtonIntent, nlu_record, parse_button, placeholder_values
-from handoff.errors import LockTimeout
 from handoff.model import (
     Author,
     ButtonAnswer,
@@ -73,16 +72,10 @@ class ConversationEngine:
         if inbound.chat_type is ChatType.GROUP:
             await self._group_chat(inbound)
             return
-        try:
-            async with self._conversations.lock(inbound.key):
-                await self._handle_locked(inbound)
-        except LockTimeout:
-            # Something held the conversation far longer than any delivery retries: keep the
-            # message (it is the record), even though it cannot be acted on now.
-            logger.error(
-                "%s stayed locked; storing message %s unhandled", inbound.key, inbound.message_id
-            )
-            await self._conversations.store_unlocked(inbound)
+        # A LockTimeout (the conversation held far too long) leaves as a StateError: the
+        # event is in the intake journal, which tries again until the lock is free.
+        async with self._conversations.lock(inbound.key):
+            await self._handle_locked(inbound)
 
     async def _handle_locked(self, inbound: Inbound) -> None:
         rating = parse_rating(inbound.button) if inbound.kind is MessageKind.BUTTON else None

@@ -14,6 +14,7 @@ import pytest
 from handoff.conversations import Conversations
 from handoff.desk import HandoffDesk
 from handoff.engine import NLU_MAX_CHARS, ConversationEngine
+from handoff.errors import LockTimeout
 from handoff.model import (
     Agent,
     AgentAction,
@@ -594,16 +595,18 @@ async def test_a_desk_outage_posts_the_card_with_the_next_message(world: World) 
     assert world.desk.relays[-1][1].text == "are you there?"
 
 
-async def test_a_message_that_cannot_get_its_conversation_is_still_stored(
+async def test_a_conversation_held_too_long_is_left_for_the_intake_to_retry(
     database: Database,
 ) -> None:
     state = InMemoryLiveState()
     world = build_engine(Repository(database=database), state, lock_timeout=0.2)
     await world.say("hello")
     async with state.lock(KEY):  # something else holds the conversation, far too long
-        await world.say("I forgot my password")
-    assert world.replies()[1:] == []  # not acted on...
-    assert (Author.CUSTOMER, "I forgot my password") in await world.messages()  # ...but kept
+        with pytest.raises(LockTimeout):  # a StateError: the intake tries again later
+            await world.say("I forgot my password")
+    assert len(world.replies()) == 1
+    await world.engine.handle(world.event(message_id="again", text="I forgot my password"))
+    assert len(world.replies()) == 2
 
 
 # --- the outbox: stored, then delivered exactly once -------------------------------------------
@@ -687,21 +690,6 @@ async def test_redelivery_posts_a_missing_card_before_the_message(world: World) 
 
     assert len(world.desk.tickets) == 1
     assert [relay.text for _, relay, _ in world.desk.relays] == ["hello?"]
-
-
-async def test_a_message_stored_while_locked_reaches_the_agents_by_redelivery(
-    database: Database,
-) -> None:
-    state = InMemoryLiveState()
-    world = build_engine(Repository(database=database), state, lock_timeout=0.2)
-    await handed_off(world)
-    async with state.lock(KEY):  # something else holds the conversation, far too long
-        await world.say("still waiting")
-    assert world.desk.relays == []
-
-    assert await world.redeliver() == 1
-
-    assert [relay.text for _, relay, _ in world.desk.relays] == ["still waiting"]
 
 
 async def test_a_reply_refused_for_good_is_never_retried(world: World) -> None:
