@@ -8,15 +8,17 @@ import logging
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
 from bot.errors import ConfigError, MissingChatSettings, TandemError
 from bot.logging import configure_logging
-from bot.settings import Settings, load_settings
 from handoff.errors import HandoffError
 from nlu.errors import NluError
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,6 +41,9 @@ class CliContext:
     def settings(self) -> Settings:
         """Loaded and validated on first use, so `--help` works with a broken config."""
         if self._settings is None:
+            # Imported here: pydantic and SQLAlchemy would slow down `tandem --help`.
+            from bot.settings import load_settings  # noqa: PLC0415
+
             self._settings = load_settings(self.config)
             level = "DEBUG" if self.debug else self._settings.config.log_level
             configure_logging(level, secrets=self._settings.secret_values())

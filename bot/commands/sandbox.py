@@ -16,7 +16,10 @@ from bot.settings import Settings
 @explained
 def sandbox(cli: CliContext) -> None:
     """The whole service (managed Rasa included) against simulated Telegram and Slack: chat
-    as the customer and answer as the agents, in this terminal. No tokens needed."""
+    as the customer and answer as the agents, in this terminal. No tokens needed.
+
+    :quit, Ctrl-C or SIGTERM stop it cleanly (exit 0). Without a terminal it reads the same
+    lines from standard input, one command each, and stops at the end of it."""
     run_async(run_console(quietly(cli), out=echo))
 
 

@@ -1,10 +1,18 @@
-"""``tandem sandbox``: chat as the customer and answer as the agents, in the terminal."""
+"""``tandem sandbox``: chat as the customer and answer as the agents, in the terminal.
+
+It stops at ``:quit``, at the end of its input, or on the first Ctrl-C (SIGINT) or SIGTERM,
+always through the same clean stop (the managed Rasa included)."""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
-from collections.abc import Callable
+import functools
+import signal
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
 
 from bot.sandbox.demo import Transcripts
 from bot.sandbox.world import AGENTS, CARD_ACTIONS, Sandbox
@@ -38,7 +46,7 @@ class Console:
         try:
             while True:
                 try:
-                    line = await asyncio.to_thread(read)
+                    line = await in_daemon_thread(read)
                 except EOFError:
                     break
                 if line.strip() in {":quit", ":q", ":exit"}:
@@ -126,8 +134,83 @@ class Console:
 async def run_console(settings: Settings, *, out: Callable[[str], None]) -> None:
     sandbox = Sandbox(settings)
     out("starting the sandbox (simulated Telegram and Slack, managed Rasa)...")
-    await sandbox.start()
+    with stop_requests() as stopping:
+        if not await unless_stopped(sandbox.start(), stopping):
+            out("\nstopped before the sandbox was ready")  # its start cleaned up after itself
+            return
+        try:
+            await unless_stopped(Console(sandbox, out=out).run(_prompt), stopping)
+        finally:
+            if stopping.is_set():
+                out("\nstopping the sandbox...")  # after the "^C" the terminal echoed
+            await sandbox.stop()
+
+
+def _prompt() -> str:
+    return input("> ")
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def stop_requests() -> Iterator[asyncio.Event]:
+    """An event the first Ctrl-C (SIGINT) or SIGTERM sets. The second one gets the default
+    behaviour back (KeyboardInterrupt, termination): a way out of a stop that hangs."""
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+
+    def restore() -> None:
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+
+    def stop() -> None:
+        stopping.set()
+        restore()
+
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, stop)
     try:
-        await Console(sandbox, out=out).run(lambda: input("> "))
+        yield stopping
     finally:
-        await sandbox.stop()
+        restore()
+
+
+async def unless_stopped(work: Coroutine[Any, Any, None], stopping: asyncio.Event) -> bool:
+    """Run ``work`` to its end (True; its error propagates), or until ``stopping`` is set:
+    then cancel it and return False once it has unwound."""
+    task = asyncio.create_task(work)
+    stop = asyncio.create_task(stopping.wait())
+    try:
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+    if task.cancelled():
+        return False
+    task.result()
+    return True
+
+
+async def in_daemon_thread(read: Callable[[], str]) -> str:
+    """``read()`` (``input()``) in a thread of its own that nobody waits for.
+
+    Not ``asyncio.to_thread``: a thread blocked in ``input()`` cannot be interrupted, and
+    the executor's threads are joined when the loop closes and again at exit, so Ctrl-C
+    waited for Enter. A daemon thread still blocked in ``input()`` ends with the process."""
+    future: concurrent.futures.Future[str] = concurrent.futures.Future()
+
+    def reading() -> None:
+        try:
+            line = read()
+        except Exception as exc:  # EOFError at the end of input: raised where it is awaited
+            outcome = functools.partial(future.set_exception, exc)
+        else:
+            outcome = functools.partial(future.set_result, line)
+        with contextlib.suppress(concurrent.futures.InvalidStateError):
+            outcome()  # unless cancelled meanwhile: the console stopped without this line
+
+    threading.Thread(target=reading, name="sandbox-input", daemon=True).start()
+    return await asyncio.wrap_future(future)

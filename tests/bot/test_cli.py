@@ -14,11 +14,19 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import pytest
 
+from bot.cli import COMMANDS, cli
 from tests.bot.test_settings import CHAT_VARIABLES, GOOD_TELEGRAM_TOKEN
 
 REPO = Path(__file__).resolve().parents[2]
+CHAT_SETTINGS = (
+    "TELEGRAM_BOT_TOKEN",
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET",
+    "SLACK_AGENT_CHANNEL",
+)
 
 
 @dataclass(frozen=True)
@@ -42,13 +50,16 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def tandem(project: Path, *args: str, **env: str) -> Ran:
+def tandem(project: Path, *args: str, feed: str | None = None, **env: str) -> Ran:
+    """Run ``tandem ARGS`` with ``feed`` as its input (nothing: /dev/null, not a terminal)."""
     environment = {k: v for k, v in os.environ.items() if k not in CHAT_VARIABLES}
     environment.update(env)
     done = subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=project,
         env=environment,
+        stdin=subprocess.DEVNULL if feed is None else None,
+        input=feed,
         capture_output=True,
         text=True,
         timeout=120,
@@ -72,6 +83,46 @@ def test_help_lists_every_command_with_one_line(project: Path) -> None:
     nlu = tandem(project, "nlu", "--help")
     for command in ("setup", "train", "validate", "test", "parse"):
         assert any(line.strip().startswith(command + " ") for line in nlu.out.splitlines())
+
+
+def test_the_help_imports_no_command_and_no_sdk(project: Path) -> None:
+    listing = (
+        "import sys; from bot.cli import cli; cli(['--help'], standalone_mode=False); "
+        "print(' '.join(sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", listing], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert "Commands:" in done.stdout
+    imported = set(done.stdout.splitlines()[-1].split())
+    packages = {name.split(".")[0] for name in imported}
+    heavy = {"telegram", "slack_bolt", "slack_sdk", "sqlalchemy", "alembic", "pydantic"}
+    assert packages & heavy == set()
+    assert {"bot.commands.run", "bot.settings", "bot.app"} & imported == set()
+
+
+def test_the_help_shows_each_command_with_its_own_short_help() -> None:
+    context = click.Context(cli)
+    for name, (_, line) in COMMANDS.items():
+        command = cli.get_command(context, name)
+        assert command is not None
+        assert command.get_short_help_str(limit=200) == line
+
+
+def test_run_without_chat_tokens_or_a_terminal_says_what_is_missing(project: Path) -> None:
+    for feed in (None, ":help\n"):  # /dev/null, then a pipe: neither is a terminal
+        ran = tandem(project, "run", feed=feed)
+        assert ran.code == 2, ran.out + ran.err
+        assert ran.err_lines[0] == (
+            "tandem: no Telegram or Slack credentials are set; the service needs:"
+        )
+        for name in CHAT_SETTINGS:
+            assert any(line.startswith(f"tandem: {name}") for line in ran.err_lines), name
+        assert ran.err_lines[-1].startswith(
+            "tandem: without them `tandem run` starts the offline sandbox, but only on a terminal"
+        )
+        assert "`tandem sandbox` starts it anyway" in ran.err_lines[-1]
+        assert "sandbox" not in ran.out  # it did not start
 
 
 def test_a_bad_configuration_value_is_one_line(project: Path) -> None:
