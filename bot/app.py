@@ -8,7 +8,6 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from bot.adapters.slack import SlackAdapter
@@ -24,6 +23,7 @@ from handoff.intake import Intake
 from handoff.model import AgentAction, AgentReply, DeskThread, Inbound
 from handoff.policy import FrustrationDetector
 from handoff.ports import AgentEventHandler, InboundHandler
+from handoff.redelivery import Alarm, redeliver_forever
 from handoff.responses import load_responses
 from handoff.state import LiveState, live_state_from_url
 from handoff.storage import Database, Repository
@@ -232,11 +232,13 @@ class Service:
             channel=telegram,
             lock_timeout=config.state.lock_timeout,
         )
+        alarm = Alarm()
         handoffs = HandoffDesk(
             conversations=conversations,
             desk=slack,
             responses=responses,
             transcript_lines=config.conversation.transcript_lines,
+            wake=alarm.ring_in,
         )
         self.engine = ConversationEngine(
             conversations=conversations,
@@ -277,7 +279,12 @@ class Service:
         self._stack.push_async_callback(self.intake.stop)
         # Once now, then every interval; stopped first, while both adapters are still up.
         redelivery = asyncio.create_task(
-            _redeliver(handoffs, config.conversation.redelivery_interval), name="redelivery"
+            redeliver_forever(
+                lambda older_than: handoffs.redeliver_pending(older_than=older_than),
+                interval=config.conversation.redelivery_interval,
+                alarm=alarm,
+            ),
+            name="redelivery",
         )
         self._stack.push_async_callback(_cancel, redelivery)
 
@@ -360,19 +367,6 @@ def build_slack(
         note_prefix=settings.config.agents.note_prefix,
         resolve_handoff_number=thread_of_handoff,
     )
-
-
-async def _redeliver(handoffs: HandoffDesk, interval: float) -> None:
-    """Deliver what was stored but never delivered, every ``interval`` seconds, for good."""
-    while True:
-        try:
-            count = await handoffs.redeliver_pending(older_than=timedelta(seconds=interval))
-        except Exception:
-            logger.exception("redelivery failed; trying again in %.0f s", interval)
-        else:
-            if count:
-                logger.info("redelivered %d stored message(s)", count)
-        await asyncio.sleep(interval)
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

@@ -94,6 +94,7 @@ class HandoffDesk:
         desk: AgentDesk,
         responses: Responses,
         transcript_lines: int = 12,
+        wake: Callable[[float], None] = lambda seconds: None,
     ) -> None:
         self._conversations = conversations
         self._repository = conversations.repository
@@ -104,7 +105,11 @@ class HandoffDesk:
             conversations=conversations, desk=desk, transcript_lines=transcript_lines
         )
         self._outbox = Outbox(
-            conversations=conversations, threads=self._threads, desk=desk, responses=responses
+            conversations=conversations,
+            threads=self._threads,
+            desk=desk,
+            responses=responses,
+            wake=wake,
         )
 
     # --- the customer side (the engine holds the conversation's lock) --------------------

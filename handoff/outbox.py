@@ -12,6 +12,7 @@ sent again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import Enum
@@ -46,8 +47,10 @@ class Outbox:
         threads: Threads,
         desk: AgentDesk,
         responses: Responses,
+        wake: Callable[[float], None] = lambda seconds: None,
     ) -> None:
         self._conversations = conversations
+        self._wake = wake  # try again in so many seconds (the redelivery loop's alarm)
         self._repository = conversations.repository
         self._threads = threads
         self._desk = desk
@@ -208,6 +211,7 @@ class Outbox:
     async def _defer(self, message: StoredMessage, delay: DeliveryDeferred) -> None:
         until = utc_now() + timedelta(seconds=delay.retry_after)
         logger.warning("message %s waits until %s: %s", message.id, until.isoformat(), delay)
+        self._wake(delay.retry_after)
         await self._mark(
             message, Delivery.PENDING, {NOT_BEFORE: until.isoformat(), DELAY_TOLD: True}
         )

@@ -1,0 +1,63 @@
+"""The redelivery loop: what the outbox still holds is tried again every interval, and at
+once when a platform's "wait" is over."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+logger = logging.getLogger(__name__)
+
+
+class Alarm:
+    """When the next redelivery is due earlier than the interval (a message that Telegram
+    or Slack asked to hold for N seconds)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._due = math.inf
+        self._changed = asyncio.Event()
+
+    def ring_in(self, seconds: float) -> None:
+        due = self._clock() + max(seconds, 0.0)
+        if due < self._due:
+            self._due = due
+            self._changed.set()
+
+    async def wait(self, longest: float) -> bool:
+        """Sleep until the alarm or ``longest`` seconds; True if the alarm rang."""
+        deadline = self._clock() + longest
+        while True:
+            now = self._clock()
+            if self._due <= now:
+                self._due = math.inf
+                return True
+            if deadline <= now:
+                return False
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=min(self._due, deadline) - now)
+
+
+async def redeliver_forever(
+    redeliver: Callable[[timedelta], Awaitable[int]], *, interval: float, alarm: Alarm
+) -> None:
+    """Once now, then every ``interval`` seconds (messages at least that old: their first
+    attempt is not raced) and whenever the alarm rings (every pending message: the
+    conversation's lock keeps a message from being sent by two paths)."""
+    older_than = timedelta(seconds=interval)
+    while True:
+        try:
+            count = await redeliver(older_than)
+        except Exception:
+            logger.exception("redelivery failed; trying again in %.0f s", interval)
+        else:
+            if count:
+                logger.info("redelivered %d stored message(s)", count)
+        rang = await alarm.wait(interval)
+        older_than = timedelta(0) if rang else timedelta(seconds=interval)
