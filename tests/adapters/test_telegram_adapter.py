@@ -7,10 +7,12 @@ expect (a handled update, a recorded call) with a timeout instead of sleeping.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator
 from datetime import UTC
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -44,6 +46,7 @@ from handoff.model import (
     MessageKind,
     Outbound,
 )
+from handoff.ports import InboundHandler
 
 CHAT = 4242
 OTHER_CHAT = 5151
@@ -81,10 +84,17 @@ class RecordingHandler:
 
     async def wait_finished(self, count: int) -> list[Inbound]:
         """What was handled, once ``count`` inbounds were (within :data:`WAIT` seconds)."""
+        return await self._wait(self.finished, count)
+
+    async def wait_started(self, count: int) -> list[Inbound]:
+        """What was handed over, once ``count`` inbounds were (within :data:`WAIT` seconds)."""
+        return await self._wait(self.started, count)
+
+    async def _wait(self, seen: list[Inbound], count: int) -> list[Inbound]:
         async with asyncio.timeout(WAIT):
-            while len(self.finished) < count:
+            while len(seen) < count:
                 await self._changed.wait()
-        return list(self.finished)
+        return list(seen)
 
     def _notify(self) -> None:
         self._changed.set()
@@ -102,22 +112,27 @@ def handler() -> RecordingHandler:
     return RecordingHandler()
 
 
-@pytest.fixture
-async def adapter(
-    sim: TelegramSimulator, handler: RecordingHandler
+@contextlib.asynccontextmanager
+async def polling_adapter(
+    sim: TelegramSimulator, handler: InboundHandler, **options: Any
 ) -> AsyncIterator[TelegramAdapter]:
+    """A started adapter polling ``sim`` (no pacing unless ``options`` say otherwise)."""
     telegram = TelegramAdapter(
-        token=sim.token,
-        api_url=sim.api_url,
-        handler=handler,
-        limits=FAST_LIMITS,
-        retry=FAST_RETRY,
+        token=sim.token, api_url=sim.api_url, handler=handler, **{"limits": FAST_LIMITS, **options}
     )
     await telegram.start()
     try:
         yield telegram
     finally:
         await telegram.stop()
+
+
+@pytest.fixture
+async def adapter(
+    sim: TelegramSimulator, handler: RecordingHandler
+) -> AsyncIterator[TelegramAdapter]:
+    async with polling_adapter(sim, handler, retry=FAST_RETRY) as telegram:
+        yield telegram
 
 
 def _key(chat_id: int = CHAT) -> ConversationKey:
@@ -643,10 +658,11 @@ async def _healthy() -> HealthReport:
     return HealthReport(healthy=True, checks={})
 
 
-@pytest.fixture
-async def webhook(
-    sim: TelegramSimulator, handler: RecordingHandler
+@contextlib.asynccontextmanager
+async def webhook_adapter(
+    sim: TelegramSimulator, handler: InboundHandler, **options: Any
 ) -> AsyncIterator[tuple[TelegramAdapter, str]]:
+    """A started adapter in webhook mode on a server of its own, and its webhook URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/telegram/webhook"
     http = HttpServer(host="127.0.0.1", port=port, health=_healthy)
@@ -657,7 +673,7 @@ async def webhook(
         webhook_url=url,
         webhook_secret=SECRET,
         routes=http,
-        limits=FAST_LIMITS,
+        **{"limits": FAST_LIMITS, **options},
     )
     await http.start()
     await telegram.start()
@@ -666,6 +682,14 @@ async def webhook(
     finally:
         await telegram.stop()
         await http.stop()
+
+
+@pytest.fixture
+async def webhook(
+    sim: TelegramSimulator, handler: RecordingHandler
+) -> AsyncIterator[tuple[TelegramAdapter, str]]:
+    async with webhook_adapter(sim, handler) as running:
+        yield running
 
 
 async def test_the_webhook_is_set_with_its_secret_at_start(

@@ -251,6 +251,73 @@ async def test_an_injected_429_looks_like_telegrams(
     assert [m.text for m in sim.messages_to(CHAT)] == [delivered.text]
 
 
+async def test_a_fault_can_wait_for_earlier_calls_to_go_through(
+    bot: Bot, sim: TelegramSimulator
+) -> None:
+    sim.send_text(CHAT, "hello")
+    sim.fail_next("sendMessage", status=429, retry_after=90, after=2)
+
+    await bot.send_message(CHAT, "part 1")
+    await bot.send_message(CHAT, "part 2")
+    with pytest.raises(RetryAfter) as raised:
+        await bot.send_message(CHAT, "part 3")
+    await bot.send_message(CHAT, "part 3")
+
+    assert raised.value.retry_after in (90, timedelta(seconds=90))
+    assert [c.status for c in sim.calls_to("sendMessage")] == [200, 200, 429, 200]
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_flood_control_refuses_until_the_wait_is_over() -> None:
+    clock = ManualClock()
+    async with (
+        TelegramSimulator(clock=clock) as sim,
+        Bot(sim.token, base_url=f"{sim.api_url}/bot") as bot,
+    ):
+        sim.send_text(CHAT, "hello")
+        sim.send_text(CHAT + 1, "hello")
+        sim.flood("sendMessage", seconds=90, chat_id=CHAT)
+
+        waits = []
+        for advance in (0.0, 30.0, 59.5):
+            clock.now += advance
+            with pytest.raises(RetryAfter) as raised:
+                await bot.send_message(CHAT, "too early")
+            waits.append(raised.value.retry_after)
+        other_chat = await bot.send_message(CHAT + 1, "another chat is not held")
+        clock.now += 0.5
+        delivered = await bot.send_message(CHAT, "on time")
+
+    # The seconds left, rounded up; PTB gives seconds or (with PTB_TIMEDELTA) a timedelta.
+    assert [w if isinstance(w, int) else int(w.total_seconds()) for w in waits] == [90, 60, 1]
+    assert (other_chat.text, delivered.text) == ("another chat is not held", "on time")
+
+
+async def test_a_malformed_update_is_served_as_given(
+    bot: Bot, http: httpx.AsyncClient, sim: TelegramSimulator
+) -> None:
+    far_future = sim.send_malformed(CHAT, {"date": 10**15})
+    listed = sim.send_malformed(CHAT, {"text": ["not", "a", "string"]})
+
+    raw = await http.post(f"/bot{sim.token}/getUpdates", json={})
+    with pytest.raises(ValueError, match="out of range"):
+        await bot.get_updates()  # PTB cannot decode the first one
+
+    first, second = raw.json()["result"]
+    assert (first["update_id"], first["message"]["date"]) == (far_future.update_id, 10**15)
+    assert (second["update_id"], second["message"]["text"]) == (
+        listed.update_id,
+        ["not", "a", "string"],
+    )
+
+
 async def test_blocked_and_failing_answers(bot: Bot, sim: TelegramSimulator) -> None:
     sim.send_text(CHAT, "hello")
     sim.fail_next("sendMessage", status=403)

@@ -4,14 +4,32 @@ Inbound, it turns updates into :class:`~handoff.model.Inbound` and hands them to
 :class:`~handoff.ports.InboundHandler`; outbound, it implements
 :class:`~handoff.ports.CustomerChannel`. Updates arrive by long polling, or, with a
 ``webhook_url``, on a route of the service's own aiohttp server.
+
+An update that cannot be decoded or translated is skipped: logged once with its id and
+kept raw in the quarantine file (:mod:`.quarantine`) when ``quarantine_dir`` is set, so
+that it never stalls polling (:mod:`.screening`) nor has a webhook retried forever.
+
+What "received" means differs by mode. With a webhook, Telegram counts an update as
+received once the endpoint answered 2xx, which it does only after the handler returned
+(the handler returns once the event is durably recorded): an update the handler could not
+record gets a 500 and comes again. With long polling, PTB confirms the updates of one
+getUpdates answer with its next getUpdates call, which it makes as soon as they are
+queued here, not handled. So one window remains in polling mode: from that next call to
+the handler's return. An update the handler fails on in that window (``IntakeUnavailable``
+or a bug) is logged once with its id and kept raw in the quarantine, but Telegram will not
+send it again; and the updates being handled when the process is killed (at most one
+answer's worth, 100) are lost with it.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import time
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -20,17 +38,20 @@ from telegram import Message, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, ExtBot, TypeHandler
 
-from handoff.errors import DeliveryError
+from handoff.errors import DeliveryError, IntakeUnavailable
 from handoff.model import Attachment, ButtonAnswer, ConversationKey, Outbound
 from handoff.ports import InboundHandler
 
 from .delivery import Delivery, RetryPolicy
 from .errors import TelegramAdapterError
 from .files import MAX_DOWNLOAD_BYTES, download
-from .inbound import to_inbound
+from .health import ComponentHealth, PollWatch
+from .inbound import UnreadableUpdate, to_inbound
 from .limiter import SendLimiter, SendLimits
 from .ordering import ChatOrderedUpdateProcessor
 from .outbound import chat_id_of, inline_keyboard, split_text
+from .quarantine import Quarantine
+from .screening import UpdateScreen, UpdatesRequest
 from .webhook import WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -61,7 +82,8 @@ class TelegramAdapter:
     aiohttp freezes its routes when the server starts; :meth:`start` then registers the
     webhook with Telegram. ``webhook_secret`` is required with ``webhook_url``.
     ``max_download_bytes`` is the Bot API's limit for bots' downloads (a self-hosted Bot
-    API server allows more).
+    API server allows more). Skipped updates are kept in ``quarantine_dir`` (see the
+    module); ``clock`` (:func:`time.monotonic`) times the health check.
     """
 
     def __init__(
@@ -78,6 +100,8 @@ class TelegramAdapter:
         max_concurrent_updates: int = 64,
         poll_timeout: float = 10.0,
         max_download_bytes: int = MAX_DOWNLOAD_BYTES,
+        quarantine_dir: Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if webhook_url is not None and (webhook_secret is None or routes is None):
             raise ValueError("a Telegram webhook needs a secret token and a route registry")
@@ -88,22 +112,30 @@ class TelegramAdapter:
         self._webhook_secret = webhook_secret
         self._poll_timeout = poll_timeout
         self._max_download_bytes = max_download_bytes
+        policy = retry or RetryPolicy()
+        self._finishing = policy.finishing()
         self._delivery = Delivery(
-            limiter=SendLimiter(limits=limits or SendLimits()),
-            policy=retry or RetryPolicy(),
-            token=token,
+            limiter=SendLimiter(limits=limits or SendLimits()), policy=policy, token=token
         )
+        self._quarantine = Quarantine(directory=quarantine_dir)
+        self._watch = PollWatch(poll_timeout=poll_timeout, clock=clock)
         self._running = False
 
+        ordering = ChatOrderedUpdateProcessor(max_concurrent_updates)
         builder = (
             ApplicationBuilder()
             .token(token)
             .base_url(f"{self._api_url}/bot")
             .base_file_url(f"{self._api_url}/file/bot")
-            .concurrent_updates(ChatOrderedUpdateProcessor(max_concurrent_updates))
+            .concurrent_updates(ordering)
             .job_queue(None)
         )
-        if webhook_url is not None:
+        if webhook_url is None:
+            screen = UpdateScreen(quarantine=self._quarantine)
+            builder = builder.get_updates_request(
+                UpdatesRequest(screen=screen, answered=self._watch.answered)
+            )
+        else:
             builder = builder.updater(None)
         self._app: _Application = builder.build()
         self._app.add_handler(TypeHandler(Update, self._on_update))
@@ -113,7 +145,10 @@ class TelegramAdapter:
             endpoint = WebhookEndpoint(
                 secret=webhook_secret,
                 bot=self._app.bot,
-                queue=self._app.update_queue,
+                ordering=ordering,
+                take_in=self._take_in,
+                on_failure=self._failed,
+                quarantine=self._quarantine,
                 accepting=lambda: self._running,
             )
             routes.add_route("POST", urlsplit(webhook_url).path or "/", endpoint.handle)
@@ -162,6 +197,7 @@ class TelegramAdapter:
                     drop_pending_updates=False,
                     error_callback=self._on_polling_error,
                 )
+                self._watch.started()
             else:
                 # Not deleted at stop: Telegram keeps updates for an unreachable webhook,
                 # so nothing is lost across a restart or while another worker takes over.
@@ -178,6 +214,7 @@ class TelegramAdapter:
     async def stop(self) -> None:
         """Stop receiving, finish the updates being handled, close the HTTP clients."""
         self._running = False  # the webhook endpoint now answers 503; Telegram retries
+        self._watch.stopped()
         updater = self._app.updater
         if updater is not None and updater.running:
             await updater.stop()
@@ -188,12 +225,28 @@ class TelegramAdapter:
         # HTTP clients are open; closing them twice is harmless.
         await self._app.bot.shutdown()
 
+    def health(self) -> ComponentHealth:
+        """How receiving updates goes: in polling mode by the age of the last getUpdates
+        answer (degraded past ``poll_timeout`` + 30 s, down past 5 minutes or when polling
+        is not running); in webhook mode "ok" with the webhook's URL while running."""
+        if self._webhook_url is None:
+            return self._watch.health()
+        if not self._running:
+            return ComponentHealth("down", "webhook: the adapter is not running")
+        return ComponentHealth("ok", f"webhook at {self._webhook_url}")
+
     # --- CustomerChannel --------------------------------------------------------------
 
     async def send(self, message: Outbound) -> str:
         """Send ``message`` as plain text, split into several messages when it is too long.
 
-        The buttons go under the last part, whose id is returned.
+        The buttons go under the last part, whose id is returned. When Telegram asks to
+        wait longer than the retry budget before the first part, nothing is sent and
+        :class:`~handoff.errors.DeliveryDeferred` says how long to wait. Once the first
+        part is out, the others wait as long as Telegram asks, up to the policy's
+        ``finish_budget`` (15 minutes by default): deferring then would have the whole
+        message sent again, its first parts twice, and failing would leave the customer
+        with half of it. Past that cap, ``DeliveryError`` says how many parts went out.
         """
         chat_id = chat_id_of(message.key)
         keyboard = inline_keyboard(message.buttons)  # raises before anything is sent
@@ -209,11 +262,27 @@ class TelegramAdapter:
                 # text as markup.
                 parse_mode=None,
             )
-            sent = await self._delivery.call(
-                f"the message to {message.key}", send_chunk, chat_id=chat_id
-            )
+            sent = await self._send_part(message.key, send_chunk, chat_id, number, len(chunks))
         assert sent is not None  # split_text returns at least one chunk
         return str(sent.message_id)
+
+    async def _send_part(
+        self,
+        key: ConversationKey,
+        send_chunk: Callable[[], Any],
+        chat_id: int,
+        number: int,
+        parts: int,
+    ) -> Message:
+        what = f"the message to {key}"
+        if number == 1:
+            return await self._delivery.call(what, send_chunk, chat_id=chat_id, deferrable=True)
+        try:
+            return await self._delivery.call(
+                what, send_chunk, chat_id=chat_id, policy=self._finishing
+            )
+        except DeliveryError as exc:
+            raise DeliveryError(f"{exc} ({number - 1} of its {parts} parts were sent)") from exc
 
     async def answer_button(self, answer: ButtonAnswer) -> None:
         """Acknowledge a press; a refused acknowledgement (too old) is logged, not raised,
@@ -247,22 +316,58 @@ class TelegramAdapter:
     # --- PTB callbacks ----------------------------------------------------------------
 
     async def _on_update(self, update: Update, context: _Context) -> None:
-        inbound = to_inbound(update, bot_username=self._app.bot.username)
+        try:
+            await self._take_in(update, None)
+        except IntakeUnavailable as exc:
+            # Polling has confirmed it to Telegram (see the module): keep it here instead.
+            await self._quarantine.skip(
+                update.update_id,
+                _raw(update),
+                f"the handler could not record it ({exc})",
+                level=logging.ERROR,
+            )
+
+    async def _take_in(self, update: Update, raw: object) -> None:
+        """Hands the customer's event in ``update`` to the handler; ``raw`` is its JSON when
+        known (webhook), kept if the update cannot be translated."""
+        try:
+            inbound = to_inbound(update, bot_username=self._app.bot.username)
+        except UnreadableUpdate as exc:
+            await self._quarantine.skip(update.update_id, raw or _raw(update), str(exc))
+            return
         if inbound is not None:
             await self._handler.handle(inbound)
 
     async def _on_error(self, update: object, context: _Context) -> None:
         """Anything a handler raised: logged with its stack; the next update is handled."""
-        where = f"update {update.update_id}" if isinstance(update, Update) else "a PTB task"
-        error = context.error
+        if isinstance(update, Update) and context.error is not None:
+            await self._failed(update, context.error)
+            return
+        self._log_failure("a PTB task", context.error, "")
+
+    async def _failed(self, update: Update, error: BaseException) -> None:
+        kept = await self._quarantine.record(update.update_id, _raw(update), repr(error))
+        self._log_failure(f"update {update.update_id}", error, f" (the update: {kept})")
+
+    def _log_failure(self, where: str, error: BaseException | None, kept: str) -> None:
         stack = "".join(traceback.format_exception(error)) if error else "(no exception)"
         # The stack is logged as text, not exc_info, so the token can be taken out of it:
         # PTB and httpx put request URLs, which contain the token, into some messages.
-        logger.error("handling %s failed:\n%s", where, stack.replace(self._token, "***"))
+        logger.error("handling %s failed%s:\n%s", where, kept, stack.replace(self._token, "***"))
 
     def _on_polling_error(self, exc: TelegramError) -> None:
         # PTB retries on its own; a Conflict means another process polls with this token.
+        self._watch.failed(self._redact(exc))
         logger.warning("polling Telegram failed, retrying: %s", self._redact(exc))
 
     def _redact(self, exc: TelegramError) -> str:
         return exc.message.replace(self._token, "***")
+
+
+def _raw(update: Update) -> object:
+    """The update as JSON, as far as PTB can give it back."""
+    try:
+        return update.to_dict()
+    # Broad on purpose: this runs because the update is odd, and must not fail in turn.
+    except Exception:
+        return {"update_id": update.update_id}

@@ -1,10 +1,16 @@
 """Calling the Bot API for a chat: pacing, retries, and PTB's errors translated once.
 
-429 waits as long as Telegram asks; network errors, timeouts and 5xx answers are retried
-with exponential back-off; refusals that will not change (the customer blocked the bot,
-the chat does not exist, a bad request) become :class:`~handoff.errors.DeliveryError`.
-A request that timed out may have reached Telegram: retrying it can deliver a message
-twice, which is preferred to losing it.
+429 waits as long as Telegram asks, within the retry budget; network errors, timeouts and
+5xx answers are retried with exponential back-off; refusals that will not change (the
+customer blocked the bot, the chat does not exist, a bad request) become
+:class:`~handoff.errors.DeliveryError`. A request that timed out may have reached
+Telegram: retrying it can deliver a message twice, which is preferred to losing it.
+
+Waiting is not failing: a *deferrable* call (the first part of a message) that Telegram
+asks to wait longer than the budget allows raises :class:`~handoff.errors.DeliveryDeferred`
+instead, with the seconds to wait; nothing was sent, and the caller sends it again later.
+So does such a call while its chat is still held back by an earlier long 429, without
+asking Telegram. A call that is not deferrable gives up with ``DeliveryError`` as before.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import asyncio
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TypeVar
 from urllib.parse import quote
@@ -29,7 +35,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from handoff.errors import DeliveryError
+from handoff.errors import DeliveryDeferred, DeliveryError
 
 from .limiter import SendLimiter
 
@@ -40,15 +46,24 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """How long to keep trying: at most ``attempts`` calls and ``budget`` seconds of waiting."""
+    """How long to keep trying: at most ``attempts`` calls and ``budget`` seconds of waiting.
+
+    ``finish_budget`` is the hard cap on waiting for the rest of a message split in parts
+    once its first part is out (see :meth:`TelegramAdapter.send`).
+    """
 
     attempts: int = 8
     first_delay: float = 0.5
     max_delay: float = 15.0
     budget: float = 60.0
+    finish_budget: float = 900.0
 
     def backoff(self, failures: int) -> float:
         return float(min(self.max_delay, self.first_delay * 2 ** (failures - 1)))
+
+    def finishing(self) -> RetryPolicy:
+        """This policy with ``finish_budget`` as its budget."""
+        return replace(self, budget=max(self.budget, self.finish_budget))
 
 
 class Delivery:
@@ -68,15 +83,19 @@ class Delivery:
         *,
         chat_id: int | None = None,
         policy: RetryPolicy | None = None,
+        deferrable: bool = False,
     ) -> T:
         """``request()``'s result; ``what`` names the call in errors ("the message to ...").
 
-        Calls for a ``chat_id`` (messages) wait for their turn under the flood limits.
+        Calls for a ``chat_id`` (messages) wait for their turn under the flood limits. A
+        ``deferrable`` call raises ``DeliveryDeferred`` rather than wait past the budget.
         """
         policy = policy or self._policy
         tries = 0
         waited = 0.0
         error: TelegramError
+        if deferrable and chat_id is not None:
+            self._refuse_if_held(what, chat_id, policy)
         while True:
             tries += 1
             if chat_id is not None:
@@ -93,6 +112,8 @@ class Delivery:
             except TelegramError as exc:
                 raise DeliveryError(f"Telegram refused {what}: {self._text(exc)}") from exc
             if tries >= policy.attempts or waited + delay > policy.budget:
+                if deferrable and isinstance(error, RetryAfter):
+                    raise self._deferred(what, chat_id, delay) from error
                 raise DeliveryError(
                     f"gave up on {what} after {tries} attempts: {self._text(error)}"
                 ) from error
@@ -104,6 +125,23 @@ class Delivery:
                 self._limiter.defer(chat_id, delay)
             else:
                 await asyncio.sleep(delay)
+
+    def _refuse_if_held(self, what: str, chat_id: int, policy: RetryPolicy) -> None:
+        """Defers the call at once while an earlier 429 holds the chat past the budget: it
+        would be refused too, and waiting here would let it overtake the deferred one."""
+        held = self._limiter.held_for(chat_id)
+        if held > policy.budget:
+            raise DeliveryDeferred(
+                f"{what} waits {held:.0f}s: Telegram asked to pause this chat", retry_after=held
+            )
+
+    def _deferred(self, what: str, chat_id: int | None, delay: float) -> DeliveryDeferred:
+        if chat_id is not None:
+            self._limiter.defer(chat_id, delay)  # the chat's next messages wait too
+        logger.info("deferring %s by %.0fs, as Telegram asked", what, delay)
+        return DeliveryDeferred(
+            f"Telegram asked to wait {delay:.0f}s before {what}", retry_after=delay
+        )
 
     def _text(self, exc: TelegramError) -> str:
         text = exc.message

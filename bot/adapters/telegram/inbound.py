@@ -1,4 +1,10 @@
-"""Telegram updates to :class:`~handoff.model.Inbound`: translation only, no decisions."""
+"""Telegram updates to :class:`~handoff.model.Inbound`: translation only, no decisions.
+
+PTB decodes an update without checking the types of its fields, so a ``text`` that is a
+list reaches here as a list: every string handed on is checked (:class:`UnreadableUpdate`
+otherwise) and made encodable (:func:`~handoff.storage.sanitize.clean_text`: a lone
+surrogate would fail the NLU's JSON and every database, and the message would be lost).
+"""
 
 from __future__ import annotations
 
@@ -16,10 +22,15 @@ from handoff.model import (
     Inbound,
     MessageKind,
 )
+from handoff.storage.sanitize import clean_text
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+
+
+class UnreadableUpdate(ValueError):
+    """An update PTB decoded whose fields are not what Telegram sends (a list for a text)."""
 
 
 def to_inbound(update: Update, *, bot_username: str | None) -> Inbound | None:
@@ -40,15 +51,31 @@ def to_inbound(update: Update, *, bot_username: str | None) -> Inbound | None:
 
 
 def conversation_key(chat_id: int) -> ConversationKey:
-    return ConversationKey(CHANNEL, str(chat_id))
+    return ConversationKey(CHANNEL, str(_integer(chat_id, "chat id")))
+
+
+def _string(value: object, what: str) -> str | None:
+    """``value`` made encodable; raises :class:`UnreadableUpdate` unless a string or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UnreadableUpdate(f"its {what} is a {type(value).__name__}, not a string")
+    return clean_text(value)
+
+
+def _integer(value: object, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise UnreadableUpdate(f"its {what} is a {type(value).__name__}, not an integer")
+    return value
 
 
 def _customer(user: User) -> Customer:
+    names = (_string(user.first_name, "first name"), _string(user.last_name, "last name"))
     return Customer(
-        user_id=str(user.id),
-        display_name=user.full_name,
-        username=user.username,
-        language_code=user.language_code,
+        user_id=str(_integer(user.id, "user id")),
+        display_name=" ".join(name for name in names if name),  # as PTB's full_name
+        username=_string(user.username, "username"),
+        language_code=_string(user.language_code, "language code"),
     )
 
 
@@ -63,19 +90,20 @@ def _aware(moment: datetime) -> datetime:
 
 def _button(query: CallbackQuery) -> Inbound | None:
     message = query.message
-    if message is None or query.data is None:
+    data = _string(query.data, "button data")
+    if message is None or data is None:
         # inline-mode messages and game buttons: not something this bot sends
         logger.debug("ignoring callback query %s: no chat message or no data", query.id)
         return None
     return Inbound(
         key=conversation_key(message.chat.id),
         customer=_customer(query.from_user),
-        message_id=query.id,
+        message_id=str(_string(query.id, "callback query id")),
         kind=MessageKind.BUTTON,
         # A button press carries no timestamp of its own; it arrives as it happens.
         sent_at=datetime.now(UTC),
-        button=query.data,
-        button_message_id=str(message.message_id),
+        button=data,
+        button_message_id=str(_integer(message.message_id, "message id")),
         chat_type=_chat_type(message.chat.type),
     )
 
@@ -93,7 +121,7 @@ def _message(message: Message, *, edited: bool, bot_username: str | None) -> Inb
     return Inbound(
         key=conversation_key(message.chat.id),
         customer=_customer(user),
-        message_id=str(message.message_id),
+        message_id=str(_integer(message.message_id, "message id")),
         kind=kind,
         sent_at=_aware(sent_at),
         text=text,
@@ -111,14 +139,15 @@ def _content(message: Message, *, bot_username: str | None) -> _Content | None:
     """What the message carries: its kind, text (or caption), command and attachment."""
     if message.text is not None:
         return _text(message, bot_username=bot_username)
+    caption = _string(message.caption, "caption")
     if (file := _file(message)) is not None:
         kind, attachment = file
-        caption = None if kind in (MessageKind.STICKER, MessageKind.VIDEO_NOTE) else message.caption
-        return kind, caption, None, attachment
+        shown = None if kind in (MessageKind.STICKER, MessageKind.VIDEO_NOTE) else caption
+        return kind, shown, None, attachment
     if (place := _place(message)) is not None:
         return place
     if message.effective_attachment is not None:
-        return MessageKind.OTHER, message.caption, None, None  # polls, dice, games, stories...
+        return MessageKind.OTHER, caption, None, None  # polls, dice, games, stories...
     # Service messages (members joined, a message pinned, ...) are not customers' acts.
     logger.debug("ignoring message %s: a service message", message.message_id)
     return None
@@ -127,12 +156,12 @@ def _content(message: Message, *, bot_username: str | None) -> _Content | None:
 def _file(message: Message) -> tuple[MessageKind, Attachment] | None:
     if message.photo:
         largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
-        return MessageKind.PHOTO, Attachment(largest.file_id, size=largest.file_size)
+        return MessageKind.PHOTO, Attachment(_file_id(largest.file_id), size=largest.file_size)
     if message.sticker is not None:
         sticker = message.sticker
-        sticker_mime = _STICKER_MIME[(sticker.is_video, sticker.is_animated)]
+        sticker_mime = _STICKER_MIME[(bool(sticker.is_video), bool(sticker.is_animated))]
         return MessageKind.STICKER, Attachment(
-            sticker.file_id, None, sticker_mime, sticker.file_size
+            _file_id(sticker.file_id), None, sticker_mime, sticker.file_size
         )
     # An animation (GIF) message carries a document too: look at the animation first.
     for kind, media in (
@@ -145,10 +174,14 @@ def _file(message: Message) -> tuple[MessageKind, Attachment] | None:
     ):
         if media is not None:
             # voice messages have no file name, video notes neither name nor MIME type
-            name: str | None = getattr(media, "file_name", None)
-            mime: str | None = getattr(media, "mime_type", None)
-            return kind, Attachment(media.file_id, name, mime, media.file_size)
+            name = _string(getattr(media, "file_name", None), "file name")
+            mime = _string(getattr(media, "mime_type", None), "MIME type")
+            return kind, Attachment(_file_id(media.file_id), name, mime, media.file_size)
     return None
+
+
+def _file_id(value: object) -> str:
+    return str(_string(value, "file id"))
 
 
 # (is_video, is_animated) -> the format Telegram stores the sticker in
@@ -163,27 +196,44 @@ _STICKER_MIME = {
 def _place(message: Message) -> _Content | None:
     # The neutral model has no fields for these; the text keeps them for the agent.
     if message.venue is not None:
-        venue = message.venue
-        return MessageKind.LOCATION, f"{venue.title}, {venue.address}", None, None
+        title = _string(message.venue.title, "venue title")
+        address = _string(message.venue.address, "venue address")
+        return MessageKind.LOCATION, f"{title}, {address}", None, None
     if message.location is not None:
         where = f"{message.location.latitude},{message.location.longitude}"
         return MessageKind.LOCATION, where, None, None
     if message.contact is not None:
         contact = message.contact
-        parts = (contact.first_name, contact.last_name, contact.phone_number)
+        fields = (
+            (contact.first_name, "contact's first name"),
+            (contact.last_name, "contact's last name"),
+            (contact.phone_number, "contact's phone number"),
+        )
+        parts = (_string(value, what) for value, what in fields)
         return MessageKind.CONTACT, " ".join(p for p in parts if p), None, None
     return None
 
 
 def _text(message: Message, *, bot_username: str | None) -> _Content | None:
-    text = message.text or ""
+    text = _string(message.text, "text") or ""
     entity = message.entities[0] if message.entities else None
     if entity is None or entity.type != MessageEntity.BOT_COMMAND or entity.offset != 0:
         return MessageKind.TEXT, text, None, None
-    token = message.parse_entity(entity)  # "/start" or "/start@ThisBot"
+    token = _command_token(text, _integer(entity.length, "command length"))
     name, _, addressee = token[1:].partition("@")
     if addressee and bot_username and addressee.lower() != bot_username.lower():
         logger.debug("ignoring message %s: a command for @%s", message.message_id, addressee)
         return None
     arguments = text[len(token) :].strip()
     return MessageKind.COMMAND, arguments or None, name.lower(), None
+
+
+def _command_token(text: str, length: int) -> str:
+    """The command at the start of ``text`` (``"/start"`` or ``"/start@ThisBot"``).
+
+    Entities count UTF-16 code units, as ``Message.parse_entity`` does; that fails on the
+    raw text when it holds a lone surrogate, so the cleaned text (which has as many code
+    units: U+FFFD replaces one unit with one) is cut here.
+    """
+    units = text.encode("utf-16-le")[: 2 * max(length, 0)]
+    return units.decode("utf-16-le", "replace")

@@ -34,6 +34,7 @@ class SendLimiter:
         self._chat_interval = limits.per_chat_interval
         self._overall_interval = 1.0 / limits.overall_per_second
         self._chat_next: dict[int, float] = {}
+        self._held_until: dict[int, float] = {}  # chats Telegram asked to pause (429)
         self._overall_next = 0.0
         self._reservations = 0
 
@@ -57,8 +58,21 @@ class SendLimiter:
         """Telegram asked to wait ``seconds`` before writing to this chat again."""
         until = asyncio.get_running_loop().time() + seconds
         self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), until)
+        self._held_until[chat_id] = max(self._held_until.get(chat_id, 0.0), until)
+
+    def held_for(self, chat_id: int) -> float:
+        """The seconds until a 429's pause of this chat ends (pacing does not count)."""
+        until = self._held_until.get(chat_id)
+        if until is None:
+            return 0.0
+        left = until - asyncio.get_running_loop().time()
+        if left <= 0:
+            del self._held_until[chat_id]
+            return 0.0
+        return left
 
     def _prune(self, now: float) -> None:
         self._reservations += 1
         if self._reservations % self._PRUNE_EVERY == 0:
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+            self._held_until = {c: t for c, t in self._held_until.items() if t > now}

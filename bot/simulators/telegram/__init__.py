@@ -5,8 +5,9 @@ It speaks the real HTTP protocol (``{api_url}/bot{token}/{method}``, JSON or for
 enough that python-telegram-bot runs against it unmodified. Tests drive it through plain
 Python methods of :class:`TelegramSimulator`: inject what a customer does (``send_text``,
 ``press_button``, ...), read what the bot did (``calls``, ``messages_to``), await it
-instead of sleeping (``wait_for_call``, ``wait_for_messages``) and make the next calls
-fail (``fail_next``).
+instead of sleeping (``wait_for_call``, ``wait_for_messages``), make the next calls
+fail (``fail_next``) or answer 429 for a while (``flood``), and queue updates a client may
+not decode (``send_malformed``, ``send_raw_update``).
 
 Deliberate simplifications: files customers send download as stand-ins unless a test gives
 their bytes (see :mod:`.files`), and files the bot sends are not stored; message lengths are

@@ -1,8 +1,11 @@
-"""Injected failures: the next calls to a method answer an error before they are looked at."""
+"""Injected failures: the next calls to a method answer an error before they are looked at,
+and flood control answers 429 to every call in a window, as Telegram does."""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .answers import ApiError
@@ -28,29 +31,71 @@ class _Fault:
     parameters: JsonDict | None
 
 
-class FaultPlan:
-    """The errors planned for each method, by its name in any case (PTB's are camelCase)."""
+def too_many_requests(retry_after: int, description: str | None = None) -> ApiError:
+    """Telegram's 429: ``parameters.retry_after`` says how many seconds to wait."""
+    text = description or f"Too Many Requests: retry after {retry_after}"
+    return ApiError(429, text, {"retry_after": retry_after} if retry_after else None)
 
-    def __init__(self) -> None:
-        self._planned: defaultdict[str, deque[_Fault]] = defaultdict(deque)
+
+class FaultPlan:
+    """The errors planned for each method, by its name in any case (PTB's are camelCase).
+
+    ``clock`` is :func:`time.monotonic` or a test's own; it times flood windows.
+    """
+
+    def __init__(self, *, clock: Callable[[], float]) -> None:
+        # None in a method's queue lets one call through (``after``).
+        self._planned: defaultdict[str, deque[_Fault | None]] = defaultdict(deque)
+        self._floods: dict[tuple[str, int | None], float] = {}  # (method, chat) -> until
+        self._clock = clock
 
     def schedule(
-        self, method: str, *, status: int, retry_after: int, times: int, description: str | None
+        self,
+        method: str,
+        *,
+        status: int,
+        retry_after: int,
+        times: int,
+        description: str | None,
+        after: int = 0,
     ) -> None:
         """429 carries ``parameters.retry_after`` as Telegram does; 403 defaults to "bot was
-        blocked by the user"; any other status gets Telegram's usual description."""
+        blocked by the user"; any other status gets Telegram's usual description. The
+        errors start once ``after`` more calls went through."""
         if status == 429:
-            text = description or f"Too Many Requests: retry after {retry_after}"
-            fault = _Fault(status, text, {"retry_after": retry_after} if retry_after else None)
+            error = too_many_requests(retry_after, description)
+            fault = _Fault(status, error.description, error.parameters)
         else:
             text = description or _STATUS_DESCRIPTIONS.get(status, f"Error {status}")
             fault = _Fault(status, text, None)
-        self._planned[method.lower()].extend([fault] * times)
+        self._planned[method.lower()].extend([None] * after + [fault] * times)
 
-    def take(self, method: str) -> ApiError | None:
-        """The error for this call to ``method``, used up by taking it."""
+    def flood(self, method: str, *, seconds: float, chat_id: int | None) -> None:
+        """Every call to ``method`` (for ``chat_id``, or for any chat) answers 429 with the
+        seconds left, rounded up, until ``seconds`` have passed."""
+        key = (method.lower(), chat_id)
+        self._floods[key] = max(self._floods.get(key, 0.0), self._clock() + seconds)
+
+    def take(self, method: str, params: JsonDict | None = None) -> ApiError | None:
+        """The error for this call to ``method``, a planned one used up by taking it."""
         planned = self._planned.get(method.lower())
-        if not planned:
+        if planned:
+            fault = planned.popleft()
+            if fault is not None:
+                return ApiError(fault.status, fault.description, fault.parameters)
+        return self._flooded(method.lower(), _chat_of(params))
+
+    def _flooded(self, method: str, chat_id: int | None) -> ApiError | None:
+        now = self._clock()
+        until = max(
+            self._floods.get((method, None), 0.0),
+            self._floods.get((method, chat_id), 0.0) if chat_id is not None else 0.0,
+        )
+        if until <= now:
             return None
-        fault = planned.popleft()
-        return ApiError(fault.status, fault.description, fault.parameters)
+        return too_many_requests(max(1, math.ceil(until - now)))
+
+
+def _chat_of(params: JsonDict | None) -> int | None:
+    chat_id = (params or {}).get("chat_id")
+    return chat_id if isinstance(chat_id, int) else None

@@ -202,6 +202,18 @@ class CustomerEvents:
         update_id = self._updates.inject("callback_query", query)
         return Injected(update_id=update_id, callback_query_id=query_id)
 
+    def send_malformed(
+        self, chat_id: int, fields: JsonDict, *, user: JsonDict | None = None
+    ) -> Injected:
+        """A customer's text message with ``fields`` written over it as given, e.g.
+        ``{"date": 10**15}`` (a year past 9999) or ``{"text": ["a", "list"]}``: an update
+        that a client library may fail to decode. The bot API serves it as any other."""
+        injected = self.send_text(chat_id, "malformed", user=user)
+        assert injected.message_id is not None  # a message was injected
+        # The queued update holds this very dict, so the change reaches the bot.
+        self._chats.messages[(chat_id, injected.message_id)].update(fields)
+        return injected
+
     def send_raw_update(self, update: JsonDict) -> Injected:
         """Queue any update object; an ``update_id`` is added when it has none."""
         update = dict(update)

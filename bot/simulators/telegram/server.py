@@ -52,6 +52,7 @@ class TelegramSimulator(CustomerEvents):
         host: str = "127.0.0.1",
         port: int = 0,
         webhook_retry_delay: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
         self.bot_user: JsonDict = {
@@ -67,7 +68,7 @@ class TelegramSimulator(CustomerEvents):
 
         self.calls: list[Call] = []
         self._signal = Signal()
-        self._faults = FaultPlan()
+        self._faults = FaultPlan(clock=clock)
         chats = Chats(bot_user=self.bot_user, signal=self._signal)
         updates = UpdateQueue(signal=self._signal)
         files = FileStore()
@@ -257,16 +258,30 @@ class TelegramSimulator(CustomerEvents):
         retry_after: int = 1,
         times: int = 1,
         description: str | None = None,
+        after: int = 0,
     ) -> None:
-        """Answer the next ``times`` calls to ``method`` with an error, before looking at them.
+        """Answer the next ``times`` calls to ``method`` with an error, before looking at them;
+        with ``after``, only once that many more calls went through (the third part of a long
+        message: ``after=2``).
 
         429 carries ``parameters.retry_after`` as Telegram does; 403 defaults to "bot was
         blocked by the user"; any other status gets Telegram's usual description.
         ``method`` :data:`FILE_DOWNLOAD` makes the next downloads of files fail.
         """
         self._faults.schedule(
-            method, status=status, retry_after=retry_after, times=times, description=description
+            method,
+            status=status,
+            retry_after=retry_after,
+            times=times,
+            description=description,
+            after=after,
         )
+
+    def flood(self, method: str, *, seconds: float, chat_id: int | None = None) -> None:
+        """Telegram's flood control: for ``seconds``, every call to ``method`` (in ``chat_id``
+        only, when given) answers 429 with the seconds left as ``retry_after``, so a client
+        that does not wait as asked is refused again."""
+        self._faults.flood(method, seconds=seconds, chat_id=chat_id)
 
     # --- HTTP -------------------------------------------------------------------------
 
@@ -276,7 +291,7 @@ class TelegramSimulator(CustomerEvents):
         params: JsonDict = {}
         try:
             params = await self._read_params(request)
-            name, method = self._method(name)
+            name, method = self._method(name, params)
             result = await method(params)
         except ApiError as exc:
             self._record(Call(name, params, arrived, exc.status))
@@ -313,10 +328,10 @@ class TelegramSimulator(CustomerEvents):
     async def _handle_unknown_path(self, request: web.Request) -> web.Response:
         return web.json_response(ApiError(404, "Not Found").body(), status=404)
 
-    def _method(self, name: str) -> tuple[str, ApiMethod]:
+    def _method(self, name: str, params: JsonDict) -> tuple[str, ApiMethod]:
         """The method's canonical name and implementation; raises an injected fault first."""
         canonical, method = self._api.lookup(name)
-        if fault := self._faults.take(canonical):
+        if fault := self._faults.take(canonical, params):
             raise fault
         if method is None:
             raise ApiError(404, "Not Found: method not found")
