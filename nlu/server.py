@@ -5,6 +5,10 @@ token. When the process dies it is restarted with a growing delay; while it is d
 :meth:`ManagedRasaServer.parse` raises :class:`NluUnavailable` at once so the caller can hand
 the conversation to a person instead of waiting. When training installs a new current model,
 it is loaded into the running server with ``PUT /model``; the service keeps running.
+
+One Rasa per service, however the service ends: on Linux the kernel kills Rasa when the
+service dies (:mod:`nlu.lifetime`), and every server is written down in the models folder so
+that a start stops one an earlier run left behind (:mod:`nlu.orphans`).
 """
 
 from __future__ import annotations
@@ -16,15 +20,18 @@ import os
 import secrets
 import signal
 import socket
+import subprocess
 import time
 from collections import deque
 from pathlib import Path
 from types import TracebackType
 
+from nlu import lifetime
 from nlu.client import ParseResult, RasaClient
 from nlu.environment import RasaEnvironment
 from nlu.errors import NluError, NluUnavailable, RasaServerError
 from nlu.models import ModelStore
+from nlu.orphans import ServerRecords, stop_orphans
 from nlu.process import rasa_subprocess_environment, strip_ansi
 
 logger = logging.getLogger(__name__)
@@ -32,6 +39,9 @@ rasa_logger = logging.getLogger("nlu.rasa")
 
 _STOP_GRACE_SECONDS = 10.0
 _HEALTHY_AFTER_SECONDS = 60.0  # up this long: the next crash starts the back-off afresh
+# One process: the death signal and the orphan check then reach all of Rasa. (Rasa runs
+# more only with a Redis lock store, which Tandem never configures; this makes it certain.)
+_ONE_PROCESS = {"SANIC_WORKERS": "1"}
 
 
 class ManagedRasaServer:
@@ -56,6 +66,7 @@ class ManagedRasaServer:
         self._parse_timeout = parse_timeout
         self._model_check_interval = model_check_interval
         self._process: asyncio.subprocess.Process | None = None
+        self._records = ServerRecords(store.directory)
         self._client: RasaClient | None = None
         self._loaded: Path | None = None
         self._tail: deque[str] = deque(maxlen=30)
@@ -74,6 +85,7 @@ class ManagedRasaServer:
                 f"no trained NLU model in {self._store.directory}: run `tandem nlu train`"
             )
         self._stopping.clear()
+        await stop_orphans(self._records, grace=_STOP_GRACE_SECONDS)
         await self._launch()
         self._tasks = [
             asyncio.create_task(self._supervise(), name="rasa-supervisor"),
@@ -144,7 +156,7 @@ class ManagedRasaServer:
         port = _free_port(self._host)
         token = secrets.token_hex(24)  # hex: a leading "-" would read as an option
         self._tail.clear()
-        self._process = await asyncio.create_subprocess_exec(
+        argv = [
             str(self._environment.rasa),
             "run",
             "--enable-api",
@@ -156,17 +168,25 @@ class ManagedRasaServer:
             str(port),
             "--auth-token",
             token,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            stdin=asyncio.subprocess.DEVNULL,
-            env=rasa_subprocess_environment(),
-            start_new_session=True,  # its own process group: stopped as one, not by our Ctrl-C
-        )
+        ]
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                *argv,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                stdin=asyncio.subprocess.DEVNULL,
+                env=rasa_subprocess_environment(_ONE_PROCESS),
+                start_new_session=True,  # its own process group: not stopped by our Ctrl-C
+                preexec_fn=lifetime.die_with_parent(),  # thread-safe as written: nlu.lifetime
+            )
+        except subprocess.SubprocessError as exc:  # the death signal could not be armed
+            raise RasaServerError(f"could not start the Rasa server: {exc}") from exc
         self._output_task = asyncio.create_task(self._pump_output(self._process))
         client = RasaClient(
             base_url=f"http://{self._host}:{port}", token=token, timeout=self._parse_timeout
         )
         try:
+            self._records.add(pid=self._process.pid, argv=argv)
             await self._wait_until_ready(client)
         except BaseException:
             await client.aclose()
@@ -220,6 +240,7 @@ class ManagedRasaServer:
             assert process is not None
             started = time.monotonic()
             code = await process.wait()
+            self._records.remove(process.pid)
             if self._stopping.is_set():
                 return
             await self._drop_client()
@@ -262,16 +283,23 @@ class ManagedRasaServer:
     async def _terminate(self) -> None:
         await self._drop_client()
         process, self._process = self._process, None
-        if process is None or process.returncode is not None:
+        if process is None:
             return
+        if process.returncode is None:
+            await _end_group(process)
+        self._records.remove(process.pid)
+
+
+async def _end_group(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM to the server's process group, SIGKILL if it is still there after the grace."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), _STOP_GRACE_SECONDS)
+    except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), _STOP_GRACE_SECONDS)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            await process.wait()
+            os.killpg(process.pid, signal.SIGKILL)
+        await process.wait()
 
 
 def _free_port(host: str) -> int:
