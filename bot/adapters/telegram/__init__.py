@@ -2,9 +2,11 @@
 
 - :mod:`.adapter`: :class:`TelegramAdapter`, lifecycle and the ``CustomerChannel`` port
 - :mod:`.inbound` / :mod:`.outbound`: translation to and from the neutral model
-- :mod:`.delivery` / :mod:`.limiter`: retries, error translation and flood limits
+- :mod:`.delivery` / :mod:`.limiter`: retries, deferrals, error translation, flood limits
 - :mod:`.files`: fetching the files customers send
 - :mod:`.ordering`: chats handled concurrently, each chat's updates in order
+- :mod:`.screening` / :mod:`.quarantine`: updates that cannot be decoded, skipped and kept
+- :mod:`.health`: how receiving goes, for ``/healthz``
 - :mod:`.webhook`: the aiohttp endpoint for webhook mode
 """
 
@@ -19,10 +21,14 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 from .adapter import ALLOWED_UPDATES, RouteRegistry, TelegramAdapter
 from .delivery import RetryPolicy
 from .errors import TelegramAdapterError
+from .health import ComponentHealth
 from .limiter import SendLimits
+from .quarantine import QUARANTINE_FILE
 
 __all__ = [
     "ALLOWED_UPDATES",
+    "QUARANTINE_FILE",
+    "ComponentHealth",
     "RetryPolicy",
     "RouteRegistry",
     "SendLimits",
