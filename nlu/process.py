@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nlu import lifetime
+
 # Rasa and TensorFlow print pages of deprecation warnings and try to phone home; neither
 # helps a trainer, and this machine may be offline.
 RASA_ENVIRONMENT = {
@@ -60,6 +62,8 @@ async def run_streaming(
         stdin=asyncio.subprocess.DEVNULL,
         cwd=cwd,
         env=dict(env) if env is not None else rasa_subprocess_environment(),
+        # A training run outlives nobody: killed with its parent (kill -9 of tandem nlu train).
+        preexec_fn=lifetime.die_with_parent(),
     )
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     assert process.stdout is not None
