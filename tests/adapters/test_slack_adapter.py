@@ -27,8 +27,8 @@ from bot.adapters.slack import (
     SlackAdapter,
     SlackAdapterError,
 )
-from bot.adapters.slack.app import FAILED_REPLY, ON_IT
 from bot.adapters.slack.escape import escape_mrkdwn
+from bot.adapters.slack.listeners import FAILED_REPLY, ON_IT
 from bot.adapters.slack.translate import (
     FILES_NOT_RELAYED,
     USAGE,
@@ -46,7 +46,7 @@ from bot.simulators.slack import (
     defaults,
     events,
 )
-from handoff.errors import DeliveryError
+from handoff.errors import DeliveryError, IntakeUnavailable
 from handoff.model import (
     Agent,
     AgentAction,
@@ -80,23 +80,35 @@ JsonDict = dict[str, Any]
 
 
 class RecordingHandler:
-    """An AgentEventHandler that records what it gets, in order; it can fail on a text."""
+    """An AgentEventHandler that records what it takes, in order. It can fail on a text
+    (after recording it, as a bug would), be unavailable (raising IntakeUnavailable with
+    nothing recorded, as the core does when its journal is down), or hold replies."""
 
     def __init__(self) -> None:
         self.events: list[Event] = []
         self.failing_texts: set[str] = set()
+        self.unavailable = False
+        self.refused: list[Event] = []  # what came while unavailable
         self.gate: asyncio.Event | None = None  # when set: replies wait for it
+        self.entered = asyncio.Event()  # a reply has reached the gate
         self._changed = asyncio.Event()
 
     async def agent_reply(self, reply: AgentReply) -> None:
+        self.entered.set()
         if self.gate is not None:
             await self.gate.wait()
-        self._record(reply)
+        self._take(reply)
         if reply.text in self.failing_texts:
             raise RuntimeError(f"handler failed on {reply.text!r}")
 
     async def agent_action(self, action: AgentAction) -> None:
-        self._record(action)
+        self._take(action)
+
+    def _take(self, event: Event) -> None:
+        if self.unavailable:
+            self.refused.append(event)
+            raise IntakeUnavailable("the journal is not writable")
+        self._record(event)
 
     async def wait_for(self, count: int) -> list[Event]:
         """Everything handled, once ``count`` events were (within :data:`WAIT` seconds)."""
@@ -152,20 +164,30 @@ async def http() -> AsyncIterator[HttpServer]:
     await server.stop()
 
 
-@pytest.fixture
-async def adapter(
-    sim: SlackSimulator, handler: RecordingHandler, handoffs: Handoffs, http: HttpServer
-) -> AsyncIterator[SlackAdapter]:
-    slack = SlackAdapter(
+def slack_adapter(
+    sim: SlackSimulator, handler: RecordingHandler, *, http: HttpServer | None, **options: Any
+) -> SlackAdapter:
+    """The adapter against ``sim``: in HTTP mode on ``http``, else in Socket Mode; with the
+    :data:`FAST` retries unless ``options`` say otherwise."""
+    mode: dict[str, Any] = (
+        {"signing_secret": SIGNING_SECRET, "http": http}
+        if http is not None
+        else {"app_token": sim.app_token}
+    )
+    return SlackAdapter(
         bot_token=sim.bot_token,
         api_url=sim.api_url,
         agent_channel=AGENTS,
         handler=handler,
-        signing_secret=SIGNING_SECRET,
-        http=http,
-        resolve_handoff_number=handoffs.resolve,
-        retry=FAST,
+        **({"retry": FAST} | mode | options),
     )
+
+
+@pytest.fixture
+async def adapter(
+    sim: SlackSimulator, handler: RecordingHandler, handoffs: Handoffs, http: HttpServer
+) -> AsyncIterator[SlackAdapter]:
+    slack = slack_adapter(sim, handler, http=http, resolve_handoff_number=handoffs.resolve)
     await http.start()
     await slack.start()
     yield slack
@@ -607,7 +629,7 @@ async def test_a_redelivered_event_is_handled_once(
     assert [e.text for e in handled if isinstance(e, AgentReply)] == ["only once, please", "next"]
 
 
-async def test_a_failing_handler_is_reported_to_the_agent(
+async def test_a_reply_the_handler_fails_on_is_refused_and_its_author_told_at_the_last_retry(
     sim: SlackSimulator,
     handler: RecordingHandler,
     sender: SlackEventSender,
@@ -615,11 +637,18 @@ async def test_a_failing_handler_is_reported_to_the_agent(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     handler.failing_texts.add("boom")
+    event = reply_event(thread, "boom")
 
-    await deliver(sender, reply_event(thread, "boom"))
-    await handler.wait_for(1)
+    answers = [await sender.event_callback(event, event_id="Ev0BOOM")]
+    for retry in (1, 2, 3):
+        answers.append(await sender.event_callback(event, event_id="Ev0BOOM", retry_num=retry))
     ephemeral = await sim.wait_for_call("chat.postEphemeral")
 
+    # Not taken: Slack hears so each time, and offers the event again.
+    assert [answer.status for answer in answers] == [503] * 4
+    assert len(handler.events) == 4
+    (told,) = sim.calls_to("chat.postEphemeral")  # once, after the last of Slack's retries
+    assert told is ephemeral
     assert ephemeral.params["user"] == ALICE
     assert ephemeral.params["thread_ts"] == thread.thread_ts
     assert ephemeral.params["text"] == FAILED_REPLY
@@ -835,15 +864,7 @@ async def test_url_verification_is_answered(sender: SlackEventSender) -> None:
 async def test_events_are_refused_until_started_and_after_stopping(
     sim: SlackSimulator, handler: RecordingHandler, http: HttpServer
 ) -> None:
-    slack = SlackAdapter(
-        bot_token=sim.bot_token,
-        api_url=sim.api_url,
-        agent_channel=AGENTS,
-        handler=handler,
-        signing_secret=SIGNING_SECRET,
-        http=http,
-        retry=FAST,
-    )
+    slack = slack_adapter(sim, handler, http=http)
     await http.start()
     sender = SlackEventSender(
         endpoint_url=f"http://127.0.0.1:{http.port}/slack/events", signing_secret=SIGNING_SECRET
@@ -865,13 +886,15 @@ async def test_stop_lets_a_reply_being_handled_finish(
     handler: RecordingHandler, adapter: SlackAdapter, sender: SlackEventSender, thread: DeskThread
 ) -> None:
     handler.gate = asyncio.Event()
-    await deliver(sender, reply_event(thread, "in flight"))
+    delivering = asyncio.create_task(deliver(sender, reply_event(thread, "in flight")))
+    await asyncio.wait_for(handler.entered.wait(), WAIT)
 
     stopping = asyncio.create_task(adapter.stop())
     await asyncio.sleep(0)  # let stop() start waiting; it must not finish on its own
     assert not stopping.done()
     handler.gate.set()
     await asyncio.wait_for(stopping, WAIT)
+    await asyncio.wait_for(delivering, WAIT)  # answered 200: taken before the answer
 
     assert [e.text for e in handler.events if isinstance(e, AgentReply)] == ["in flight"]
 
@@ -961,15 +984,7 @@ async def test_socket_mode_delivers_replies_and_commands(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     handoffs = Handoffs()
-    slack = SlackAdapter(
-        bot_token=sim.bot_token,
-        api_url=sim.api_url,
-        agent_channel=AGENTS,
-        handler=handler,
-        app_token=sim.app_token,
-        resolve_handoff_number=handoffs.resolve,
-        retry=FAST,
-    )
+    slack = slack_adapter(sim, handler, http=None, resolve_handoff_number=handoffs.resolve)
     await slack.start()
     try:
         thread = await slack.open_handoff(make_ticket())
@@ -1004,14 +1019,7 @@ async def test_socket_mode_delivers_replies_and_commands(
 async def test_a_refused_app_token_fails_start_with_a_clear_error(
     sim: SlackSimulator, handler: RecordingHandler
 ) -> None:
-    slack = SlackAdapter(
-        bot_token=sim.bot_token,
-        api_url=sim.api_url,
-        agent_channel=AGENTS,
-        handler=handler,
-        app_token="xapp-1-A0-not-the-right-token",
-        retry=FAST,
-    )
+    slack = slack_adapter(sim, handler, http=None, app_token="xapp-1-A0-not-the-right-token")
 
     with pytest.raises(SlackAdapterError, match=r"Slack refused SLACK_APP_TOKEN.*invalid_auth"):
         await slack.start()

@@ -338,6 +338,104 @@ async def test_server_errors_and_error_answers_are_injected(
     assert error_of(failed) == "fatal_error"
 
 
+async def test_a_slow_answer_comes_after_the_client_gave_up_but_the_post_is_there(
+    sim: SlackSimulator,
+) -> None:
+    sim.slow_next("chat.postMessage", delay=30)
+    impatient = AsyncWebClient(token=sim.bot_token, base_url=sim.api_url, timeout=1)
+
+    with pytest.raises(TimeoutError):
+        await impatient.chat_postMessage(channel=AGENTS, text="landed all the same")
+    await impatient.chat_postMessage(channel=AGENTS, text="answered in time")
+
+    assert [m.text for m in sim.messages_in(AGENTS)] == ["landed all the same", "answered in time"]
+    assert [(c.ok, c.late) for c in sim.calls_to("chat.postMessage")] == [
+        (True, True),
+        (True, False),
+    ]
+
+
+def test_slow_answers_need_a_delay_and_a_count(sim: SlackSimulator) -> None:
+    with pytest.raises(ValueError, match="delay"):
+        sim.slow_next("chat.postMessage", delay=0)
+    with pytest.raises(ValueError, match="times"):
+        sim.slow_next("chat.postMessage", delay=1, times=0)
+
+
+TAG = {"event_type": "tandem_outbox", "event_payload": {"outbox_id": 17, "part": 1}}
+
+
+async def test_metadata_is_kept_and_shown_in_replies_only_when_asked_for(
+    sim: SlackSimulator, client: AsyncWebClient
+) -> None:
+    parent = await client.chat_postMessage(channel=AGENTS, text="card")
+    posted = await client.chat_postMessage(
+        channel=AGENTS, text="tagged", thread_ts=parent["ts"], metadata=TAG
+    )
+
+    plain = await client.conversations_replies(channel=AGENTS, ts=parent["ts"])
+    full = await client.conversations_replies(
+        channel=AGENTS, ts=parent["ts"], include_all_metadata=True
+    )
+
+    assert posted["message"]["metadata"] == TAG
+    assert ["metadata" in m for m in plain["messages"]] == [False, False]
+    assert [m.get("metadata") for m in full["messages"]] == [None, TAG]
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [{"event_payload": {}}, {"event_type": "x"}, {"event_type": "x", "event_payload": [1]}],
+)
+async def test_metadata_of_the_wrong_shape_is_refused(
+    sim: SlackSimulator, client: AsyncWebClient, metadata: JsonDict
+) -> None:
+    with pytest.raises(SlackApiError) as refused:
+        await client.chat_postMessage(channel=AGENTS, text="x", metadata=metadata)
+
+    assert error_of(refused) == "invalid_metadata_format"
+    assert sim.messages_in(AGENTS) == []
+
+
+async def test_replies_come_in_pages(sim: SlackSimulator, client: AsyncWebClient) -> None:
+    parent = await client.chat_postMessage(channel=AGENTS, text="0")
+    for n in range(1, 5):
+        await client.chat_postMessage(channel=AGENTS, text=str(n), thread_ts=parent["ts"])
+
+    pages, cursor = [], None
+    while True:
+        page = await client.conversations_replies(
+            channel=AGENTS, ts=parent["ts"], limit=2, cursor=cursor
+        )
+        pages.append([m["text"] for m in page["messages"]])
+        cursor = page["response_metadata"]["next_cursor"]
+        if not page["has_more"]:
+            break
+
+    assert pages == [["0", "1"], ["2", "3"], ["4"]]
+    assert cursor == ""
+    with pytest.raises(SlackApiError) as bad:
+        await client.conversations_replies(channel=AGENTS, ts=parent["ts"], cursor="nonsense")
+    assert error_of(bad) == "invalid_cursor"
+
+
+async def test_a_fault_can_wait_for_calls_that_work_first(
+    sim: SlackSimulator, client: AsyncWebClient
+) -> None:
+    sim.fail_next("chat.postMessage", error="msg_blocked", after=2)
+
+    for text in ("one", "two"):
+        await client.chat_postMessage(channel=AGENTS, text=text)
+    with pytest.raises(SlackApiError) as third:
+        await client.chat_postMessage(channel=AGENTS, text="three")
+    await client.chat_postMessage(channel=AGENTS, text="four")
+
+    assert error_of(third) == "msg_blocked"
+    assert [m.text for m in sim.messages_in(AGENTS)] == ["one", "two", "four"]
+    with pytest.raises(ValueError, match="after"):
+        sim.fail_next("chat.postMessage", after=-1)
+
+
 async def test_wait_for_call_resolves_when_the_call_arrives(
     sim: SlackSimulator, client: AsyncWebClient
 ) -> None:
@@ -576,6 +674,34 @@ def test_signature_matches_slack_sdk_verifier() -> None:
     assert headers["X-Slack-Signature"] == sign(
         SIGNING_SECRET, timestamp=headers["X-Slack-Request-Timestamp"], body=body
     )
+
+
+def test_a_signature_covers_the_bytes_sent() -> None:
+    body = b"\xff not UTF-8"
+
+    signature = sign(SIGNING_SECRET, timestamp="1700000000", body=body)
+
+    assert signature == sign(SIGNING_SECRET, timestamp="1700000000", body=body)
+    assert signature != sign(SIGNING_SECRET, timestamp="1700000000", body=b"\xfe not UTF-8")
+    assert sign(SIGNING_SECRET, timestamp="1", body="é") == sign(
+        SIGNING_SECRET, timestamp="1", body="é".encode()
+    )
+
+
+async def test_a_sent_request_can_be_replayed_byte_for_byte(bolt: BoltHarness) -> None:
+    @bolt.app.command("/tandem")
+    async def tandem(ack: AsyncAck, command: JsonDict) -> None:
+        await ack()
+        await bolt.handled.put(command)
+
+    await bolt.sender.slash_command("/tandem", "status #1", user=ALICE, channel=AGENTS)
+    (sent,) = bolt.sender.sent
+    again = await bolt.sender.replay(sent)  # the same timestamp and signature
+
+    first, second = await next_handled(bolt), await next_handled(bolt)
+    assert again.status == 200  # Bolt alone takes it again
+    assert first == second
+    assert bolt.sender.sent == [sent]  # a replay is not a new request
 
 
 # -- Socket Mode

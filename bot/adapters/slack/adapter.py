@@ -24,11 +24,13 @@ from handoff.model import (
 )
 from handoff.ports import AgentEventHandler
 
-from .app import EVENTS_PATH, HandoffResolver, SlackInbound
+from .app import EVENTS_PATH, SlackInbound
 from .delivery import RetryPolicy, describe, error_code, web_client
 from .desk import SlackDesk
 from .directory import Directory
 from .errors import SlackAdapterError
+from .listeners import HandoffResolver, Listeners
+from .tagged import TaggedPoster
 from .translate import BotIdentity
 
 logger = logging.getLogger(__name__)
@@ -81,16 +83,26 @@ class SlackAdapter:
         self._socket_mode_timeout = socket_mode_timeout
         self._drain_timeout = drain_timeout
         self._client = web_client(token=bot_token, api_url=api_url, policy=policy)
-        self._desk = SlackDesk(client=self._client, channel=agent_channel)
-        self._inbound = SlackInbound(
-            bolt_client=web_client(token=None, api_url=api_url, policy=policy),
-            signing_secret=signing_secret,
+        tagged = TaggedPoster(
+            poster=web_client(
+                token=bot_token, api_url=api_url, policy=policy, retry_uncertain=False
+            ),
+            reader=self._client,
+            policy=policy,
+        )
+        self._desk = SlackDesk(client=self._client, tagged=tagged, channel=agent_channel)
+        listeners = Listeners(
             channel=agent_channel,
             handler=handler,
             desk=self._desk,
             directory=Directory(client=self._client),
             note_prefix=note_prefix,
             resolve_handoff_number=resolve_handoff_number,
+        )
+        self._inbound = SlackInbound(
+            bolt_client=web_client(token=None, api_url=api_url, policy=policy),
+            signing_secret=signing_secret,
+            listeners=listeners,
         )
         if signing_secret is not None and http is not None:
             http.add_route("POST", EVENTS_PATH, self._inbound.handle_http)

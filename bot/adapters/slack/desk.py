@@ -1,7 +1,13 @@
 """The agents' side of a handoff in Slack: the card, the thread, notes and private hints.
 
 Implements :class:`handoff.ports.AgentDesk`. Every call retries what is passing (see
-:mod:`.delivery`) and raises :class:`~handoff.errors.DeliveryError` when Slack refuses.
+:mod:`.delivery`) and raises :class:`~handoff.errors.DeliveryError` when Slack refuses, or
+:class:`~handoff.errors.DeliveryDeferred` when it asks to wait longer than Tandem does.
+
+Posts in one thread are made one at a time, in the order they were asked for: a message
+whose post is being retried holds back the next one, so that agents read a conversation
+in the order the customer wrote it. A customer's message with an outbox id is posted with
+that id as a tag, and posted once however slow Slack is (see :mod:`.tagged`).
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ import logging
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handoff.errors import DeliveryError
+from handoff.errors import DeliveryDeferred, DeliveryError
 from handoff.model import (
     Agent,
     CardState,
@@ -25,8 +31,10 @@ from .blocks import SlackMessage
 from .cards import render_card
 from .delivery import call
 from .escape import escape_mrkdwn
+from .keyed import KeyedLocks
 from .posts import note_post, relay_posts, relay_upload
 from .sizing import TEXT_LIMIT, clip
+from .tagged import PostTag, TaggedPoster
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +43,14 @@ EPHEMERAL_TEXT_LIMIT = TEXT_LIMIT // 5
 
 
 class SlackDesk:
-    """Posts in ``channel`` with ``client`` (whose retries are set up by the adapter)."""
+    """Posts in ``channel`` with ``client`` (whose retries are set up by the adapter), and
+    customers' tagged messages with ``tagged``."""
 
-    def __init__(self, *, client: AsyncWebClient, channel: str) -> None:
+    def __init__(self, *, client: AsyncWebClient, tagged: TaggedPoster, channel: str) -> None:
         self._client = client
+        self._tagged = tagged
         self._channel = channel
+        self._threads: KeyedLocks[DeskThread] = KeyedLocks()
 
     async def open_handoff(self, ticket: HandoffTicket) -> DeskThread:
         """Post the card, waiting for an agent; its message starts the handoff's thread."""
@@ -74,22 +85,42 @@ class SlackDesk:
         id of the file uploaded for it.
 
         Very long text takes several posts; if a later one fails, the earlier ones stay and
-        :class:`~handoff.errors.DeliveryError` is raised (retrying may repeat them). A file
-        with its bytes is uploaded instead, its words as the comment (see :meth:`_upload`).
+        :class:`~handoff.errors.DeliveryError` is raised (with an outbox id, sending the
+        message again posts only what is missing). A file with its bytes is uploaded
+        instead, its words as the comment (see :meth:`_upload`).
         """
-        if message.content is not None:
-            try:
-                return await self._upload(thread, message, message.content, customer=customer)
-            except DeliveryError as exc:
-                # Slack may refuse files (no files:write scope, a blocked file type) and
-                # still take a post: the agents get the caption and a note of the file.
-                logger.warning("posting a note instead of the customer's file: %s", exc)
+        async with self._threads.hold(thread):
+            if message.content is not None:
+                try:
+                    return await self._upload(thread, message, message.content, customer=customer)
+                except DeliveryError as exc:
+                    # Slack may refuse files (no files:write scope, a blocked file type) and
+                    # still take a post: the agents get the caption and a note of the file.
+                    logger.warning("posting a note instead of the customer's file: %s", exc)
+            return await self._relay_posts(thread, message, customer=customer)
+
+    async def _relay_posts(
+        self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
+    ) -> str:
         posts = relay_posts(message, customer=customer)
+        what = f"a customer message in {thread.thread_ts}"
+        if message.outbox_id is None:
+            posted = [await self._post(thread, post, what=what) for post in posts]
+            return posted[0]  # relay_posts always gives at least one post
+        tags = [PostTag(outbox_id=message.outbox_id, part=n) for n in range(1, len(posts) + 1)]
         first: str | None = None
-        for post in posts:
-            ts = await self._post(thread, post, what=f"a customer message in {thread.thread_ts}")
+        for post, tag in zip(posts, tags, strict=True):
+            try:
+                ts = await self._tagged.post(thread, post, tag, what=what)
+            except (DeliveryError, DeliveryDeferred) as exc:
+                # The parts posted stay; next time they are looked for, not posted again.
+                for earlier in tags[: tag.part - 1]:
+                    self._tagged.doubt(thread, earlier)
+                if first is None or isinstance(exc, DeliveryError):
+                    raise  # a deferral with nothing posted: Slack only asked to wait
+                raise DeliveryError(f"{exc}; part {tag.part} of {len(posts)} is missing") from exc
             first = first or ts
-        assert first is not None  # relay_posts always gives at least one post
+        assert first is not None
         return first
 
     async def _upload(
@@ -115,7 +146,8 @@ class SlackDesk:
         if not text.strip():
             logger.warning("not posting an empty note in %s", thread.thread_ts)
             return
-        await self._post(thread, note_post(text), what=f"a note in {thread.thread_ts}")
+        async with self._threads.hold(thread):
+            await self._post(thread, note_post(text), what=f"a note in {thread.thread_ts}")
 
     async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
         """An ephemeral message in the thread that only ``agent`` sees."""

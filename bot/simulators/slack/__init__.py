@@ -15,7 +15,13 @@ from bot.simulators.slack.records import (
     TimestampClock,
     UploadedFile,
 )
-from bot.simulators.slack.sender import EndpointResponse, Signature, SlackEventSender, sign
+from bot.simulators.slack.sender import (
+    EndpointResponse,
+    SentRequest,
+    Signature,
+    SlackEventSender,
+    sign,
+)
 from bot.simulators.slack.server import SlackSimulator
 from bot.simulators.slack.workspace import Message, Reaction, SimulatedChannel, SimulatedUser
 
@@ -27,6 +33,7 @@ __all__ = [
     "MethodError",
     "Reaction",
     "ResponseUrlPost",
+    "SentRequest",
     "Signature",
     "SimulatedChannel",
     "SimulatedUser",

@@ -26,6 +26,8 @@ class Call:
     """The HTTP status answered: 200, or the injected 429/5xx."""
     error: str | None
     """The ``error`` of an ``ok: false`` answer; ``None`` when the call succeeded."""
+    late: bool = False
+    """Answered only after an injected delay (see ``slow_next``); it took effect at once."""
 
     @property
     def ok(self) -> bool:

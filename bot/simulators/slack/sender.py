@@ -38,6 +38,14 @@ class Signature(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class SentRequest:
+    """A request exactly as sent (body and headers, signature included), to replay it."""
+
+    body: bytes
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class EndpointResponse:
     status: int
     body: str
@@ -51,7 +59,8 @@ class SlackEventSender:
     """POSTs Events API bodies, interactivity payloads and slash commands to ``endpoint_url``.
 
     Pass the simulator's ``response_url_base`` so that ``respond()`` calls land on it;
-    without it, payloads carry a hooks.slack.com URL as Slack's do.
+    without it, payloads carry a hooks.slack.com URL as Slack's do. :attr:`sent` keeps every
+    request, so that a test can :meth:`replay` one as an attacker who captured it would.
     """
 
     def __init__(
@@ -70,6 +79,7 @@ class SlackEventSender:
         self._team_id = team_id
         self._api_app_id = api_app_id
         self._clock = clock
+        self.sent: list[SentRequest] = []
 
     async def event_callback(
         self,
@@ -167,27 +177,38 @@ class SlackEventSender:
 
     async def send(
         self,
-        body: str,
+        body: str | bytes,
         *,
         content_type: str,
         signature: Signature = Signature.VALID,
         headers: Mapping[str, str] | None = None,
     ) -> EndpointResponse:
-        """POST ``body`` as is, signed as ``signature`` says; the other methods end here."""
+        """POST ``body`` as is (a ``str`` as UTF-8), signed as ``signature`` says; the other
+        methods end here."""
         request_headers = {"Content-Type": content_type, "User-Agent": "Slackbot 1.0"}
         request_headers.update(self.signature_headers(body, signature=signature))
         request_headers.update(headers or {})
+        sent = SentRequest(
+            body=body.encode() if isinstance(body, str) else body, headers=request_headers
+        )
+        self.sent.append(sent)
+        return await self.replay(sent)
+
+    async def replay(self, request: SentRequest) -> EndpointResponse:
+        """POST ``request`` again, byte for byte: same body, same timestamp and signature."""
         # A session per request: the sender is a test helper, and this leaves nothing to close.
         async with (
             aiohttp.ClientSession() as session,
-            session.post(self._endpoint_url, data=body.encode(), headers=request_headers) as resp,
+            session.post(self._endpoint_url, data=request.body, headers=request.headers) as resp,
         ):
             return EndpointResponse(
-                status=resp.status, body=await resp.text(), content_type=resp.content_type
+                status=resp.status,
+                body=await resp.text(errors="replace"),
+                content_type=resp.content_type,
             )
 
     def signature_headers(
-        self, body: str, *, signature: Signature = Signature.VALID
+        self, body: str | bytes, *, signature: Signature = Signature.VALID
     ) -> dict[str, str]:
         if signature is Signature.MISSING:
             return {}
@@ -207,7 +228,9 @@ class SlackEventSender:
         return events.response_url(self._response_url_base, channel=channel, message_ts=message_ts)
 
 
-def sign(secret: str, *, timestamp: str, body: str) -> str:
-    """Slack's request signature: ``v0=`` HMAC-SHA256 of ``v0:{timestamp}:{body}``."""
-    digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256)
+def sign(secret: str, *, timestamp: str, body: str | bytes) -> str:
+    """Slack's request signature: ``v0=`` HMAC-SHA256 of ``v0:{timestamp}:{body}``; the
+    body as the bytes sent (a ``str`` is sent as UTF-8)."""
+    raw = body.encode() if isinstance(body, str) else body
+    digest = hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256)
     return f"v0={digest.hexdigest()}"

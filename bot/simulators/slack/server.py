@@ -8,6 +8,8 @@ step), ``/response/...`` (``response_url``), ``/link/`` (Socket Mode WebSocket).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -45,7 +47,8 @@ logger = logging.getLogger(__name__)
 
 
 def _describe_call(call: Call) -> str:
-    return f"{call.method}[{call.status}{' ' + call.error if call.error else ''}]"
+    late = " late" if call.late else ""
+    return f"{call.method}[{call.status}{' ' + call.error if call.error else ''}{late}]"
 
 
 def _describe_post(post: ResponseUrlPost) -> str:
@@ -77,6 +80,7 @@ class SlackSimulator:
             workspace=self.workspace, ephemerals=self._ephemerals, files=self._files
         )
         self._faults = FaultPlan()
+        self._stopping = asyncio.Event()  # releases the answers held back by slow_next
         self._socket_mode = SocketModeHub()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -86,6 +90,7 @@ class SlackSimulator:
     # -- lifecycle
 
     async def start(self) -> None:
+        self._stopping.clear()
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
@@ -99,6 +104,7 @@ class SlackSimulator:
         logger.info("Slack simulator serving the Web API at %s", self.api_url)
 
     async def stop(self) -> None:
+        self._stopping.set()
         await self._socket_mode.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -256,16 +262,26 @@ class SlackSimulator:
         error: str | None = None,
         retry_after: int = 1,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """Make the next ``times`` calls to ``method`` fail without taking effect.
+        """Make the next ``times`` calls to ``method`` fail without taking effect; with
+        ``after``, only once that many more calls have worked (counted after the faults
+        already planned).
 
         Default: HTTP 429 with ``Retry-After: retry_after`` and ``error: ratelimited``. A 5xx
         ``status`` answers ``internal_error``/``service_unavailable``; ``error`` alone answers
         HTTP 200 ``{"ok": false, "error": error}`` (e.g. ``"channel_not_found"``).
         """
         self._faults.schedule(
-            method, status=status, error=error, retry_after=retry_after, times=times
+            method, status=status, error=error, retry_after=retry_after, times=times, after=after
         )
+
+    def slow_next(self, method: str, *, delay: float, times: int = 1) -> None:
+        """Make the next ``times`` calls to ``method`` take effect at once (a post is in the
+        thread, the call is recorded with ``late=True``) but answer only ``delay`` seconds
+        later: past the client's time-out, as when Slack is slow, the client never learns
+        that the call worked."""
+        self._faults.schedule_slow(method, delay=delay, times=times)
 
     # -- Socket Mode
 
@@ -299,6 +315,7 @@ class SlackSimulator:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        delay = self._faults.take_slow(method)
         status: int
         body: JsonDict
         headers: dict[str, str]
@@ -316,8 +333,14 @@ class SlackSimulator:
                 at=datetime.now(UTC),
                 status=status,
                 error=None if body.get("ok") else body.get("error"),
+                late=delay is not None,
             )
         )
+        if delay is not None:
+            # The client has usually given up and closed the connection by then; writing
+            # the answer to it fails quietly inside aiohttp.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
         return web.json_response(body, status=status, headers=headers)
 
     def _answer(

@@ -48,6 +48,47 @@ def _flag(params: JsonDict, name: str) -> bool:
     return params.get(name) in (True, 1, "1", "true")
 
 
+# conversations.replies: Slack's default and largest page.
+PAGE_LIMIT = 1000
+CURSOR_PREFIX = "next_"
+
+
+def _page(params: JsonDict, items: list[JsonDict]) -> JsonDict:
+    """One page of ``items`` as ``limit`` and ``cursor`` ask, with the cursor to the next."""
+    try:
+        limit = min(max(int(params.get("limit") or PAGE_LIMIT), 1), PAGE_LIMIT)
+    except (TypeError, ValueError):
+        raise MethodError("invalid_limit") from None
+    cursor = str(params.get("cursor") or "")
+    start = 0
+    if cursor:
+        offset = cursor.removeprefix(CURSOR_PREFIX)
+        if not cursor.startswith(CURSOR_PREFIX) or not offset.isdigit():
+            raise MethodError("invalid_cursor")
+        start = int(offset)
+    end = start + limit
+    more = end < len(items)
+    return {
+        "messages": items[start:end],
+        "has_more": more,
+        "response_metadata": {"next_cursor": f"{CURSOR_PREFIX}{end}" if more else ""},
+    }
+
+
+def _metadata(params: JsonDict) -> JsonDict | None:
+    """A message's ``metadata``: an ``event_type`` and an ``event_payload`` object."""
+    metadata = params.get("metadata")
+    if metadata is None:
+        return None
+    if (
+        not isinstance(metadata, dict)
+        or not isinstance(metadata.get("event_type"), str)
+        or not isinstance(metadata.get("event_payload"), dict)
+    ):
+        raise MethodError("invalid_metadata_format")
+    return metadata
+
+
 @dataclass(slots=True)
 class _PendingUpload:
     name: str
@@ -133,22 +174,25 @@ class WebApi:
         return answer
 
     def _conversations_history(self, request: MethodRequest) -> JsonDict:
-        channel = self._ws.channel(_text(request.params, "channel", error="channel_not_found"))
-        messages = [self._with_replies(m) for m in reversed(self._ws.history(channel.id))]
+        params = request.params
+        channel = self._ws.channel(_text(params, "channel", error="channel_not_found"))
+        shown = _flag(params, "include_all_metadata")
+        messages = [self._with_replies(m, shown) for m in reversed(self._ws.history(channel.id))]
         return {"messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
 
     def _conversations_replies(self, request: MethodRequest) -> JsonDict:
-        channel = self._ws.channel(_text(request.params, "channel", error="channel_not_found"))
-        ts = _text(request.params, "ts", error="thread_not_found")
+        params = request.params
+        channel = self._ws.channel(_text(params, "channel", error="channel_not_found"))
+        ts = _text(params, "ts", error="thread_not_found")
         thread = self._ws.thread(channel.id, ts)
         if not thread:
             raise MethodError("thread_not_found")
-        messages = [self._with_replies(m) for m in thread]
-        return {"messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+        shown = _flag(params, "include_all_metadata")
+        return _page(params, [self._with_replies(m, shown) for m in thread])
 
-    def _with_replies(self, message: Message) -> JsonDict:
+    def _with_replies(self, message: Message, with_metadata: bool) -> JsonDict:
         """A thread parent carries counts of its replies, computed as Slack shows them."""
-        api = message.to_api()
+        api = message.to_api(with_metadata=with_metadata)
         if message.thread_ts == message.ts:
             replies = self._ws.thread(message.channel, message.ts)[1:]
             api["reply_count"] = len(replies)
@@ -183,7 +227,7 @@ class WebApi:
                 attachments=params.get("attachments"),
                 thread_ts=thread_ts,
                 broadcast=thread_ts is not None and _flag(params, "reply_broadcast"),
-                metadata=params.get("metadata"),
+                metadata=_metadata(params),
             )
         )
         return {"channel": channel_id, "ts": message.ts, "message": message.to_api()}

@@ -115,8 +115,9 @@ class Message:
     def is_reply(self) -> bool:
         return self.thread_ts is not None and self.thread_ts != self.ts
 
-    def to_api(self) -> JsonDict:
-        """The message object of ``chat.postMessage`` and ``conversations.replies``."""
+    def to_api(self, *, with_metadata: bool = True) -> JsonDict:
+        """The message object of ``chat.postMessage`` and ``conversations.replies``; those
+        that read history show ``metadata`` only when asked (``include_all_metadata``)."""
         message: JsonDict = {"type": "message", "ts": self.ts, "text": self.text}
         message["user"] = self.user
         if self.bot_id is not None:
@@ -127,7 +128,7 @@ class Message:
             "blocks": self.blocks,
             "attachments": self.attachments,
             "thread_ts": self.thread_ts,
-            "metadata": self.metadata,
+            "metadata": self.metadata if with_metadata else None,
         }
         message.update({key: value for key, value in optional.items() if value is not None})
         if self.broadcast:

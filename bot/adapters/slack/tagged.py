@@ -1,0 +1,180 @@
+"""Customers' messages in a thread, posted once although Slack may answer too late.
+
+Each post carries Slack message ``metadata`` naming the stored message it shows (its
+outbox id) and which of its posts it is. A post whose answer never came (a time-out, a
+lost connection, a 5xx) may have landed all the same, so before posting it again Tandem
+looks in the thread (``conversations.replies`` with ``include_all_metadata``) for a
+message with the same tag, and takes that one if it is there. A tag whose post was left
+in doubt is remembered, so that when the core sends the message again later, the thread is
+looked at first then too.
+
+Only the post itself goes through a client that leaves these errors to this module (see
+:func:`.delivery.web_client`); looking is a read, retried as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handoff.errors import DeliveryError
+from handoff.model import DeskThread
+
+from .blocks import SlackMessage
+from .delivery import TRANSIENT_ERRORS, RetryPolicy, call, error_code, refusal, status_of
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPE = "tandem_outbox"
+PAGE_SIZE = 200  # messages per conversations.replies page
+MAX_PAGES = 25  # a thread of 5,000 messages is searched through; a longer one is not
+
+
+@dataclass(frozen=True, slots=True)
+class PostTag:
+    """Post ``part`` (from 1) of the stored message ``outbox_id``."""
+
+    outbox_id: int
+    part: int = 1
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "event_type": EVENT_TYPE,
+            "event_payload": {"outbox_id": self.outbox_id, "part": self.part},
+        }
+
+    @staticmethod
+    def of(message: Mapping[str, Any]) -> PostTag | None:
+        """The tag of a message from ``conversations.replies``, if it has one."""
+        metadata = message.get("metadata")
+        if not isinstance(metadata, Mapping) or metadata.get("event_type") != EVENT_TYPE:
+            return None
+        payload = metadata.get("event_payload")
+        if not isinstance(payload, Mapping):
+            return None
+        outbox_id, part = payload.get("outbox_id"), payload.get("part", 1)
+        if not isinstance(outbox_id, int) or not isinstance(part, int):
+            return None
+        return PostTag(outbox_id=outbox_id, part=part)
+
+
+Sleep = Callable[[float], Awaitable[None]]
+_Doubt = tuple[str, str, PostTag]
+
+
+class TaggedPoster:
+    """Posts with ``poster`` (which retries rate limits only), looks with ``reader``."""
+
+    def __init__(
+        self,
+        *,
+        poster: AsyncWebClient,
+        reader: AsyncWebClient,
+        policy: RetryPolicy,
+        sleep: Sleep = asyncio.sleep,
+        capacity: int = 10_000,
+    ) -> None:
+        self._poster = poster
+        self._reader = reader
+        self._policy = policy
+        self._sleep = sleep
+        self._capacity = capacity
+        self._in_doubt: OrderedDict[_Doubt, None] = OrderedDict()
+
+    async def post(self, thread: DeskThread, post: SlackMessage, tag: PostTag, *, what: str) -> str:
+        """The ts of the message in the thread with ``tag``: found there, or posted now.
+
+        Raises :class:`~handoff.errors.DeliveryError` when Slack refuses or stays
+        unreachable, :class:`~handoff.errors.DeliveryDeferred` when it asks to wait."""
+        if self._doubts(thread, tag):
+            found = await self.find(thread, tag)
+            if found is not None:
+                self._settle(thread, tag)
+                return found
+        for attempt in range(self._policy.max_retries + 1):
+            if attempt:
+                await self._sleep(self._policy.backoff_delay(attempt - 1))
+                found = await self.find(thread, tag)
+                if found is not None:
+                    logger.info("%s had been posted after all, as %s", what, found)
+                    self._settle(thread, tag)
+                    return found
+            try:
+                answer = await self._poster.chat_postMessage(
+                    channel=thread.channel,
+                    thread_ts=thread.thread_ts,
+                    text=post.text,
+                    blocks=post.blocks,
+                    metadata=tag.metadata(),
+                    # Unfurling would make Slack fetch a customer's link and show whatever
+                    # preview the linked page chooses.
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+            except SlackApiError as exc:
+                if not _may_have_landed(exc):
+                    raise refusal(what, exc) from exc
+                problem: Exception = exc
+            except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+                problem = exc
+            else:
+                self._settle(thread, tag)
+                return str(answer["ts"])
+            self.doubt(thread, tag)
+            logger.warning(
+                "no answer from Slack for %s (%r); looking before posting again", what, problem
+            )
+        raise DeliveryError(f"could not reach Slack for {what}: {problem!r}") from problem
+
+    async def find(self, thread: DeskThread, tag: PostTag) -> str | None:
+        """The ts of the message in ``thread`` that carries ``tag``, if there is one."""
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            page = await call(
+                f"the replies in {thread.thread_ts}",
+                partial(
+                    self._reader.conversations_replies,
+                    channel=thread.channel,
+                    ts=thread.thread_ts,
+                    include_all_metadata=True,
+                    limit=PAGE_SIZE,
+                    cursor=cursor,
+                ),
+            )
+            for message in page.get("messages") or []:
+                if isinstance(message, Mapping) and PostTag.of(message) == tag:
+                    return str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page.get("has_more") or cursor is None:
+                return None
+        logger.warning("gave up looking for a post in %s: a very long thread", thread.thread_ts)
+        return None
+
+    def doubt(self, thread: DeskThread, tag: PostTag) -> None:
+        """Look for ``tag`` in the thread before it is next posted: it may be there."""
+        self._in_doubt[(thread.channel, thread.thread_ts, tag)] = None
+        self._in_doubt.move_to_end((thread.channel, thread.thread_ts, tag))
+        while len(self._in_doubt) > self._capacity:
+            self._in_doubt.popitem(last=False)
+
+    def _doubts(self, thread: DeskThread, tag: PostTag) -> bool:
+        return (thread.channel, thread.thread_ts, tag) in self._in_doubt
+
+    def _settle(self, thread: DeskThread, tag: PostTag) -> None:
+        self._in_doubt.pop((thread.channel, thread.thread_ts, tag), None)
+
+
+def _may_have_landed(exc: SlackApiError) -> bool:
+    """A 5xx, or an ``ok: false`` Slack calls passing trouble, says nothing of whether the
+    message was stored; a 429 or any other refusal says it was not."""
+    status = status_of(exc)
+    return (status is not None and status >= 500) or error_code(exc) in TRANSIENT_ERRORS
