@@ -30,7 +30,15 @@ from handoff.errors import DeliveryError
 from handoff.model import DeskThread
 
 from .blocks import SlackMessage
-from .delivery import TRANSIENT_ERRORS, RetryPolicy, call, error_code, refusal, status_of
+from .delivery import (
+    TRANSIENT_ERRORS,
+    RetryPolicy,
+    call,
+    describe,
+    error_code,
+    refusal,
+    status_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -96,44 +104,57 @@ class TaggedPoster:
         Raises :class:`~handoff.errors.DeliveryError` when Slack refuses or stays
         unreachable, :class:`~handoff.errors.DeliveryDeferred` when it asks to wait."""
         if self._doubts(thread, tag):
-            found = await self.find(thread, tag)
+            found = await self._look(thread, tag, what=what)
             if found is not None:
-                self._settle(thread, tag)
                 return found
         for attempt in range(self._policy.max_retries + 1):
             if attempt:
                 await self._sleep(self._policy.backoff_delay(attempt - 1))
-                found = await self.find(thread, tag)
+                found = await self._look(thread, tag, what=what)
                 if found is not None:
-                    logger.info("%s had been posted after all, as %s", what, found)
-                    self._settle(thread, tag)
                     return found
-            try:
-                answer = await self._poster.chat_postMessage(
-                    channel=thread.channel,
-                    thread_ts=thread.thread_ts,
-                    text=post.text,
-                    blocks=post.blocks,
-                    metadata=tag.metadata(),
-                    # Unfurling would make Slack fetch a customer's link and show whatever
-                    # preview the linked page chooses.
-                    unfurl_links=False,
-                    unfurl_media=False,
-                )
-            except SlackApiError as exc:
-                if not _may_have_landed(exc):
-                    raise refusal(what, exc) from exc
-                problem: Exception = exc
-            except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
-                problem = exc
-            else:
+            outcome = await self._attempt(thread, post, tag, what=what)
+            if isinstance(outcome, str):
                 self._settle(thread, tag)
-                return str(answer["ts"])
+                return outcome
+            problem = outcome
             self.doubt(thread, tag)
             logger.warning(
-                "no answer from Slack for %s (%r); looking before posting again", what, problem
+                "no answer from Slack for %s (%s); it may be there", what, _told(problem)
             )
-        raise DeliveryError(f"could not reach Slack for {what}: {problem!r}") from problem
+        raise DeliveryError(f"could not reach Slack for {what}: {_told(problem)}") from problem
+
+    async def _attempt(
+        self, thread: DeskThread, post: SlackMessage, tag: PostTag, *, what: str
+    ) -> str | Exception:
+        """The posted message's ts; or, when the answer says nothing of whether it was
+        posted, why; raises when Slack said it was not."""
+        try:
+            answer = await self._poster.chat_postMessage(
+                channel=thread.channel,
+                thread_ts=thread.thread_ts,
+                text=post.text,
+                blocks=post.blocks,
+                metadata=tag.metadata(),
+                # Unfurling would make Slack fetch a customer's link and show whatever
+                # preview the linked page chooses.
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:
+            if not _may_have_landed(exc):
+                raise refusal(what, exc) from exc
+            return exc
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            return exc
+        return str(answer["ts"])
+
+    async def _look(self, thread: DeskThread, tag: PostTag, *, what: str) -> str | None:
+        found = await self.find(thread, tag)
+        if found is not None:
+            logger.info("%s had been posted after all, as %s", what, found)
+            self._settle(thread, tag)
+        return found
 
     async def find(self, thread: DeskThread, tag: PostTag) -> str | None:
         """The ts of the message in ``thread`` that carries ``tag``, if there is one."""
@@ -171,6 +192,11 @@ class TaggedPoster:
 
     def _settle(self, thread: DeskThread, tag: PostTag) -> None:
         self._in_doubt.pop((thread.channel, thread.thread_ts, tag), None)
+
+
+def _told(problem: Exception) -> str:
+    """A failure in a few words: Slack's error code, never the request (it has the text)."""
+    return describe(problem) if isinstance(problem, SlackApiError) else repr(problem)
 
 
 def _may_have_landed(exc: SlackApiError) -> bool:
