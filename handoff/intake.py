@@ -264,7 +264,7 @@ class Intake:
             return
         try:
             await self._desk.tell_agent(event.thread, event.agent, AGENT_NOT_HANDLED)
-        except DeliveryError as exc:
+        except (DeliveryError, DeliveryDeferred) as exc:
             logger.error("could not tell agent %s: %s", event.agent.user_id, exc)
 
     async def _send(self, inbound: Inbound, key: str) -> None:

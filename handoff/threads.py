@@ -11,7 +11,7 @@ import logging
 
 from handoff.conversations import Conversations
 from handoff.engine_support import ticket_from_handoff
-from handoff.errors import DeliveryError
+from handoff.errors import DeliveryDeferred, DeliveryError
 from handoff.model import (
     Agent,
     CardState,
@@ -91,7 +91,7 @@ class Threads:
         )
         try:
             await self._desk.show_card(thread, state)
-        except DeliveryError as exc:
+        except (DeliveryError, DeliveryDeferred) as exc:  # the next change draws it again
             logger.error("could not update the card of handoff %s: %s", handoff.id, exc)
 
     async def note(self, handoff: Handoff, text: str) -> None:
@@ -99,13 +99,18 @@ class Threads:
         if thread is not None:
             try:
                 await self._desk.post_note(thread, text)
-            except DeliveryError as exc:
+            except (DeliveryError, DeliveryDeferred) as exc:
                 logger.error("could not post a note for handoff %s: %s", handoff.id, exc)
 
     async def tell(self, handoff: Handoff, agent: Agent, text: str) -> None:
         thread = thread_of(handoff)
         if thread is not None:
-            await self._desk.tell_agent(thread, agent, text)
+            try:
+                await self._desk.tell_agent(thread, agent, text)
+            except (DeliveryError, DeliveryDeferred) as exc:
+                logger.error(
+                    "could not tell %s about handoff %s: %s", agent.user_id, handoff.id, exc
+                )
 
     async def _ticket(self, handoff: Handoff, key: ConversationKey) -> HandoffTicket:
         customer = await self._conversations.customer_of(handoff.conversation_id)
@@ -121,7 +126,7 @@ class Threads:
     async def _safe_open(self, ticket: HandoffTicket) -> DeskThread | None:
         try:
             return await self._desk.open_handoff(ticket)
-        except DeliveryError as exc:
+        except (DeliveryError, DeliveryDeferred) as exc:
             logger.error(
                 "could not post handoff %s to agents: %s; retried on the next message",
                 ticket.handoff_id,
