@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import httpx
 import pytest
 
 from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram.handover import Handovers
 from bot.adapters.telegram.quarantine import QUARANTINE_FILE
 from bot.simulators.telegram import SECRET_HEADER, TelegramSimulator, telegram_user
 from handoff.errors import IntakeUnavailable
@@ -38,11 +40,13 @@ UNREADABLE = {"text": ["not", "a", "string"]}  # PTB decodes it; the adapter ref
 
 
 class FlakyIntake(RecordingHandler):
-    """Cannot record the texts in ``unrecordable`` (their remaining count of failures)."""
+    """Cannot record the texts in ``unrecordable`` (their remaining count of failures);
+    notes when it returned for each text."""
 
     def __init__(self) -> None:
         super().__init__()
         self.unrecordable: dict[str, int] = {}
+        self.returned_at: dict[str, float] = {}
 
     async def handle(self, inbound: Inbound) -> None:
         left = self.unrecordable.get(inbound.text or "", 0)
@@ -50,6 +54,7 @@ class FlakyIntake(RecordingHandler):
             self.unrecordable[inbound.text or ""] = left - 1
             raise IntakeUnavailable("the intake journal is on a full disk")
         await super().handle(inbound)
+        self.returned_at[inbound.text or ""] = time.monotonic()
 
 
 @pytest.fixture
@@ -191,6 +196,73 @@ async def test_without_a_quarantine_directory_the_log_says_nothing_was_kept(
 
     (line,) = lines_about(caplog, bad.update_id)
     assert "not kept: no quarantine directory is set" in line.getMessage()
+
+
+async def test_polling_confirms_updates_before_the_handler_returned(
+    polling: TelegramAdapter, sim: TelegramSimulator, handler: FlakyIntake
+) -> None:
+    # The window documented in the adapter: by default, PTB's next long poll confirms an
+    # update to Telegram while the handler still works on it.
+    handler.gates[str(CHAT)] = gate = asyncio.Event()
+    sim.send_text(CHAT, "still being recorded")
+    await handler.wait_started(1)
+
+    await sim.wait_for_long_poll()
+    assert sim.pending_updates == []  # Telegram would not send it again after a crash
+    gate.set()
+
+
+async def test_confirm_after_handover_waits_for_the_handler(
+    sim: TelegramSimulator, handler: FlakyIntake
+) -> None:
+    handler.gates[str(CHAT)] = gate = asyncio.Event()
+    async with polling_adapter(sim, handler, confirm_after_handover=30.0):
+        first = sim.send_text(CHAT, "still being recorded")
+        await handler.wait_started(1)
+        sim.send_text(OTHER_CHAT, "another chat, meanwhile")
+        await asyncio.sleep(0.2)  # a chance for a poll that is not held back (by default)
+        still_pending = [u["update_id"] for u in sim.pending_updates]
+        gate.set()
+        finished = await handler.wait_finished(2)
+        confirming = await sim.wait_for_call(
+            "getUpdates", lambda call: int(call.params.get("offset", 0)) > first.update_id
+        )
+
+    # Telegram heard of it only after the handler had it; the next poll waited for that.
+    assert still_pending[:1] == [first.update_id]
+    assert confirming.at >= handler.returned_at["still being recorded"]
+    assert [i.text for i in finished] == ["still being recorded", "another chat, meanwhile"]
+
+
+async def test_handovers_settle_when_every_update_was_handed_over() -> None:
+    handovers = Handovers(patience=30.0)
+    await handovers.settled()  # nothing fetched yet
+
+    handovers.fetched([1, 2])
+    waiting = asyncio.create_task(handovers.settled())
+    handovers.handed_over(1)
+    await asyncio.sleep(0)
+    one_left = waiting.done()
+    handovers.handed_over(2)
+    await asyncio.wait_for(waiting, timeout=5)
+
+    assert not one_left
+
+
+async def test_confirm_after_handover_gives_up_waiting_after_its_patience(
+    sim: TelegramSimulator, handler: FlakyIntake, caplog: pytest.LogCaptureFixture
+) -> None:
+    handler.gates[str(CHAT)] = gate = asyncio.Event()  # the handler hangs on this chat
+    async with polling_adapter(sim, handler, confirm_after_handover=0.5):
+        stuck = sim.send_text(CHAT, "stuck")
+        await handler.wait_started(1)
+        sim.send_text(OTHER_CHAT, "not held up for good")
+        (other,) = await handler.wait_finished(1)
+        gate.set()  # or stopping would wait for it
+
+    assert other.text == "not held up for good"
+    (line,) = lines_about(caplog, stuck.update_id)
+    assert "before the handler returned (waited 0.5 s)" in line.getMessage()
 
 
 async def test_customers_text_is_made_encodable(

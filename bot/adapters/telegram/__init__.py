@@ -6,6 +6,7 @@
 - :mod:`.files`: fetching the files customers send
 - :mod:`.ordering`: chats handled concurrently, each chat's updates in order
 - :mod:`.screening` / :mod:`.quarantine`: updates that cannot be decoded, skipped and kept
+- :mod:`.handover`: polled updates confirmed once the handler has them (optional)
 - :mod:`.health`: how receiving goes, for ``/healthz``
 - :mod:`.webhook`: the aiohttp endpoint for webhook mode
 """

@@ -18,7 +18,9 @@ queued here, not handled. So one window remains in polling mode: from that next 
 the handler's return. An update the handler fails on in that window (``IntakeUnavailable``
 or a bug) is logged once with its id and kept raw in the quarantine, but Telegram will not
 send it again; and the updates being handled when the process is killed (at most one
-answer's worth, 100) are lost with it.
+answer's worth, 100) are lost with it. ``confirm_after_handover`` closes the second part
+(see :mod:`.handover`): the next call then waits, that many seconds at most, until the
+handler returned for every update of the answer.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from handoff.ports import InboundHandler
 from .delivery import Delivery, RetryPolicy
 from .errors import TelegramAdapterError
 from .files import MAX_DOWNLOAD_BYTES, download
+from .handover import Handovers
 from .health import ComponentHealth, PollWatch
 from .inbound import UnreadableUpdate, to_inbound
 from .limiter import SendLimiter, SendLimits
@@ -82,7 +85,8 @@ class TelegramAdapter:
     aiohttp freezes its routes when the server starts; :meth:`start` then registers the
     webhook with Telegram. ``webhook_secret`` is required with ``webhook_url``.
     ``max_download_bytes`` is the Bot API's limit for bots' downloads (a self-hosted Bot
-    API server allows more). Skipped updates are kept in ``quarantine_dir`` (see the
+    API server allows more). Skipped updates are kept in ``quarantine_dir`` and
+    ``confirm_after_handover`` holds polled updates unconfirmed until handed over (see the
     module); ``clock`` (:func:`time.monotonic`) times the health check.
     """
 
@@ -101,6 +105,7 @@ class TelegramAdapter:
         poll_timeout: float = 10.0,
         max_download_bytes: int = MAX_DOWNLOAD_BYTES,
         quarantine_dir: Path | None = None,
+        confirm_after_handover: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if webhook_url is not None and (webhook_secret is None or routes is None):
@@ -119,6 +124,9 @@ class TelegramAdapter:
         )
         self._quarantine = Quarantine(directory=quarantine_dir)
         self._watch = PollWatch(poll_timeout=poll_timeout, clock=clock)
+        self._handovers = (
+            None if confirm_after_handover is None else Handovers(patience=confirm_after_handover)
+        )
         self._running = False
 
         ordering = ChatOrderedUpdateProcessor(max_concurrent_updates)
@@ -133,7 +141,9 @@ class TelegramAdapter:
         if webhook_url is None:
             screen = UpdateScreen(quarantine=self._quarantine)
             builder = builder.get_updates_request(
-                UpdatesRequest(screen=screen, answered=self._watch.answered)
+                UpdatesRequest(
+                    screen=screen, answered=self._watch.answered, handovers=self._handovers
+                )
             )
         else:
             builder = builder.updater(None)
@@ -326,6 +336,9 @@ class TelegramAdapter:
                 f"the handler could not record it ({exc})",
                 level=logging.ERROR,
             )
+        finally:
+            if self._handovers is not None:
+                self._handovers.handed_over(update.update_id)
 
     async def _take_in(self, update: Update, raw: object) -> None:
         """Hands the customer's event in ``update`` to the handler; ``raw`` is its JSON when

@@ -18,6 +18,7 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
+from .handover import Handovers
 from .quarantine import Quarantine
 
 _REASON_LENGTH = 300  # an error quoting a huge field would flood the log line
@@ -57,21 +58,23 @@ class UpdateScreen:
     def __init__(self, *, quarantine: Quarantine) -> None:
         self._quarantine = quarantine
 
-    async def screen(self, payload: bytes) -> bytes:
-        """``payload`` (a getUpdates answer) with undecodable updates made bare."""
+    async def screen(self, payload: bytes) -> tuple[bytes, list[int]]:
+        """``payload`` (a getUpdates answer) with undecodable updates made bare, and the ids
+        of the updates it hands on."""
         try:
             # Decoded as PTB decodes it (BaseRequest.parse_json_payload).
             body = json.loads(payload.decode("utf-8", "replace"))
         except ValueError:
-            return payload  # PTB reports a broken answer itself, and polls again
+            return payload, []  # PTB reports a broken answer itself, and polls again
         results = body.get("result") if isinstance(body, dict) else None
         if not isinstance(results, list):
-            return payload
+            return payload, []
         screened = [await self._screened(item) for item in results]
-        if all(new is old for new, old in zip(screened, results, strict=True)):
-            return payload  # the common case: nothing re-encoded
         kept = [item for item in screened if item is not None]
-        return json.dumps({**body, "result": kept}).encode()
+        ids = [update_id for item in kept if (update_id := update_id_of(item)) is not None]
+        if all(new is old for new, old in zip(screened, results, strict=True)):
+            return payload, ids  # the common case: nothing re-encoded
+        return json.dumps({**body, "result": kept}).encode(), ids
 
     async def _screened(self, item: object) -> object | None:
         try:
@@ -85,14 +88,22 @@ class UpdateScreen:
 
 class UpdatesRequest(HTTPXRequest):
     """The HTTP transport PTB uses for getUpdates only: successful answers are screened,
-    and each one is reported to ``answered`` (for the health check)."""
+    and each one is reported to ``answered`` (for the health check). With ``handovers``,
+    a call (which confirms the previous answer) first waits for them to settle."""
 
-    __slots__ = ("_answered", "_screen")
+    __slots__ = ("_answered", "_handovers", "_screen")
 
-    def __init__(self, *, screen: UpdateScreen, answered: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        *,
+        screen: UpdateScreen,
+        answered: Callable[[], None],
+        handovers: Handovers | None = None,
+    ) -> None:
         super().__init__(connection_pool_size=1)  # what PTB's builder gives getUpdates
         self._screen = screen
         self._answered = answered
+        self._handovers = handovers
 
     async def do_request(  # noqa: PLR0917 - PTB's signature, positional and all
         self,
@@ -105,10 +116,14 @@ class UpdatesRequest(HTTPXRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if self._handovers is not None:
+            await self._handovers.settled()
         status, payload = await super().do_request(
             url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
         if HTTPStatus.OK <= status < HTTPStatus.MULTIPLE_CHOICES:
-            payload = await self._screen.screen(payload)
+            payload, update_ids = await self._screen.screen(payload)
+            if self._handovers is not None:
+                self._handovers.fetched(update_ids)
             self._answered()
         return status, payload
