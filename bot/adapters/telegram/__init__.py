@@ -2,6 +2,7 @@
 
 - :mod:`.adapter`: :class:`TelegramAdapter`, lifecycle and the ``CustomerChannel`` port
 - :mod:`.inbound` / :mod:`.outbound`: translation to and from the neutral model
+- :mod:`.intake`: decoded updates to the handler; what cannot be taken in is kept
 - :mod:`.delivery` / :mod:`.limiter`: retries, deferrals, error translation, flood limits
 - :mod:`.files`: fetching the files customers send
 - :mod:`.ordering`: chats handled concurrently, each chat's updates in order

@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 import logging
 import time
-import traceback
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -40,7 +39,7 @@ from telegram import Message, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, ExtBot, TypeHandler
 
-from handoff.errors import DeliveryError, IntakeUnavailable
+from handoff.errors import DeliveryError
 from handoff.model import Attachment, ButtonAnswer, ConversationKey, Outbound
 from handoff.ports import InboundHandler
 
@@ -49,7 +48,7 @@ from .errors import TelegramAdapterError
 from .files import MAX_DOWNLOAD_BYTES, download
 from .handover import Handovers
 from .health import ComponentHealth, PollWatch
-from .inbound import UnreadableUpdate, to_inbound
+from .intake import UpdateIntake
 from .limiter import SendLimiter, SendLimits
 from .ordering import ChatOrderedUpdateProcessor
 from .outbound import chat_id_of, inline_keyboard, split_text
@@ -112,7 +111,6 @@ class TelegramAdapter:
             raise ValueError("a Telegram webhook needs a secret token and a route registry")
         self._token = token
         self._api_url = api_url.rstrip("/")
-        self._handler = handler
         self._webhook_url = webhook_url
         self._webhook_secret = webhook_secret
         self._poll_timeout = poll_timeout
@@ -122,10 +120,17 @@ class TelegramAdapter:
         self._delivery = Delivery(
             limiter=SendLimiter(limits=limits or SendLimits()), policy=policy, token=token
         )
-        self._quarantine = Quarantine(directory=quarantine_dir)
+        quarantine = Quarantine(directory=quarantine_dir)
         self._watch = PollWatch(poll_timeout=poll_timeout, clock=clock)
-        self._handovers = (
+        handovers = (
             None if confirm_after_handover is None else Handovers(patience=confirm_after_handover)
+        )
+        self._intake = UpdateIntake(
+            handler=handler,
+            quarantine=quarantine,
+            handovers=handovers,
+            bot_username=lambda: self._app.bot.username,
+            token=token,
         )
         self._running = False
 
@@ -139,11 +144,9 @@ class TelegramAdapter:
             .job_queue(None)
         )
         if webhook_url is None:
-            screen = UpdateScreen(quarantine=self._quarantine)
+            screen = UpdateScreen(quarantine=quarantine)
             builder = builder.get_updates_request(
-                UpdatesRequest(
-                    screen=screen, answered=self._watch.answered, handovers=self._handovers
-                )
+                UpdatesRequest(screen=screen, answered=self._watch.answered, handovers=handovers)
             )
         else:
             builder = builder.updater(None)
@@ -156,9 +159,9 @@ class TelegramAdapter:
                 secret=webhook_secret,
                 bot=self._app.bot,
                 ordering=ordering,
-                take_in=self._take_in,
-                on_failure=self._failed,
-                quarantine=self._quarantine,
+                take_in=self._intake.take_in,
+                on_failure=self._intake.failed,
+                quarantine=quarantine,
                 accepting=lambda: self._running,
             )
             routes.add_route("POST", urlsplit(webhook_url).path or "/", endpoint.handle)
@@ -326,47 +329,14 @@ class TelegramAdapter:
     # --- PTB callbacks ----------------------------------------------------------------
 
     async def _on_update(self, update: Update, context: _Context) -> None:
-        try:
-            await self._take_in(update, None)
-        except IntakeUnavailable as exc:
-            # Polling has confirmed it to Telegram (see the module): keep it here instead.
-            await self._quarantine.skip(
-                update.update_id,
-                _raw(update),
-                f"the handler could not record it ({exc})",
-                level=logging.ERROR,
-            )
-        finally:
-            if self._handovers is not None:
-                self._handovers.handed_over(update.update_id)
-
-    async def _take_in(self, update: Update, raw: object) -> None:
-        """Hands the customer's event in ``update`` to the handler; ``raw`` is its JSON when
-        known (webhook), kept if the update cannot be translated."""
-        try:
-            inbound = to_inbound(update, bot_username=self._app.bot.username)
-        except UnreadableUpdate as exc:
-            await self._quarantine.skip(update.update_id, raw or _raw(update), str(exc))
-            return
-        if inbound is not None:
-            await self._handler.handle(inbound)
+        await self._intake.polled(update)
 
     async def _on_error(self, update: object, context: _Context) -> None:
         """Anything a handler raised: logged with its stack; the next update is handled."""
         if isinstance(update, Update) and context.error is not None:
-            await self._failed(update, context.error)
-            return
-        self._log_failure("a PTB task", context.error, "")
-
-    async def _failed(self, update: Update, error: BaseException) -> None:
-        kept = await self._quarantine.record(update.update_id, _raw(update), repr(error))
-        self._log_failure(f"update {update.update_id}", error, f" (the update: {kept})")
-
-    def _log_failure(self, where: str, error: BaseException | None, kept: str) -> None:
-        stack = "".join(traceback.format_exception(error)) if error else "(no exception)"
-        # The stack is logged as text, not exc_info, so the token can be taken out of it:
-        # PTB and httpx put request URLs, which contain the token, into some messages.
-        logger.error("handling %s failed%s:\n%s", where, kept, stack.replace(self._token, "***"))
+            await self._intake.failed(update, context.error)
+        else:
+            self._intake.log_failure("a PTB task", context.error)
 
     def _on_polling_error(self, exc: TelegramError) -> None:
         # PTB retries on its own; a Conflict means another process polls with this token.
@@ -375,12 +345,3 @@ class TelegramAdapter:
 
     def _redact(self, exc: TelegramError) -> str:
         return exc.message.replace(self._token, "***")
-
-
-def _raw(update: Update) -> object:
-    """The update as JSON, as far as PTB can give it back."""
-    try:
-        return update.to_dict()
-    # Broad on purpose: this runs because the update is odd, and must not fail in turn.
-    except Exception:
-        return {"update_id": update.update_id}
