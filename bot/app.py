@@ -186,6 +186,7 @@ class Service:
         self.http: HttpServer | None = None
         self.engine: ConversationEngine | None = None
         self.intake: Intake | None = None
+        self.telegram: TelegramAdapter | None = None
         self.journal: SqliteJournal | None = None
 
     async def start(self) -> None:
@@ -223,6 +224,7 @@ class Service:
         repository = Repository(database=self.database)
         customers, agents = _LateInbound(), _LateAgentEvents()
         telegram = build_telegram(settings, handler=customers, routes=self.http)
+        self.telegram = telegram
         slack = build_slack(
             settings, handler=agents, http=self.http, thread_of_handoff=agents.thread_of
         )
@@ -293,7 +295,14 @@ class Service:
 
     async def health(self) -> HealthReport:
         checks: dict[str, str] = {}
-        healthy = True
+        healthy, degraded = True, False
+        if self.telegram is not None:
+            polling = self.telegram.health()
+            checks["telegram"] = (
+                "ok" if polling.status == "ok" else f"{polling.status}: "
+            ) + polling.detail
+            healthy = healthy and polling.status != "down"
+            degraded = degraded or polling.status == "degraded"
         probes: list[tuple[str, Callable[[], Awaitable[object]] | None]] = [
             ("database", self.database.current_revision if self.database else None),
             ("state", self.state.ping if self.state else None),
@@ -316,14 +325,15 @@ class Service:
                     if not failed
                     else f"degraded: {failed} event(s) failed for good (see the log)"
                 )
+                degraded = degraded or bool(failed)
         try:
             if self.nlu is not None:
                 await self.nlu.parse("healthz")
             checks["nlu"] = "ok"
         except NluError as exc:
             # Degraded, not down: customers are handed to a person while NLU is away.
-            checks["nlu"] = f"degraded: {exc}"
-        return HealthReport(healthy=healthy, checks=checks)
+            checks["nlu"], degraded = f"degraded: {exc}", True
+        return HealthReport(healthy=healthy, checks=checks, degraded=degraded)
 
 
 def build_telegram(
@@ -340,6 +350,10 @@ def build_telegram(
             env.telegram_webhook_secret.get_secret_value() if env.telegram_webhook_secret else None
         ),
         routes=routes,
+        quarantine_dir=settings.data_dir / "quarantine",
+        # The journal makes handing an update over fast, so the next getUpdates (which
+        # confirms the batch to Telegram) can wait until every update is recorded.
+        confirm_after_handover=30.0,
     )
 
 

@@ -17,8 +17,18 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class HealthReport:
+    """Each component's state in words ("ok", "degraded: ...", "down: ..."); ``healthy`` is
+    False when one is down (503), ``degraded`` when one works only in part (still 200)."""
+
     healthy: bool
     checks: dict[str, str]
+    degraded: bool = False
+
+    @property
+    def status(self) -> str:
+        if not self.healthy:
+            return "failing"
+        return "degraded" if self.degraded else "ok"
 
 
 class HttpServer:
@@ -62,6 +72,6 @@ class HttpServer:
     async def _healthz(self, request: web.Request) -> web.Response:
         report = await self._health()
         return web.json_response(
-            {"status": "ok" if report.healthy else "failing", "checks": report.checks},
+            {"status": report.status, "checks": report.checks},
             status=200 if report.healthy else 503,
         )

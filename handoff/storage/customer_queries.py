@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 from handoff.storage import dml, mapping
 from handoff.storage.records import Customer
 from handoff.storage.repository_base import RepositoryBase
+from handoff.storage.sanitize import clean_optional, clean_text
 from handoff.storage.tables import CustomerRow
 
 
@@ -32,9 +33,9 @@ class CustomerQueries(RepositoryBase):
             insert = dml.insert(self._database.backend, CustomerRow).values(
                 channel=channel,
                 platform_user_id=platform_user_id,
-                display_name=display_name,
-                username=username,
-                language_code=language_code,
+                display_name=clean_text(display_name),
+                username=clean_optional(username),
+                language_code=clean_optional(language_code),
                 created_at=now,
             )
             new = insert.excluded

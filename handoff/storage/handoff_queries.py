@@ -23,7 +23,7 @@ from handoff.storage.errors import (
 )
 from handoff.storage.records import Handoff, HandoffEvent, HandoffEventKind, HandoffOutcome
 from handoff.storage.repository_base import RepositoryBase
-from handoff.storage.sanitize import clean_json
+from handoff.storage.sanitize import clean_json, clean_optional, clean_text
 from handoff.storage.tables import OPEN_HANDOFF, HandoffEventRow, HandoffRow
 from handoff.storage.translate import Violation, violation
 
@@ -160,7 +160,9 @@ class HandoffQueries(RepositoryBase):
                         HandoffRow.outcome.is_(None),
                         HandoffRow.agent_id.is_(None),
                     )
-                    .values(agent_id=agent_id, agent_name=agent_name, claimed_at=claimed_at)
+                    .values(
+                        agent_id=agent_id, agent_name=clean_text(agent_name), claimed_at=claimed_at
+                    )
                     .returning(HandoffRow)
                 )
             ).one_or_none()
@@ -185,7 +187,7 @@ class HandoffQueries(RepositoryBase):
                     .where(HandoffRow.id == handoff_id, HandoffRow.outcome.is_(None))
                     .values(
                         agent_id=agent_id,
-                        agent_name=agent_name,
+                        agent_name=clean_text(agent_name),
                         claimed_at=func.coalesce(HandoffRow.claimed_at, claimed_at),
                     )
                     .returning(HandoffRow)
@@ -253,7 +255,7 @@ class HandoffQueries(RepositoryBase):
                 handoff_id=handoff_id,
                 kind=kind.value,
                 actor_id=actor_id,
-                actor_name=actor_name,
+                actor_name=clean_optional(actor_name),
                 detail=None if detail is None else clean_json(detail),
                 at=event_at,
             )

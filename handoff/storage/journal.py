@@ -73,7 +73,8 @@ class SqliteJournal:
     async def append(
         self, *, lane: str, kind: EventKind, payload: dict[str, Any], at: datetime
     ) -> JournalEntry:
-        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        # ASCII: a lone surrogate (a Slack text may hold one) is escaped, not refused.
+        text = json.dumps(payload, separators=(",", ":"))
         moment = at.astimezone(UTC)
 
         def insert() -> int:

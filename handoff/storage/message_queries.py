@@ -13,7 +13,7 @@ from handoff.storage.clock import as_utc
 from handoff.storage.errors import ConversationNotFound, InvalidValue, MessageNotFound
 from handoff.storage.records import Delivery, JsonObject, NewMessage, StoredMessage
 from handoff.storage.repository_base import RepositoryBase
-from handoff.storage.sanitize import clean_json, clean_text
+from handoff.storage.sanitize import clean_json, clean_optional, clean_text
 from handoff.storage.tables import PENDING_DELIVERY, MessageRow
 
 
@@ -33,7 +33,7 @@ class MessageQueries(RepositoryBase):
                     conversation_id=message.conversation_id,
                     author=message.author.value,
                     author_id=message.author_id,
-                    author_name=message.author_name,
+                    author_name=clean_optional(message.author_name),
                     kind=message.kind.value,
                     text=None if message.text is None else clean_text(message.text),
                     intent=message.intent,

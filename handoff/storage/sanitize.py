@@ -34,6 +34,10 @@ def clean_text(value: str) -> str:
     return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
+def clean_optional(value: str | None) -> str | None:
+    return None if value is None else clean_text(value)
+
+
 def clean_json(value: Mapping[str, Any]) -> dict[str, Any]:
     """A plain-dict copy of ``value`` with :func:`clean_text` applied to every key and string
     inside it."""

@@ -315,3 +315,12 @@ def test_events_survive_the_journal_form_unchanged(
     event: Inbound | AgentReply | AgentAction,
 ) -> None:
     assert from_json(type(event), to_json(event)) == event
+
+
+async def test_a_lone_surrogate_is_journaled_not_refused(world: World) -> None:
+    intake = await world.start()
+    await intake.agent_reply(
+        AgentReply(thread=THREAD, agent=ALICE, text="half \ud800 a pair", message_ts="1.3")
+    )
+    await settled(intake)
+    assert world.agents.replies == ["half \ud800 a pair"]  # storage replaces it (sanitize)

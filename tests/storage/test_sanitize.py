@@ -80,3 +80,11 @@ async def test_a_handoff_whose_details_hold_lone_surrogates_is_stored(
     assert read.reason_detail == {"last_text": "angry \ufffd"}
     events = await repository.handoff_events(handoff.id)
     assert [event.detail for event in events] == [{"text": "\ufffd"}]
+
+
+async def test_names_with_a_lone_surrogate_are_stored(repository: Repository) -> None:
+    customer = await repository.get_or_create_customer(
+        channel="telegram", platform_user_id="9", display_name="Ada \ud800", username="a\udfff"
+    )
+    assert customer.display_name == "Ada \ufffd"
+    assert customer.username == "a\ufffd"
