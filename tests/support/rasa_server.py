@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from nlu.lifetime import die_with_parent
 from nlu.process import rasa_subprocess_environment
 from tests.support.ports import free_port
 from tests.support.rasa import ready_environment
@@ -53,6 +54,9 @@ def rasa_server(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env=rasa_subprocess_environment(),
+            # Dies with this test run, however it ends; nlu.lifetime's hook takes no lock
+            # and imports nothing in the child, so it is safe with threads.
+            preexec_fn=die_with_parent(),  # noqa: PLW1509
         )
     endpoint = RasaEndpoint(url=f"http://127.0.0.1:{port}", token=token)
     try:

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from nlu.lifetime import die_with_parent
 from tests.support.ports import free_port, wait_until_answering
 
 _STOP_GRACE_SECONDS = 5.0
@@ -63,6 +64,9 @@ class RedisServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                # Dies with this test run, however it ends; nlu.lifetime's hook takes no lock
+                # and imports nothing in the child, so it is safe with threads.
+                preexec_fn=die_with_parent(),  # noqa: PLW1509
             )
         await wait_until_answering(
             self.port,
