@@ -234,6 +234,8 @@ class Service:
             channel=telegram,
             lock_timeout=config.state.lock_timeout,
         )
+        self.journal = SqliteJournal.open(settings.data_dir / "intake")
+        self._stack.push_async_callback(self.journal.close)
         alarm = Alarm()
         handoffs = HandoffDesk(
             conversations=conversations,
@@ -241,6 +243,7 @@ class Service:
             responses=responses,
             transcript_lines=config.conversation.transcript_lines,
             wake=alarm.ring_in,
+            memo=self.journal,
         )
         self.engine = ConversationEngine(
             conversations=conversations,
@@ -250,8 +253,6 @@ class Service:
             policy=policy_config(config.policy),
             detector=FrustrationDetector(policy_config(config.policy).frustration),
         )
-        self.journal = SqliteJournal.open(settings.data_dir / "intake")
-        self._stack.push_async_callback(self.journal.close)
         self.intake = Intake(
             journal=self.journal,
             customers=self.engine,

@@ -36,7 +36,7 @@ from handoff.model import (
     MessageKind,
     Mode,
 )
-from handoff.outbox import Outbox
+from handoff.outbox import Outbox, SentMemo
 from handoff.policy import Decision
 from handoff.ports import AgentDesk
 from handoff.responses import Reply, Responses
@@ -95,6 +95,7 @@ class HandoffDesk:
         responses: Responses,
         transcript_lines: int = 12,
         wake: Callable[[float], None] = lambda seconds: None,
+        memo: SentMemo | None = None,
     ) -> None:
         self._conversations = conversations
         self._repository = conversations.repository
@@ -110,6 +111,7 @@ class HandoffDesk:
             desk=desk,
             responses=responses,
             wake=wake,
+            memo=memo,
         )
 
     # --- the customer side (the engine holds the conversation's lock) --------------------
@@ -231,7 +233,9 @@ class HandoffDesk:
                 )
             )
             if stored is None:
-                logger.info("ignoring a repeated agent message %s", reply.message_ts)
+                logger.info("repeated agent message %s: only what is pending", reply.message_ts)
+                # The first try may have been cut short (an outage) before it was sent.
+                await self._outbox.flush(handoff.conversation_id, key)
                 return
             if not handoff.is_open:
                 await self._desk.tell_agent(
@@ -244,6 +248,10 @@ class HandoffDesk:
                 handoff = await self._claim(handoff, key, reply.agent)
             # Behind any earlier reply still waiting: the customer reads them in order.
             await self._outbox.flush(handoff.conversation_id, key)
+
+    async def flush_outbox(self, conversation_id: int, key: ConversationKey) -> None:
+        """Send what the conversation still has pending (the caller holds its lock)."""
+        await self._outbox.flush(conversation_id, key)
 
     async def redeliver_pending(self, *, older_than: timedelta) -> int:
         """What a crash or an outage left pending, delivered now in order (see

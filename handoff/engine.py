@@ -91,6 +91,8 @@ class ConversationEngine:
             stored = await self._unfinished(live, inbound)
             if stored is None:
                 logger.info("ignoring a repeated update %s in %s", inbound.message_id, inbound.key)
+                if live.mode is not Mode.BOT:  # a try cut short may have left it unshown
+                    await self._desk.flush_outbox(live.conversation_id, inbound.key)
                 return
             logger.info("finishing update %s in %s", inbound.message_id, inbound.key)
         await self._dispatch(live, inbound, stored)

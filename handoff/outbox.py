@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from handoff.conversations import EDITED, Conversations
 from handoff.errors import DeliveryDeferred, DeliveryError, HandoffError
@@ -31,6 +31,34 @@ logger = logging.getLogger(__name__)
 REDELIVERY_BATCH = 100  # pending messages looked at per round; the rest wait for the next
 NOT_BEFORE = "not_before"  # in a pending message's record: the platform asked to wait until
 DELAY_TOLD = "delay_told"  # the agent was told their message is delayed
+
+
+class SentMemo(Protocol):
+    """What was sent but could not be recorded yet (the database was away just then): kept
+    outside the database, so that the next attempt records it instead of sending it again.
+    The intake journal keeps it on disk (:class:`~handoff.storage.journal.SqliteJournal`)."""
+
+    async def remember(self, outbox_id: int, sent_id: str) -> None: ...
+
+    async def recall(self, outbox_id: int) -> str | None: ...
+
+    async def forget(self, outbox_id: int) -> None: ...
+
+
+class MemorySentMemo:
+    """A :class:`SentMemo` for one process's lifetime."""
+
+    def __init__(self) -> None:
+        self._sent: dict[int, str] = {}
+
+    async def remember(self, outbox_id: int, sent_id: str) -> None:
+        self._sent[outbox_id] = sent_id
+
+    async def recall(self, outbox_id: int) -> str | None:
+        return self._sent.get(outbox_id)
+
+    async def forget(self, outbox_id: int) -> None:
+        self._sent.pop(outbox_id, None)
 
 
 class Outcome(Enum):
@@ -48,7 +76,9 @@ class Outbox:
         desk: AgentDesk,
         responses: Responses,
         wake: Callable[[float], None] = lambda seconds: None,
+        memo: SentMemo | None = None,
     ) -> None:
+        self._memo = memo or MemorySentMemo()
         self._conversations = conversations
         self._wake = wake  # try again in so many seconds (the redelivery loop's alarm)
         self._repository = conversations.repository
@@ -120,6 +150,9 @@ class Outbox:
         self, handoff: Handoff | None, key: ConversationKey, message: StoredMessage
     ) -> Outcome:
         agent = Agent(message.author_id or "?", message.author_name or "An agent")
+        if (already := await self._memo.recall(message.id)) is not None:
+            await self._delivered(message, already)
+            return Outcome.DELIVERED
         try:
             if handoff is not None and not await self._introduced(handoff, agent, message):
                 text = self._responses.system("agent_joined", {"agent": agent.display_name})
@@ -140,7 +173,7 @@ class Outbox:
                 )
             return Outcome.WAITING
         if sent:
-            await self._mark(message, Delivery.DELIVERED, {"sent_id": sent})
+            await self._delivered(message, sent)
         else:
             await self._mark(message, Delivery.FAILED, {"undelivered": failure})
             if handoff is not None:
@@ -188,6 +221,9 @@ class Outbox:
                 text=message.text,
                 edited=EDITED in (message.platform_message_id or ""),
             )
+        if (already := await self._memo.recall(message.id)) is not None:
+            await self._delivered(message, already)
+            return Outcome.DELIVERED
         customer = await self._conversations.customer_of(message.conversation_id)
         try:
             posted = await self._desk.relay_to_agents(
@@ -203,7 +239,7 @@ class Outbox:
                 exc,
             )
             return Outcome.WAITING
-        await self._mark(message, Delivery.DELIVERED, {"sent_id": posted} if posted else None)
+        await self._delivered(message, posted or "")
         return Outcome.DELIVERED
 
     # --- records --------------------------------------------------------------------------
@@ -215,6 +251,13 @@ class Outbox:
         await self._mark(
             message, Delivery.PENDING, {NOT_BEFORE: until.isoformat(), DELAY_TOLD: True}
         )
+
+    async def _delivered(self, message: StoredMessage, sent_id: str) -> None:
+        """Record a delivery; the memo holds it until the database has it, so that an outage
+        between sending and recording never makes the message go out twice."""
+        await self._memo.remember(message.id, sent_id)
+        await self._mark(message, Delivery.DELIVERED, {"sent_id": sent_id} if sent_id else None)
+        await self._memo.forget(message.id)
 
     async def _mark(
         self, message: StoredMessage, delivery: Delivery, detail: dict[str, Any] | None

@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_FILES = 64  # more workers than this on one data folder is a mistake, not a plan
 
+_SENT = """
+CREATE TABLE IF NOT EXISTS sent (outbox_id INTEGER PRIMARY KEY, sent_id TEXT NOT NULL)
+"""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS intake (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -119,6 +122,26 @@ class SqliteJournal:
                 await self.failed(entry_id, reason=f"unreadable: {exc}")
         return entries
 
+    # --- the outbox's memo (handoff.outbox.SentMemo): sent, not yet recorded -------------
+
+    async def remember(self, outbox_id: int, sent_id: str) -> None:
+        await self._write(
+            "INSERT OR REPLACE INTO sent (outbox_id, sent_id) VALUES (?, ?)", (outbox_id, sent_id)
+        )
+
+    async def recall(self, outbox_id: int) -> str | None:
+        def select() -> str | None:
+            row = self._connection.execute(
+                "SELECT sent_id FROM sent WHERE outbox_id = ?", (outbox_id,)
+            ).fetchone()
+            return None if row is None else str(row[0])
+
+        found: str | None = await self._run(select)
+        return found
+
+    async def forget(self, outbox_id: int) -> None:
+        await self._write("DELETE FROM sent WHERE outbox_id = ?", (outbox_id,))
+
     async def failed_count(self) -> int:
         def count() -> int:
             row = self._connection.execute(
@@ -161,4 +184,5 @@ def _connect(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA journal_mode = WAL")
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute(_SCHEMA)
+    connection.execute(_SENT)
     return connection

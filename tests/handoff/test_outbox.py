@@ -4,11 +4,15 @@ the platforms (see test_engine)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from handoff.errors import DeliveryDeferred
 from handoff.model import AgentReply, Outbound
 from handoff.outbox import NOT_BEFORE
 from handoff.state import InMemoryLiveState
-from handoff.storage import Database, Delivery, Repository
+from handoff.storage import Database, Delivery, Repository, StorageUnavailable, StoredMessage
 from tests.handoff.test_engine import ALICE, World, build_engine, handed_off
 from tests.support.fakes import RecordingChannel
 
@@ -110,3 +114,32 @@ async def test_a_refused_reply_does_not_hold_back_the_next(
     await world.handoffs.agent_reply(AgentReply(thread, ALICE, "a-2", "1.2"))
     assert (await world.stored("a-1")).delivery is Delivery.FAILED
     assert world.replies()[-1] == "a-2"
+
+
+class FlakyRecords(Repository):
+    """The real repository, whose next ``failures`` delivery records fail as in an outage."""
+
+    failures = 0
+
+    async def mark_delivery(self, *args: Any, **kwargs: Any) -> StoredMessage:
+        if self.failures:
+            self.failures -= 1
+            raise StorageUnavailable("recording a message's delivery: connection refused")
+        return await super().mark_delivery(*args, **kwargs)
+
+
+async def test_a_reply_sent_while_the_database_went_away_is_never_sent_twice(
+    database: Database,
+) -> None:
+    records = FlakyRecords(database=database)
+    world = build_engine(records, InMemoryLiveState())
+    thread = await handed_off(world)
+    await world.handoffs.agent_reply(AgentReply(thread, ALICE, "a-0", "1.0"))  # introduced
+    records.failures = 1  # sent to Telegram, then the database is gone
+    reply = AgentReply(thread, ALICE, "a-1", "1.1")
+    with pytest.raises(StorageUnavailable):
+        await world.handoffs.agent_reply(reply)
+    await world.handoffs.agent_reply(reply)  # the intake tries again once it is back
+    assert await world.redeliver() == 0
+    assert world.replies().count("a-1") == 1
+    assert (await world.stored("a-1")).delivery is Delivery.DELIVERED
