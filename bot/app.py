@@ -18,7 +18,7 @@ from bot.settings import Settings, policy_config
 from handoff.conversations import Conversations
 from handoff.desk import HandoffDesk
 from handoff.engine import ConversationEngine
-from handoff.errors import HandoffError
+from handoff.errors import HandoffError, StateError
 from handoff.intake import Intake
 from handoff.model import AgentAction, AgentReply, DeskThread, Inbound
 from handoff.policy import FrustrationDetector
@@ -26,7 +26,7 @@ from handoff.ports import AgentEventHandler, InboundHandler
 from handoff.redelivery import Alarm, redeliver_forever
 from handoff.responses import load_responses
 from handoff.state import LiveState, live_state_from_url
-from handoff.storage import Database, Repository
+from handoff.storage import Database, Repository, StorageUnavailable
 from handoff.storage.journal import SqliteJournal
 from nlu.client import NluParser, RasaClient
 from nlu.environment import RasaEnvironment, default_environment_path
@@ -203,18 +203,16 @@ class Service:
 
         self.database = Database.from_url(settings.database_url)
         self._stack.push_async_callback(self.database.dispose)
-        await self.database.upgrade()
-        logger.info("database ready (%s)", _database_kind(settings.database_url))
-
         state = live_state_from_url(
             settings.redis_url,
             key_prefix=config.state.key_prefix,
             lock_timeout=config.state.lock_timeout,
         )
         self._stack.push_async_callback(state.close)
-        await state.ping()
         self.state = state
-        logger.info("live state ready (%s)", "Redis" if settings.redis_url else "in-process")
+        # Once here: a wrong URL or a failed migration stops the start. An outage does not:
+        # the service comes up, journals what arrives and handles it once storage is back.
+        storage_ready = await self._storage_ready()
 
         self.nlu = await self._stack.enter_async_context(open_nlu(settings, require=False))
         self.http = HttpServer(
@@ -264,8 +262,8 @@ class Service:
         )
         # Every event goes through the journal first: recorded, then acknowledged.
         customers.target, agents.target, agents.thread_lookup = self.intake, self.intake, handoffs
-        restored = await self.engine.restore_live_state()
-        logger.info("%d active conversation(s) restored from the database", restored)
+        if storage_ready:
+            await self._restore()
         replayed = await self.intake.load()
         if replayed:
             logger.info("%d event(s) from the intake journal to handle first", replayed)
@@ -278,18 +276,57 @@ class Service:
             await adapter.start()
             self._stack.push_async_callback(adapter.stop)
         # Stopped before the adapters, while they can still send what is being handled.
-        self.intake.run()
         self._stack.push_async_callback(self.intake.stop)
-        # Once now, then every interval; stopped first, while both adapters are still up.
-        redelivery = asyncio.create_task(
-            redeliver_forever(
+
+        async def handle_and_redeliver() -> None:
+            if not storage_ready:
+                await self._until_storage_is_back()
+            assert self.intake is not None
+            self.intake.run()
+            # Once now, then every interval; stopped first, while both adapters are up.
+            await redeliver_forever(
                 lambda older_than: handoffs.redeliver_pending(older_than=older_than),
                 interval=config.conversation.redelivery_interval,
                 alarm=alarm,
-            ),
-            name="redelivery",
+            )
+
+        running = asyncio.create_task(handle_and_redeliver(), name="intake and redelivery")
+        self._stack.push_async_callback(_cancel, running)
+
+    async def _storage_ready(self) -> bool:
+        """Migrate the database and reach the live state; False while either is away."""
+        assert self.database is not None
+        assert self.state is not None
+        try:
+            await self.database.upgrade()
+            await self.state.ping()
+        except (StorageUnavailable, StateError) as exc:
+            logger.warning("storage is unavailable (%s); events are journaled meanwhile", exc)
+            return False
+        logger.info(
+            "database ready (%s); live state ready (%s)",
+            _database_kind(self._settings.database_url),
+            "Redis" if self._settings.redis_url else "in-process",
         )
-        self._stack.push_async_callback(_cancel, redelivery)
+        return True
+
+    async def _restore(self) -> None:
+        assert self.engine is not None
+        restored = await self.engine.restore_live_state()
+        logger.info("%d active conversation(s) restored from the database", restored)
+
+    async def _until_storage_is_back(self, *, longest: float = 10.0) -> None:
+        delay = 0.5
+        while True:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, longest)
+            if await self._storage_ready():
+                try:
+                    await self._restore()
+                except (StorageUnavailable, StateError) as exc:
+                    logger.warning("storage went away again: %s", exc)
+                    continue
+                return
 
     async def stop(self) -> None:
         await self._stack.aclose()
