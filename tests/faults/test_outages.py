@@ -19,6 +19,7 @@ from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.rasa, pytest.mark.timeout(120)]
 
+
 @pytest.fixture
 def fault_times() -> FaultTimes:
     # A notice after 2 s: the first messages of a 4 s outage wait longer than that.
