@@ -50,10 +50,17 @@ CARD_ACTIONS = {"claim": "tandem_claim", "return": "tandem_return", "close": "ta
 
 
 def sandbox_settings(
-    settings: Settings, *, telegram: TelegramSimulator, slack: SlackSimulator, database: Path
+    settings: Settings,
+    *,
+    telegram: TelegramSimulator,
+    slack: SlackSimulator,
+    database: Path,
+    database_url: str | None = None,
+    redis_url: str | None = None,
 ) -> Settings:
     """The operator's settings, pointed at the simulators, with a database of its own
-    (fresh each run: the simulators' message ids start again at 1)."""
+    (fresh each run: the simulators' message ids start again at 1): an SQLite file at
+    ``database`` and in-process live state, unless URLs of others are given."""
     env = settings.env.model_copy(
         update={
             "telegram_bot_token": SecretStr(telegram.token),
@@ -67,8 +74,8 @@ def sandbox_settings(
             "slack_agent_channel": defaults.AGENTS_CHANNEL_ID,
             "tandem_http_host": "127.0.0.1",
             "tandem_http_port": 0,
-            "database_url": SecretStr(f"sqlite+aiosqlite:///{database}"),
-            "redis_url": None,
+            "database_url": SecretStr(database_url or f"sqlite+aiosqlite:///{database}"),
+            "redis_url": SecretStr(redis_url) if redis_url else None,
         }
     )
     return dataclasses.replace(settings, env=env)
@@ -77,8 +84,12 @@ def sandbox_settings(
 class Sandbox:
     """Start it, then act as the customer (Telegram) and as agents (Slack)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, database_url: str | None = None, redis_url: str | None = None
+    ) -> None:
         self._base = settings
+        self._database_url = database_url
+        self._redis_url = redis_url
         self.telegram = TelegramSimulator()
         self.slack = SlackSimulator()
         self.service: Service | None = None
@@ -102,11 +113,17 @@ class Sandbox:
     async def restart_service(self) -> None:
         """Stop the service and start a new one on the same database, as after a crash or
         a deployment; the platforms (simulators) keep running."""
-        await self._stop_service()
+        await self.stop_service()
         await self._start_service()
 
+    async def stop_service(self) -> None:
+        """The service stops (a deployment, a crash); the platforms keep going."""
+        if self.service is not None:
+            await self.service.stop()
+            self.service = None
+
     async def stop(self) -> None:
-        await self._stop_service()
+        await self.stop_service()
         await self.telegram.stop()
         await self.slack.stop()
         self._scratch.cleanup()
@@ -117,6 +134,8 @@ class Sandbox:
             telegram=self.telegram,
             slack=self.slack,
             database=Path(self._scratch.name) / "sandbox.db",
+            database_url=self._database_url,
+            redis_url=self._redis_url,
         )
         self.service = Service(settings)
         await self.service.start()
@@ -127,11 +146,6 @@ class Sandbox:
             signing_secret=SANDBOX_SIGNING_SECRET,
             response_url_base=self.slack.response_url_base,
         )
-
-    async def _stop_service(self) -> None:
-        if self.service is not None:
-            await self.service.stop()
-            self.service = None
 
     # --- the customer, in Telegram ------------------------------------------------------
 

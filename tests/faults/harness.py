@@ -27,10 +27,9 @@ import aiohttp
 import yaml
 from pydantic import AnyHttpUrl, SecretStr
 
-from bot.app import Service
-from bot.sandbox.world import AGENTS, SANDBOX_SIGNING_SECRET, Sandbox, sandbox_settings
+from bot.sandbox.world import AGENTS, Sandbox
 from bot.settings import Settings, load_settings
-from bot.simulators.slack import Message, SlackEventSender, defaults, events
+from bot.simulators.slack import Message, defaults, events
 from bot.simulators.telegram import JsonDict, telegram_user
 from tests.faults.ledger import Arrival, Counts, Ledger, Observed, Route
 from tests.support.rasa_server import RasaEndpoint
@@ -127,41 +126,13 @@ class FaultWorld(Sandbox):
         database_url: str | None = None,
         redis_url: str | None = None,
     ) -> None:
-        super().__init__(settings)
+        super().__init__(settings, database_url=database_url, redis_url=redis_url)
         self.times = times
         self.ledger = Ledger(is_notice=notice_matcher())
-        self._database_url = database_url
-        self._redis_url = redis_url
         self._people = 0
         self._lanes: dict[int, asyncio.Task[None]] = {}  # per chat: the agent's replies, in turn
 
     # --- the service ------------------------------------------------------------------
-
-    async def _start_service(self) -> None:
-        settings = sandbox_settings(
-            self._base,
-            telegram=self.telegram,
-            slack=self.slack,
-            database=Path(self._scratch.name) / "sandbox.db",
-        )
-        storage: dict[str, SecretStr] = {}
-        if self._database_url is not None:
-            storage["database_url"] = SecretStr(self._database_url)
-        if self._redis_url is not None:
-            storage["redis_url"] = SecretStr(self._redis_url)
-        settings = dataclasses.replace(settings, env=settings.env.model_copy(update=storage))
-        self.service = Service(settings)
-        await self.service.start()
-        assert self.service.http is not None
-        self._sender = SlackEventSender(
-            endpoint_url=f"http://127.0.0.1:{self.service.http.port}/slack/events",
-            signing_secret=SANDBOX_SIGNING_SECRET,
-            response_url_base=self.slack.response_url_base,
-        )
-
-    async def stop_service(self) -> None:
-        """The service stops (a deployment, a crash); the platforms keep going."""
-        await self._stop_service()
 
     async def start_service(self) -> Exception | None:
         """Start the service again; what stopped it from starting, if anything did."""

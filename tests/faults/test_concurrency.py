@@ -9,7 +9,7 @@ from tests.faults.harness import FaultWorld, answered
 from tests.faults.ledger import Route
 from tests.faults.scenarios import QUESTIONS
 
-pytestmark = [pytest.mark.rasa, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.rasa, pytest.mark.faults, pytest.mark.timeout(90)]
 
 CROWD = 50
 TIMEOUT = 45.0  # for all of them together

@@ -17,7 +17,7 @@ from tests.faults.scenarios import (
 from tests.support.redis_server import RedisServer
 from tests.support.tcp_proxy import TcpProxy
 
-pytestmark = [pytest.mark.rasa, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.rasa, pytest.mark.faults, pytest.mark.timeout(120)]
 
 
 @pytest.fixture

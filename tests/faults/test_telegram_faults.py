@@ -12,7 +12,7 @@ from tests.faults.harness import FaultWorld, Person, answered
 from tests.faults.ledger import Route
 from tests.faults.scenarios import QUESTIONS, assert_nothing_lost, with_an_agent
 
-pytestmark = [pytest.mark.rasa, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.rasa, pytest.mark.faults, pytest.mark.timeout(120)]
 
 CLIENT = RetryPolicy()  # what the service's Telegram client does by default
 
