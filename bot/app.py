@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.adapters.slack import SlackAdapter
-from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram import SendLimits, TelegramAdapter
 from bot.errors import MissingChatSettings
 from bot.http import HealthReport, HttpServer
 from bot.settings import Settings, policy_config
@@ -377,7 +377,7 @@ class Service:
 def build_telegram(
     settings: Settings, *, handler: InboundHandler, routes: HttpServer
 ) -> TelegramAdapter:
-    env = settings.env
+    env, limits = settings.env, settings.config.telegram.limits
     assert env.telegram_bot_token is not None
     return TelegramAdapter(
         token=env.telegram_bot_token.get_secret_value(),
@@ -392,6 +392,10 @@ def build_telegram(
         # The journal makes handing an update over fast, so the next getUpdates (which
         # confirms the batch to Telegram) can wait until every update is recorded.
         confirm_after_handover=30.0,
+        limits=SendLimits(
+            per_chat_interval=limits.per_chat_interval,
+            overall_per_second=limits.overall_per_second,
+        ),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -248,6 +249,27 @@ class AgentsSection(_Section):
     note_prefix: str = Field(default="note:", min_length=1)
 
 
+class TelegramLimitsSection(_Section):
+    """Pacing of the bot's messages under Telegram's flood limits; null lifts one."""
+
+    # Telegram's own limits: about one message a second in a chat, 30 a second overall.
+    per_chat_per_second: float | None = Field(default=1.0, gt=0)
+    per_bot_per_second: float | None = Field(default=30.0, gt=0)
+
+    @property
+    def per_chat_interval(self) -> float:
+        """Seconds between two messages in one chat (0: not paced)."""
+        return 0.0 if self.per_chat_per_second is None else 1.0 / self.per_chat_per_second
+
+    @property
+    def overall_per_second(self) -> float:
+        return math.inf if self.per_bot_per_second is None else self.per_bot_per_second
+
+
+class TelegramSection(_Section):
+    limits: TelegramLimitsSection = TelegramLimitsSection()
+
+
 class ServiceConfig(_Section):
     """The contents of ``config/tandem.yml``."""
 
@@ -257,6 +279,7 @@ class ServiceConfig(_Section):
     state: StateConfig = StateConfig()
     conversation: ConversationSection = ConversationSection()
     agents: AgentsSection = AgentsSection()
+    telegram: TelegramSection = TelegramSection()
     policy: PolicySection = Field(default_factory=PolicySection)  # type: ignore[valid-type]
 
     @model_validator(mode="after")
