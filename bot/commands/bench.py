@@ -1,4 +1,5 @@
-"""``tandem bench``: benchmarks on public data sets. Slow-ish, and not part of the tests."""
+"""``tandem bench``: benchmarks on public data sets, and the whole service under load.
+Slow-ish, and not part of the tests."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from pathlib import Path
 
 import click
 
-from bot.commands.common import echo, explained, run_async
-from handoff.policy import Action, IntentGuess, PolicyConfig, Turn, decide
+from bot.bench.texts import policy_judge
+from bot.commands.common import CliContext, echo, explained, pass_cli, run_async
+from handoff.policy import PolicyConfig
 from handoff.policy.benchmark import (
     VADER_NEGATIVE,
     Scored,
@@ -27,7 +29,6 @@ from handoff.policy.frustration import FrustrationDetector
 from handoff.policy.metrics import BinaryScore, ratio
 from nlu.benchmark import (
     Example,
-    Judge,
     Parsed,
     intent_accuracy,
     judge_all,
@@ -37,7 +38,6 @@ from nlu.benchmark import (
     training_examples,
     write_training_data,
 )
-from nlu.client import ParseResult
 from nlu.environment import RasaEnvironment, default_environment_path
 from nlu.models import ModelStore
 from nlu.server import ManagedRasaServer
@@ -46,6 +46,9 @@ from nlu.training import Progress, train_model
 # The shared data sets sit beside the checkout (see ../shared/data/README.md).
 _SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 _THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+# The servers the load benchmark borrows: the local ones the tests use.
+_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+_REDIS = "redis://127.0.0.1:6379/0"
 
 
 @click.group(short_help="Benchmarks on public data sets (not tests).")
@@ -238,7 +241,7 @@ def _oos_report(parsed: list[Parsed]) -> None:
     echo(f"in-scope intent accuracy (top intent = label, {in_scope} val texts): {accuracy}")
     echo("")
     config = PolicyConfig()
-    outcome = judge_all(parsed, _policy_judge(config, FrustrationDetector(config.frustration)))
+    outcome = judge_all(parsed, policy_judge(config, FrustrationDetector(config.frustration)))
     echo(
         f"the policy as configured (confidence_threshold {config.confidence_threshold:.2f}, "
         f"ambiguity_margin {config.ambiguity_margin:.2f}), each text a first message:"
@@ -270,7 +273,7 @@ def _policy_sweep(parsed: list[Parsed], base: PolicyConfig) -> None:
         cells = ""
         for margin in _MARGINS:
             config = replace(base, confidence_threshold=threshold, ambiguity_margin=margin)
-            outcome = judge_all(parsed, _policy_judge(config, detector))
+            outcome = judge_all(parsed, policy_judge(config, detector))
             cells += "".join(
                 f"{ratio(rate, 2):<7}"
                 for rate in (outcome.oos_caught_rate, outcome.right_rate, outcome.wrong_rate)
@@ -278,16 +281,119 @@ def _policy_sweep(parsed: list[Parsed], base: PolicyConfig) -> None:
         echo(f"{threshold:<11.1f}{cells}".rstrip())
 
 
-def _policy_judge(config: PolicyConfig, detector: FrustrationDetector) -> Judge:
-    """The policy on a customer's first message: the intent it answers, or None."""
-
-    def judge(result: ParseResult) -> str | None:
-        ranking = tuple(IntentGuess(s.name, s.confidence) for s in result.ranking)
-        decision = decide(Turn(text=result.text, ranking=ranking), config=config, detector=detector)
-        return decision.intent if decision.action is Action.ANSWER else None
-
-    return judge
-
-
 def _share_row(label: str, part: int, whole: int) -> None:
     echo(f"  {label:<44}{ratio(part / whole if whole else None):>6}  ({part}/{whole})")
+
+
+# --- the whole service under load ---------------------------------------------------------
+
+
+def _concurrencies(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
+    try:
+        levels = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        raise click.BadParameter(
+            "expected whole numbers separated by commas, e.g. 1,8,32"
+        ) from None
+    if not levels or min(levels) < 1:
+        raise click.BadParameter("expected concurrencies of at least 1, e.g. 1,8,32")
+    return levels
+
+
+def _backends(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in value.split(",") if part.strip())
+    unknown = sorted(set(names) - {"sqlite", "postgres"})
+    if unknown or not names:
+        got = ", ".join(unknown) or repr(value)
+        raise click.BadParameter(f"expected sqlite and/or postgres, comma-separated (got {got})")
+    return names
+
+
+@bench.command(short_help="The whole service under load, against bare Rasa (minutes).")
+@click.option(
+    "--messages",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Measured messages per row (after the warm-up).",
+)
+@click.option(
+    "--concurrency",
+    callback=_concurrencies,
+    default="1,8,32",
+    show_default=True,
+    help="Concurrent chats (closed loops), comma-separated.",
+)
+@click.option(
+    "--backends",
+    callback=_backends,
+    default="sqlite,postgres",
+    show_default=True,
+    help="sqlite: the embedded default; postgres: PostgreSQL + Redis.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for each answer; a missing one is an error.",
+)
+@click.option(
+    "--postgres",
+    default=_POSTGRES,
+    show_default=True,
+    help="A PostgreSQL server where the run may create (and drop) a database of its own.",
+)
+@click.option(
+    "--redis",
+    default=_REDIS,
+    show_default=True,
+    help="A Redis server; the run's keys get a prefix of their own and are removed after.",
+)
+@pass_cli
+@explained
+def load(
+    cli: CliContext,
+    *,
+    messages: int,
+    concurrency: tuple[int, ...],
+    backends: tuple[str, ...],
+    as_json: bool,
+    timeout: float,
+    postgres: str,
+    redis: str,
+) -> None:
+    """The whole service against the Telegram and Slack simulators, and a bare Rasa on the
+    same model, in closed loops: each chat sends a message, waits for the answer, sends the
+    next.
+
+    One row per backend and concurrency: answered messages a second, p50/p99 latency
+    from the simulator receiving the customer's update to it receiving the bot's answer,
+    CPU milliseconds per message of the service's process and of its Rasa (from /proc),
+    errors (a missing answer, or a reply that is not a bot answer) and the throughput as a
+    share of bare Rasa's. Telegram's pacing is lifted with ``telegram.limits``. Linux only.
+    """
+    # Imported here: the whole service, which `tandem bench --help` does not need.
+    from bot.bench.load import LoadOptions, run_load  # noqa: PLC0415
+    from bot.bench.report import Backend, report_json, table  # noqa: PLC0415
+
+    options = LoadOptions(
+        messages=messages,
+        concurrency=concurrency,
+        backends=tuple(Backend(name) for name in backends),
+        timeout=timeout,
+        postgres=postgres,
+        redis=redis,
+    )
+    report = run_async(run_load(cli.settings, options, progress=_progress))
+    if as_json:
+        echo(report_json(report, settings=options.described()))
+    else:
+        echo("")
+        for line in table(report):
+            echo(line)
+
+
+def _progress(line: str) -> None:
+    click.echo(line, err=True)
