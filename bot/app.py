@@ -230,7 +230,6 @@ class Service:
             repository=repository,
             state=state,
             channel=telegram,
-            lock_timeout=config.state.lock_timeout,
         )
         self.journal = SqliteJournal.open(settings.data_dir / "intake")
         self._stack.push_async_callback(self.journal.close)

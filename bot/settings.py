@@ -36,6 +36,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
 from handoff.policy import FrustrationConfig, PolicyConfig
+from handoff.state.base import DEFAULT_LOCK_TIMEOUT
 
 DEFAULT_CONFIG_PATH = Path("config/tandem.yml")
 CONFIG_PATH_VARIABLE = "TANDEM_CONFIG"
@@ -188,8 +189,7 @@ class NluConfig(_Section):
 
 class StateConfig(_Section):
     key_prefix: str = "tandem"
-    lock_timeout: PositiveSeconds = 120.0
-    dedupe_ttl: PositiveSeconds = 7 * 24 * 3600.0
+    lock_timeout: PositiveSeconds = DEFAULT_LOCK_TIMEOUT
 
     @field_validator("key_prefix")
     @classmethod

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from handoff.clock import utc_now
 from handoff.errors import DeliveryError
 from handoff.model import (
     Author,
@@ -24,17 +25,11 @@ from handoff.model import (
     Outbound,
 )
 from handoff.ports import CustomerChannel
+from handoff.records import Customer as CustomerRecord
+from handoff.records import Delivery, NewMessage, Platform, StoredMessage
 from handoff.responses import Reply
-from handoff.state import LiveState
-from handoff.storage import Customer as CustomerRecord
-from handoff.storage import (
-    Delivery,
-    NewMessage,
-    Platform,
-    Repository,
-    StoredMessage,
-    utc_now,
-)
+from handoff.state.base import LiveState
+from handoff.store import ConversationStore
 
 logger = logging.getLogger(__name__)
 
@@ -57,18 +52,17 @@ class Conversations:
     def __init__(
         self,
         *,
-        repository: Repository,
+        repository: ConversationStore,
         state: LiveState,
         channel: CustomerChannel,
-        lock_timeout: float = 10.0,
     ) -> None:
         self.repository = repository
         self.state = state
         self.channel = channel
-        self._lock_timeout = lock_timeout
 
     def lock(self, key: ConversationKey) -> AbstractAsyncContextManager[None]:
-        return self.state.lock(key, timeout=self._lock_timeout)
+        # The wait is the live state's own (state.lock_timeout), configured once.
+        return self.state.lock(key)
 
     async def current(self, key: ConversationKey) -> LiveConversation | None:
         """The open conversation of a chat: live state first, SQL when the cache is cold."""

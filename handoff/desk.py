@@ -15,9 +15,10 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TypeVar
 
+from handoff.clock import utc_now
 from handoff.conversations import Conversations
 from handoff.engine_support import ticket_detail, ticket_from_handoff
-from handoff.errors import DeliveryError
+from handoff.errors import Conflict, DeliveryError
 from handoff.model import (
     Agent,
     AgentAction,
@@ -39,9 +40,7 @@ from handoff.model import (
 from handoff.outbox import Outbox, SentMemo
 from handoff.policy import Decision
 from handoff.ports import AgentDesk
-from handoff.responses import Reply, Responses
-from handoff.storage import (
-    Conflict,
+from handoff.records import (
     Delivery,
     Handoff,
     HandoffEventKind,
@@ -49,8 +48,8 @@ from handoff.storage import (
     NewMessage,
     Platform,
     StoredMessage,
-    utc_now,
 )
+from handoff.responses import Reply, Responses
 from handoff.threads import Threads, status_of
 from handoff.threads import thread_of as handoff_thread
 

@@ -36,10 +36,10 @@ from handoff.policy import (
     decide,
     service_error_decision,
 )
+from handoff.records import Delivery, StoredMessage
 from handoff.responses import Reply, Responses
-from handoff.storage import Delivery, StoredMessage
-from nlu.client import NluParser, ParseResult
 from nlu.errors import NluUnavailable
+from nlu.parsing import NluParser, ParseResult
 
 logger = logging.getLogger(__name__)
 

@@ -27,12 +27,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from handoff.errors import DeliveryDeferred, DeliveryError, HandoffError, StateError
+from handoff.clock import utc_now
+from handoff.errors import (
+    DeliveryDeferred,
+    DeliveryError,
+    HandoffError,
+    StateError,
+    StorageUnavailable,
+)
 from handoff.journal import Event, EventKind, Journal, JournalEntry, kind_of, lane_of, to_json
 from handoff.model import AgentAction, AgentReply, Inbound, Outbound
 from handoff.ports import AgentDesk, AgentEventHandler, CustomerChannel
 from handoff.responses import Responses
-from handoff.storage import StorageUnavailable, utc_now
 
 logger = logging.getLogger(__name__)
 

@@ -18,12 +18,13 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Protocol
 
+from handoff.clock import utc_now
 from handoff.conversations import EDITED, Conversations
 from handoff.errors import DeliveryDeferred, DeliveryError, HandoffError
 from handoff.model import Agent, Author, ConversationKey, CustomerRelay, Outbound
 from handoff.ports import AgentDesk
+from handoff.records import Delivery, Handoff, StoredMessage
 from handoff.responses import Responses
-from handoff.storage import Delivery, Handoff, StoredMessage, utc_now
 from handoff.threads import Threads
 
 logger = logging.getLogger(__name__)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from handoff.clock import utc_now
 from handoff.conversations import Conversations
 from handoff.engine_support import ticket_from_handoff
 from handoff.errors import DeliveryDeferred, DeliveryError
@@ -21,7 +22,7 @@ from handoff.model import (
     HandoffTicket,
 )
 from handoff.ports import AgentDesk
-from handoff.storage import Handoff, HandoffOutcome, utc_now
+from handoff.records import Handoff, HandoffOutcome
 
 logger = logging.getLogger(__name__)
 

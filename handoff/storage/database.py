@@ -10,10 +10,9 @@ from alembic.util.exc import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handoff.errors import StorageError
+from handoff.errors import MigrationError, StorageError, StorageUnavailable
 from handoff.storage import migrate
 from handoff.storage.engine import make_engine, parse_url, sqlite_file
-from handoff.storage.errors import MigrationError, StorageUnavailable
 from handoff.storage.translate import translate
 
 # What SQLAlchemy and the drivers raise; anything else is a bug and propagates unchanged.

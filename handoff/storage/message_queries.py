@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy import text as sql
 
+from handoff.clock import as_utc
+from handoff.errors import ConversationNotFound, InvalidValue, MessageNotFound
+from handoff.records import Delivery, JsonObject, NewMessage, StoredMessage
 from handoff.storage import dml, mapping
-from handoff.storage.clock import as_utc
-from handoff.storage.errors import ConversationNotFound, InvalidValue, MessageNotFound
-from handoff.storage.records import Delivery, JsonObject, NewMessage, StoredMessage
 from handoff.storage.repository_base import RepositoryBase
 from handoff.storage.sanitize import clean_json, clean_optional, clean_text
 from handoff.storage.tables import PENDING_DELIVERY, MessageRow

@@ -3,7 +3,7 @@
 Every method runs in its own transaction and returns frozen records. State transitions are
 single conditional statements (``UPDATE ... WHERE <state allows it> RETURNING``) or
 ``INSERT ... ON CONFLICT``, so concurrent workers cannot both win a race: the loser gets a
-:class:`~handoff.storage.errors.Conflict` (or ``None`` where documented).
+:class:`~handoff.errors.Conflict` (or ``None`` where documented).
 
 The methods live in one module per kind of record; this class puts them together.
 """
@@ -20,6 +20,6 @@ class Repository(CustomerQueries, ConversationQueries, MessageQueries, HandoffQu
     """Reads and writes the conversation engine's records in a :class:`Database`.
 
     ``Repository(database=..., clock=...)``: ``at`` arguments default to ``clock()``
-    (:func:`~handoff.storage.clock.utc_now` unless given); every timestamp must be
+    (:func:`~handoff.clock.utc_now` unless given); every timestamp must be
     timezone-aware and is returned in UTC.
     """

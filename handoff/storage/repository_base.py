@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
-from handoff.storage.clock import Clock, as_utc, utc_now
+from handoff.clock import Clock, as_utc, utc_now
+from handoff.errors import NotFound
 from handoff.storage.database import Database
-from handoff.storage.errors import NotFound
 from handoff.storage.translate import Violation, violation
 
 

@@ -9,9 +9,9 @@ from datetime import datetime
 from enum import Enum, StrEnum
 from typing import Any
 
+from handoff.clock import as_utc
+from handoff.errors import InvalidValue
 from handoff.model import Author, ConversationKey, LiveConversation, MessageKind, Mode
-from handoff.storage.clock import as_utc
-from handoff.storage.errors import InvalidValue
 
 JsonObject = Mapping[str, Any]
 """A JSON object as stored in ``nlu``, ``decision``, ``reason_detail`` and ``detail``."""
