@@ -73,18 +73,28 @@ class Backoff:
         return float(min(self.longest, self.first * 2 ** max(failures - 1, 0)))
 
 
+@dataclass(frozen=True, slots=True)
+class Handlers:
+    """Who handles what the intake took in, and how it reaches people meanwhile."""
+
+    customers: CustomerHandler
+    agents: AgentEventHandler
+    channel: CustomerChannel
+    desk: AgentDesk
+
+
 class Intake:
     """Implements :class:`~handoff.ports.InboundHandler` and
-    :class:`~handoff.ports.AgentEventHandler` for the adapters."""
+    :class:`~handoff.ports.AgentEventHandler` for the adapters.
+
+    Built first, from the journal alone, and handed to the adapters; the core, built from
+    the adapters, is given at :meth:`run`. Until then events are journaled and queued.
+    """
 
     def __init__(
         self,
         *,
         journal: Journal,
-        customers: CustomerHandler,
-        agents: AgentEventHandler,
-        channel: CustomerChannel,
-        desk: AgentDesk,
         responses: Responses,
         notice_after: float,
         backoff: Backoff | None = None,
@@ -92,10 +102,7 @@ class Intake:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._journal = journal
-        self._customers = customers
-        self._agents = agents
-        self._channel = channel
-        self._desk = desk
+        self._handlers: Handlers | None = None
         self._responses = responses
         self._notice_after = notice_after
         self._backoff = backoff or Backoff()
@@ -135,8 +142,9 @@ class Intake:
             self._submit(entry)
         return len(pending)
 
-    def run(self) -> None:
-        """Start handling (once the channels can send)."""
+    def run(self, handlers: Handlers) -> None:
+        """Start handling with ``handlers`` (once the channels can send)."""
+        self._handlers = handlers
         self._running = True
         for lane in list(self._lanes):
             self._start_worker(lane)
@@ -233,14 +241,19 @@ class Intake:
                 await self._forget(entry)
             return
 
+    @property
+    def _running_with(self) -> Handlers:
+        assert self._handlers is not None  # workers start in run()
+        return self._handlers
+
     async def _dispatch(self, entry: JournalEntry) -> None:
-        event = entry.event()
+        event, handlers = entry.event(), self._running_with
         if isinstance(event, Inbound):
-            await self._customers.handle(event)
+            await handlers.customers.handle(event)
         elif isinstance(event, AgentReply):
-            await self._agents.agent_reply(event)
+            await handlers.agents.agent_reply(event)
         else:
-            await self._agents.agent_action(event)
+            await handlers.agents.agent_action(event)
 
     async def _forget(self, entry: JournalEntry) -> None:
         try:
@@ -265,17 +278,17 @@ class Intake:
             logger.error("could not mark journal entry %s failed: %s", entry.id, exc)
         event = entry.event()
         if isinstance(event, Inbound):
-            if not await self._customers.give_up(event, error=reason):
+            if not await self._running_with.customers.give_up(event, error=reason):
                 await self._send(event, "error_notice")
             return
         try:
-            await self._desk.tell_agent(event.thread, event.agent, AGENT_NOT_HANDLED)
+            await self._running_with.desk.tell_agent(event.thread, event.agent, AGENT_NOT_HANDLED)
         except (DeliveryError, DeliveryDeferred) as exc:
             logger.error("could not tell agent %s: %s", event.agent.user_id, exc)
 
     async def _send(self, inbound: Inbound, key: str) -> None:
         reply = self._responses.system(key)
         try:
-            await self._channel.send(Outbound(key=inbound.key, text=reply.text))
+            await self._running_with.channel.send(Outbound(key=inbound.key, text=reply.text))
         except HandoffError as exc:
             logger.error("could not tell %s (%s): %s", inbound.key, key, exc)
