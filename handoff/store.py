@@ -26,6 +26,7 @@ from handoff.records import (
     HandoffOutcome,
     JsonObject,
     NewMessage,
+    RecordedTurn,
     StoredMessage,
     Unset,
 )
@@ -133,6 +134,10 @@ class ConversationStore(Protocol):
 
     async def pending_in(self, conversation_id: int) -> list[StoredMessage]:
         """The conversation's messages still to be delivered, in the order stored."""
+        ...
+
+    async def record_turn(self, turn: RecordedTurn) -> None:
+        """What one answered turn changed (analysis, counters, the bot's reply), at once."""
         ...
 
     # --- handoffs ------------------------------------------------------------------------

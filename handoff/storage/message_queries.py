@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy import text as sql
@@ -13,7 +14,7 @@ from handoff.errors import ConversationNotFound, InvalidValue, MessageNotFound
 from handoff.records import Delivery, JsonObject, NewMessage, StoredMessage
 from handoff.storage import dml, mapping
 from handoff.storage.repository_base import RepositoryBase
-from handoff.storage.sanitize import clean_json, clean_optional, clean_text
+from handoff.storage.sanitize import clean_json, clean_optional
 from handoff.storage.tables import PENDING_DELIVERY, MessageRow
 
 
@@ -29,23 +30,7 @@ class MessageQueries(RepositoryBase):
         async with self._transaction("adding a message") as session:
             statement = (
                 dml.insert(self._database.backend, MessageRow)
-                .values(
-                    conversation_id=message.conversation_id,
-                    author=message.author.value,
-                    author_id=message.author_id,
-                    author_name=clean_optional(message.author_name),
-                    kind=message.kind.value,
-                    text=None if message.text is None else clean_text(message.text),
-                    intent=message.intent,
-                    confidence=message.confidence,
-                    nlu=None if message.nlu is None else clean_json(message.nlu),
-                    decision=None if message.decision is None else clean_json(message.decision),
-                    platform=message.platform.value,
-                    platform_chat_id=message.platform_chat_id,
-                    platform_message_id=message.platform_message_id,
-                    created_at=as_utc(message.created_at, field="created_at"),
-                    delivery=None if message.delivery is None else message.delivery.value,
-                )
+                .values(**message_values(message))
                 .on_conflict_do_nothing(
                     index_elements=[
                         MessageRow.platform,
@@ -168,3 +153,24 @@ class MessageQueries(RepositoryBase):
                 .order_by(MessageRow.id)
             )
             return [mapping.message(row) for row in rows]
+
+
+def message_values(message: NewMessage) -> dict[str, Any]:
+    """The row of ``message``, with text and JSON made storable on both backends."""
+    return {
+        "conversation_id": message.conversation_id,
+        "author": message.author.value,
+        "author_id": message.author_id,
+        "author_name": clean_optional(message.author_name),
+        "kind": message.kind.value,
+        "text": clean_optional(message.text),
+        "intent": message.intent,
+        "confidence": message.confidence,
+        "nlu": None if message.nlu is None else clean_json(message.nlu),
+        "decision": None if message.decision is None else clean_json(message.decision),
+        "platform": message.platform.value,
+        "platform_chat_id": message.platform_chat_id,
+        "platform_message_id": message.platform_message_id,
+        "created_at": as_utc(message.created_at, field="created_at"),
+        "delivery": None if message.delivery is None else message.delivery.value,
+    }

@@ -14,9 +14,10 @@ from handoff.storage.conversation_queries import ConversationQueries
 from handoff.storage.customer_queries import CustomerQueries
 from handoff.storage.handoff_queries import HandoffQueries
 from handoff.storage.message_queries import MessageQueries
+from handoff.storage.turn_queries import TurnQueries
 
 
-class Repository(CustomerQueries, ConversationQueries, MessageQueries, HandoffQueries):
+class Repository(CustomerQueries, ConversationQueries, MessageQueries, HandoffQueries, TurnQueries):
     """Reads and writes the conversation engine's records in a :class:`Database`.
 
     ``Repository(database=..., clock=...)``: ``at`` arguments default to ``clock()``
