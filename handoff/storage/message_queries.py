@@ -27,7 +27,7 @@ class MessageQueries(RepositoryBase):
         Safe against redelivery and against two workers storing the same update at once:
         exactly one of them gets the stored message.
         """
-        async with self._transaction("adding a message") as session:
+        async with self._database.statements(doing="adding a message") as connection:
             statement = (
                 dml.insert(self._database.backend, MessageRow)
                 .values(**message_values(message))
@@ -38,10 +38,10 @@ class MessageQueries(RepositoryBase):
                         MessageRow.platform_message_id,
                     ]
                 )
-                .returning(MessageRow)
+                .returning(*MessageRow.__table__.columns)
             )
             row = await self._insert_unless_conflict(
-                session,
+                connection,
                 statement,
                 missing_parent=ConversationNotFound(f"no conversation {message.conversation_id}"),
             )

@@ -12,9 +12,8 @@ from handoff.storage.repository_base import RepositoryBase
 from handoff.storage.sanitize import clean_json
 from handoff.storage.tables import ConversationRow, MessageRow
 
-# Plain statements, not the ORM unit of work: a turn is three writes by primary key, and
-# loading rows into a session only to change them cost a millisecond of CPU each.
-_PLAIN = {"synchronize_session": False}
+# Plain statements on a connection, not the ORM unit of work: a turn is three writes by
+# primary key, and an ORM session around them cost about a millisecond of CPU each.
 
 
 class TurnQueries(RepositoryBase):
@@ -26,7 +25,7 @@ class TurnQueries(RepositoryBase):
         meanwhile.
         """
         analysis = turn.analysis
-        async with self._transaction("recording a turn") as session:
+        async with self._database.statements(doing="recording a turn") as session:
             analysed = await session.execute(
                 update(MessageRow)
                 .where(MessageRow.id == turn.message_id)
@@ -36,9 +35,8 @@ class TurnQueries(RepositoryBase):
                     nlu=None if analysis.nlu is None else clean_json(analysis.nlu),
                     decision=None if analysis.decision is None else clean_json(analysis.decision),
                 )
-                .execution_options(**_PLAIN)
             )
-            if analysed.rowcount != 1:  # type: ignore[attr-defined]
+            if analysed.rowcount != 1:
                 raise MessageNotFound(f"no message {turn.message_id}")
             counted = await session.execute(
                 update(ConversationRow)
@@ -50,8 +48,7 @@ class TurnQueries(RepositoryBase):
                     failed_turns=turn.failed_turns,
                     last_answered_intent=turn.last_answered_intent,
                 )
-                .execution_options(**_PLAIN)
             )
-            if counted.rowcount != 1:  # type: ignore[attr-defined]
+            if counted.rowcount != 1:
                 raise ConversationClosed(f"conversation {turn.conversation_id} is closed")
             await session.execute(insert(MessageRow).values(**message_values(turn.reply)))
