@@ -96,8 +96,8 @@ def load_agent_texts(path: Path) -> AgentTexts:
     except OSError as exc:
         raise AgentTextsError([f"{path}: cannot read ({exc.strerror})"]) from None
     except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
-        raise AgentTextsError([f"{path}:{line}: not valid YAML: {exc.problem}"]) from None
+        row = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        raise AgentTextsError([f"{path}:{row}: not valid YAML: {exc.problem}"]) from None
     if not isinstance(data, dict):
         sections = ", ".join(repr(s) for s in sorted(SECTIONS))
         raise AgentTextsError([f"{path}: expected the sections {sections}"])

@@ -100,11 +100,20 @@ class RefreshCard:
 
 
 @dataclass(frozen=True, slots=True)
-class Relay:
+class FlushOutbox:
     """Send what is pending to the customer, the agent's reply behind any earlier one."""
 
 
-Effect = Record | SetMode | LeaveHandoff | SayToCustomer | PostNote | TellAgent | RefreshCard | Relay
+Effect = (
+    Record
+    | SetMode
+    | LeaveHandoff
+    | SayToCustomer
+    | PostNote
+    | TellAgent
+    | RefreshCard
+    | FlushOutbox
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +154,9 @@ _CLOSE = _change(
     note=Line.NOTE_CLOSED,
 )
 # The first agent to reply to an unclaimed handoff owns it.
-_FIRST_REPLY = Transition(State.CLAIMED, (*_CLAIM.effects, Relay()))
+_FIRST_REPLY = Transition(State.CLAIMED, (*_CLAIM.effects, FlushOutbox()))
 
-_STATUS_LINES = {
+STATUS_LINES: Mapping[State, Line] = {
     State.WAITING: Line.STATUS_WAITING,
     State.CLAIMED: Line.STATUS_CLAIMED,
     State.RETURNED: Line.STATUS_RETURNED,
@@ -174,8 +183,8 @@ def _open(state: State, actor: Actor) -> dict[Event, Transition]:
         else _stay(state, TellAgent(Line.NOBODY_OWNS, best_effort=True)),
         Event.RETURN: _RETURN,
         Event.CLOSE: _CLOSE,
-        Event.STATUS: _stay(state, TellAgent(_STATUS_LINES[state])),
-        Event.REPLY: _stay(state, Relay()) if claimed else _FIRST_REPLY,
+        Event.STATUS: _stay(state, TellAgent(STATUS_LINES[state])),
+        Event.REPLY: _stay(state, FlushOutbox()) if claimed else _FIRST_REPLY,
     }
 
 
@@ -186,7 +195,7 @@ def _finished(state: State) -> dict[Event, Transition]:
         Event.RELEASE: refused,
         Event.RETURN: refused,
         Event.CLOSE: refused,
-        Event.STATUS: _stay(state, TellAgent(_STATUS_LINES[state])),
+        Event.STATUS: _stay(state, TellAgent(STATUS_LINES[state])),
         Event.REPLY: _stay(state, TellAgent(Line.NOT_SENT)),
     }
 
