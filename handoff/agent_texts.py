@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-import yaml
-
 from handoff.errors import HandoffError
 
 
@@ -91,6 +89,8 @@ class AgentTexts:
 
 def load_agent_texts(path: Path) -> AgentTexts:
     """Read and check ``agents.yml``; raise :class:`AgentTextsError` listing every problem."""
+    import yaml  # noqa: PLC0415 - here: the state machine names lines without loading YAML
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
