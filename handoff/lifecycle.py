@@ -135,10 +135,19 @@ class Lifecycle:
         the agent is told why; only sending what is pending still happens.
         """
         step = _Step(handoff, key, agent, thread, previous=handoff.agent_name)
+        planned = transition(handoff, event, agent.user_id)
         won = True
-        for effect in transition(handoff, event, agent.user_id).effects:
+        for effect in planned.effects:
             if won or isinstance(effect, FlushOutbox):
                 won = await self._apply(effect, step) and won
+        if won and state_of(step.handoff) is not planned.next:  # the store disagrees
+            logger.error(
+                "handoff %s is %s after %s, not %s",
+                handoff.id,
+                state_of(step.handoff),
+                event,
+                planned.next,
+            )
         return step.handoff
 
     async def _apply(self, effect: Effect, step: _Step) -> bool:

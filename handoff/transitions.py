@@ -169,22 +169,23 @@ def _stay(state: State, *effects: Effect) -> Transition:
 
 
 def _open(state: State, actor: Actor) -> dict[Event, Transition]:
-    claimed = state is State.CLAIMED
-    if not claimed:
-        claim = _CLAIM
-    elif actor is Actor.OWNER:
-        claim = _stay(state, TellAgent(Line.ALREADY_YOURS, best_effort=True))
-    else:  # Claim pressed by another agent: ownership moves
-        claim = _TRANSFER
+    if state is State.WAITING:
+        claim, reply = _CLAIM, _FIRST_REPLY
+        release = _stay(state, TellAgent(Line.NOBODY_OWNS, best_effort=True))
+    else:  # claimed: by its owner, Claim changes nothing; by anyone else, ownership moves
+        claim = (
+            _stay(state, TellAgent(Line.ALREADY_YOURS, best_effort=True))
+            if actor is Actor.OWNER
+            else _TRANSFER
+        )
+        release, reply = _RELEASE, _stay(state, FlushOutbox())
     return {
         Event.CLAIM: claim,
-        Event.RELEASE: _RELEASE
-        if claimed
-        else _stay(state, TellAgent(Line.NOBODY_OWNS, best_effort=True)),
+        Event.RELEASE: release,
         Event.RETURN: _RETURN,
         Event.CLOSE: _CLOSE,
         Event.STATUS: _stay(state, TellAgent(STATUS_LINES[state])),
-        Event.REPLY: _stay(state, FlushOutbox()) if claimed else _FIRST_REPLY,
+        Event.REPLY: reply,
     }
 
 

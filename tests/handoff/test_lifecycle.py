@@ -3,7 +3,9 @@ live state and the shipped catalogues, what agents are told and shown, word for 
 
 from __future__ import annotations
 
+import logging
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +32,14 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 async def world(database: Database) -> World:
     return build_engine(Repository(database=database), InMemoryLiveState())
+
+
+@pytest.fixture(autouse=True)
+def store_agrees_with_the_table(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """After each event the stored handoff is in the state the table said it would be."""
+    yield
+    errors = [r for r in caplog.get_records("call") if r.name == "handoff.lifecycle"]
+    assert not [r for r in errors if r.levelno >= logging.ERROR]
 
 
 async def act(world: World, thread: DeskThread, agent: Agent, command: AgentCommand) -> None:
