@@ -15,6 +15,7 @@ from bot.adapters.telegram import TelegramAdapter
 from bot.errors import MissingChatSettings
 from bot.http import HealthReport, HttpServer
 from bot.settings import Settings, policy_config
+from handoff.agent_texts import load_agent_texts
 from handoff.conversations import Conversations
 from handoff.desk import HandoffDesk
 from handoff.engine import ConversationEngine
@@ -172,6 +173,7 @@ class Service:
         settings, config, env = self._settings, self._settings.config, self._settings.env
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         responses = load_responses(settings.path(config.conversation.responses_file))
+        texts = load_agent_texts(settings.path(config.conversation.agents_file))
 
         self.database = Database.from_url(settings.database_url)
         self._stack.push_async_callback(self.database.dispose)
@@ -198,6 +200,7 @@ class Service:
         self.intake = Intake(
             journal=self.journal,
             responses=responses,
+            texts=texts,
             notice_after=config.conversation.outage_notice_after,
         )
         telegram = build_telegram(settings, handler=self.intake, routes=self.http)
@@ -211,6 +214,7 @@ class Service:
             conversations=conversations,
             desk=slack,
             responses=responses,
+            texts=texts,
             transcript_lines=config.conversation.transcript_lines,
             wake=alarm.ring_in,
             memo=self.journal,

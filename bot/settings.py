@@ -235,6 +235,8 @@ def policy_config(section: BaseModel) -> PolicyConfig:
 
 class ConversationSection(_Section):
     responses_file: Path = Path("config/responses.yml")
+    # What Tandem says to agents in Slack (notes, private lines, status).
+    agents_file: Path = Path("config/agents.yml")
     # Transcript lines on an agent's handoff card.
     transcript_lines: int = Field(default=12, ge=1, le=50)
     # Seconds between looks for stored messages that never reached the other side.

@@ -14,10 +14,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from functools import cache
-from pathlib import Path
 
-from handoff.agent_texts import AgentTexts, Line, load_agent_texts
+from handoff.agent_texts import AgentTexts, Line
 from handoff.conversations import Conversations
 from handoff.lifecycle import Lifecycle
 from handoff.lookup import Lookup
@@ -44,20 +42,11 @@ __all__ = ["HandoffDesk", "parse_rating", "rating_buttons"]
 
 logger = logging.getLogger(__name__)
 
-# Until every composition passes its own catalogue (see ``texts`` below).
-SHIPPED_AGENT_TEXTS = Path(__file__).resolve().parents[1] / "config" / "agents.yml"
-
-
-@cache
-def _shipped_texts() -> AgentTexts:
-    return load_agent_texts(SHIPPED_AGENT_TEXTS)
-
 
 class HandoffDesk:
     """Implements :class:`~handoff.ports.AgentEventHandler`; the engine calls the customer side.
 
-    ``texts`` is the agents' catalogue (:func:`~handoff.agent_texts.load_agent_texts`);
-    without one, the shipped ``config/agents.yml``.
+    ``texts`` is the agents' catalogue (:func:`~handoff.agent_texts.load_agent_texts`).
     """
 
     def __init__(
@@ -66,14 +55,14 @@ class HandoffDesk:
         conversations: Conversations,
         desk: AgentDesk,
         responses: Responses,
-        texts: AgentTexts | None = None,
+        texts: AgentTexts,
         transcript_lines: int = 12,
         wake: Callable[[float], None] = lambda seconds: None,
         memo: SentMemo | None = None,
     ) -> None:
         self._conversations = conversations
         self._desk = desk
-        self._texts = texts or _shipped_texts()
+        self._texts = texts
         self._lookup = Lookup(store=conversations.repository)
         threads = Threads(conversations=conversations, desk=desk, transcript_lines=transcript_lines)
         self._outbox = Outbox(
@@ -81,6 +70,7 @@ class HandoffDesk:
             threads=threads,
             desk=desk,
             responses=responses,
+            texts=texts,
             wake=wake,
             memo=memo,
         )

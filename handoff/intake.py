@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from handoff.agent_texts import AgentTexts, Line
 from handoff.clock import utc_now
 from handoff.errors import (
     DeliveryDeferred,
@@ -44,10 +45,6 @@ logger = logging.getLogger(__name__)
 
 # Failures that pass: the lane waits and tries again for as long as they last.
 TRANSIENT = (StorageUnavailable, StateError)
-AGENT_NOT_HANDLED = (
-    "Tandem could not pass this message on because of an internal error. It is saved, "
-    "but it has not reached the customer: please send it again."
-)
 
 
 class CustomerHandler(Protocol):
@@ -96,6 +93,7 @@ class Intake:
         *,
         journal: Journal,
         responses: Responses,
+        texts: AgentTexts,
         notice_after: float,
         backoff: Backoff | None = None,
         clock: Callable[[], datetime] = utc_now,
@@ -104,6 +102,7 @@ class Intake:
         self._journal = journal
         self._handlers: Handlers | None = None
         self._responses = responses
+        self._texts = texts
         self._notice_after = notice_after
         self._backoff = backoff or Backoff()
         self._clock = clock
@@ -282,7 +281,8 @@ class Intake:
                 await self._send(event, "error_notice")
             return
         try:
-            await self._running_with.desk.tell_agent(event.thread, event.agent, AGENT_NOT_HANDLED)
+            text = self._texts.line(Line.NOT_HANDLED, agent=event.agent.display_name)
+            await self._running_with.desk.tell_agent(event.thread, event.agent, text)
         except (DeliveryError, DeliveryDeferred) as exc:
             logger.error("could not tell agent %s: %s", event.agent.user_id, exc)
 

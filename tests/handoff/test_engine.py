@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from handoff.agent_texts import load_agent_texts
 from handoff.conversations import Conversations
 from handoff.desk import HandoffDesk
 from handoff.engine import NLU_MAX_CHARS, ConversationEngine
@@ -143,7 +144,7 @@ def build_engine(repository: Repository, state: InMemoryLiveState, **parts: obje
     assert isinstance(nlu, ScriptedNlu)
     responses = load_responses(REPO / "config" / "responses.yml", rng=random.Random(7))
     conversations = Conversations(repository=repository, state=state, channel=channel)
-    handoffs = HandoffDesk(conversations=conversations, desk=desk, responses=responses)
+    handoffs = HandoffDesk(conversations=conversations, desk=desk, responses=responses, texts=TEXTS)
     engine = ConversationEngine(
         conversations=conversations,
         desk=handoffs,
@@ -156,6 +157,7 @@ def build_engine(repository: Repository, state: InMemoryLiveState, **parts: obje
 
 
 DETECTOR = FrustrationDetector()
+TEXTS = load_agent_texts(REPO / "config" / "agents.yml")
 
 
 @pytest.fixture

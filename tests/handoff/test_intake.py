@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from handoff.agent_texts import load_agent_texts
 from handoff.errors import IntakeUnavailable, StateError
 from handoff.intake import Backoff, Handlers, Intake
 from handoff.journal import EventKind, from_json, to_json
@@ -143,6 +144,7 @@ class World:
         self.intake = Intake(
             journal=self.journal,
             responses=RESPONSES,
+            texts=load_agent_texts(REPO / "config" / "agents.yml"),
             notice_after=notice_after,
             backoff=Backoff(first=0.001, longest=0.001),
             sleep=no_wait,
