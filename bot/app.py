@@ -15,12 +15,12 @@ from bot.adapters.telegram import SendLimits, TelegramAdapter
 from bot.errors import MissingChatSettings
 from bot.http import HealthReport, HttpServer
 from bot.settings import Settings, policy_config
+from handoff.agent_texts import load_agent_texts
 from handoff.conversations import Conversations
 from handoff.desk import HandoffDesk
 from handoff.engine import ConversationEngine
 from handoff.errors import HandoffError, StateError
-from handoff.intake import Intake
-from handoff.model import AgentAction, AgentReply, DeskThread, Inbound
+from handoff.intake import Handlers, Intake
 from handoff.policy import FrustrationDetector
 from handoff.ports import AgentEventHandler, InboundHandler
 from handoff.redelivery import Alarm, redeliver_forever
@@ -146,33 +146,6 @@ def missing_chat_settings(settings: Settings) -> list[str]:
     return lines
 
 
-class _LateInbound:
-    """The adapters and the core refer to each other; this closes the loop after building."""
-
-    target: InboundHandler | None = None
-
-    async def handle(self, inbound: Inbound) -> None:
-        assert self.target is not None
-        await self.target.handle(inbound)
-
-
-class _LateAgentEvents:
-    target: AgentEventHandler | None = None
-    thread_lookup: HandoffDesk | None = None
-
-    async def thread_of(self, handoff_id: int) -> DeskThread | None:
-        assert self.thread_lookup is not None
-        return await self.thread_lookup.thread_of(handoff_id)
-
-    async def agent_reply(self, reply: AgentReply) -> None:
-        assert self.target is not None
-        await self.target.agent_reply(reply)
-
-    async def agent_action(self, action: AgentAction) -> None:
-        assert self.target is not None
-        await self.target.agent_action(action)
-
-
 class Service:
     """Storage, live state, NLU, the conversation core and both chat adapters, started and
     stopped together."""
@@ -200,6 +173,7 @@ class Service:
         settings, config, env = self._settings, self._settings.config, self._settings.env
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         responses = load_responses(settings.path(config.conversation.responses_file))
+        texts = load_agent_texts(settings.path(config.conversation.agents_file))
 
         self.database = Database.from_url(settings.database_url)
         self._stack.push_async_callback(self.database.dispose)
@@ -219,26 +193,28 @@ class Service:
             host=env.tandem_http_host, port=env.tandem_http_port, health=self.health
         )
 
-        repository = Repository(database=self.database)
-        customers, agents = _LateInbound(), _LateAgentEvents()
-        telegram = build_telegram(settings, handler=customers, routes=self.http)
-        self.telegram = telegram
-        slack = build_slack(
-            settings, handler=agents, http=self.http, thread_of_handoff=agents.thread_of
-        )
-        conversations = Conversations(
-            repository=repository,
-            state=state,
-            channel=telegram,
-            lock_timeout=config.state.lock_timeout,
-        )
+        # Built in one direction: the intake (the journal alone), the adapters that hand it
+        # every event, then the core that talks through the adapters.
         self.journal = SqliteJournal.open(settings.data_dir / "intake")
         self._stack.push_async_callback(self.journal.close)
+        self.intake = Intake(
+            journal=self.journal,
+            responses=responses,
+            texts=texts,
+            notice_after=config.conversation.outage_notice_after,
+        )
+        telegram = build_telegram(settings, handler=self.intake, routes=self.http)
+        self.telegram = telegram
+        slack = build_slack(settings, handler=self.intake, http=self.http)
+        conversations = Conversations(
+            repository=Repository(database=self.database), state=state, channel=telegram
+        )
         alarm = Alarm()
         handoffs = HandoffDesk(
             conversations=conversations,
             desk=slack,
             responses=responses,
+            texts=texts,
             transcript_lines=config.conversation.transcript_lines,
             wake=alarm.ring_in,
             memo=self.journal,
@@ -251,17 +227,7 @@ class Service:
             policy=policy_config(config.policy),
             detector=FrustrationDetector(policy_config(config.policy).frustration),
         )
-        self.intake = Intake(
-            journal=self.journal,
-            customers=self.engine,
-            agents=handoffs,
-            channel=telegram,
-            desk=slack,
-            responses=responses,
-            notice_after=config.conversation.outage_notice_after,
-        )
-        # Every event goes through the journal first: recorded, then acknowledged.
-        customers.target, agents.target, agents.thread_lookup = self.intake, self.intake, handoffs
+        handlers = Handlers(customers=self.engine, agents=handoffs, channel=telegram, desk=slack)
         if storage_ready:
             await self._restore()
         replayed = await self.intake.load()
@@ -272,9 +238,10 @@ class Service:
         self._stack.push_async_callback(self.http.stop)
         # Stopped in reverse: Slack first, so agents' replies still being handled reach the
         # customer through a Telegram adapter that is still up.
-        for adapter in (telegram, slack):
-            await adapter.start()
-            self._stack.push_async_callback(adapter.stop)
+        await telegram.start()
+        self._stack.push_async_callback(telegram.stop)
+        await slack.start(resolve_handoff_number=handoffs.thread_of)
+        self._stack.push_async_callback(slack.stop)
         # Stopped before the adapters, while they can still send what is being handled.
         self._stack.push_async_callback(self.intake.stop)
 
@@ -282,7 +249,7 @@ class Service:
             if not storage_ready:
                 await self._until_storage_is_back()
             assert self.intake is not None
-            self.intake.run()
+            self.intake.run(handlers)
             # Once now, then every interval; stopped first, while both adapters are up.
             await redeliver_forever(
                 lambda older_than: handoffs.redeliver_pending(older_than=older_than),
@@ -404,7 +371,6 @@ def build_slack(
     *,
     handler: AgentEventHandler,
     http: HttpServer,
-    thread_of_handoff: Callable[[int], Awaitable[DeskThread | None]],
 ) -> SlackAdapter:
     env = settings.env
 
@@ -421,7 +387,6 @@ def build_slack(
         http=http,
         handler=handler,
         note_prefix=settings.config.agents.note_prefix,
-        resolve_handoff_number=thread_of_handoff,
     )
 
 

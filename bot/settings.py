@@ -37,6 +37,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
 from handoff.policy import FrustrationConfig, PolicyConfig
+from handoff.state.base import DEFAULT_LOCK_TIMEOUT
 
 DEFAULT_CONFIG_PATH = Path("config/tandem.yml")
 CONFIG_PATH_VARIABLE = "TANDEM_CONFIG"
@@ -189,8 +190,7 @@ class NluConfig(_Section):
 
 class StateConfig(_Section):
     key_prefix: str = "tandem"
-    lock_timeout: PositiveSeconds = 120.0
-    dedupe_ttl: PositiveSeconds = 7 * 24 * 3600.0
+    lock_timeout: PositiveSeconds = DEFAULT_LOCK_TIMEOUT
 
     @field_validator("key_prefix")
     @classmethod
@@ -236,6 +236,8 @@ def policy_config(section: BaseModel) -> PolicyConfig:
 
 class ConversationSection(_Section):
     responses_file: Path = Path("config/responses.yml")
+    # What Tandem says to agents in Slack (notes, private lines, status).
+    agents_file: Path = Path("config/agents.yml")
     # Transcript lines on an agent's handoff card.
     transcript_lines: int = Field(default=12, ge=1, le=50)
     # Seconds between looks for stored messages that never reached the other side.

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from handoff.clock import utc_now
 from handoff.errors import DeliveryError
 from handoff.model import (
     Author,
@@ -23,18 +24,13 @@ from handoff.model import (
     Mode,
     Outbound,
 )
+from handoff.policy.memory import RECENT_TEXTS
 from handoff.ports import CustomerChannel
+from handoff.records import Analysis, Delivery, NewMessage, Platform, RecordedTurn, StoredMessage
+from handoff.records import Customer as CustomerRecord
 from handoff.responses import Reply
-from handoff.state import LiveState
-from handoff.storage import Customer as CustomerRecord
-from handoff.storage import (
-    Delivery,
-    NewMessage,
-    Platform,
-    Repository,
-    StoredMessage,
-    utc_now,
-)
+from handoff.state.base import LiveState
+from handoff.store import ConversationStore
 
 logger = logging.getLogger(__name__)
 
@@ -57,18 +53,17 @@ class Conversations:
     def __init__(
         self,
         *,
-        repository: Repository,
+        repository: ConversationStore,
         state: LiveState,
         channel: CustomerChannel,
-        lock_timeout: float = 10.0,
     ) -> None:
         self.repository = repository
         self.state = state
         self.channel = channel
-        self._lock_timeout = lock_timeout
 
     def lock(self, key: ConversationKey) -> AbstractAsyncContextManager[None]:
-        return self.state.lock(key, timeout=self._lock_timeout)
+        # The wait is the live state's own (state.lock_timeout), configured once.
+        return self.state.lock(key)
 
     async def current(self, key: ConversationKey) -> LiveConversation | None:
         """The open conversation of a chat: live state first, SQL when the cache is cold."""
@@ -81,12 +76,19 @@ class Conversations:
         if conversation is None:
             return None
         handoff = await self.repository.open_handoff_for(conversation.id)
+        recent = await self.repository.recent_messages(conversation.id, limit=RECENT_TEXTS * 3)
+        texts = [
+            m.text
+            for m in recent
+            if m.author is Author.CUSTOMER and m.kind is MessageKind.TEXT and m.text
+        ]
         live = LiveConversation(
             conversation_id=conversation.id,
             mode=conversation.mode,
             failed_turns=conversation.failed_turns,
             last_answered_intent=conversation.last_answered_intent,
             handoff_id=handoff.id if handoff else None,
+            recent_texts=tuple(texts[-RECENT_TEXTS:]),
         )
         await self.state.put(key, live)
         return live
@@ -122,6 +124,35 @@ class Conversations:
             mode=live.mode,
             failed_turns=live.failed_turns,
             last_answered_intent=live.last_answered_intent,
+        )
+        await self.state.put(key, live)
+
+    async def answer(
+        self,
+        key: ConversationKey,
+        live: LiveConversation,
+        reply: Reply,
+        *,
+        message: StoredMessage,
+        analysis: Analysis,
+    ) -> None:
+        """The bot answers (or asks again) in a turn it understood: send the reply, then
+        record the turn whole in one transaction, then update the live state."""
+        sent_id, failure = await self.deliver(
+            Outbound(key=key, text=reply.text, buttons=reply.buttons)
+        )
+        record = dict(analysis.decision or {})
+        if failure:
+            record["undelivered"] = failure
+        await self.repository.record_turn(
+            RecordedTurn(
+                message_id=message.id,
+                analysis=analysis,
+                conversation_id=live.conversation_id,
+                failed_turns=live.failed_turns,
+                last_answered_intent=live.last_answered_intent,
+                reply=self._bot_message(live.conversation_id, key, reply, sent_id, record),
+            )
         )
         await self.state.put(key, live)
 
@@ -188,18 +219,28 @@ class Conversations:
         if failure:
             record["undelivered"] = failure
         await self.repository.add_message(
-            NewMessage(
-                conversation_id=conversation_id,
-                author=Author.BOT,
-                platform=Platform(key.channel),
-                platform_chat_id=key.chat_id if sent_id else None,
-                platform_message_id=sent_id,
-                text=reply.text,
-                decision=record or None,
-                created_at=utc_now(),
-            )
+            self._bot_message(conversation_id, key, reply, sent_id, record)
         )
         return sent_id
+
+    @staticmethod
+    def _bot_message(
+        conversation_id: int,
+        key: ConversationKey,
+        reply: Reply,
+        sent_id: str | None,
+        record: Mapping[str, Any],
+    ) -> NewMessage:
+        return NewMessage(
+            conversation_id=conversation_id,
+            author=Author.BOT,
+            platform=Platform(key.channel),
+            platform_chat_id=key.chat_id if sent_id else None,
+            platform_message_id=sent_id,
+            text=reply.text,
+            decision=dict(record) or None,
+            created_at=utc_now(),
+        )
 
     async def deliver(self, message: Outbound) -> tuple[str | None, str | None]:
         """Send to the customer: (their message id, None), or (None, why it failed for good)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 from handoff.conversations import Conversations, for_agents
 from handoff.desk import HandoffDesk, parse_rating
@@ -36,10 +37,10 @@ from handoff.policy import (
     decide,
     service_error_decision,
 )
+from handoff.records import Analysis, Delivery, StoredMessage
 from handoff.responses import Reply, Responses
-from handoff.storage import Delivery, StoredMessage
-from nlu.client import NluParser, ParseResult
 from nlu.errors import NluUnavailable
+from nlu.parsing import NluParser, ParseResult
 
 logger = logging.getLogger(__name__)
 
@@ -251,17 +252,20 @@ class ConversationEngine:
             ranking=ranking,
             failed_turns=live.failed_turns,
             last_answered_intent=live.last_answered_intent,
-            previous_texts=await self._previous_texts(live, stored),
+            previous_texts=live.recent_texts,
         )
         decision = decide(turn, config=self._policy, detector=self._detector)
-        await self._record(stored, ranking, parse, decision)
+        analysis = _analysis(ranking, parse, decision)
         logger.info(
             "%s: %s (%s)",
             inbound.key,
             decision.action.value,
             ", ".join(code.value for code in decision.codes) or "understood",
         )
+        if text:
+            live = replace(live, recent_texts=(*live.recent_texts, text)[-RECENT_TEXTS:])
         if decision.action is Action.HANDOFF:
+            await self._repository.record_analysis(stored.id, **_fields(analysis))
             await self._desk.request(live, inbound.key, inbound.customer, decision)
             return
         reply = None
@@ -276,8 +280,9 @@ class ConversationEngine:
         else:
             reply = self._responses.system("clarify")
             live = replace(live, failed_turns=decision.failed_turns, last_answered_intent=None)
-        await self._conversations.save(inbound.key, live)
-        await self._say(live, inbound, reply, decision=decision)
+        await self._conversations.answer(
+            inbound.key, live, reply, message=stored, analysis=analysis
+        )
 
     async def _person_requested(
         self, live: LiveConversation, inbound: Inbound, stored: StoredMessage
@@ -303,30 +308,8 @@ class ConversationEngine:
         parse: ParseResult | None,
         decision: Decision,
     ) -> None:
-        top = ranking[0] if ranking else None
-        await self._repository.record_analysis(
-            stored.id,
-            intent=top.name if top else None,
-            confidence=top.confidence if top else None,
-            nlu=nlu_record(ranking, parse),
-            decision=decision.to_record(),
-        )
-
-    async def _previous_texts(
-        self, live: LiveConversation, stored: StoredMessage
-    ) -> tuple[str, ...]:
-        recent = await self._repository.recent_messages(
-            live.conversation_id, limit=RECENT_TEXTS * 3
-        )
-        texts = [
-            m.text
-            for m in recent
-            if m.author is Author.CUSTOMER
-            and m.kind is MessageKind.TEXT
-            and m.id != stored.id
-            and m.text
-        ]
-        return tuple(texts[-RECENT_TEXTS:])
+        analysis = _analysis(ranking, parse, decision)
+        await self._repository.record_analysis(stored.id, **_fields(analysis))
 
     async def _say(
         self,
@@ -343,3 +326,24 @@ class ConversationEngine:
         await self._conversations.channel.answer_button(
             ButtonAnswer(press_id=inbound.message_id, text=text)
         )
+
+
+def _analysis(
+    ranking: tuple[IntentGuess, ...] | None, parse: ParseResult | None, decision: Decision
+) -> Analysis:
+    top = ranking[0] if ranking else None
+    return Analysis(
+        intent=top.name if top else None,
+        confidence=top.confidence if top else None,
+        nlu=nlu_record(ranking, parse),
+        decision=decision.to_record(),
+    )
+
+
+def _fields(analysis: Analysis) -> dict[str, Any]:
+    return {
+        "intent": analysis.intent,
+        "confidence": analysis.confidence,
+        "nlu": analysis.nlu,
+        "decision": analysis.decision,
+    }

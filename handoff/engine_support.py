@@ -17,8 +17,8 @@ from handoff.model import (
     TranscriptLine,
 )
 from handoff.policy import Decision, IntentGuess
-from handoff.storage import Handoff, StoredMessage
-from nlu.client import Entity, ParseResult
+from handoff.records import Handoff, StoredMessage
+from nlu.parsing import Entity, ParseResult
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,3 +36,83 @@ class DeliveryDeferred(HandoffError):
 class IntakeUnavailable(HandoffError):
     """An inbound event could not be recorded durably: the adapter must not acknowledge it
     to the platform, so that the platform sends it again."""
+
+
+# --- what the conversation store raises (every one a StorageError) -----------------------
+
+
+class StorageUnavailable(StorageError):
+    """The database could not be reached, or was too busy to answer; retrying may help."""
+
+
+class UnsupportedDatabase(StorageError):
+    """The database URL is malformed or names a backend other than SQLite or PostgreSQL."""
+
+
+class MigrationError(StorageError):
+    """Upgrading the schema failed; the database was left at its previous revision."""
+
+
+class InvalidValue(StorageError, ValueError):
+    """A value passed to the store is out of range or inconsistent; nothing was written."""
+
+
+class InvalidRating(InvalidValue):
+    """A satisfaction rating outside 1..5."""
+
+
+class NotFound(StorageError, LookupError):
+    """The row an operation refers to does not exist."""
+
+
+class CustomerNotFound(NotFound):
+    """No customer has this id."""
+
+
+class ConversationNotFound(NotFound):
+    """No conversation has this id."""
+
+
+class MessageNotFound(NotFound):
+    """No message has that id."""
+
+
+class HandoffNotFound(NotFound):
+    """No handoff has this id."""
+
+
+class Conflict(StorageError):
+    """The operation lost against the current state of the row (often a concurrent writer).
+
+    Each state transition happens at most once; the caller that loses gets this error and
+    can re-read the row to see what happened instead.
+    """
+
+
+class ConversationAlreadyOpen(Conflict):
+    """The chat already has a conversation that is not closed."""
+
+
+class ConversationClosed(Conflict):
+    """The conversation is closed; it can no longer change mode or be closed again."""
+
+
+class HandoffAlreadyOpen(Conflict):
+    """The conversation already has a handoff that has not been closed or returned."""
+
+
+class HandoffNotOpen(Conflict):
+    """The handoff has already been closed or returned to the bot."""
+
+
+class HandoffAlreadyClaimed(Conflict):
+    """Another agent (or the same one, earlier) has already claimed the handoff."""
+
+    def __init__(self, message: str, *, agent_id: str | None, agent_name: str | None) -> None:
+        super().__init__(message)
+        self.agent_id = agent_id
+        self.agent_name = agent_name
+
+
+class ThreadAlreadyLinked(Conflict):
+    """The agent thread is already linked to another handoff."""

@@ -27,21 +27,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from handoff.errors import DeliveryDeferred, DeliveryError, HandoffError, StateError
+from handoff.agent_texts import AgentTexts, Line
+from handoff.clock import utc_now
+from handoff.errors import (
+    DeliveryDeferred,
+    DeliveryError,
+    HandoffError,
+    StateError,
+    StorageUnavailable,
+)
 from handoff.journal import Event, EventKind, Journal, JournalEntry, kind_of, lane_of, to_json
 from handoff.model import AgentAction, AgentReply, Inbound, Outbound
 from handoff.ports import AgentDesk, AgentEventHandler, CustomerChannel
 from handoff.responses import Responses
-from handoff.storage import StorageUnavailable, utc_now
 
 logger = logging.getLogger(__name__)
 
 # Failures that pass: the lane waits and tries again for as long as they last.
 TRANSIENT = (StorageUnavailable, StateError)
-AGENT_NOT_HANDLED = (
-    "Tandem could not pass this message on because of an internal error. It is saved, "
-    "but it has not reached the customer: please send it again."
-)
 
 
 class CustomerHandler(Protocol):
@@ -67,30 +70,39 @@ class Backoff:
         return float(min(self.longest, self.first * 2 ** max(failures - 1, 0)))
 
 
+@dataclass(frozen=True, slots=True)
+class Handlers:
+    """Who handles what the intake took in, and how it reaches people meanwhile."""
+
+    customers: CustomerHandler
+    agents: AgentEventHandler
+    channel: CustomerChannel
+    desk: AgentDesk
+
+
 class Intake:
     """Implements :class:`~handoff.ports.InboundHandler` and
-    :class:`~handoff.ports.AgentEventHandler` for the adapters."""
+    :class:`~handoff.ports.AgentEventHandler` for the adapters.
+
+    Built first, from the journal alone, and handed to the adapters; the core, built from
+    the adapters, is given at :meth:`run`. Until then events are journaled and queued.
+    """
 
     def __init__(
         self,
         *,
         journal: Journal,
-        customers: CustomerHandler,
-        agents: AgentEventHandler,
-        channel: CustomerChannel,
-        desk: AgentDesk,
         responses: Responses,
+        texts: AgentTexts,
         notice_after: float,
         backoff: Backoff | None = None,
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._journal = journal
-        self._customers = customers
-        self._agents = agents
-        self._channel = channel
-        self._desk = desk
+        self._handlers: Handlers | None = None
         self._responses = responses
+        self._texts = texts
         self._notice_after = notice_after
         self._backoff = backoff or Backoff()
         self._clock = clock
@@ -129,8 +141,9 @@ class Intake:
             self._submit(entry)
         return len(pending)
 
-    def run(self) -> None:
-        """Start handling (once the channels can send)."""
+    def run(self, handlers: Handlers) -> None:
+        """Start handling with ``handlers`` (once the channels can send)."""
+        self._handlers = handlers
         self._running = True
         for lane in list(self._lanes):
             self._start_worker(lane)
@@ -227,14 +240,19 @@ class Intake:
                 await self._forget(entry)
             return
 
+    @property
+    def _running_with(self) -> Handlers:
+        assert self._handlers is not None  # workers start in run()
+        return self._handlers
+
     async def _dispatch(self, entry: JournalEntry) -> None:
-        event = entry.event()
+        event, handlers = entry.event(), self._running_with
         if isinstance(event, Inbound):
-            await self._customers.handle(event)
+            await handlers.customers.handle(event)
         elif isinstance(event, AgentReply):
-            await self._agents.agent_reply(event)
+            await handlers.agents.agent_reply(event)
         else:
-            await self._agents.agent_action(event)
+            await handlers.agents.agent_action(event)
 
     async def _forget(self, entry: JournalEntry) -> None:
         try:
@@ -259,17 +277,18 @@ class Intake:
             logger.error("could not mark journal entry %s failed: %s", entry.id, exc)
         event = entry.event()
         if isinstance(event, Inbound):
-            if not await self._customers.give_up(event, error=reason):
+            if not await self._running_with.customers.give_up(event, error=reason):
                 await self._send(event, "error_notice")
             return
         try:
-            await self._desk.tell_agent(event.thread, event.agent, AGENT_NOT_HANDLED)
+            text = self._texts.line(Line.NOT_HANDLED, agent=event.agent.display_name)
+            await self._running_with.desk.tell_agent(event.thread, event.agent, text)
         except (DeliveryError, DeliveryDeferred) as exc:
             logger.error("could not tell agent %s: %s", event.agent.user_id, exc)
 
     async def _send(self, inbound: Inbound, key: str) -> None:
         reply = self._responses.system(key)
         try:
-            await self._channel.send(Outbound(key=inbound.key, text=reply.text))
+            await self._running_with.channel.send(Outbound(key=inbound.key, text=reply.text))
         except HandoffError as exc:
             logger.error("could not tell %s (%s): %s", inbound.key, key, exc)

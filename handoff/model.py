@@ -48,6 +48,9 @@ class LiveConversation:
     failed_turns: int = 0
     last_answered_intent: str | None = None
     handoff_id: int | None = None
+    # The customer's last few texts to the bot, newest last: the policy compares a message
+    # with them (a repeat, a rephrasing), without reading the transcript on every turn.
+    recent_texts: tuple[str, ...] = ()
 
 
 class MessageKind(StrEnum):

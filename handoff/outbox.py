@@ -18,12 +18,14 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Protocol
 
+from handoff.agent_texts import AgentTexts, Line
+from handoff.clock import utc_now
 from handoff.conversations import EDITED, Conversations
 from handoff.errors import DeliveryDeferred, DeliveryError, HandoffError
 from handoff.model import Agent, Author, ConversationKey, CustomerRelay, Outbound
 from handoff.ports import AgentDesk
+from handoff.records import Delivery, Handoff, StoredMessage
 from handoff.responses import Responses
-from handoff.storage import Delivery, Handoff, StoredMessage, utc_now
 from handoff.threads import Threads
 
 logger = logging.getLogger(__name__)
@@ -75,6 +77,7 @@ class Outbox:
         threads: Threads,
         desk: AgentDesk,
         responses: Responses,
+        texts: AgentTexts,
         wake: Callable[[float], None] = lambda seconds: None,
         memo: SentMemo | None = None,
     ) -> None:
@@ -85,6 +88,7 @@ class Outbox:
         self._threads = threads
         self._desk = desk
         self._responses = responses
+        self._texts = texts
 
     async def flush(
         self,
@@ -164,12 +168,9 @@ class Outbox:
             first = not (message.decision or {}).get(DELAY_TOLD)
             await self._defer(message, exc)
             if first and handoff is not None:
+                seconds = f"{exc.retry_after:.0f}"
                 await self._threads.tell(
-                    handoff,
-                    agent,
-                    f"Your message is delayed, not lost: Telegram asked Tandem to wait "
-                    f"{exc.retry_after:.0f} s before sending more to this customer. "
-                    "It will be sent then.",
+                    handoff, agent, self._line(Line.DELAYED, handoff, agent, seconds=seconds)
                 )
             return Outcome.WAITING
         if sent:
@@ -178,7 +179,9 @@ class Outbox:
             await self._mark(message, Delivery.FAILED, {"undelivered": failure})
             if handoff is not None:
                 await self._threads.tell(
-                    handoff, agent, f"Could not deliver your message: {failure}"
+                    handoff,
+                    agent,
+                    self._line(Line.UNDELIVERED, handoff, agent, failure=failure or ""),
                 )
         logger.info(
             "relayed agent %s's message to %s (%s)",
@@ -187,6 +190,9 @@ class Outbox:
             "delivered" if sent else "failed",
         )
         return Outcome.DELIVERED if sent else Outcome.FAILED
+
+    def _line(self, line: Line, handoff: Handoff, agent: Agent, **values: str) -> str:
+        return self._texts.line(line, agent=agent.display_name, handoff=str(handoff.id), **values)
 
     async def _introduced(self, handoff: Handoff, agent: Agent, message: StoredMessage) -> bool:
         recent = await self._repository.recent_messages(handoff.conversation_id, limit=200)

@@ -1,27 +1,22 @@
 """A handoff's place in the agents' tool: its card, its thread, notes and private lines.
 
-Shared by the handoff lifecycle (:mod:`handoff.desk`) and the outbox (:mod:`handoff.outbox`):
-the card is posted when the handoff opens, or later, before the first message that needs
-the thread, if Slack could not take it then.
+Shared by the handoff lifecycle (:mod:`handoff.lifecycle`) and the outbox
+(:mod:`handoff.outbox`): the card is posted when the handoff opens, or later, before the
+first message that needs the thread, if Slack could not take it then.
 """
 
 from __future__ import annotations
 
 import logging
 
+from handoff.clock import utc_now
 from handoff.conversations import Conversations
 from handoff.engine_support import ticket_from_handoff
 from handoff.errors import DeliveryDeferred, DeliveryError
-from handoff.model import (
-    Agent,
-    CardState,
-    CardStatus,
-    ConversationKey,
-    DeskThread,
-    HandoffTicket,
-)
+from handoff.model import Agent, CardState, ConversationKey, DeskThread, HandoffTicket
 from handoff.ports import AgentDesk
-from handoff.storage import Handoff, HandoffOutcome, utc_now
+from handoff.records import Handoff
+from handoff.transitions import state_of
 
 logger = logging.getLogger(__name__)
 
@@ -30,14 +25,6 @@ def thread_of(handoff: Handoff) -> DeskThread | None:
     if handoff.agent_channel and handoff.agent_thread_ts:
         return DeskThread(channel=handoff.agent_channel, thread_ts=handoff.agent_thread_ts)
     return None
-
-
-def status_of(handoff: Handoff) -> CardStatus:
-    if handoff.outcome is HandoffOutcome.CLOSED:
-        return CardStatus.CLOSED
-    if handoff.outcome is HandoffOutcome.RETURNED:
-        return CardStatus.RETURNED
-    return CardStatus.CLAIMED if handoff.agent_id else CardStatus.WAITING
 
 
 class Threads:
@@ -81,7 +68,7 @@ class Threads:
             rating = conversation.rating if conversation else None
         state = CardState(
             ticket=ticket,
-            status=status_of(handoff),
+            status=state_of(handoff),
             owner=Agent(handoff.agent_id, handoff.agent_name or handoff.agent_id)
             if handoff.agent_id
             else None,

@@ -8,68 +8,21 @@ JSON) becomes :class:`NluUnavailable`, so callers have one thing to act on.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from nlu.errors import NluUnavailable, RasaServerError
+from nlu.parsing import Entity, IntentScore, ModelStatus, NluParser, ParseResult
+
+__all__ = ["Entity", "IntentScore", "ModelStatus", "NluParser", "ParseResult", "RasaClient"]
 
 logger = logging.getLogger(__name__)
 
 # Loading a model unpacks and initialises it: far slower than a parse.
 _MODEL_LOAD_SECONDS = 120.0
-
-
-@dataclass(frozen=True, slots=True)
-class IntentScore:
-    name: str
-    confidence: float
-
-
-@dataclass(frozen=True, slots=True)
-class Entity:
-    entity: str
-    value: str
-    start: int | None = None
-    end: int | None = None
-    confidence: float | None = None
-    extractor: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ParseResult:
-    """What the NLU saw in one message."""
-
-    text: str
-    intent: IntentScore | None
-    ranking: tuple[IntentScore, ...]
-    entities: tuple[Entity, ...]
-
-    @property
-    def confidence(self) -> float:
-        return self.intent.confidence if self.intent else 0.0
-
-    @property
-    def margin(self) -> float:
-        """How far the top intent is ahead of the runner-up (1.0 when there is none)."""
-        if len(self.ranking) < 2:
-            return 1.0
-        return self.ranking[0].confidence - self.ranking[1].confidence
-
-
-@dataclass(frozen=True, slots=True)
-class ModelStatus:
-    model_file: str | None
-    model_id: str | None
-
-
-class NluParser(Protocol):
-    """The port the conversation engine uses."""
-
-    async def parse(self, text: str) -> ParseResult: ...
 
 
 # --- the wire format --------------------------------------------------------------------

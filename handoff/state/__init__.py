@@ -1,14 +1,20 @@
 """Live state: the fast shared copy of active conversations, in memory or on Redis.
 
 Workers pick a backend with :func:`live_state_from_url`; code depends on :class:`LiveState`.
+The backends are imported when asked for, so that the core, which needs only the port,
+loads no Redis client.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from handoff.state.base import DEFAULT_LOCK_TIMEOUT, LiveState
-from handoff.state.keys import RedisKeyBuilder
-from handoff.state.memory import InMemoryLiveState
-from handoff.state.redis import RedisLiveState
+
+if TYPE_CHECKING:
+    from handoff.state.keys import RedisKeyBuilder
+    from handoff.state.memory import InMemoryLiveState
+    from handoff.state.redis import RedisLiveState
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
@@ -18,6 +24,21 @@ __all__ = [
     "RedisLiveState",
     "live_state_from_url",
 ]
+
+_LAZY = {
+    "InMemoryLiveState": "handoff.state.memory",
+    "RedisKeyBuilder": "handoff.state.keys",
+    "RedisLiveState": "handoff.state.redis",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib  # noqa: PLC0415 - imported on first use, see the module docstring
+
+    return getattr(importlib.import_module(module), name)
 
 
 def live_state_from_url(
@@ -33,7 +54,11 @@ def live_state_from_url(
     Nothing connects here: call :meth:`LiveState.ping` at start-up to fail early.
     """
     if not url:
+        from handoff.state.memory import InMemoryLiveState  # noqa: PLC0415
+
         return InMemoryLiveState(lock_timeout=lock_timeout)
+    from handoff.state.redis import RedisLiveState  # noqa: PLC0415
+
     return RedisLiveState.from_url(
         url,
         key_prefix=key_prefix,

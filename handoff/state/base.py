@@ -24,7 +24,7 @@ from handoff.model import ConversationKey, LiveConversation
 
 # How long lock() waits by default. Long enough for a holder that is calling the NLU or a
 # chat API; short enough that a stuck handler surfaces as LockTimeout instead of a pile-up.
-DEFAULT_LOCK_TIMEOUT = 30.0
+DEFAULT_LOCK_TIMEOUT = 120.0
 
 
 class LiveState(Protocol):

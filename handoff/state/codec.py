@@ -43,6 +43,8 @@ def decode(raw: str | bytes) -> LiveConversation:
         for name, enum in _ENUMS.items():
             if name in known:
                 known[name] = enum(known[name])
+        if "recent_texts" in known:
+            known["recent_texts"] = tuple(str(text) for text in known["recent_texts"])
         return LiveConversation(**known)
     except (TypeError, ValueError) as exc:
         raise StateError(f"stored live conversation is invalid ({exc}): {raw!r:.200}") from exc

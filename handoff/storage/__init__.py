@@ -1,15 +1,12 @@
 """SQL storage of customers, conversations, messages and handoffs (SQLite or PostgreSQL).
 
 The conversation engine uses :class:`Repository` over a :class:`Database`; everything it
-gets back is a frozen record from :mod:`handoff.storage.records`, and everything that goes
-wrong is a :class:`~handoff.errors.StorageError` from :mod:`handoff.storage.errors`.
+gets back is a frozen record from :mod:`handoff.records`, and everything that goes
+wrong is a :class:`~handoff.errors.StorageError` from :mod:`handoff.errors`.
 """
 
-from handoff.errors import StorageError
-from handoff.model import MessageKind
-from handoff.storage.clock import Clock, utc_now
-from handoff.storage.database import Database
-from handoff.storage.errors import (
+from handoff.clock import Clock, utc_now
+from handoff.errors import (
     Conflict,
     ConversationAlreadyOpen,
     ConversationClosed,
@@ -24,12 +21,13 @@ from handoff.storage.errors import (
     MessageNotFound,
     MigrationError,
     NotFound,
+    StorageError,
     StorageUnavailable,
     ThreadAlreadyLinked,
     UnsupportedDatabase,
 )
-from handoff.storage.migrate import head_revision
-from handoff.storage.records import (
+from handoff.model import MessageKind
+from handoff.records import (
     UNSET,
     ActiveConversation,
     Conversation,
@@ -45,6 +43,8 @@ from handoff.storage.records import (
     StoredMessage,
     Unset,
 )
+from handoff.storage.database import Database
+from handoff.storage.migrate import head_revision
 from handoff.storage.repository import Repository
 
 __all__ = [

@@ -9,18 +9,18 @@ from sqlalchemy import and_, select, update
 from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.errors import StorageError
-from handoff.model import Mode
-from handoff.storage import dml, mapping
-from handoff.storage.errors import (
+from handoff.errors import (
     ConversationAlreadyOpen,
     ConversationClosed,
     ConversationNotFound,
     CustomerNotFound,
     InvalidRating,
     InvalidValue,
+    StorageError,
 )
-from handoff.storage.records import UNSET, ActiveConversation, Conversation, Unset
+from handoff.model import Mode
+from handoff.records import UNSET, ActiveConversation, Conversation, Unset
+from handoff.storage import dml, mapping
 from handoff.storage.repository_base import RepositoryBase
 from handoff.storage.tables import OPEN_CONVERSATION, ConversationRow, HandoffRow
 

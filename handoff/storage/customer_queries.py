@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
+from handoff.records import Customer
 from handoff.storage import dml, mapping
-from handoff.storage.records import Customer
 from handoff.storage.repository_base import RepositoryBase
 from handoff.storage.sanitize import clean_optional, clean_text
 from handoff.storage.tables import CustomerRow

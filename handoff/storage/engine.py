@@ -9,7 +9,7 @@ from sqlalchemy import URL, Connection, event, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from handoff.storage.errors import UnsupportedDatabase
+from handoff.errors import UnsupportedDatabase
 
 # The only async drivers installed; a bare ``sqlite://`` or ``postgresql://`` gets these.
 ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}

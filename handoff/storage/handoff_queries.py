@@ -11,17 +11,17 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.errors import StorageError
-from handoff.storage import dml, mapping
-from handoff.storage.errors import (
+from handoff.errors import (
     ConversationNotFound,
     HandoffAlreadyClaimed,
     HandoffAlreadyOpen,
     HandoffNotFound,
     HandoffNotOpen,
+    StorageError,
     ThreadAlreadyLinked,
 )
-from handoff.storage.records import Handoff, HandoffEvent, HandoffEventKind, HandoffOutcome
+from handoff.records import Handoff, HandoffEvent, HandoffEventKind, HandoffOutcome
+from handoff.storage import dml, mapping
 from handoff.storage.repository_base import RepositoryBase
 from handoff.storage.sanitize import clean_json, clean_optional, clean_text
 from handoff.storage.tables import OPEN_HANDOFF, HandoffEventRow, HandoffRow

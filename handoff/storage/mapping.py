@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handoff.model import Author, MessageKind, Mode
-from handoff.storage.records import (
+from handoff.records import (
     Conversation,
     Customer,
     Delivery,

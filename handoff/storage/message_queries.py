@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy import text as sql
 
+from handoff.clock import as_utc
+from handoff.errors import ConversationNotFound, InvalidValue, MessageNotFound
+from handoff.records import Delivery, JsonObject, NewMessage, StoredMessage
 from handoff.storage import dml, mapping
-from handoff.storage.clock import as_utc
-from handoff.storage.errors import ConversationNotFound, InvalidValue, MessageNotFound
-from handoff.storage.records import Delivery, JsonObject, NewMessage, StoredMessage
 from handoff.storage.repository_base import RepositoryBase
-from handoff.storage.sanitize import clean_json, clean_optional, clean_text
+from handoff.storage.sanitize import clean_json, clean_optional
 from handoff.storage.tables import PENDING_DELIVERY, MessageRow
 
 
@@ -26,26 +27,10 @@ class MessageQueries(RepositoryBase):
         Safe against redelivery and against two workers storing the same update at once:
         exactly one of them gets the stored message.
         """
-        async with self._transaction("adding a message") as session:
+        async with self._database.statements(doing="adding a message") as connection:
             statement = (
                 dml.insert(self._database.backend, MessageRow)
-                .values(
-                    conversation_id=message.conversation_id,
-                    author=message.author.value,
-                    author_id=message.author_id,
-                    author_name=clean_optional(message.author_name),
-                    kind=message.kind.value,
-                    text=None if message.text is None else clean_text(message.text),
-                    intent=message.intent,
-                    confidence=message.confidence,
-                    nlu=None if message.nlu is None else clean_json(message.nlu),
-                    decision=None if message.decision is None else clean_json(message.decision),
-                    platform=message.platform.value,
-                    platform_chat_id=message.platform_chat_id,
-                    platform_message_id=message.platform_message_id,
-                    created_at=as_utc(message.created_at, field="created_at"),
-                    delivery=None if message.delivery is None else message.delivery.value,
-                )
+                .values(**message_values(message))
                 .on_conflict_do_nothing(
                     index_elements=[
                         MessageRow.platform,
@@ -53,10 +38,10 @@ class MessageQueries(RepositoryBase):
                         MessageRow.platform_message_id,
                     ]
                 )
-                .returning(MessageRow)
+                .returning(*MessageRow.__table__.columns)
             )
             row = await self._insert_unless_conflict(
-                session,
+                connection,
                 statement,
                 missing_parent=ConversationNotFound(f"no conversation {message.conversation_id}"),
             )
@@ -168,3 +153,24 @@ class MessageQueries(RepositoryBase):
                 .order_by(MessageRow.id)
             )
             return [mapping.message(row) for row in rows]
+
+
+def message_values(message: NewMessage) -> dict[str, Any]:
+    """The row of ``message``, with text and JSON made storable on both backends."""
+    return {
+        "conversation_id": message.conversation_id,
+        "author": message.author.value,
+        "author_id": message.author_id,
+        "author_name": clean_optional(message.author_name),
+        "kind": message.kind.value,
+        "text": clean_optional(message.text),
+        "intent": message.intent,
+        "confidence": message.confidence,
+        "nlu": None if message.nlu is None else clean_json(message.nlu),
+        "decision": None if message.decision is None else clean_json(message.decision),
+        "platform": message.platform.value,
+        "platform_chat_id": message.platform_chat_id,
+        "platform_message_id": message.platform_message_id,
+        "created_at": as_utc(message.created_at, field="created_at"),
+        "delivery": None if message.delivery is None else message.delivery.value,
+    }

@@ -21,11 +21,11 @@ from fractions import Fraction
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff.clock import as_utc
+from handoff.errors import InvalidValue
 from handoff.model import Author
-from handoff.storage.clock import as_utc
+from handoff.records import HandoffOutcome
 from handoff.storage.database import Database
-from handoff.storage.errors import InvalidValue
-from handoff.storage.records import HandoffOutcome
 from handoff.storage.tables import ConversationRow, HandoffRow, MessageRow
 
 MEDIAN = Fraction(1, 2)

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Executable
 
-from handoff.storage.clock import Clock, as_utc, utc_now
+from handoff.clock import Clock, as_utc, utc_now
+from handoff.errors import NotFound
 from handoff.storage.database import Database
-from handoff.storage.errors import NotFound
 from handoff.storage.translate import Violation, violation
 
 
@@ -38,12 +38,14 @@ class RepositoryBase:
 
     @staticmethod
     async def _insert_unless_conflict(
-        session: AsyncSession, statement: Executable, *, missing_parent: NotFound
+        session: AsyncSession | AsyncConnection, statement: Executable, *, missing_parent: NotFound
     ) -> Any:
         """Run an ``INSERT ... ON CONFLICT DO NOTHING RETURNING``: the new row, or None when
         an equal row exists (a repeat, or a lost race). A missing parent row (foreign key)
         raises ``missing_parent``."""
         try:
+            if isinstance(session, AsyncConnection):  # plain rows, read by column name
+                return (await session.execute(statement)).one_or_none()
             return (await session.scalars(statement)).one_or_none()
         except IntegrityError as exc:
             if violation(exc) is Violation.FOREIGN_KEY:

@@ -1,7 +1,7 @@
 """The SQL schema as SQLAlchemy declarative models, portable between SQLite and PostgreSQL.
 
 These rows never leave :mod:`handoff.storage`; the repository maps them to the frozen
-records in :mod:`handoff.storage.records`. Enumerated columns are plain strings guarded by
+records in :mod:`handoff.records`. Enumerated columns are plain strings guarded by
 CHECK constraints, so the schema stays readable from ``psql``/``sqlite3`` and needs no
 PostgreSQL enum types. The migrations in ``migrations/versions`` are the authority on what
 is deployed; a test compares them with these models.
@@ -28,7 +28,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from handoff.model import Author, MessageKind, Mode
-from handoff.storage.records import Delivery, HandoffEventKind, HandoffOutcome, Platform
+from handoff.records import Delivery, HandoffEventKind, HandoffOutcome, Platform
 from handoff.storage.types import Id, Json, UtcDateTime
 
 # Deterministic constraint names: migrations (and SQLite batch migrations, which rebuild

@@ -1,4 +1,4 @@
-"""Turning SQLAlchemy and driver exceptions into :mod:`handoff.storage.errors`.
+"""Turning SQLAlchemy and driver exceptions into :mod:`handoff.errors`.
 
 Messages carry the driver's one-line description but never the SQL parameters, which may
 hold customers' messages.
@@ -11,8 +11,7 @@ from enum import Enum
 
 from sqlalchemy import exc as sa_exc
 
-from handoff.errors import StorageError
-from handoff.storage.errors import StorageUnavailable
+from handoff.errors import StorageError, StorageUnavailable
 
 
 class Violation(Enum):

@@ -187,9 +187,9 @@ def slack_adapter(
 async def adapter(
     sim: SlackSimulator, handler: RecordingHandler, handoffs: Handoffs, http: HttpServer
 ) -> AsyncIterator[SlackAdapter]:
-    slack = slack_adapter(sim, handler, http=http, resolve_handoff_number=handoffs.resolve)
+    slack = slack_adapter(sim, handler, http=http)
     await http.start()
-    await slack.start()
+    await slack.start(resolve_handoff_number=handoffs.resolve)
     yield slack
     await slack.stop()
 
@@ -984,8 +984,8 @@ async def test_socket_mode_delivers_replies_and_commands(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     handoffs = Handoffs()
-    slack = slack_adapter(sim, handler, http=None, resolve_handoff_number=handoffs.resolve)
-    await slack.start()
+    slack = slack_adapter(sim, handler, http=None)
+    await slack.start(resolve_handoff_number=handoffs.resolve)
     try:
         thread = await slack.open_handoff(make_ticket())
         handoffs.threads[42] = thread

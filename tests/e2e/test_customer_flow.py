@@ -14,6 +14,7 @@ import pytest_asyncio
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.simulators.telegram import SentMessage, TelegramSimulator
+from handoff.agent_texts import load_agent_texts
 from handoff.conversations import Conversations
 from handoff.desk import HandoffDesk
 from handoff.engine import ConversationEngine
@@ -85,7 +86,12 @@ async def world(rasa: ManagedRasaServer, tmp_path: Path) -> AsyncIterator[Custom
             repository=Repository(database=database), state=state, channel=adapter
         )
         responses = load_responses(REPO / "config" / "responses.yml", rng=random.Random(3))
-        handoffs = HandoffDesk(conversations=conversations, desk=desk, responses=responses)
+        handoffs = HandoffDesk(
+            conversations=conversations,
+            desk=desk,
+            responses=responses,
+            texts=load_agent_texts(REPO / "config" / "agents.yml"),
+        )
         late.engine = ConversationEngine(
             conversations=conversations,
             desk=handoffs,

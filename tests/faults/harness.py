@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[2]
 RESPONSES_FILE = REPO / "config" / "responses.yml"
+AGENTS_FILE = REPO / "config" / "agents.yml"
 CHANNEL = defaults.AGENTS_CHANNEL_ID
 _RECHECK = 0.5  # seconds: look again even when neither platform saw a call
 
@@ -65,6 +66,7 @@ def write_config(root: Path, times: FaultTimes) -> Path:
     """A project folder's config/tandem.yml for a scenario; returns its path."""
     conversation: dict[str, Any] = {
         "responses_file": str(RESPONSES_FILE),
+        "agents_file": str(AGENTS_FILE),
         "redelivery_interval": times.redelivery_interval,
     }
     if times.notice_after is not None:

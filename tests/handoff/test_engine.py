@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from handoff.agent_texts import load_agent_texts
 from handoff.conversations import Conversations
 from handoff.desk import HandoffDesk
 from handoff.engine import NLU_MAX_CHARS, ConversationEngine
@@ -134,9 +135,7 @@ class World:
         return DeskThread(channel=self.desk.channel, thread_ts="1700000000.000001")
 
 
-def build_engine(
-    repository: Repository, state: InMemoryLiveState, *, lock_timeout: float = 10.0, **parts: object
-) -> World:
+def build_engine(repository: Repository, state: InMemoryLiveState, **parts: object) -> World:
     channel = parts.get("channel") or RecordingChannel()
     desk = parts.get("desk") or RecordingDesk()
     nlu = parts.get("nlu") or ScriptedNlu(table=NLU_TABLE)
@@ -144,10 +143,8 @@ def build_engine(
     assert isinstance(desk, RecordingDesk)
     assert isinstance(nlu, ScriptedNlu)
     responses = load_responses(REPO / "config" / "responses.yml", rng=random.Random(7))
-    conversations = Conversations(
-        repository=repository, state=state, channel=channel, lock_timeout=lock_timeout
-    )
-    handoffs = HandoffDesk(conversations=conversations, desk=desk, responses=responses)
+    conversations = Conversations(repository=repository, state=state, channel=channel)
+    handoffs = HandoffDesk(conversations=conversations, desk=desk, responses=responses, texts=TEXTS)
     engine = ConversationEngine(
         conversations=conversations,
         desk=handoffs,
@@ -160,6 +157,7 @@ def build_engine(
 
 
 DETECTOR = FrustrationDetector()
+TEXTS = load_agent_texts(REPO / "config" / "agents.yml")
 
 
 @pytest.fixture
@@ -598,8 +596,8 @@ async def test_a_desk_outage_posts_the_card_with_the_next_message(world: World) 
 async def test_a_conversation_held_too_long_is_left_for_the_intake_to_retry(
     database: Database,
 ) -> None:
-    state = InMemoryLiveState()
-    world = build_engine(Repository(database=database), state, lock_timeout=0.2)
+    state = InMemoryLiveState(lock_timeout=0.2)
+    world = build_engine(Repository(database=database), state)
     await world.say("hello")
     async with state.lock(KEY):  # something else holds the conversation, far too long
         with pytest.raises(LockTimeout):  # a StateError: the intake tries again later

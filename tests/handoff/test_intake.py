@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from handoff.agent_texts import load_agent_texts
 from handoff.errors import IntakeUnavailable, StateError
-from handoff.intake import Backoff, Intake
+from handoff.intake import Backoff, Handlers, Intake
 from handoff.journal import EventKind, from_json, to_json
 from handoff.model import (
     Agent,
@@ -142,17 +143,18 @@ class World:
         self.journal = SqliteJournal.open(self.folder)
         self.intake = Intake(
             journal=self.journal,
-            customers=self.customers,
-            agents=self.agents,
-            channel=self.channel,
-            desk=self.desk,
             responses=RESPONSES,
+            texts=load_agent_texts(REPO / "config" / "agents.yml"),
             notice_after=notice_after,
             backoff=Backoff(first=0.001, longest=0.001),
             sleep=no_wait,
         )
         await self.intake.load()
-        self.intake.run()
+        self.intake.run(
+            Handlers(
+                customers=self.customers, agents=self.agents, channel=self.channel, desk=self.desk
+            )
+        )
         return self.intake
 
     async def stop(self) -> None:

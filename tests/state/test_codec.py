@@ -13,7 +13,11 @@ from handoff.state import codec
 
 def test_encode_writes_every_field_as_plain_json() -> None:
     value = LiveConversation(
-        conversation_id=1, mode=Mode.HUMAN, failed_turns=2, last_answered_intent="greet"
+        conversation_id=1,
+        mode=Mode.HUMAN,
+        failed_turns=2,
+        last_answered_intent="greet",
+        recent_texts=("hi", "I forgot my password"),
     )
 
     assert json.loads(codec.encode(value)) == {
@@ -22,7 +26,9 @@ def test_encode_writes_every_field_as_plain_json() -> None:
         "failed_turns": 2,
         "last_answered_intent": "greet",
         "handoff_id": None,
+        "recent_texts": ["hi", "I forgot my password"],
     }
+    assert codec.decode(codec.encode(value)) == value  # a tuple again, not a list
 
 
 def test_round_trip_accepts_bytes_and_str() -> None:

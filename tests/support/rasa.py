@@ -59,7 +59,8 @@ def project_with(model: Path, root: Path) -> Path:
     config.write_text(
         f"data_dir: {root / 'data'}\n"
         f"nlu:\n  models_dir: {models.directory}\n"
-        f"conversation:\n  responses_file: {REPO / 'config' / 'responses.yml'}\n",
+        f"conversation:\n  responses_file: {REPO / 'config' / 'responses.yml'}\n"
+        f"  agents_file: {REPO / 'config' / 'agents.yml'}\n",
         encoding="utf-8",
     )
     return config

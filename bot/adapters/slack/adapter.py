@@ -62,7 +62,6 @@ class SlackAdapter:
         signing_secret: str | None = None,
         http: HttpServer | None = None,
         note_prefix: str = "note:",
-        resolve_handoff_number: HandoffResolver | None = None,
         retry: RetryPolicy | None = None,
         socket_mode_timeout: float = 30.0,
         drain_timeout: float = 10.0,
@@ -97,8 +96,8 @@ class SlackAdapter:
             desk=self._desk,
             directory=Directory(client=self._client),
             note_prefix=note_prefix,
-            resolve_handoff_number=resolve_handoff_number,
         )
+        self._listeners = listeners
         self._inbound = SlackInbound(
             bolt_client=web_client(token=None, api_url=api_url, policy=policy),
             signing_secret=signing_secret,
@@ -111,8 +110,13 @@ class SlackAdapter:
 
     # --- lifecycle --------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Learn who the bot is (which proves the token), then take Slack's requests."""
+    async def start(self, *, resolve_handoff_number: HandoffResolver | None = None) -> None:
+        """Learn who the bot is (which proves the token), then take Slack's requests.
+
+        ``resolve_handoff_number`` (the core's, built after this adapter) lets
+        ``/tandem claim #42`` find the thread of handoff 42.
+        """
+        self._listeners.resolve_handoff_number = resolve_handoff_number
         identity = await self._introduce()
         self.identity = identity
         self._inbound.open(identity)

@@ -74,7 +74,6 @@ class Listeners:
         desk: SlackDesk,
         directory: Directory,
         note_prefix: str,
-        resolve_handoff_number: HandoffResolver | None,
         once: Once | None = None,
     ) -> None:
         self._channel = channel
@@ -82,7 +81,8 @@ class Listeners:
         self._desk = desk
         self._directory = directory
         self._note_prefix = note_prefix
-        self._resolve = resolve_handoff_number
+        # Given at start (the core that resolves numbers is built after the adapter).
+        self.resolve_handoff_number: HandoffResolver | None = None
         self._once = once or Once()
         self.identity: BotIdentity | None = None
         self.inflight = InFlight()
@@ -199,11 +199,11 @@ class Listeners:
 
     async def _find(self, number: int) -> DeskThread | Refusal:
         """The thread of handoff ``number``, or what to tell the agent instead."""
-        if self._resolve is None:
+        if self.resolve_handoff_number is None:
             return Refusal(f"Tandem cannot look handoffs up by number here; use a link. {USAGE}")
         try:
             async with asyncio.timeout(RESOLVE_TIMEOUT):
-                thread = await self._resolve(number)
+                thread = await self.resolve_handoff_number(number)
         except TimeoutError:
             logger.warning("looking up handoff #%s took over %ss", number, RESOLVE_TIMEOUT)
             return Refusal(f"Looking up handoff #{number} took too long; try again, or use a link.")

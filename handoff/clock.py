@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from handoff.storage.errors import InvalidValue
+from handoff.errors import InvalidValue
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware; injected so tests can pin it."""

@@ -9,9 +9,9 @@ from datetime import datetime
 from enum import Enum, StrEnum
 from typing import Any
 
+from handoff.clock import as_utc
+from handoff.errors import InvalidValue
 from handoff.model import Author, ConversationKey, LiveConversation, MessageKind, Mode
-from handoff.storage.clock import as_utc
-from handoff.storage.errors import InvalidValue
 
 JsonObject = Mapping[str, Any]
 """A JSON object as stored in ``nlu``, ``decision``, ``reason_detail`` and ``detail``."""
@@ -215,3 +215,32 @@ class ActiveConversation:
             last_answered_intent=self.conversation.last_answered_intent,
             handoff_id=None if self.open_handoff is None else self.open_handoff.id,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the NLU saw in a customer's message and what the policy decided."""
+
+    intent: str | None
+    confidence: float | None
+    nlu: JsonObject | None
+    decision: JsonObject | None
+
+    def __post_init__(self) -> None:
+        if self.confidence is not None and not (
+            math.isfinite(self.confidence) and 0 <= self.confidence <= 1
+        ):
+            raise InvalidValue(f"confidence must be within 0..1, got {self.confidence!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedTurn:
+    """Everything one turn the bot answered changed, stored in one transaction: the analysis
+    of the customer's message, the conversation's counters, and the bot's reply."""
+
+    message_id: int  # the customer's message, stored when it arrived
+    analysis: Analysis
+    conversation_id: int
+    failed_turns: int
+    last_answered_intent: str | None
+    reply: NewMessage

@@ -1,0 +1,148 @@
+"""What Tandem says to agents, from ``config/agents.yml``: notes in a handoff's thread, lines
+told to one agent, and status lines, each with named placeholders.
+
+The catalogue is checked whole when it is loaded (at start): a missing or unknown entry, a
+placeholder the entry cannot have, or a malformed one is refused, every problem listed.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from handoff.errors import HandoffError
+
+
+class Line(StrEnum):
+    """An entry of the catalogue: ``section.name`` in the file."""
+
+    # In the handoff's thread, for every agent.
+    NOTE_CLAIMED = "notes.claimed"
+    NOTE_TRANSFERRED = "notes.transferred"
+    NOTE_RELEASED = "notes.released"
+    NOTE_RETURNED = "notes.returned"
+    NOTE_CLOSED = "notes.closed"
+    # To the one agent concerned.
+    NOT_A_HANDOFF = "replies.not_a_handoff"
+    ALREADY_YOURS = "replies.already_yours"
+    NOBODY_OWNS = "replies.nobody_owns"
+    CLAIM_FAILED = "replies.claim_failed"
+    NOTHING_TO_DO = "replies.nothing_to_do"
+    NOT_SENT = "replies.not_sent"
+    DELAYED = "replies.delayed"
+    UNDELIVERED = "replies.undelivered"
+    NOT_HANDLED = "replies.not_handled"
+    # Where a handoff stands (the status command, and within replies.nothing_to_do).
+    STATUS_WAITING = "status.waiting"
+    STATUS_CLAIMED = "status.claimed"
+    STATUS_RETURNED = "status.returned"
+    STATUS_CLOSED = "status.closed"
+
+
+# Every line about a handoff knows the acting agent's name and the handoff's number.
+_ABOUT = frozenset({"agent", "handoff"})
+PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
+    Line.NOTE_CLAIMED: _ABOUT,
+    Line.NOTE_TRANSFERRED: _ABOUT | {"previous"},
+    Line.NOTE_RELEASED: _ABOUT,
+    Line.NOTE_RETURNED: _ABOUT,
+    Line.NOTE_CLOSED: _ABOUT,
+    Line.NOT_A_HANDOFF: frozenset({"agent"}),
+    Line.ALREADY_YOURS: _ABOUT,
+    Line.NOBODY_OWNS: _ABOUT,
+    Line.CLAIM_FAILED: _ABOUT | {"reason"},
+    Line.NOTHING_TO_DO: _ABOUT | {"status"},
+    Line.NOT_SENT: _ABOUT,
+    Line.DELAYED: _ABOUT | {"seconds"},
+    Line.UNDELIVERED: _ABOUT | {"failure"},
+    Line.NOT_HANDLED: frozenset({"agent"}),
+    Line.STATUS_WAITING: _ABOUT,
+    Line.STATUS_CLAIMED: _ABOUT | {"owner"},
+    Line.STATUS_RETURNED: _ABOUT,
+    Line.STATUS_CLOSED: _ABOUT,
+}
+SECTIONS = frozenset(line.value.split(".", 1)[0] for line in Line)
+
+
+class AgentTextsError(HandoffError):
+    """``agents.yml`` is invalid; each line of :attr:`lines` names one problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+@dataclass(frozen=True, slots=True)
+class AgentTexts:
+    """The checked catalogue; build it with :func:`load_agent_texts`."""
+
+    templates: Mapping[Line, str]
+
+    def line(self, line: Line, **values: str) -> str:
+        """The entry filled in; ``values`` must hold each of its :data:`PLACEHOLDERS` (more
+        are ignored)."""
+        return self.templates[line].format_map(values)
+
+
+def load_agent_texts(path: Path) -> AgentTexts:
+    """Read and check ``agents.yml``; raise :class:`AgentTextsError` listing every problem."""
+    import yaml  # noqa: PLC0415 - here: the state machine names lines without loading YAML
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise AgentTextsError([f"{path}: cannot read ({exc.strerror})"]) from None
+    except yaml.MarkedYAMLError as exc:
+        row = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        raise AgentTextsError([f"{path}:{row}: not valid YAML: {exc.problem}"]) from None
+    if not isinstance(data, dict):
+        sections = ", ".join(repr(s) for s in sorted(SECTIONS))
+        raise AgentTextsError([f"{path}: expected the sections {sections}"])
+    problems: list[str] = []
+    templates: dict[Line, str] = {}
+    seen: set[Line] = set()
+    for section, entries in data.items():
+        if section not in SECTIONS:
+            problems.append(f"{path}: {section}: unknown section")
+            continue
+        if not isinstance(entries, dict):
+            problems.append(f"{path}: {section}: expected a mapping of names to texts")
+            continue
+        for name, text in entries.items():
+            where = f"{path}: {section}.{name}"
+            try:
+                line = Line(f"{section}.{name}")
+            except ValueError:
+                problems.append(f"{where}: unknown entry")
+                continue
+            seen.add(line)
+            if (template := _template(where, line, text, problems)) is not None:
+                templates[line] = template
+    problems += [f"{path}: {line.value}: missing" for line in Line if line not in seen]
+    if problems:
+        raise AgentTextsError(problems)
+    return AgentTexts(templates=templates)
+
+
+def _template(where: str, line: Line, text: object, problems: list[str]) -> str | None:
+    if not isinstance(text, str) or not text.strip():
+        problems.append(f"{where}: expected a text")
+        return None
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        problems.append(f"{where}: bad placeholder ({exc}); write {{{{ and }}}} for braces")
+        return None
+    allowed = PLACEHOLDERS[line]
+    known = ", ".join(f"{{{name}}}" for name in sorted(allowed))
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if name not in allowed:
+            problems.append(f"{where}: unknown placeholder {{{name}}}; it can use {known}")
+        elif spec or conversion:
+            problems.append(f"{where}: write {{{name}}} without a format or conversion")
+    return text.strip()
