@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import yaml
+from pydantic import BaseModel
 
 from bot.bench.cpu import descendants
 from bot.bench.errors import BenchError
@@ -49,16 +50,27 @@ class Storage:
 def bench_config(
     settings: Settings, *, folder: Path, models: Path, rasa_environment: Path, storage: Storage
 ) -> dict[str, Any]:
-    """The operator's settings with absolute paths into ``folder`` and no pacing."""
+    """The operator's settings with every path absolute, the data in ``folder``, the models
+    in ``models``, and no pacing."""
     config = settings.config.model_dump(mode="json")
+    _absolute_paths(settings, settings.config, config)
     config["data_dir"] = str(folder / "data")
-    config["nlu"].update(project_dir=str(settings.nlu_dir), models_dir=str(models))
+    config["nlu"]["models_dir"] = str(models)
     config["nlu"]["environment"]["path"] = str(rasa_environment)
-    responses = settings.path(settings.config.conversation.responses_file)
-    config["conversation"]["responses_file"] = str(responses)
     config["state"]["key_prefix"] = storage.key_prefix
     config["telegram"] = {"limits": {"per_chat_per_second": None, "per_bot_per_second": None}}
     return config
+
+
+def _absolute_paths(settings: Settings, section: BaseModel, dumped: dict[str, Any]) -> None:
+    """Every path setting in ``dumped`` resolved as the operator's file has it: the
+    service's config lives in another folder."""
+    for name in type(section).model_fields:
+        value = getattr(section, name)
+        if isinstance(value, BaseModel):
+            _absolute_paths(settings, value, dumped[name])
+        elif isinstance(value, Path):
+            dumped[name] = str(settings.path(value))
 
 
 def child_environment(base: Mapping[str, str], values: Mapping[str, str]) -> dict[str, str]:

@@ -19,6 +19,7 @@ import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
 import yaml
+from pydantic import BaseModel
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -313,6 +314,11 @@ async def test_the_benchs_config_lifts_the_pacing_and_is_valid_for_the_service(
     assert settings.data_dir == tmp_path / "data"
     assert settings.models_dir == tmp_path / "models"
     assert settings.config.state.key_prefix == "bench_x"
+    # Every file the operator's settings name is the same file from the other folder.
+    assert settings.path(settings.config.conversation.responses_file) == operator.path(
+        operator.config.conversation.responses_file
+    )
+    assert all(path.is_absolute() for path in _paths(settings.config))
     assert policy_config(settings.config.policy) == policy_config(operator.config.policy)
     limits = settings.config.telegram.limits
     limiter = SendLimiter(
@@ -326,6 +332,17 @@ async def test_the_benchs_config_lifts_the_pacing_and_is_valid_for_the_service(
     for _ in range(100):  # paced, 100 messages to one chat would take 99 s
         await limiter.wait_turn(42)
     assert loop.time() - started < 5
+
+
+def _paths(section: BaseModel) -> list[Path]:
+    found: list[Path] = []
+    for name in type(section).model_fields:
+        value = getattr(section, name)
+        if isinstance(value, BaseModel):
+            found += _paths(value)
+        elif isinstance(value, Path):
+            found.append(value)
+    return found
 
 
 def test_the_service_gets_only_the_settings_the_bench_gives_it() -> None:
@@ -357,7 +374,8 @@ async def test_a_small_run_has_every_row_and_no_errors(
     config.write_text(
         f"data_dir: {tmp_path / 'data'}\n"
         f"nlu:\n  project_dir: {REPO / 'nlu'}\n  models_dir: {models.directory}\n"
-        f"conversation:\n  responses_file: {REPO / 'config' / 'responses.yml'}\n",
+        f"conversation:\n  responses_file: {REPO / 'config' / 'responses.yml'}\n"
+        f"  agents_file: {REPO / 'config' / 'agents.yml'}\n",
         encoding="utf-8",
     )
     options = LoadOptions(
