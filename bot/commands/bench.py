@@ -372,7 +372,7 @@ def load(
     from the simulator receiving the customer's update to it receiving the bot's answer,
     CPU milliseconds per message of the service's process and of its Rasa (from /proc),
     errors (a missing answer, or a reply that is not a bot answer) and the throughput as a
-    share of bare Rasa's. Telegram's pacing is lifted with ``telegram.limits``. Linux only.
+    share of bare Rasa's. Telegram's pacing is lifted with its setting, telegram.limits. Linux only.
     """
     # Imported here: the whole service, which `tandem bench --help` does not need.
     from bot.bench.load import LoadOptions, run_load  # noqa: PLC0415
