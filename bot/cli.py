@@ -17,7 +17,7 @@ from bot.commands.common import CliContext
 # Each command: the module under bot.commands that defines it (under the same name), and
 # its one-line help.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "bench": ("bench", "Benchmarks on public data sets (not tests)."),
+    "bench": ("bench", "Benchmarks: public data sets, the service under load (not tests)."),
     "config": ("config", "Check and show the configuration."),
     "db": ("db", "Manage the database schema."),
     "demo": ("sandbox", "A scripted conversation through both simulators."),

@@ -9,17 +9,23 @@ lock; different conversations run concurrently.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
-from typing import Any
 
 from handoff.conversations import Conversations, for_agents
 from handoff.desk import HandoffDesk, parse_rating
-from handoff.engine_support import ButtonIntent, nlu_record, parse_button, placeholder_values
+from handoff.engine_support import (
+    ButtonIntent,
+    analysis_fields,
+    analysis_of,
+    parse_button,
+    placeholder_values,
+)
 from handoff.model import (
-    Author,
     ButtonAnswer,
     ChatType,
+    ConversationKey,
     Inbound,
     LiveConversation,
     MessageKind,
@@ -35,15 +41,16 @@ from handoff.policy import (
     PolicyConfig,
     Turn,
     decide,
-    service_error_decision,
 )
-from handoff.records import Analysis, Delivery, StoredMessage
+from handoff.records import Delivery, StoredMessage
+from handoff.recovery import Recovery
 from handoff.responses import Reply, Responses
 from nlu.errors import NluUnavailable
 from nlu.parsing import NluParser, ParseResult
 
 logger = logging.getLogger(__name__)
 
+TYPING_AFTER = 0.5  # seconds of NLU before the customer sees "typing..."
 NLU_MAX_CHARS = 4096  # longer texts are stored whole; the NLU reads the first 4096 characters
 _GROUP_NOTICE_TTL = 30 * 24 * 3600.0
 
@@ -68,6 +75,8 @@ class ConversationEngine:
         self._responses = responses
         self._policy = policy
         self._detector = detector
+        self._recovery = Recovery(conversations=conversations, desk=desk)
+        self.restore_live_state = self._recovery.restore_live_state
 
     async def handle(self, inbound: Inbound) -> None:
         if inbound.chat_type is ChatType.GROUP:
@@ -89,7 +98,7 @@ class ConversationEngine:
             live.conversation_id, inbound, delivery=pending
         )
         if stored is None:
-            stored = await self._unfinished(live, inbound)
+            stored = await self._recovery.unfinished(live, inbound)
             if stored is None:
                 logger.info("ignoring a repeated update %s in %s", inbound.message_id, inbound.key)
                 if live.mode is not Mode.BOT:  # a try cut short may have left it unshown
@@ -98,58 +107,10 @@ class ConversationEngine:
             logger.info("finishing update %s in %s", inbound.message_id, inbound.key)
         await self._dispatch(live, inbound, stored)
 
-    async def _unfinished(self, live: LiveConversation, inbound: Inbound) -> StoredMessage | None:
-        """The stored copy of a repeated update whose handling never finished (an outage or
-        a crash came in between), so it is handled now; None if it was handled.
-
-        Handled means: the bot or an agent wrote after it, or it waits to be shown to
-        agents (the redelivery does that).
-        """
-        if inbound.edited:
-            return None  # an edit's record is stored under its own id, once: nothing to finish
-        stored = await self._repository.find_message(
-            platform=inbound.key.channel, chat_id=inbound.key.chat_id, message_id=inbound.message_id
-        )
-        if stored is None or stored.conversation_id != live.conversation_id:
-            return None
-        if stored.delivery is not None:
-            return None
-        later = await self._repository.recent_messages(live.conversation_id, limit=20)
-        answered = any(m.id > stored.id and m.author is not Author.CUSTOMER for m in later)
-        return None if answered else stored
-
     async def give_up(self, inbound: Inbound, *, error: str) -> bool:
-        """Handling ``inbound`` failed for good: hand the conversation to a person, saying
-        why. False if even that failed (the intake then tells the customer so)."""
-        try:
-            async with self._conversations.lock(inbound.key):
-                live = await self._conversations.current_or_new(inbound)
-                if live.mode is not Mode.BOT:
-                    return True  # people have it already; the message is stored for them
-                decision = service_error_decision(error)
-                stored = await self._conversations.store_customer_event(
-                    live.conversation_id, inbound
-                ) or await self._repository.find_message(
-                    platform=inbound.key.channel,
-                    chat_id=inbound.key.chat_id,
-                    message_id=inbound.message_id,
-                )
-                if stored is not None:
-                    await self._record(stored, None, None, decision)
-                await self._desk.request(live, inbound.key, inbound.customer, decision)
-                return True
-        except Exception:
-            logger.exception("could not hand %s to a person after an error", inbound.key)
-            return False
-
-    async def restore_live_state(self) -> int:
-        """After a restart: rebuild the live state of every active conversation from SQL."""
-        active = await self._repository.active_conversations()
-        for item in active:
-            key = item.conversation.key
-            if await self._conversations.state.get(key) is None:
-                await self._conversations.state.put(key, item.live())
-        return len(active)
+        """Handling ``inbound`` failed for good: hand the conversation to a person (see
+        :mod:`handoff.recovery`); False if even that failed."""
+        return await self._recovery.give_up(inbound, error=error)
 
     # --- routing ------------------------------------------------------------------------
 
@@ -223,19 +184,27 @@ class ConversationEngine:
         if not text:
             await self._say(live, inbound, self._responses.system("empty_message"))
             return
-        await self._conversations.channel.show_typing(inbound.key)
+        # "typing..." only when the answer is slow to come: a chat action per message cost
+        # as much CPU as the answer itself (tandem bench load), for a reply in milliseconds.
+        typing = asyncio.create_task(self._typing_after(inbound.key, TYPING_AFTER))
         parse: ParseResult | None
         try:
             parse = await self._nlu.parse(text[:NLU_MAX_CHARS])
         except NluUnavailable as exc:
             logger.warning("NLU unavailable for %s: %s", inbound.key, exc)
             parse = None
+        finally:
+            typing.cancel()
         ranking = (
             None
             if parse is None
             else tuple(IntentGuess(name=s.name, confidence=s.confidence) for s in parse.ranking)
         )
         await self._understood(live, inbound, stored, text=text, ranking=ranking, parse=parse)
+
+    async def _typing_after(self, key: ConversationKey, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        await self._conversations.channel.show_typing(key)
 
     async def _understood(
         self,
@@ -255,7 +224,7 @@ class ConversationEngine:
             previous_texts=live.recent_texts,
         )
         decision = decide(turn, config=self._policy, detector=self._detector)
-        analysis = _analysis(ranking, parse, decision)
+        analysis = analysis_of(ranking, parse, decision)
         logger.info(
             "%s: %s (%s)",
             inbound.key,
@@ -265,7 +234,7 @@ class ConversationEngine:
         if text:
             live = replace(live, recent_texts=(*live.recent_texts, text)[-RECENT_TEXTS:])
         if decision.action is Action.HANDOFF:
-            await self._repository.record_analysis(stored.id, **_fields(analysis))
+            await self._repository.record_analysis(stored.id, **analysis_fields(analysis))
             await self._desk.request(live, inbound.key, inbound.customer, decision)
             return
         reply = None
@@ -308,8 +277,8 @@ class ConversationEngine:
         parse: ParseResult | None,
         decision: Decision,
     ) -> None:
-        analysis = _analysis(ranking, parse, decision)
-        await self._repository.record_analysis(stored.id, **_fields(analysis))
+        analysis = analysis_of(ranking, parse, decision)
+        await self._repository.record_analysis(stored.id, **analysis_fields(analysis))
 
     async def _say(
         self,
@@ -326,24 +295,3 @@ class ConversationEngine:
         await self._conversations.channel.answer_button(
             ButtonAnswer(press_id=inbound.message_id, text=text)
         )
-
-
-def _analysis(
-    ranking: tuple[IntentGuess, ...] | None, parse: ParseResult | None, decision: Decision
-) -> Analysis:
-    top = ranking[0] if ranking else None
-    return Analysis(
-        intent=top.name if top else None,
-        confidence=top.confidence if top else None,
-        nlu=nlu_record(ranking, parse),
-        decision=decision.to_record(),
-    )
-
-
-def _fields(analysis: Analysis) -> dict[str, Any]:
-    return {
-        "intent": analysis.intent,
-        "confidence": analysis.confidence,
-        "nlu": analysis.nlu,
-        "decision": analysis.decision,
-    }

@@ -17,7 +17,7 @@ from handoff.model import (
     TranscriptLine,
 )
 from handoff.policy import Decision, IntentGuess
-from handoff.records import Handoff, StoredMessage
+from handoff.records import Analysis, Handoff, StoredMessage
 from nlu.parsing import Entity, ParseResult
 
 
@@ -122,3 +122,24 @@ def _failed(message: StoredMessage) -> bool:
 def _intents(message: StoredMessage) -> tuple[tuple[str, float], ...]:
     ranking = (message.nlu or {}).get("ranking") or []
     return tuple((str(item["intent"]), float(item["confidence"])) for item in ranking[:3])
+
+
+def analysis_of(
+    ranking: tuple[IntentGuess, ...] | None, parse: ParseResult | None, decision: Decision
+) -> Analysis:
+    top = ranking[0] if ranking else None
+    return Analysis(
+        intent=top.name if top else None,
+        confidence=top.confidence if top else None,
+        nlu=nlu_record(ranking, parse),
+        decision=decision.to_record(),
+    )
+
+
+def analysis_fields(analysis: Analysis) -> dict[str, Any]:
+    return {
+        "intent": analysis.intent,
+        "confidence": analysis.confidence,
+        "nlu": analysis.nlu,
+        "decision": analysis.decision,
+    }

@@ -51,7 +51,7 @@ _POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 _REDIS = "redis://127.0.0.1:6379/0"
 
 
-@click.group(short_help="Benchmarks on public data sets (not tests).")
+@click.group(short_help="Benchmarks: public data sets, the service under load (not tests).")
 def bench() -> None:
     """Benchmarks of the bot's parts on public data sets (not part of the tests)."""
 
