@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 from handoff.errors import HandoffError
 
 
@@ -20,3 +23,16 @@ class EvaluationFileError(PolicyError):
 
 class BenchmarkDataError(PolicyError):
     """A benchmark's data set is missing or malformed."""
+
+
+# --- words for error messages ---------------------------------------------------------
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def one_of(words: Iterable[str]) -> str:
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]

@@ -8,16 +8,15 @@ line, and customer texts keep their spelling: YAML 1.1 would turn a bare ``no`` 
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
-from handoff.policy.errors import EvaluationFileError
+from handoff.policy.errors import EvaluationFileError, did_you_mean, one_of
+from handoff.policy.labelled import Expected, LabelledConversation, LabelledSet, LabelledTurn
 from handoff.policy.model import HANDOFF_PRIORITY, Action, IntentGuess, ReasonCode
 
 SCHEMA_VERSION = 1
@@ -31,35 +30,6 @@ _BOOL = "tag:yaml.org,2002:bool"
 _TOP_KEYS = frozenset({"version", "conversations"})
 _CONVERSATION_KEYS = frozenset({"id", "about", "turns"})
 _TURN_KEYS = frozenset({"text", "nlu", "person_requested", "expect", "reason"})
-
-
-@dataclass(frozen=True, slots=True)
-class Expected:
-    action: Action
-    reason: ReasonCode | None = None  # set exactly when action is HANDOFF
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LabelledTurn:
-    line: int
-    text: str
-    ranking: tuple[IntentGuess, ...] | None  # None: the NLU was down
-    person_requested: bool
-    expected: Expected
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LabelledConversation:
-    line: int
-    id: str
-    about: str
-    turns: tuple[LabelledTurn, ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LabelledSet:
-    source: str
-    conversations: tuple[LabelledConversation, ...]
 
 
 def load_labelled_set(path: Path) -> LabelledSet:
@@ -192,8 +162,8 @@ class _Reader:
         if word not in actions:
             self.problem(
                 node,
-                f"{where}: expect: unknown action {word!r}{_did_you_mean(word, actions)} "
-                f"(expected {_one_of(actions)})",
+                f"{where}: expect: unknown action {word!r}{did_you_mean(word, actions)} "
+                f"(expected {one_of(actions)})",
             )
             return None
         action = Action(word)
@@ -211,14 +181,14 @@ class _Reader:
     ) -> ReasonCode | None:
         reasons = [code.value for code in HANDOFF_PRIORITY]
         if node is None:
-            self.problem(expect, f"{where}: a handoff needs a `reason:` ({_one_of(reasons)})")
+            self.problem(expect, f"{where}: a handoff needs a `reason:` ({one_of(reasons)})")
             return None
         reason = self.text(node, f"{where}: reason", allow_empty=False)
         if reason is not None and reason not in reasons:
             self.problem(
                 node,
                 f"{where}: reason: unknown handoff reason {reason!r}"
-                f"{_did_you_mean(reason, reasons)} (expected {_one_of(reasons)})",
+                f"{did_you_mean(reason, reasons)} (expected {one_of(reasons)})",
             )
             return None
         return None if reason is None else ReasonCode(reason)
@@ -258,7 +228,7 @@ class _Reader:
     ) -> dict[str, yaml.Node] | None:
         if not isinstance(node, yaml.MappingNode):
             if node is not None:
-                self.problem(node, f"{where}: expected a mapping with {_one_of(sorted(known))}")
+                self.problem(node, f"{where}: expected a mapping with {one_of(sorted(known))}")
             return None
         found: dict[str, yaml.Node] = {}
         for key, value in node.value:
@@ -266,8 +236,8 @@ class _Reader:
             if name is None or name not in known:
                 self.problem(
                     key,
-                    f"{where}: unknown key {name!r}{_did_you_mean(name or '', known)} "
-                    f"(expected {_one_of(sorted(known))})",
+                    f"{where}: unknown key {name!r}{did_you_mean(name or '', known)} "
+                    f"(expected {one_of(sorted(known))})",
                 )
             elif name in found:
                 self.problem(key, f"{where}: {name} given twice")
@@ -319,13 +289,3 @@ class _Reader:
 
 def _is_scalar(node: yaml.Node | None, tag: str) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.tag == tag
-
-
-def _did_you_mean(word: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]}?)" if close else ""
-
-
-def _one_of(words: Iterable[str]) -> str:
-    words = list(words)
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]

@@ -23,8 +23,9 @@ from pathlib import Path
 
 from handoff.policy.config import PolicyConfig
 from handoff.policy.decision import decide
-from handoff.policy.eval_file import LabelledSet, LabelledTurn, load_labelled_set
+from handoff.policy.eval_file import load_labelled_set
 from handoff.policy.frustration import FrustrationDetector
+from handoff.policy.labelled import LabelledSet, LabelledTurn
 from handoff.policy.memory import PolicyMemory
 from handoff.policy.metrics import BinaryScore, ratio
 from handoff.policy.model import HANDOFF_PRIORITY, Action, Decision, ReasonCode
