@@ -76,7 +76,6 @@ class ConversationEngine:
         self._policy = policy
         self._detector = detector
         self._recovery = Recovery(conversations=conversations, desk=desk)
-        self.restore_live_state = self._recovery.restore_live_state
 
     async def handle(self, inbound: Inbound) -> None:
         if inbound.chat_type is ChatType.GROUP:
@@ -106,6 +105,9 @@ class ConversationEngine:
                 return
             logger.info("finishing update %s in %s", inbound.message_id, inbound.key)
         await self._dispatch(live, inbound, stored)
+
+    async def restore_live_state(self) -> int:
+        return await self._recovery.restore_live_state()
 
     async def give_up(self, inbound: Inbound, *, error: str) -> bool:
         """Handling ``inbound`` failed for good: hand the conversation to a person (see
