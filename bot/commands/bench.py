@@ -397,3 +397,83 @@ def load(
 
 def _progress(line: str) -> None:
     click.echo(line, err=True)
+
+
+# --- what an agent's reply costs ------------------------------------------------------------
+
+
+@bench.command("agent-reply", short_help="Transactions, statements, CPU per agent reply.")
+@click.option(
+    "--handoffs",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Handoffs measured per backend (each: the first reply, then --replies more).",
+)
+@click.option(
+    "--replies",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Later replies per handoff, after the first.",
+)
+@click.option(
+    "--backends",
+    callback=_backends,
+    default="sqlite,postgres",
+    show_default=True,
+    help="sqlite: the embedded default; postgres: PostgreSQL + Redis.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+@click.option(
+    "--postgres",
+    default=_POSTGRES,
+    show_default=True,
+    help="A PostgreSQL server where the run may create (and drop) a database of its own.",
+)
+@click.option(
+    "--redis",
+    default=_REDIS,
+    show_default=True,
+    help="A Redis server; the run's keys get a prefix of their own and are removed after.",
+)
+@pass_cli
+@explained
+def agent_reply(
+    cli: CliContext,
+    *,
+    handoffs: int,
+    replies: int,
+    backends: tuple[str, ...],
+    as_json: bool,
+    postgres: str,
+    redis: str,
+) -> None:
+    """What an agent's reply costs the core, in this process with the real storage and live
+    state and a recording Slack and Telegram: per first reply (the agent takes the handoff
+    by replying and is introduced) and per later reply, the database transactions and
+    statements, statements reading the conversation row, reads of the recent messages,
+    CPU milliseconds, and project function calls (cProfile, on 3 more handoffs).
+    """
+    import json  # noqa: PLC0415
+
+    from bot.bench.agent import as_dicts, measure, table  # noqa: PLC0415
+
+    rows = [
+        run_async(
+            measure(
+                cli.settings,
+                backend=backend,
+                handoffs=handoffs,
+                replies=replies,
+                postgres=postgres,
+                redis=redis,
+            )
+        )
+        for backend in backends
+    ]
+    if as_json:
+        echo(json.dumps(as_dicts(rows), indent=2))
+    else:
+        for line in table(rows):
+            echo(line)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from alembic.util.exc import CommandError
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
@@ -55,6 +56,11 @@ class Database:
     def backend(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""
         return self._url.get_backend_name()
+
+    @property
+    def sync_engine(self) -> Engine:
+        """The engine under the async one, for event listeners (see :mod:`.counting`)."""
+        return self._engine.sync_engine
 
     def __repr__(self) -> str:
         return f"Database({self._url.render_as_string(hide_password=True)!r})"
