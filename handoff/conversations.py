@@ -84,7 +84,8 @@ class Conversations:
         ]
         live = LiveConversation(
             conversation_id=conversation.id,
-            mode=conversation.mode,
+            # Who has it is the open handoff's owner, stored once; the mode follows from it.
+            mode=conversation.mode if handoff is None else handoff.mode,
             failed_turns=conversation.failed_turns,
             last_answered_intent=conversation.last_answered_intent,
             handoff_id=handoff.id if handoff else None,

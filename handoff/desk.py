@@ -35,7 +35,7 @@ from handoff.rating import Ratings, parse_rating, rating_buttons
 from handoff.records import StoredMessage
 from handoff.relay import Relay
 from handoff.responses import Responses
-from handoff.threads import Threads
+from handoff.threads import ThreadIndex, Threads
 from handoff.transitions import Event
 
 __all__ = ["HandoffDesk", "parse_rating", "rating_buttons"]
@@ -63,8 +63,9 @@ class HandoffDesk:
         self._conversations = conversations
         self._desk = desk
         self._texts = texts
-        self._lookup = Lookup(store=conversations.repository)
-        threads = Threads(conversations=conversations, desk=desk, transcript_lines=transcript_lines)
+        index = ThreadIndex()
+        self._lookup = Lookup(store=conversations.repository, index=index)
+        threads = Threads(repository=conversations.repository, desk=desk, index=index)
         self._outbox = Outbox(
             conversations=conversations,
             threads=threads,
@@ -119,16 +120,10 @@ class HandoffDesk:
         found = await self._lookup.locate(reply.thread)
         if found is None:
             return  # a thread that is not a handoff: not ours to relay
-        handoff, key = found
+        handoff_id, key = found
         async with self._conversations.lock(key):
-            handoff = await self._lookup.fresh(handoff)
-            if await self._relay.store_agent_reply(reply, handoff) is None:
-                logger.info("repeated agent message %s: only what is pending", reply.message_ts)
-                # The first try may have been cut short (an outage) before it was sent.
-                await self._outbox.flush(handoff.conversation_id, key)
-                return
             await self._lifecycle.act(
-                handoff, key, Event.REPLY, agent=reply.agent, thread=reply.thread
+                handoff_id, key, Event.REPLY, agent=reply.agent, thread=reply.thread, reply=reply
             )
 
     async def agent_action(self, action: AgentAction) -> None:
@@ -137,11 +132,14 @@ class HandoffDesk:
             text = self._texts.line(Line.NOT_A_HANDOFF, agent=action.agent.display_name)
             await self._desk.tell_agent(action.thread, action.agent, text)
             return
-        handoff, key = found
+        handoff_id, key = found
         async with self._conversations.lock(key):
-            handoff = await self._lookup.fresh(handoff)
             await self._lifecycle.act(
-                handoff, key, Event(action.command.value), agent=action.agent, thread=action.thread
+                handoff_id,
+                key,
+                Event(action.command.value),
+                agent=action.agent,
+                thread=action.thread,
             )
 
     async def thread_of(self, handoff_id: int) -> DeskThread | None:

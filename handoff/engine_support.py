@@ -3,8 +3,9 @@ records stored with a message, and the agent's handoff ticket."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from handoff.model import (
@@ -75,15 +76,33 @@ def ticket_detail(decision: Decision, transcript: Sequence[StoredMessage]) -> di
     }
 
 
-def ticket_from_handoff(
-    *,
-    handoff: Handoff,
-    key: ConversationKey,
-    customer: Customer,
-    transcript: Sequence[StoredMessage],
-) -> HandoffTicket:
-    """The agent's context: who, why, what the NLU saw on failed turns, the transcript."""
+def card_record(customer: Customer, transcript: Sequence[StoredMessage]) -> dict[str, Any]:
+    """What a handoff keeps for its card besides the state: captured once, when it opens."""
+    return {
+        "customer": {
+            "user_id": customer.user_id,
+            "display_name": customer.display_name,
+            "username": customer.username,
+            "language_code": customer.language_code,
+        },
+        "transcript": [
+            {
+                "author": m.author.value,
+                "text": m.text or f"[{m.kind.value}]",
+                "at": m.created_at.isoformat(),
+                "intent": m.intent,
+                "confidence": m.confidence,
+            }
+            for m in transcript
+        ],
+    }
+
+
+def ticket_from_handoff(*, handoff: Handoff, key: ConversationKey) -> HandoffTicket:
+    """The agent's context: who, why, what the NLU saw on failed turns, the transcript; all
+    as stored on the handoff when it opened."""
     detail = handoff.reason_detail or {}
+    card = handoff.card or {}
     failed = tuple(
         NluSnapshot(
             text=str(turn.get("text", "")),
@@ -91,26 +110,35 @@ def ticket_from_handoff(
         )
         for turn in detail.get("failed_turns", [])
     )
+    who = card.get("customer") or {}
     return HandoffTicket(
         handoff_id=handoff.id,
         conversation_id=handoff.conversation_id,
         key=key,
-        customer=customer,
+        customer=Customer(
+            user_id=str(who.get("user_id", "?")),
+            display_name=str(who.get("display_name", "unknown customer")),
+            username=who.get("username"),
+            language_code=who.get("language_code"),
+        ),
         reason=handoff.reason,
         explanation=str(detail.get("explanation", "")),
         failed_turns=failed,
         frustration=float(detail.get("frustration", 0.0)),
-        transcript=tuple(
-            TranscriptLine(
-                author=m.author,
-                text=m.text or f"[{m.kind.value}]",
-                at=m.created_at,
-                intent=m.intent,
-                confidence=m.confidence,
-            )
-            for m in transcript
-        ),
+        transcript=tuple(_line(line) for line in card.get("transcript", [])),
         requested_at=handoff.requested_at,
+    )
+
+
+def _line(line: Mapping[str, Any]) -> TranscriptLine:
+    at = datetime.fromisoformat(str(line["at"]))
+    confidence = line.get("confidence")
+    return TranscriptLine(
+        author=Author(line["author"]),
+        text=str(line.get("text", "")),
+        at=at if at.tzinfo else at.replace(tzinfo=UTC),  # as an SQLite migration wrote it
+        intent=line.get("intent"),
+        confidence=None if confidence is None else float(confidence),
     )
 
 

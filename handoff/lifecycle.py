@@ -1,7 +1,9 @@
 """A handoff's life: opened when the customer needs a person, then changed by agents' events
 as :mod:`handoff.transitions` says, effect by effect, until it is returned or closed.
 
-Callers hold the conversation's lock and pass a handoff read under it.
+Callers hold the conversation's lock. An agent's event is stored in one transaction
+(:mod:`handoff.agent_change` plans it from the handoff as read in it); the live state, the
+card, notes and deliveries follow from what was stored.
 """
 
 from __future__ import annotations
@@ -9,19 +11,26 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
+from handoff.agent_change import plan_change
 from handoff.agent_texts import AgentTexts, Line
 from handoff.audit import record_event
 from handoff.clock import utc_now
 from handoff.conversations import Conversations
-from handoff.engine_support import ticket_detail, ticket_from_handoff
-from handoff.errors import Conflict
-from handoff.model import Agent, ConversationKey, Customer, DeskThread, LiveConversation, Mode
+from handoff.engine_support import card_record, ticket_detail
+from handoff.model import (
+    Agent,
+    AgentReply,
+    ConversationKey,
+    Customer,
+    DeskThread,
+    LiveConversation,
+    Mode,
+)
 from handoff.outbox import Outbox
 from handoff.policy import Decision
 from handoff.ports import AgentDesk
-from handoff.rating import rating_buttons
-from handoff.records import Handoff, HandoffEventKind, HandoffOutcome
-from handoff.responses import Reply, Responses
+from handoff.records import AgentChange, AppliedAgentEvent, Handoff, HandoffEventKind
+from handoff.responses import Responses
 from handoff.threads import Threads, thread_of
 from handoff.transitions import (
     STATUS_LINES,
@@ -30,22 +39,16 @@ from handoff.transitions import (
     FlushOutbox,
     LeaveHandoff,
     PostNote,
-    Record,
     RefreshCard,
     SayToCustomer,
     SetMode,
     TellAgent,
+    Transition,
     state_of,
     transition,
 )
 
 logger = logging.getLogger(__name__)
-
-_OWNERSHIP = frozenset({HandoffEventKind.CLAIMED, HandoffEventKind.TRANSFERRED})
-_OUTCOMES = {
-    HandoffEventKind.RETURNED: HandoffOutcome.RETURNED,
-    HandoffEventKind.CLOSED: HandoffOutcome.CLOSED,
-}
 
 
 @dataclass(slots=True)
@@ -95,6 +98,7 @@ class Lifecycle:
                 conversation_id=live.conversation_id,
                 reason=reason,
                 reason_detail=ticket_detail(decision, transcript),
+                card=card_record(customer, transcript),
                 at=utc_now(),
             )
             await record_event(
@@ -114,58 +118,89 @@ class Lifecycle:
         )
         if thread_of(handoff) is not None:
             return live  # the earlier try posted the card
-        ticket = ticket_from_handoff(
-            handoff=handoff, key=key, customer=customer, transcript=transcript
-        )
-        await self._threads.open(handoff, ticket)
+        await self._threads.open(handoff, key)
         return live
 
     async def act(
         self,
-        handoff: Handoff,
+        handoff_id: int,
         key: ConversationKey,
         event: Event,
         *,
         agent: Agent,
         thread: DeskThread,
+        reply: AgentReply | None = None,
     ) -> Handoff:
-        """Apply what ``event`` by ``agent`` does to ``handoff``; return the handoff after it.
+        """Apply what ``event`` by ``agent`` (with ``reply``, the agent's message, for a
+        REPLY) does to the handoff; return the handoff after it.
 
-        A claim or transfer that loses a race (another worker was quicker) ends the change:
-        the agent is told why; only sending what is pending still happens.
+        What the event changes is stored in one transaction, planned from the handoff as
+        read in it; what it shows and sends follows. A repeated reply (stored before) only
+        sends what is pending. A claim that loses a race (another worker was quicker)
+        changes nothing else: the agent is told why; a reply still goes out.
         """
-        step = _Step(handoff, key, agent, thread, previous=handoff.agent_name)
-        planned = transition(handoff, event, agent.user_id)
-        won = True
+        plans: list[tuple[Handoff, Transition]] = []
+
+        def plan(handoff: Handoff) -> AgentChange:
+            planned = transition(handoff, event, agent.user_id)
+            plans.append((handoff, planned))
+            return plan_change(
+                handoff,
+                planned,
+                key=key,
+                agent=agent,
+                reply=reply,
+                responses=self._responses,
+                at=utc_now(),
+            )
+
+        applied = await self._store.apply_agent_event(handoff_id, plan)
+        before, planned = plans[-1]
+        if applied.repeat:
+            logger.info("repeated agent event in %s: only what is pending", key)
+            # The first try may have been cut short (an outage) before it was sent.
+            await self._outbox.flush(before.conversation_id, key)
+            return applied.after
+        step = _Step(applied.after, key, agent, thread, previous=before.agent_name)
+        if applied.lost is not None:
+            line = self._line(Line.CLAIM_FAILED, step, reason=applied.lost)
+            await self._threads.tell(applied.after, agent, line)
+            await self._send(applied, key)
+            return applied.after
+        flushed = False
         for effect in planned.effects:
-            if won or isinstance(effect, FlushOutbox):
-                won = await self._apply(effect, step) and won
-        if won and state_of(step.handoff) is not planned.next:  # the store disagrees
+            if isinstance(effect, SayToCustomer | FlushOutbox):
+                if not flushed:  # what the event stored, behind anything waiting before it
+                    await self._send(applied, key)
+                flushed = True
+            else:
+                await self._apply(effect, step)
+        if state_of(step.handoff) is not planned.next:  # the store disagrees
             logger.error(
                 "handoff %s is %s after %s, not %s",
-                handoff.id,
+                handoff_id,
                 state_of(step.handoff),
                 event,
                 planned.next,
             )
         return step.handoff
 
-    async def _apply(self, effect: Effect, step: _Step) -> bool:
+    async def _send(self, applied: AppliedAgentEvent, key: ConversationKey) -> None:
+        await self._outbox.flush(
+            applied.after.conversation_id, key, pending=applied.pending, handoff=applied.after
+        )
+
+    async def _apply(self, effect: Effect, step: _Step) -> None:
+        """An effect past the store: the live state, and what agents see."""
         match effect:
-            case Record(kind=kind):
-                return await self._record(kind, step)
-            case SetMode(mode=mode):
+            case SetMode():  # the live state's copy, derived from the handoff's owner
                 live = await self._conversations.current(step.key)
-                if live is not None and live.mode is not mode:
-                    await self._conversations.save(step.key, replace(live, mode=mode))
+                if live is not None and live.mode is not step.handoff.mode:
+                    await self._conversations.state.put(
+                        step.key, replace(live, mode=step.handoff.mode)
+                    )
             case LeaveHandoff(mode=mode):
                 await self._leave(mode, step.key)
-            case SayToCustomer(key=name, ask_rating=ask_rating):
-                reply = self._responses.system(name)
-                conversation_id = step.handoff.conversation_id
-                if ask_rating:
-                    reply = Reply(text=reply.text, buttons=rating_buttons(conversation_id))
-                await self._conversations.say(conversation_id, step.key, reply)
             case PostNote(line=line):
                 await self._threads.note(step.handoff, self._line(line, step))
             case TellAgent(line=line, best_effort=True):
@@ -174,48 +209,22 @@ class Lifecycle:
                 await self._desk.tell_agent(step.thread, step.agent, self._line(line, step))
             case RefreshCard():
                 await self._threads.refresh_card(step.handoff, step.key, changed_by=step.agent)
-            case FlushOutbox():
-                # Behind any earlier reply still waiting: the customer reads them in order.
-                await self._outbox.flush(step.handoff.conversation_id, step.key)
-        return True
-
-    async def _record(self, kind: HandoffEventKind, step: _Step) -> bool:
-        handoff, agent = step.handoff, step.agent
-        try:
-            if kind is HandoffEventKind.CLAIMED:
-                handoff = await self._store.claim_handoff(
-                    handoff.id, agent_id=agent.user_id, agent_name=agent.display_name, at=utc_now()
-                )
-            elif kind is HandoffEventKind.TRANSFERRED:
-                handoff = await self._store.transfer_handoff(
-                    handoff.id, agent_id=agent.user_id, agent_name=agent.display_name, at=utc_now()
-                )
-            elif kind is HandoffEventKind.RELEASED:
-                handoff = await self._store.release_handoff(handoff.id)
-            else:
-                handoff = await self._store.finish_handoff(
-                    handoff.id, outcome=_OUTCOMES[kind], at=utc_now()
-                )
-        except Conflict as exc:
-            if kind not in _OWNERSHIP:
-                raise
-            line = self._line(Line.CLAIM_FAILED, step, reason=str(exc))
-            await self._threads.tell(handoff, agent, line)
-            return False
-        step.handoff = handoff
-        ownership = kind in _OWNERSHIP and step.previous
-        detail: dict[str, object] | None = {"from": step.previous} if ownership else None
-        await record_event(self._store, handoff, kind, agent, detail=detail)
-        return True
+            case _:
+                pass
 
     async def _leave(self, mode: Mode, key: ConversationKey) -> None:
-        live = await self._conversations.current(key)
-        if live is None:
+        """The live state after the conversation left the handoff (SQL has it already)."""
+        if mode is Mode.CLOSED:
+            await self._conversations.state.delete(key)
             return
-        live = replace(live, mode=mode, handoff_id=None)
-        if mode is Mode.BOT:  # back to the bot with a clean slate: the count starts again
-            live = replace(live, failed_turns=0, last_answered_intent=None)
-        await self._conversations.save(key, live)
+        live = await self._conversations.state.get(key)
+        if live is not None:
+            await self._conversations.state.put(
+                key,
+                replace(
+                    live, mode=mode, handoff_id=None, failed_turns=0, last_answered_intent=None
+                ),
+            )
 
     def _line(self, line: Line, step: _Step, **extra: str) -> str:
         handoff = step.handoff

@@ -14,7 +14,7 @@ from typing import TypeVar
 from handoff.model import ConversationKey, DeskThread, LiveConversation
 from handoff.records import Handoff
 from handoff.store import ConversationStore
-from handoff.threads import thread_of
+from handoff.threads import ThreadIndex, thread_of
 
 # Seconds between looks; 1.55 s in all, as agents' commands must be answered within 3 s.
 PATIENCE = (0.05, 0.1, 0.2, 0.4, 0.8)
@@ -22,8 +22,9 @@ T = TypeVar("T")
 
 
 class Lookup:
-    def __init__(self, *, store: ConversationStore) -> None:
+    def __init__(self, *, store: ConversationStore, index: ThreadIndex) -> None:
         self._store = store
+        self._index = index
 
     async def thread_of(self, handoff_id: int) -> DeskThread | None:
         """The thread of handoff number ``handoff_id`` (agents name it so in commands)."""
@@ -34,23 +35,22 @@ class Lookup:
 
         return await _patiently(lookup)
 
-    async def locate(self, thread: DeskThread) -> tuple[Handoff, ConversationKey] | None:
-        """The handoff of an agents' thread, and its conversation's chat."""
-        handoff = await _patiently(
-            lambda: self._store.find_handoff_by_thread(
+    async def locate(self, thread: DeskThread) -> tuple[int, ConversationKey] | None:
+        """The handoff number of an agents' thread, and its conversation's chat: known to
+        this process since it posted or met the thread, otherwise looked up."""
+        known = self._index.get(thread)
+        if known is not None:
+            return known
+        found = await _patiently(
+            lambda: self._store.locate_thread(
                 agent_channel=thread.channel, thread_ts=thread.thread_ts
             )
         )
-        if handoff is None:
+        if found is None:
             return None
-        conversation = await self._store.get_conversation(handoff.conversation_id)
-        if conversation is None:
-            return None
-        return handoff, conversation.key
-
-    async def fresh(self, handoff: Handoff) -> Handoff:
-        """Re-read under the lock: another worker may have changed it meanwhile."""
-        return await self._store.get_handoff(handoff.id) or handoff
+        handoff, key = found
+        self._index.remember(thread, handoff.id, key)
+        return handoff.id, key
 
     async def open_handoff(self, live: LiveConversation) -> Handoff | None:
         """The conversation's open handoff, if it has one."""

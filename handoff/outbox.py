@@ -12,55 +12,36 @@ sent again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any
 
 from handoff.agent_texts import AgentTexts, Line
 from handoff.clock import utc_now
 from handoff.conversations import EDITED, Conversations
 from handoff.errors import DeliveryDeferred, DeliveryError, HandoffError
 from handoff.model import Agent, Author, ConversationKey, CustomerRelay, Outbound
+from handoff.outbox_records import (
+    DELAY_TOLD,
+    INTRO_SENT,
+    NOT_BEFORE,
+    REDELIVERY_BATCH,
+    MemorySentMemo,
+    SentMemo,
+    buttons_of,
+    introduction,
+    not_before,
+)
 from handoff.ports import AgentDesk
-from handoff.records import Delivery, Handoff, StoredMessage
+from handoff.records import Delivery, Handoff, NewMessage, StoredMessage
 from handoff.responses import Responses
 from handoff.threads import Threads
 
 logger = logging.getLogger(__name__)
 
-REDELIVERY_BATCH = 100  # pending messages looked at per round; the rest wait for the next
-NOT_BEFORE = "not_before"  # in a pending message's record: the platform asked to wait until
-DELAY_TOLD = "delay_told"  # the agent was told their message is delayed
-
-
-class SentMemo(Protocol):
-    """What was sent but could not be recorded yet (the database was away just then): kept
-    outside the database, so that the next attempt records it instead of sending it again.
-    The intake journal keeps it on disk (:class:`~handoff.storage.journal.SqliteJournal`)."""
-
-    async def remember(self, outbox_id: int, sent_id: str) -> None: ...
-
-    async def recall(self, outbox_id: int) -> str | None: ...
-
-    async def forget(self, outbox_id: int) -> None: ...
-
-
-class MemorySentMemo:
-    """A :class:`SentMemo` for one process's lifetime."""
-
-    def __init__(self) -> None:
-        self._sent: dict[int, str] = {}
-
-    async def remember(self, outbox_id: int, sent_id: str) -> None:
-        self._sent[outbox_id] = sent_id
-
-    async def recall(self, outbox_id: int) -> str | None:
-        return self._sent.get(outbox_id)
-
-    async def forget(self, outbox_id: int) -> None:
-        self._sent.pop(outbox_id, None)
+__all__ = ["NOT_BEFORE", "MemorySentMemo", "Outbox", "Outcome", "SentMemo"]
 
 
 class Outcome(Enum):
@@ -96,23 +77,31 @@ class Outbox:
         key: ConversationKey,
         *,
         fresh: tuple[int, CustomerRelay] | None = None,
+        pending: Sequence[StoredMessage] | None = None,
+        handoff: Handoff | None = None,
     ) -> dict[int, Outcome]:
         """Deliver the conversation's pending messages, oldest first, per direction.
 
         ``fresh`` is the message being relayed right now, with what only the live event
-        has (a photo's bytes); the others are rebuilt from their records.
+        has (a photo's bytes); the others are rebuilt from their records. ``pending`` and
+        ``handoff`` (the conversation's latest) are read here unless the caller has them.
         """
-        held: set[Author] = set()
+        held: set[bool] = set()  # the directions held back: True for the customer's
         outcomes: dict[int, Outcome] = {}
-        for message in await self._repository.pending_in(conversation_id):
-            if message.author in held:
+        if pending is None:
+            pending = await self._repository.pending_in(conversation_id)
+        for message in pending:
+            to_customer = message.author is not Author.CUSTOMER
+            if to_customer in held:
                 outcomes[message.id] = Outcome.WAITING
                 continue
+            if handoff is None:
+                handoff = await self._repository.latest_handoff_for(conversation_id)
             relay = fresh[1] if fresh is not None and fresh[0] == message.id else None
-            outcome = await self._deliver(message, key, relay)
+            outcome = await self._deliver(message, key, relay, handoff)
             outcomes[message.id] = outcome
             if outcome is Outcome.WAITING:
-                held.add(message.author)
+                held.add(to_customer)
         return outcomes
 
     async def redeliver_pending(self, *, older_than: timedelta) -> int:
@@ -139,13 +128,18 @@ class Outbox:
         return sum(outcome is Outcome.DELIVERED for outcome in outcomes.values())
 
     async def _deliver(
-        self, message: StoredMessage, key: ConversationKey, relay: CustomerRelay | None
+        self,
+        message: StoredMessage,
+        key: ConversationKey,
+        relay: CustomerRelay | None,
+        handoff: Handoff | None,
     ) -> Outcome:
-        if _not_before(message) > utc_now():
+        if not_before(message) > utc_now():
             return Outcome.WAITING
-        handoff = await self._repository.latest_handoff_for(message.conversation_id)
         if message.author is Author.AGENT:
             return await self._to_customer(handoff, key, message)
+        if message.author is not Author.CUSTOMER:
+            return await self._say(key, message)
         return await self._to_agents(handoff, key, message, relay)
 
     # --- to the customer ----------------------------------------------------------------
@@ -154,19 +148,25 @@ class Outbox:
         self, handoff: Handoff | None, key: ConversationKey, message: StoredMessage
     ) -> Outcome:
         agent = Agent(message.author_id or "?", message.author_name or "An agent")
+        record = message.decision or {}
+        # The agent's first reply in the handoff (recorded with it) goes out introduced.
+        first = handoff is not None and handoff.introduced.get(agent.user_id) == message.id
+        introduce = first and not record.get(INTRO_SENT)
         if (already := await self._memo.recall(message.id)) is not None:
-            await self._delivered(message, already)
+            text = self._responses.system("agent_joined", {"agent": agent.display_name}).text
+            sent_intro = introduction(message, key, text, None, None) if introduce else None
+            await self._delivered(message, already, sent_intro)  # both sent before an outage
             return Outcome.DELIVERED
+        intro: NewMessage | None = None
         try:
-            if handoff is not None and not await self._introduced(handoff, agent, message):
-                text = self._responses.system("agent_joined", {"agent": agent.display_name})
-                await self._conversations.say(handoff.conversation_id, key, text)
+            if introduce:
+                intro = introduction(message, key, *await self._introduce(agent, key))
             sent, failure = await self._conversations.deliver(
                 Outbound(key=key, text=message.text or "")
             )
         except DeliveryDeferred as exc:
-            first = not (message.decision or {}).get(DELAY_TOLD)
-            await self._defer(message, exc)
+            first = not record.get(DELAY_TOLD)
+            await self._defer(message, exc, intro)
             if first and handoff is not None:
                 seconds = f"{exc.retry_after:.0f}"
                 await self._threads.tell(
@@ -174,9 +174,9 @@ class Outbox:
                 )
             return Outcome.WAITING
         if sent:
-            await self._delivered(message, sent)
+            await self._delivered(message, sent, intro)
         else:
-            await self._mark(message, Delivery.FAILED, {"undelivered": failure})
+            await self._mark(message, Delivery.FAILED, {"undelivered": failure}, intro)
             if handoff is not None:
                 await self._threads.tell(
                     handoff,
@@ -194,16 +194,30 @@ class Outbox:
     def _line(self, line: Line, handoff: Handoff, agent: Agent, **values: str) -> str:
         return self._texts.line(line, agent=agent.display_name, handoff=str(handoff.id), **values)
 
-    async def _introduced(self, handoff: Handoff, agent: Agent, message: StoredMessage) -> bool:
-        recent = await self._repository.recent_messages(handoff.conversation_id, limit=200)
-        return any(
-            m.author is Author.AGENT
-            and m.author_id == agent.user_id
-            and m.id < message.id
-            and m.created_at >= handoff.requested_at
-            and m.delivery is not Delivery.PENDING  # a delayed one has not introduced anyone
-            for m in recent
-        )
+    async def _introduce(
+        self, agent: Agent, key: ConversationKey
+    ) -> tuple[str, str | None, str | None]:
+        """Tell the customer who is answering: (the text, its id, why it failed)."""
+        text = self._responses.system("agent_joined", {"agent": agent.display_name}).text
+        return (text, *await self._conversations.deliver(Outbound(key=key, text=text)))
+
+    async def _say(self, key: ConversationKey, message: StoredMessage) -> Outcome:
+        """A message of Tandem's stored with an agent's event (returned, closed)."""
+        if (already := await self._memo.recall(message.id)) is not None:
+            await self._delivered(message, already)
+            return Outcome.DELIVERED
+        record = message.decision or {}
+        outbound = Outbound(key=key, text=message.text or "", buttons=buttons_of(record))
+        try:
+            sent, failure = await self._conversations.deliver(outbound)
+        except DeliveryDeferred as exc:
+            await self._defer(message, exc)
+            return Outcome.WAITING
+        if sent:
+            await self._delivered(message, sent)
+            return Outcome.DELIVERED
+        await self._mark(message, Delivery.FAILED, {"undelivered": failure})
+        return Outcome.FAILED
 
     # --- to the agents ------------------------------------------------------------------
 
@@ -250,31 +264,32 @@ class Outbox:
 
     # --- records --------------------------------------------------------------------------
 
-    async def _defer(self, message: StoredMessage, delay: DeliveryDeferred) -> None:
+    async def _defer(
+        self, message: StoredMessage, delay: DeliveryDeferred, intro: NewMessage | None = None
+    ) -> None:
         until = utc_now() + timedelta(seconds=delay.retry_after)
         logger.warning("message %s waits until %s: %s", message.id, until.isoformat(), delay)
         self._wake(delay.retry_after)
-        await self._mark(
-            message, Delivery.PENDING, {NOT_BEFORE: until.isoformat(), DELAY_TOLD: True}
-        )
+        detail: dict[str, Any] = {NOT_BEFORE: until.isoformat(), DELAY_TOLD: True}
+        if intro is not None:  # the introduction went out before the wait: not again
+            detail[INTRO_SENT] = True
+        await self._mark(message, Delivery.PENDING, detail, intro)
 
-    async def _delivered(self, message: StoredMessage, sent_id: str) -> None:
+    async def _delivered(
+        self, message: StoredMessage, sent_id: str, intro: NewMessage | None = None
+    ) -> None:
         """Record a delivery; the memo holds it until the database has it, so that an outage
         between sending and recording never makes the message go out twice."""
         await self._memo.remember(message.id, sent_id)
-        await self._mark(message, Delivery.DELIVERED, {"sent_id": sent_id} if sent_id else None)
+        detail = {"sent_id": sent_id} if sent_id else None
+        await self._mark(message, Delivery.DELIVERED, detail, intro)
         await self._memo.forget(message.id)
 
     async def _mark(
-        self, message: StoredMessage, delivery: Delivery, detail: dict[str, Any] | None
+        self,
+        message: StoredMessage,
+        delivery: Delivery,
+        detail: dict[str, Any] | None,
+        intro: NewMessage | None = None,
     ) -> None:
-        await self._repository.mark_delivery(message.id, delivery, detail=detail)
-
-
-def _not_before(message: StoredMessage) -> datetime:
-    value = (message.decision or {}).get(NOT_BEFORE)
-    return (
-        datetime.fromisoformat(value)
-        if isinstance(value, str)
-        else datetime.min.replace(tzinfo=utc_now().tzinfo)
-    )
+        await self._repository.mark_delivery(message.id, delivery, detail=detail, sent_before=intro)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
 from typing import Any
@@ -180,10 +180,22 @@ class Handoff:
     agent_channel: str | None
     agent_thread_ts: str | None
     outcome: HandoffOutcome | None
+    # What the card shows besides the state, captured when the handoff opened: the
+    # customer and the transcript so far (see handoff.engine_support.card_record).
+    card: JsonObject | None = None
+    # The agents introduced to the customer in this handoff: their user id -> the id of the
+    # message (their first reply) that the introduction goes out with.
+    introduced: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
         return self.outcome is None
+
+    @property
+    def mode(self) -> Mode:
+        """The conversation's mode while this handoff is open: an owner means a person has it.
+        The owner is stored once, on the handoff; the mode is derived from it."""
+        return Mode.HUMAN if self.agent_id else Mode.WAITING
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,9 +220,10 @@ class ActiveConversation:
 
     def live(self) -> LiveConversation:
         """The live-state entry to rebuild for this conversation after a restart."""
+        handoff = self.open_handoff
         return LiveConversation(
             conversation_id=self.conversation.id,
-            mode=self.conversation.mode,
+            mode=self.conversation.mode if handoff is None else handoff.mode,
             failed_turns=self.conversation.failed_turns,
             last_answered_intent=self.conversation.last_answered_intent,
             handoff_id=None if self.open_handoff is None else self.open_handoff.id,
@@ -244,3 +257,59 @@ class RecordedTurn:
     failed_turns: int
     last_answered_intent: str | None
     reply: NewMessage
+
+
+# --- an agent's event, stored at once ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandoffChange:
+    """A change of an open handoff: its owner (claimed, transferred or released), its end,
+    the agents introduced. ``owner_was`` guards an owner change: it applies only while the
+    stored owner is still that agent id (None: unclaimed); otherwise another worker was
+    quicker and the change is lost (see :class:`AppliedAgentEvent`)."""
+
+    at: datetime
+    owner: tuple[str, str] | Unset | None = UNSET  # (agent id, name); None releases
+    owner_was: str | None = None
+    keep_claimed_at: bool = False  # a transfer: ``claimed_at`` keeps the first claim
+    outcome: HandoffOutcome | None = None
+    introduce: str | None = None  # an agent id to add to ``introduced``, with the reply
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry:
+    kind: HandoffEventKind
+    actor_id: str | None
+    actor_name: str | None
+    at: datetime
+    detail: JsonObject | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentChange:
+    """Everything one agent's event changes, stored in one transaction.
+
+    ``reply`` (the agent's message) and then ``told`` (what the customer is told) are
+    stored first; if the reply was stored before (a repeated platform message), nothing
+    at all is applied. ``audit`` entries go with the handoff change and are dropped with it if its
+    owner change is lost. ``leave`` ends the conversation's time with people: BOT (the
+    failed-turn count starts again) or CLOSED.
+    """
+
+    reply: NewMessage | None = None
+    told: tuple[NewMessage, ...] = ()
+    handoff: HandoffChange | None = None
+    audit: tuple[AuditEntry, ...] = ()
+    leave: Mode | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedAgentEvent:
+    """What :meth:`~handoff.store.ConversationStore.apply_agent_event` did."""
+
+    before: Handoff  # as read in the transaction, before the change
+    after: Handoff
+    repeat: bool  # a message was stored before: nothing was applied
+    lost: str | None  # the owner change lost to another worker's: why, in words
+    pending: tuple[StoredMessage, ...]  # the conversation's messages still to deliver

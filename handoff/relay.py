@@ -1,21 +1,18 @@
-"""Relay both ways while a person has the conversation: what the customer sends, shown in
-the agents' thread, and what an agent writes there, stored for the customer.
+"""Relay what the customer sends while a person has the conversation to the agents' thread.
 
-Both are stored as pending delivery first and then handed to the outbox, which delivers
-them in order, once each (:mod:`handoff.outbox`).
+It is stored as pending delivery first and then handed to the outbox, which delivers in
+order, once each (:mod:`handoff.outbox`). What an agent writes goes the other way with the
+agent's event (:mod:`handoff.lifecycle`, :mod:`handoff.agent_change`).
 """
 
 from __future__ import annotations
 
 import logging
 
-from handoff.clock import utc_now
 from handoff.conversations import Conversations
 from handoff.errors import DeliveryError
 from handoff.lookup import Lookup
 from handoff.model import (
-    AgentReply,
-    Author,
     ConversationKey,
     CustomerRelay,
     Inbound,
@@ -23,7 +20,7 @@ from handoff.model import (
     MessageKind,
 )
 from handoff.outbox import Outbox
-from handoff.records import Delivery, Handoff, NewMessage, Platform, StoredMessage
+from handoff.records import Handoff, StoredMessage
 
 logger = logging.getLogger(__name__)
 
@@ -57,25 +54,8 @@ class Relay:
             edited=inbound.edited,
             content=await self._file_of(inbound, handoff),
         )
-        await self._outbox.flush(live.conversation_id, key, fresh=(stored.id, relay))
-
-    async def store_agent_reply(self, reply: AgentReply, handoff: Handoff) -> StoredMessage | None:
-        """Store what the agent wrote; None if this very message was stored before. Pending
-        delivery while the handoff is open: stored before it is sent, so that if sending
-        never happens it is redelivered."""
-        return await self._store.add_message(
-            NewMessage(
-                conversation_id=handoff.conversation_id,
-                author=Author.AGENT,
-                author_id=reply.agent.user_id,
-                author_name=reply.agent.display_name,
-                platform=Platform.SLACK,
-                platform_chat_id=reply.thread.channel,
-                platform_message_id=reply.message_ts,
-                text=reply.text,
-                created_at=utc_now(),
-                delivery=Delivery.PENDING if handoff.is_open else None,
-            )
+        await self._outbox.flush(
+            live.conversation_id, key, fresh=(stored.id, relay), handoff=handoff
         )
 
     async def _file_of(self, inbound: Inbound, handoff: Handoff) -> bytes | None:

@@ -9,14 +9,16 @@ so that importing the core loads no SQL library. Every method raises
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from handoff.model import Mode
+from handoff.model import ConversationKey, Mode
 from handoff.records import (
     UNSET,
     ActiveConversation,
+    AgentChange,
+    AppliedAgentEvent,
     Conversation,
     Customer,
     Delivery,
@@ -123,9 +125,16 @@ class ConversationStore(Protocol):
     async def get_message(self, message_id: int) -> StoredMessage | None: ...
 
     async def mark_delivery(
-        self, message_id: int, delivery: Delivery, *, detail: JsonObject | None = None
+        self,
+        message_id: int,
+        delivery: Delivery,
+        *,
+        detail: JsonObject | None = None,
+        sent_before: NewMessage | None = None,
     ) -> StoredMessage:
-        """Record where a message stands on its way to the other side."""
+        """Record where a message stands on its way to the other side; ``sent_before`` is a
+        message sent just before it (an agent's introduction), stored in the same
+        transaction."""
         ...
 
     async def pending_deliveries(self, *, older_than: datetime, limit: int) -> list[StoredMessage]:
@@ -148,9 +157,11 @@ class ConversationStore(Protocol):
         conversation_id: int,
         reason: str,
         reason_detail: Mapping[str, Any] | None = None,
+        card: Mapping[str, Any] | None = None,
         at: datetime | None = None,
     ) -> Handoff:
-        """Request a person for the conversation."""
+        """Request a person for the conversation; ``card`` is what its card shows besides
+        the state (stored once: later cards are drawn from it)."""
         ...
 
     async def get_handoff(self, handoff_id: int) -> Handoff | None: ...
@@ -206,6 +217,20 @@ class ConversationStore(Protocol):
         at: datetime | None = None,
     ) -> HandoffEvent:
         """Append to the handoff's audit trail."""
+        ...
+
+    async def locate_thread(
+        self, *, agent_channel: str, thread_ts: str
+    ) -> tuple[Handoff, ConversationKey] | None:
+        """The handoff of an agents' thread (open or not) and its conversation's chat."""
+        ...
+
+    async def apply_agent_event(
+        self, handoff_id: int, plan: Callable[[Handoff], AgentChange]
+    ) -> AppliedAgentEvent:
+        """One agent's event, in one transaction: read the handoff (locked against other
+        writers), ask ``plan`` (pure, quick) what the event changes, store it, and read the
+        conversation's messages still to deliver. Raises :class:`HandoffNotFound`."""
         ...
 
     async def handoff_events(self, handoff_id: int) -> list[HandoffEvent]:

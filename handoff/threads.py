@@ -2,20 +2,22 @@
 
 Shared by the handoff lifecycle (:mod:`handoff.lifecycle`) and the outbox
 (:mod:`handoff.outbox`): the card is posted when the handoff opens, or later, before the
-first message that needs the thread, if Slack could not take it then.
+first message that needs the thread, if Slack could not take it then. The card is drawn
+from the handoff alone: what it shows besides the state was stored when it opened.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 
 from handoff.clock import utc_now
-from handoff.conversations import Conversations
 from handoff.engine_support import ticket_from_handoff
 from handoff.errors import DeliveryDeferred, DeliveryError
 from handoff.model import Agent, CardState, ConversationKey, DeskThread, HandoffTicket
 from handoff.ports import AgentDesk
 from handoff.records import Handoff
+from handoff.store import ConversationStore
 from handoff.transitions import state_of
 
 logger = logging.getLogger(__name__)
@@ -27,28 +29,48 @@ def thread_of(handoff: Handoff) -> DeskThread | None:
     return None
 
 
+class ThreadIndex:
+    """Which handoff and chat an agents' thread belongs to, for the threads this process
+    has seen: facts that never change, so that an agent's reply need not look them up.
+    The oldest are forgotten beyond ``size``."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._known: OrderedDict[DeskThread, tuple[int, ConversationKey]] = OrderedDict()
+
+    def remember(self, thread: DeskThread, handoff_id: int, key: ConversationKey) -> None:
+        self._known[thread] = (handoff_id, key)
+        self._known.move_to_end(thread)
+        while len(self._known) > self._size:
+            self._known.popitem(last=False)
+
+    def get(self, thread: DeskThread) -> tuple[int, ConversationKey] | None:
+        return self._known.get(thread)
+
+
 class Threads:
     """Cards and threads of handoffs, through the :class:`~handoff.ports.AgentDesk` port."""
 
     def __init__(
-        self, *, conversations: Conversations, desk: AgentDesk, transcript_lines: int
+        self, *, repository: ConversationStore, desk: AgentDesk, index: ThreadIndex
     ) -> None:
-        self._conversations = conversations
-        self._repository = conversations.repository
+        self._repository = repository
         self._desk = desk
-        self._transcript_lines = transcript_lines
+        self._index = index
 
-    async def open(self, handoff: Handoff, ticket: HandoffTicket) -> None:
+    async def open(self, handoff: Handoff, key: ConversationKey) -> None:
         """Post the card of a new handoff (if Slack is away, :meth:`thread` tries again)."""
-        await self._link(handoff, await self._safe_open(ticket))
+        await self._link(
+            handoff, key, await self._safe_open(ticket_from_handoff(handoff=handoff, key=key))
+        )
 
     async def thread(self, handoff: Handoff, key: ConversationKey) -> DeskThread | None:
         """The handoff's thread; posts the card now if it could not be posted before."""
         existing = thread_of(handoff)
         if existing is not None:
             return existing
-        thread = await self._safe_open(await self._ticket(handoff, key))
-        await self._link(handoff, thread)
+        thread = await self._safe_open(ticket_from_handoff(handoff=handoff, key=key))
+        await self._link(handoff, key, thread)
         return thread
 
     async def refresh_card(
@@ -59,15 +81,13 @@ class Threads:
         changed_by: Agent | None = None,
         rating: int | None = None,
     ) -> None:
+        """Draw the card in the handoff's state; ``rating`` is the customer's, once rated
+        (only a closed handoff's card shows it)."""
         thread = thread_of(handoff)
         if thread is None:
             return
-        ticket = await self._ticket(handoff, key)
-        if rating is None:
-            conversation = await self._repository.get_conversation(handoff.conversation_id)
-            rating = conversation.rating if conversation else None
         state = CardState(
-            ticket=ticket,
+            ticket=ticket_from_handoff(handoff=handoff, key=key),
             status=state_of(handoff),
             owner=Agent(handoff.agent_id, handoff.agent_name or handoff.agent_id)
             if handoff.agent_id
@@ -99,17 +119,6 @@ class Threads:
                     "could not tell %s about handoff %s: %s", agent.user_id, handoff.id, exc
                 )
 
-    async def _ticket(self, handoff: Handoff, key: ConversationKey) -> HandoffTicket:
-        customer = await self._conversations.customer_of(handoff.conversation_id)
-        recent = await self._repository.recent_messages(handoff.conversation_id, limit=200)
-        before = [m for m in recent if m.created_at <= handoff.requested_at]
-        return ticket_from_handoff(
-            handoff=handoff,
-            key=key,
-            customer=customer,
-            transcript=before[-self._transcript_lines :],
-        )
-
     async def _safe_open(self, ticket: HandoffTicket) -> DeskThread | None:
         try:
             return await self._desk.open_handoff(ticket)
@@ -121,8 +130,11 @@ class Threads:
             )
             return None
 
-    async def _link(self, handoff: Handoff, thread: DeskThread | None) -> None:
+    async def _link(
+        self, handoff: Handoff, key: ConversationKey, thread: DeskThread | None
+    ) -> None:
         if thread is not None:
             await self._repository.set_handoff_thread(
                 handoff.id, agent_channel=thread.channel, thread_ts=thread.thread_ts
             )
+            self._index.remember(thread, handoff.id, key)

@@ -37,11 +37,13 @@ class HandoffQueries(RepositoryBase):
         conversation_id: int,
         reason: str,
         reason_detail: Mapping[str, Any] | None = None,
+        card: Mapping[str, Any] | None = None,
         at: datetime | None = None,
     ) -> Handoff:
         """Request a person for the conversation.
 
-        ``reason`` is a code; ``reason_detail`` the codes and numbers behind the decision.
+        ``reason`` is a code; ``reason_detail`` the codes and numbers behind the decision;
+        ``card`` what the agents' card shows besides the state.
         Raises :class:`HandoffAlreadyOpen` if the conversation already has one in progress.
         """
         requested_at = self._at(at, "requested_at")
@@ -52,6 +54,8 @@ class HandoffQueries(RepositoryBase):
                     conversation_id=conversation_id,
                     reason=reason,
                     reason_detail=clean_json(reason_detail or {}),
+                    card=None if card is None else clean_json(card),
+                    introduced={},
                     requested_at=requested_at,
                 )
                 .on_conflict_do_nothing(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Row
+
 from handoff.model import Author, MessageKind, Mode
 from handoff.records import (
     Conversation,
@@ -51,7 +55,7 @@ def conversation(row: ConversationRow) -> Conversation:
     )
 
 
-def message(row: MessageRow) -> StoredMessage:
+def message(row: MessageRow | Row[Any]) -> StoredMessage:
     return StoredMessage(
         id=row.id,
         conversation_id=row.conversation_id,
@@ -72,7 +76,7 @@ def message(row: MessageRow) -> StoredMessage:
     )
 
 
-def handoff(row: HandoffRow) -> Handoff:
+def handoff(row: HandoffRow | Row[Any]) -> Handoff:
     return Handoff(
         id=row.id,
         conversation_id=row.conversation_id,
@@ -87,6 +91,8 @@ def handoff(row: HandoffRow) -> Handoff:
         agent_channel=row.agent_channel,
         agent_thread_ts=row.agent_thread_ts,
         outcome=None if row.outcome is None else HandoffOutcome(row.outcome),
+        card=row.card,
+        introduced={str(agent): int(message) for agent, message in (row.introduced or {}).items()},
     )
 
 

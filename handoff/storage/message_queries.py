@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy import text as sql
 
 from handoff.clock import as_utc
@@ -111,21 +111,41 @@ class MessageQueries(RepositoryBase):
             return None if row is None else mapping.message(row)
 
     async def mark_delivery(
-        self, message_id: int, delivery: Delivery, *, detail: JsonObject | None = None
+        self,
+        message_id: int,
+        delivery: Delivery,
+        *,
+        detail: JsonObject | None = None,
+        sent_before: NewMessage | None = None,
     ) -> StoredMessage:
         """Record where a message stands on its way to the other side.
 
         ``detail`` (e.g. the platform's id of the delivered copy, or why it was refused) is
         merged into the message's ``decision``, where the bot's replies keep the same.
+        ``sent_before`` (an agent's introduction, sent just before the message) is stored in
+        the same transaction.
         """
-        async with self._transaction("recording a message's delivery") as session:
-            row = await session.get(MessageRow, message_id)
+        table = cast(Table, MessageRow.__table__)
+        async with self._database.statements(doing="recording a message's delivery") as connection:
+            if sent_before is not None:
+                await connection.execute(insert(table).values(**message_values(sent_before)))
+            values: dict[str, Any] = {"delivery": delivery.value}
+            if detail:
+                current = (
+                    await connection.execute(
+                        select(table.c.decision).where(table.c.id == message_id)
+                    )
+                ).one_or_none()
+                if current is None:
+                    raise MessageNotFound(f"no message {message_id}")
+                values["decision"] = clean_json({**(current.decision or {}), **detail})
+            row = (
+                await connection.execute(
+                    update(table).where(table.c.id == message_id).values(values).returning(table)
+                )
+            ).one_or_none()
             if row is None:
                 raise MessageNotFound(f"no message {message_id}")
-            row.delivery = delivery.value
-            if detail:
-                row.decision = clean_json({**(row.decision or {}), **detail})
-            await session.flush()
             return mapping.message(row)
 
     async def pending_deliveries(self, *, older_than: datetime, limit: int) -> list[StoredMessage]:

@@ -10,6 +10,7 @@ The methods live in one module per kind of record; this class puts them together
 
 from __future__ import annotations
 
+from handoff.storage.agent_queries import AgentQueries
 from handoff.storage.conversation_queries import ConversationQueries
 from handoff.storage.customer_queries import CustomerQueries
 from handoff.storage.handoff_queries import HandoffQueries
@@ -17,7 +18,14 @@ from handoff.storage.message_queries import MessageQueries
 from handoff.storage.turn_queries import TurnQueries
 
 
-class Repository(CustomerQueries, ConversationQueries, MessageQueries, HandoffQueries, TurnQueries):
+class Repository(
+    CustomerQueries,
+    ConversationQueries,
+    MessageQueries,
+    HandoffQueries,
+    TurnQueries,
+    AgentQueries,
+):
     """Reads and writes the conversation engine's records in a :class:`Database`.
 
     ``Repository(database=..., clock=...)``: ``at`` arguments default to ``clock()``

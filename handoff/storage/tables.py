@@ -197,6 +197,11 @@ class HandoffRow(Base):
     agent_channel: Mapped[str | None] = mapped_column(String)
     agent_thread_ts: Mapped[str | None] = mapped_column(String)
     outcome: Mapped[str | None] = mapped_column(String)
+    # What the card shows besides the state, captured when the handoff opened.
+    card: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    # The agents introduced to the customer in this handoff: a JSON object of their user
+    # ids and the id of the message (their first reply) the introduction goes out with.
+    introduced: Mapped[dict[str, int] | None] = mapped_column(Json)
 
 
 class HandoffEventRow(Base):

@@ -39,13 +39,10 @@ from handoff.storage import (
     Database,
     Delivery,
     HandoffEventKind,
-    NewMessage,
-    Platform,
     Repository,
     StoredMessage,
-    utc_now,
 )
-from tests.support.fakes import RecordingChannel, RecordingDesk, ScriptedNlu
+from tests.support.fakes import ProcessDied, RecordingChannel, RecordingDesk, ScriptedNlu
 
 REPO = Path(__file__).resolve().parents[2]
 CUSTOMER = Customer(user_id="501", display_name="Ada Lovelace", username="ada")
@@ -631,24 +628,14 @@ async def test_delivered_messages_are_marked_with_their_platform_ids(world: Worl
 async def test_an_agent_reply_stored_before_a_crash_is_delivered_once_by_redelivery(
     world: World,
 ) -> None:
-    await handed_off(world)
-    conversation_id = world.desk.tickets[0].conversation_id
+    thread = await handed_off(world)
     # The previous process stored the reply and died before sending it.
-    stored = await world.repository.add_message(
-        NewMessage(
-            conversation_id=conversation_id,
-            author=Author.AGENT,
-            author_id=ALICE.user_id,
-            author_name=ALICE.display_name,
-            platform=Platform.SLACK,
-            platform_chat_id=world.desk.channel,
-            platform_message_id="1.1",
-            text="Your refund is on its way.",
-            created_at=utc_now() - timedelta(seconds=1),
-            delivery=Delivery.PENDING,
+    world.channel.crash = True
+    with pytest.raises(ProcessDied):
+        await world.handoffs.agent_reply(
+            AgentReply(thread, ALICE, "Your refund is on its way.", "1.1")
         )
-    )
-    assert stored is not None
+    world.channel.crash = False
 
     assert await world.redeliver() == 1
     assert await world.redeliver() == 0

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from handoff.conversations import Conversations
 from handoff.desk import HandoffDesk
 from handoff.errors import DeliveryError
 from handoff.model import Agent, AgentAction, AgentCommand, AgentReply, CardStatus, DeskThread, Mode
-from handoff.records import Handoff
+from handoff.records import AgentChange, AppliedAgentEvent, Handoff
 from handoff.responses import load_responses
 from handoff.state import InMemoryLiveState
 from handoff.storage import Database, HandoffEventKind, Repository
@@ -165,15 +164,17 @@ async def test_a_command_outside_a_handoff_thread_is_answered(world: World) -> N
 
 
 class OutrunRepository(Repository):
-    """Another worker claims every handoff just before this one does."""
+    """Another worker claims every handoff between this one reading it and storing what its
+    event changes (as a worker whose view went stale would)."""
 
-    async def claim_handoff(
-        self, handoff_id: int, *, agent_id: str, agent_name: str, at: datetime | None = None
-    ) -> Handoff:
-        await super().claim_handoff(handoff_id, agent_id="U0RIVAL", agent_name="Rival", at=at)
-        return await super().claim_handoff(
-            handoff_id, agent_id=agent_id, agent_name=agent_name, at=at
-        )
+    async def apply_agent_event(
+        self, handoff_id: int, plan: Callable[[Handoff], AgentChange]
+    ) -> AppliedAgentEvent:
+        seen = await self.get_handoff(handoff_id)
+        assert seen is not None
+        change = plan(seen)
+        await self.claim_handoff(handoff_id, agent_id="U0RIVAL", agent_name="Rival")
+        return await super().apply_agent_event(handoff_id, lambda _: change)
 
 
 async def test_a_claim_that_loses_a_race_changes_nothing_but_the_reply_is_sent(

@@ -24,6 +24,10 @@ from nlu.client import Entity, IntentScore, ParseResult
 from nlu.errors import NluUnavailable
 
 
+class ProcessDied(Exception):
+    """Stands for the process dying in the middle of an event."""
+
+
 class RecordingChannel:
     """A customer channel that records what it delivers; can be told to refuse.
 
@@ -36,11 +40,14 @@ class RecordingChannel:
         self.answers: list[ButtonAnswer] = []
         self.typing: list[ConversationKey] = []
         self.refuse: str | None = None  # a DeliveryError message, while set
+        self.crash = False  # while set, sending fails as if the process died in it
         self.files: dict[str, bytes] = {}
         self.downloads: list[Attachment] = []
         self._ids = itertools.count(1000)
 
     async def send(self, message: Outbound) -> str:
+        if self.crash:
+            raise ProcessDied("the process died while sending")
         if self.refuse is not None:
             raise DeliveryError(self.refuse)
         self.sent.append(message)
