@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_type_hints
+from urllib.parse import unquote, urlsplit
 
 import yaml
 from dotenv import dotenv_values
@@ -32,12 +33,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
+from handoff.errors import UnsupportedDatabase
 from handoff.policy import FrustrationConfig, PolicyConfig
 from handoff.state.base import DEFAULT_LOCK_TIMEOUT
+from handoff.storage.engine import parse_url
 
 DEFAULT_CONFIG_PATH = Path("config/tandem.yml")
 CONFIG_PATH_VARIABLE = "TANDEM_CONFIG"
@@ -149,19 +150,13 @@ def _require_prefix(value: SecretStr | None, prefix: str, what: str) -> SecretSt
 
 
 def normalize_database_url(raw: str) -> str:
-    """Accept the usual spellings of SQLite and PostgreSQL URLs; use the async drivers."""
+    """Accept the usual spellings of SQLite and PostgreSQL URLs; use the async drivers.
+    The storage adapter's parser reads it (:func:`handoff.storage.engine.parse_url`)."""
     try:
-        url: URL = make_url(raw)
-    except ArgumentError:
-        raise ValueError(
-            "expected a URL such as sqlite:///data/tandem.db or postgresql://user@host/db"
-        ) from None
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        return url.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
-    if backend in {"postgresql", "postgres"}:
-        return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
-    raise ValueError("expected a sqlite:// or postgresql:// URL (the supported databases)")
+        url = parse_url(raw, any_driver=True)
+    except UnsupportedDatabase as exc:
+        raise ValueError(str(exc)) from None
+    return url.render_as_string(hide_password=False)
 
 
 class _Section(BaseModel):
@@ -345,12 +340,14 @@ class Settings:
 
 
 def _password_in(url: str | None) -> str | None:
+    """The password in a database or Redis URL, as the server gets it (decoded)."""
     if not url:
         return None
     try:
-        return make_url(url).password
-    except ArgumentError:
+        password = urlsplit(url).password
+    except ValueError:
         return None
+    return unquote(password) if password else None
 
 
 def load_settings(

@@ -13,6 +13,7 @@ from handoff.errors import UnsupportedDatabase
 
 # The only async drivers installed; a bare ``sqlite://`` or ``postgresql://`` gets these.
 ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+ALIASES = {"postgres": "postgresql"}  # what some hosts call it in the URLs they hand out
 
 # How long an SQLite connection waits for another connection's write lock before failing
 # with "database is locked". Writes are short, but a migration may hold the lock longer.
@@ -29,19 +30,31 @@ SQLITE_DEFAULT_BEGIN = "BEGIN IMMEDIATE"
 _SQLITE_BEGIN_STATEMENTS = frozenset({"BEGIN", "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"})
 
 
-def parse_url(url: str) -> URL:
-    """The SQLAlchemy URL for ``url``, with the async driver filled in when none is named."""
+def parse_url(url: str, *, any_driver: bool = False) -> URL:
+    """The SQLAlchemy URL for ``url``, with the async driver filled in when none is named.
+
+    The one reading of database URLs: the settings (``DATABASE_URL``) and :class:`Database`
+    both use it. ``any_driver`` takes the usual spellings operators write (``postgres://``,
+    a synchronous driver such as ``postgresql+psycopg2://``) and uses the async driver;
+    otherwise a driver other than the async one is refused. Raises
+    :class:`UnsupportedDatabase` with a line saying what is expected.
+    """
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
-        raise UnsupportedDatabase("the database URL cannot be parsed") from exc
+        raise UnsupportedDatabase(
+            "expected a URL such as sqlite:///data/tandem.db or postgresql://user@host/db"
+        ) from exc
     backend = parsed.get_backend_name()
+    if any_driver and backend in ALIASES:
+        backend = ALIASES[backend]
+        parsed = parsed.set(drivername=backend)
     driver = ASYNC_DRIVERS.get(backend)
     if driver is None:
         raise UnsupportedDatabase(
-            f"unsupported database {backend!r}: use sqlite+aiosqlite:// or postgresql+asyncpg://"
+            "expected a sqlite:// or postgresql:// URL (the supported databases)"
         )
-    if parsed.drivername == backend:
+    if parsed.drivername == backend or any_driver:
         return parsed.set(drivername=f"{backend}+{driver}")
     if parsed.drivername != f"{backend}+{driver}":
         raise UnsupportedDatabase(
