@@ -309,6 +309,29 @@ def _backends(ctx: click.Context, param: click.Parameter, value: str) -> tuple[s
     return names
 
 
+# Options of the benchmarks that run on both backends.
+_BACKENDS = click.option(
+    "--backends",
+    callback=_backends,
+    default="sqlite,postgres",
+    show_default=True,
+    help="sqlite: the embedded default; postgres: PostgreSQL + Redis.",
+)
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+_POSTGRES_OPTION = click.option(
+    "--postgres",
+    default=_POSTGRES,
+    show_default=True,
+    help="A PostgreSQL server where the run may create (and drop) a database of its own.",
+)
+_REDIS_OPTION = click.option(
+    "--redis",
+    default=_REDIS,
+    show_default=True,
+    help="A Redis server; the run's keys get a prefix of their own and are removed after.",
+)
+
+
 @bench.command(short_help="The whole service under load, against bare Rasa (minutes).")
 @click.option(
     "--messages",
@@ -324,14 +347,8 @@ def _backends(ctx: click.Context, param: click.Parameter, value: str) -> tuple[s
     show_default=True,
     help="Concurrent chats (closed loops), comma-separated.",
 )
-@click.option(
-    "--backends",
-    callback=_backends,
-    default="sqlite,postgres",
-    show_default=True,
-    help="sqlite: the embedded default; postgres: PostgreSQL + Redis.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+@_BACKENDS
+@_JSON
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
@@ -339,18 +356,8 @@ def _backends(ctx: click.Context, param: click.Parameter, value: str) -> tuple[s
     show_default=True,
     help="Seconds to wait for each answer; a missing one is an error.",
 )
-@click.option(
-    "--postgres",
-    default=_POSTGRES,
-    show_default=True,
-    help="A PostgreSQL server where the run may create (and drop) a database of its own.",
-)
-@click.option(
-    "--redis",
-    default=_REDIS,
-    show_default=True,
-    help="A Redis server; the run's keys get a prefix of their own and are removed after.",
-)
+@_POSTGRES_OPTION
+@_REDIS_OPTION
 @pass_cli
 @explained
 def load(
@@ -417,26 +424,10 @@ def _progress(line: str) -> None:
     show_default=True,
     help="Later replies per handoff, after the first.",
 )
-@click.option(
-    "--backends",
-    callback=_backends,
-    default="sqlite,postgres",
-    show_default=True,
-    help="sqlite: the embedded default; postgres: PostgreSQL + Redis.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
-@click.option(
-    "--postgres",
-    default=_POSTGRES,
-    show_default=True,
-    help="A PostgreSQL server where the run may create (and drop) a database of its own.",
-)
-@click.option(
-    "--redis",
-    default=_REDIS,
-    show_default=True,
-    help="A Redis server; the run's keys get a prefix of their own and are removed after.",
-)
+@_BACKENDS
+@_JSON
+@_POSTGRES_OPTION
+@_REDIS_OPTION
 @pass_cli
 @explained
 def agent_reply(

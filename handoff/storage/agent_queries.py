@@ -25,8 +25,8 @@ from handoff.records import (
     HandoffOutcome,
     NewMessage,
 )
-from handoff.storage import dml, mapping
-from handoff.storage.message_queries import message_values
+from handoff.storage import mapping
+from handoff.storage.message_queries import insert_new, message_values
 from handoff.storage.repository_base import RepositoryBase
 from handoff.storage.sanitize import clean_json, clean_optional, clean_text
 from handoff.storage.tables import PENDING_DELIVERY, ConversationRow, HandoffEventRow, HandoffRow
@@ -126,18 +126,7 @@ class AgentQueries(RepositoryBase):
 
     async def _insert(self, connection: AsyncConnection, message: NewMessage) -> int | None:
         """Store the agent's message; None if it was stored before."""
-        statement = (
-            dml.insert(self._database.backend, _Message)
-            .values(**message_values(message))
-            .on_conflict_do_nothing(
-                index_elements=[
-                    _Message.platform,
-                    _Message.platform_chat_id,
-                    _Message.platform_message_id,
-                ]
-            )
-            .returning(_MESSAGES.c.id)
-        )
+        statement = insert_new(self._database.backend, message).returning(_MESSAGES.c.id)
         missing = ConversationNotFound(f"no conversation {message.conversation_id}")
         row = await self._insert_unless_conflict(connection, statement, missing_parent=missing)
         return None if row is None else int(row.id)

@@ -28,17 +28,8 @@ class MessageQueries(RepositoryBase):
         exactly one of them gets the stored message.
         """
         async with self._database.statements(doing="adding a message") as connection:
-            statement = (
-                dml.insert(self._database.backend, MessageRow)
-                .values(**message_values(message))
-                .on_conflict_do_nothing(
-                    index_elements=[
-                        MessageRow.platform,
-                        MessageRow.platform_chat_id,
-                        MessageRow.platform_message_id,
-                    ]
-                )
-                .returning(*MessageRow.__table__.columns)
+            statement = insert_new(self._database.backend, message).returning(
+                *MessageRow.__table__.columns
             )
             row = await self._insert_unless_conflict(
                 connection,
@@ -173,6 +164,22 @@ class MessageQueries(RepositoryBase):
                 .order_by(MessageRow.id)
             )
             return [mapping.message(row) for row in rows]
+
+
+def insert_new(backend: str, message: NewMessage) -> Any:
+    """``INSERT`` of ``message`` that stores nothing when its platform message is stored
+    already (a repeat); add ``RETURNING`` to tell."""
+    return (
+        dml.insert(backend, MessageRow)
+        .values(**message_values(message))
+        .on_conflict_do_nothing(
+            index_elements=[
+                MessageRow.platform,
+                MessageRow.platform_chat_id,
+                MessageRow.platform_message_id,
+            ]
+        )
+    )
 
 
 def message_values(message: NewMessage) -> dict[str, Any]:
