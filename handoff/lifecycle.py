@@ -53,7 +53,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class _Step:
-    """One event being applied: the handoff as the last effect left it."""
+    """One event being applied: the handoff as the event left it (stored)."""
 
     handoff: Handoff
     key: ConversationKey
