@@ -25,7 +25,6 @@ from handoff.records import (
     Handoff,
     HandoffEvent,
     HandoffEventKind,
-    HandoffOutcome,
     JsonObject,
     NewMessage,
     RecordedTurn,
@@ -35,7 +34,12 @@ from handoff.records import (
 
 
 class ConversationStore(Protocol):
-    """Customers, conversations, messages and handoffs."""
+    """Customers, conversations, messages and handoffs.
+
+    An agent's event (a reply, claim, transfer, release, return or close) changes a handoff
+    only through :meth:`apply_agent_event`, in one transaction; the handoff's owner is the
+    one record of who has the conversation.
+    """
 
     # --- customers -----------------------------------------------------------------------
 
@@ -174,36 +178,10 @@ class ConversationStore(Protocol):
         """The conversation's most recent handoff, open or finished (for its rating)."""
         ...
 
-    async def find_handoff_by_thread(self, *, agent_channel: str, thread_ts: str) -> Handoff | None:
-        """The handoff whose agent thread this is (open or not), if any."""
-        ...
-
     async def set_handoff_thread(
         self, handoff_id: int, *, agent_channel: str, thread_ts: str
     ) -> Handoff:
         """Link the handoff to the agents' thread that discusses it."""
-        ...
-
-    async def claim_handoff(
-        self, handoff_id: int, *, agent_id: str, agent_name: str, at: datetime | None = None
-    ) -> Handoff:
-        """Give an unclaimed, open handoff to an agent."""
-        ...
-
-    async def transfer_handoff(
-        self, handoff_id: int, *, agent_id: str, agent_name: str, at: datetime | None = None
-    ) -> Handoff:
-        """Give an open handoff to another agent (``claimed_at`` keeps the first claim)."""
-        ...
-
-    async def release_handoff(self, handoff_id: int) -> Handoff:
-        """Put an open handoff back in the queue, unclaimed."""
-        ...
-
-    async def finish_handoff(
-        self, handoff_id: int, *, outcome: HandoffOutcome, at: datetime | None = None
-    ) -> Handoff:
-        """End an open handoff: closed by the agent, or returned to the bot."""
         ...
 
     async def add_handoff_event(
