@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 
 from handoff.agent_change import plan_change
 from handoff.agent_texts import AgentTexts, Line
-from handoff.audit import record_event
 from handoff.clock import utc_now
 from handoff.conversations import Conversations
 from handoff.engine_support import card_record, ticket_detail
@@ -29,7 +28,7 @@ from handoff.model import (
 from handoff.outbox import Outbox
 from handoff.policy import Decision
 from handoff.ports import AgentDesk
-from handoff.records import AgentChange, AppliedAgentEvent, Handoff, HandoffEventKind
+from handoff.records import AgentChange, AppliedAgentEvent, Handoff
 from handoff.responses import Responses
 from handoff.threads import Threads, thread_of
 from handoff.transitions import (
@@ -92,18 +91,13 @@ class Lifecycle:
             live.conversation_id, limit=self._transcript_lines
         )
         # An earlier try may have opened it before an outage cut it short: finish that one.
-        handoff = await self._store.open_handoff_for(live.conversation_id)
-        if handoff is None:
-            handoff = await self._store.create_handoff(
-                conversation_id=live.conversation_id,
-                reason=reason,
-                reason_detail=ticket_detail(decision, transcript),
-                card=card_record(customer, transcript),
-                at=utc_now(),
-            )
-            await record_event(
-                self._store, handoff, HandoffEventKind.REQUESTED, None, detail={"reason": reason}
-            )
+        handoff, _ = await self._store.request_handoff(
+            conversation_id=live.conversation_id,
+            reason=reason,
+            reason_detail=ticket_detail(decision, transcript),
+            card=card_record(customer, transcript),
+            at=utc_now(),
+        )
         live = replace(
             live,
             mode=Mode.WAITING,
@@ -111,7 +105,7 @@ class Lifecycle:
             failed_turns=0,
             last_answered_intent=None,
         )
-        await self._conversations.save(key, live)
+        await self._conversations.state.put(key, live)  # SQL has it already
         logger.info("%s: handed to a person (handoff %s, %s)", key, handoff.id, reason)
         await self._conversations.say(
             live.conversation_id, key, self._responses.system(f"handoff_{reason}")

@@ -168,6 +168,21 @@ class ConversationStore(Protocol):
         the state (stored once: later cards are drawn from it)."""
         ...
 
+    async def request_handoff(
+        self,
+        *,
+        conversation_id: int,
+        reason: str,
+        reason_detail: Mapping[str, Any],
+        card: Mapping[str, Any],
+        at: datetime | None = None,
+    ) -> tuple[Handoff, bool]:
+        """Hand the conversation to people, in one transaction: a new handoff with its
+        "requested" audit entry (or the one an earlier try opened), the conversation
+        waiting with its failed-turn count cleared. Returns the handoff and whether it is
+        new."""
+        ...
+
     async def get_handoff(self, handoff_id: int) -> Handoff | None: ...
 
     async def open_handoff_for(self, conversation_id: int) -> Handoff | None:

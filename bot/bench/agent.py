@@ -75,6 +75,7 @@ class Cost:
 @dataclass(frozen=True, slots=True)
 class Row:
     backend: str
+    request: Cost  # the customer's /human: the handoff opens, its card is posted
     first: Cost
     later: Cost
 
@@ -189,23 +190,29 @@ class _Bench:
         self._ids = itertools.count(1)
 
     async def handoff(
-        self, chat: int, replies: int, first: _Sample, later: _Sample, *, profile: bool
+        self, chat: int, replies: int, samples: tuple[_Sample, _Sample, _Sample], *, profile: bool
     ) -> None:
+        request, first, later = samples
         key = ConversationKey("telegram", str(900_000 + chat))
         customer = Customer(user_id=key.chat_id, display_name=f"Customer {chat}")
         for text, command in (("hello", None), (None, "human"), ("my order is late", None)):
-            kind = MessageKind.COMMAND if command else MessageKind.TEXT
-            await self.engine.handle(
-                Inbound(
-                    key=key,
-                    customer=customer,
-                    message_id=str(next(self._ids)),
-                    kind=kind,
-                    sent_at=datetime.now(UTC),
-                    text=text,
-                    command=command,
-                )
+            inbound = Inbound(
+                key=key,
+                customer=customer,
+                message_id=str(next(self._ids)),
+                kind=MessageKind.COMMAND if command else MessageKind.TEXT,
+                sent_at=datetime.now(UTC),
+                text=text,
+                command=command,
             )
+            if command == "human":
+                await self._measure(
+                    lambda inbound=inbound: self.engine.handle(inbound),  # type: ignore[misc]
+                    request,
+                    profile=profile,
+                )
+            else:
+                await self.engine.handle(inbound)
         thread = self.desk.threads[-1]
         for n in range(1 + replies):
             reply = AgentReply(thread, AGENT, f"reply {n} to chat {chat}", f"{chat}.{n:04d}")
@@ -246,7 +253,7 @@ async def measure(
     settings: Settings, *, backend: str, handoffs: int, replies: int, postgres: str, redis: str
 ) -> Row:
     """One row: ``handoffs`` handoffs on ``backend`` ("sqlite" or "postgres")."""
-    first, later = _Sample(), _Sample()
+    request, first, later = _Sample(), _Sample(), _Sample()
     quiet = logging.getLogger("handoff")
     level = quiet.level
     quiet.setLevel(logging.WARNING)  # a line per message would be most of the CPU measured
@@ -255,12 +262,14 @@ async def measure(
             bench = _Bench(settings, database, state)
             try:
                 for chat in range(handoffs + _PROFILED_HANDOFFS):
-                    await bench.handoff(chat, replies, first, later, profile=chat >= handoffs)
+                    await bench.handoff(
+                        chat, replies, (request, first, later), profile=chat >= handoffs
+                    )
             finally:
                 bench.counter.close()
     finally:
         quiet.setLevel(level)
-    return Row(backend=backend, first=first.cost(), later=later.cost())
+    return Row(backend=backend, request=request.cost(), first=first.cost(), later=later.cost())
 
 
 @contextlib.asynccontextmanager
@@ -302,7 +311,7 @@ def table(rows: list[Row]) -> list[str]:
     )
     lines = [head]
     for row in rows:
-        for label, cost in (("first", row.first), ("later", row.later)):
+        for label, cost in (("/human", row.request), ("first", row.first), ("later", row.later)):
             lines.append(
                 f"{row.backend:<10}{label:<8}{cost.replies:>5}{cost.transactions:>7.1f}"
                 f"{cost.statements:>8.1f}{cost.conversation_reads:>9.1f}"

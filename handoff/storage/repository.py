@@ -15,6 +15,7 @@ from handoff.storage.conversation_queries import ConversationQueries
 from handoff.storage.customer_queries import CustomerQueries
 from handoff.storage.handoff_queries import HandoffQueries
 from handoff.storage.message_queries import MessageQueries
+from handoff.storage.request_queries import RequestQueries
 from handoff.storage.turn_queries import TurnQueries
 
 
@@ -25,6 +26,7 @@ class Repository(
     HandoffQueries,
     TurnQueries,
     AgentQueries,
+    RequestQueries,
 ):
     """Reads and writes the conversation engine's records in a :class:`Database`.
 

@@ -18,7 +18,13 @@ from handoff.records import (
     NewMessage,
     Platform,
 )
-from handoff.storage import Conversation, Handoff, HandoffNotFound, Repository
+from handoff.storage import (
+    Conversation,
+    ConversationClosed,
+    Handoff,
+    HandoffNotFound,
+    Repository,
+)
 from handoff.storage.counting import StatementCounter
 from handoff.storage.database import Database
 from tests.storage.conftest import START
@@ -197,3 +203,63 @@ async def test_a_thread_locates_its_handoff_and_chat(
         ConversationKey(conversation.channel, conversation.chat_id),
     )
     assert await repository.locate_thread(agent_channel="C0AGENTS", thread_ts="9.9") is None
+
+
+# --- a request for a person -------------------------------------------------------------------
+
+
+async def test_a_request_opens_the_handoff_and_the_conversation_waits_at_once(
+    repository: Repository, database: Database, conversation: Conversation
+) -> None:
+    await repository.update_conversation(
+        conversation.id, failed_turns=2, last_answered_intent="greet"
+    )
+    card = {"customer": {"user_id": "1", "display_name": "Ada"}, "transcript": []}
+    counter = StatementCounter(database)
+    try:
+        handoff, new = await repository.request_handoff(
+            conversation_id=conversation.id,
+            reason="person_requested",
+            reason_detail={"explanation": "asked"},
+            card=card,
+            at=AT,
+        )
+        assert counter.take().transactions == 1
+    finally:
+        counter.close()
+    assert new
+    assert (handoff.reason, handoff.card, handoff.introduced, handoff.requested_at) == (
+        "person_requested",
+        card,
+        {},
+        AT,
+    )
+    [event] = await repository.handoff_events(handoff.id)
+    assert (event.kind, event.detail) == (
+        HandoffEventKind.REQUESTED,
+        {"reason": "person_requested"},
+    )
+    stored = await repository.get_conversation(conversation.id)
+    assert stored is not None
+    assert (stored.mode, stored.failed_turns, stored.last_answered_intent) == (
+        Mode.WAITING,
+        0,
+        None,
+    )
+
+    again, new = await repository.request_handoff(
+        conversation_id=conversation.id, reason="frustrated", reason_detail={}, card={}
+    )
+    assert (again, new) == (handoff, False)  # an earlier try opened it: that one goes on
+    assert len(await repository.handoff_events(handoff.id)) == 1
+
+
+async def test_a_closed_conversation_cannot_request_a_person(
+    repository: Repository, conversation: Conversation
+) -> None:
+    await repository.close_conversation(conversation.id)
+    with pytest.raises(ConversationClosed):
+        await repository.request_handoff(
+            conversation_id=conversation.id, reason="x", reason_detail={}, card={}
+        )
+    assert await repository.open_handoff_for(conversation.id) is None
