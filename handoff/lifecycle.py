@@ -100,7 +100,7 @@ class Lifecycle:
         )
         live = replace(
             live,
-            mode=Mode.WAITING,
+            mode=handoff.mode,  # an earlier try's handoff may have an owner by now
             handoff_id=handoff.id,
             failed_turns=0,
             last_answered_intent=None,

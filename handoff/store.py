@@ -155,19 +155,6 @@ class ConversationStore(Protocol):
 
     # --- handoffs ------------------------------------------------------------------------
 
-    async def create_handoff(
-        self,
-        *,
-        conversation_id: int,
-        reason: str,
-        reason_detail: Mapping[str, Any] | None = None,
-        card: Mapping[str, Any] | None = None,
-        at: datetime | None = None,
-    ) -> Handoff:
-        """Request a person for the conversation; ``card`` is what its card shows besides
-        the state (stored once: later cards are drawn from it)."""
-        ...
-
     async def request_handoff(
         self,
         *,
