@@ -6,16 +6,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from handoff.agent_records import AgentChange, AuditEntry, HandoffChange
 from handoff.model import Agent, AgentReply, Author, ConversationKey, Mode
 from handoff.outbox_records import BUTTONS, buttons_record
 from handoff.rating import rating_buttons
 from handoff.records import (
     UNSET,
-    AgentChange,
-    AuditEntry,
     Delivery,
     Handoff,
-    HandoffChange,
     HandoffEventKind,
     HandoffOutcome,
     NewMessage,

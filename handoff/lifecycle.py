@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, replace
 
 from handoff.agent_change import plan_change
+from handoff.agent_records import AgentChange, AppliedAgentEvent
 from handoff.agent_texts import AgentTexts, Line
 from handoff.clock import utc_now
 from handoff.conversations import Conversations
@@ -28,7 +29,7 @@ from handoff.model import (
 from handoff.outbox import Outbox
 from handoff.policy import Decision
 from handoff.ports import AgentDesk
-from handoff.records import AgentChange, AppliedAgentEvent, Handoff
+from handoff.records import Handoff
 from handoff.responses import Responses
 from handoff.threads import Threads, thread_of
 from handoff.transitions import (

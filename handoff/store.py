@@ -13,12 +13,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from handoff.agent_records import AgentChange, AppliedAgentEvent
 from handoff.model import ConversationKey, Mode
 from handoff.records import (
     UNSET,
     ActiveConversation,
-    AgentChange,
-    AppliedAgentEvent,
     Conversation,
     Customer,
     Delivery,

@@ -14,14 +14,12 @@ from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from handoff.agent_records import AgentChange, AppliedAgentEvent, HandoffChange
 from handoff.errors import ConversationNotFound, HandoffNotFound, StorageError
 from handoff.model import ConversationKey, Mode
 from handoff.records import (
     UNSET,
-    AgentChange,
-    AppliedAgentEvent,
     Handoff,
-    HandoffChange,
     HandoffOutcome,
     NewMessage,
 )

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from handoff.agent_records import AgentChange, AppliedAgentEvent
 from handoff.agent_texts import AgentTexts, load_agent_texts
 from handoff.conversations import Conversations
 from handoff.desk import HandoffDesk
 from handoff.errors import DeliveryError
 from handoff.model import Agent, AgentAction, AgentCommand, AgentReply, CardStatus, DeskThread, Mode
-from handoff.records import AgentChange, AppliedAgentEvent, Handoff
+from handoff.records import Handoff
 from handoff.responses import load_responses
 from handoff.state import InMemoryLiveState
 from handoff.storage import Database, HandoffEventKind, Repository

@@ -7,12 +7,10 @@ from datetime import timedelta
 
 import pytest
 
+from handoff.agent_records import AgentChange, AuditEntry, HandoffChange
 from handoff.model import Author, ConversationKey, Mode
 from handoff.records import (
-    AgentChange,
-    AuditEntry,
     Delivery,
-    HandoffChange,
     HandoffEventKind,
     HandoffOutcome,
     NewMessage,
