@@ -14,7 +14,7 @@ from bot.adapters.slack import SlackAdapter
 from bot.adapters.telegram import SendLimits, TelegramAdapter
 from bot.errors import MissingChatSettings
 from bot.http import HealthReport, HttpServer
-from bot.settings import Settings, policy_config
+from bot.settings import Settings, policy_config, privacy_scanner
 from handoff.agent_texts import load_agent_texts
 from handoff.conversations import Conversations
 from handoff.desk import HandoffDesk
@@ -22,12 +22,17 @@ from handoff.engine import ConversationEngine
 from handoff.errors import HandoffError, StateError
 from handoff.intake import Handlers, Intake
 from handoff.policy import FrustrationDetector
-from handoff.ports import AgentEventHandler, InboundHandler
+from handoff.ports import AgentDesk, AgentEventHandler, InboundHandler
+from handoff.privacy import Masker
+from handoff.privacy.desk import MaskingDesk
+from handoff.privacy.nlu import MaskingNlu
+from handoff.privacy.reveal import Revealer
 from handoff.redelivery import Alarm, redeliver_forever
 from handoff.responses import load_responses
 from handoff.state import LiveState, live_state_from_url
 from handoff.storage import Database, Repository, StorageUnavailable
 from handoff.storage.journal import SqliteJournal
+from handoff.storage.privacy_queries import PrivacyStore
 from nlu.client import NluParser, RasaClient
 from nlu.environment import RasaEnvironment, default_environment_path
 from nlu.errors import NluError, NluUnavailable
@@ -206,13 +211,27 @@ class Service:
         telegram = build_telegram(settings, handler=self.intake, routes=self.http)
         self.telegram = telegram
         slack = build_slack(settings, handler=self.intake, http=self.http)
-        conversations = Conversations(
-            repository=Repository(database=self.database), state=state, channel=telegram
+        repository = Repository(database=self.database)
+        conversations = Conversations(repository=repository, state=state, channel=telegram)
+        # Personal data: masked before the NLU and Slack (decorating their ports), revealed
+        # only to the owning agent, through the undecorated desk, audited.
+        privacy = config.privacy
+        masker = Masker(privacy_scanner(privacy))
+        desk: AgentDesk = slack
+        if privacy.slack == "masked":
+            desk = MaskingDesk(inner=slack, masker=masker, texts=texts, offers=slack)
+        revealer = Revealer(
+            store=repository,
+            log=PrivacyStore(database=self.database),
+            desk=slack,
+            masker=masker,
+            texts=texts,
+            transcript_lines=config.conversation.transcript_lines,
         )
         alarm = Alarm()
         handoffs = HandoffDesk(
             conversations=conversations,
-            desk=slack,
+            desk=desk,
             responses=responses,
             texts=texts,
             transcript_lines=config.conversation.transcript_lines,
@@ -222,12 +241,12 @@ class Service:
         self.engine = ConversationEngine(
             conversations=conversations,
             desk=handoffs,
-            nlu=self.nlu,
+            nlu=MaskingNlu(inner=self.nlu, masker=masker) if privacy.nlu == "masked" else self.nlu,
             responses=responses,
             policy=policy_config(config.policy),
             detector=FrustrationDetector(policy_config(config.policy).frustration),
         )
-        handlers = Handlers(customers=self.engine, agents=handoffs, channel=telegram, desk=slack)
+        handlers = Handlers(customers=self.engine, agents=handoffs, channel=telegram, desk=desk)
         if storage_ready:
             await self._restore()
         replayed = await self.intake.load()
@@ -240,7 +259,7 @@ class Service:
         # customer through a Telegram adapter that is still up.
         await telegram.start()
         self._stack.push_async_callback(telegram.stop)
-        await slack.start(resolve_handoff_number=handoffs.thread_of)
+        await slack.start(resolve_handoff_number=handoffs.thread_of, reveal=revealer)
         self._stack.push_async_callback(slack.stop)
         # Stopped before the adapters, while they can still send what is being handled.
         self._stack.push_async_callback(self.intake.stop)

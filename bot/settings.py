@@ -12,7 +12,7 @@ import difflib
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_type_hints
@@ -37,7 +37,14 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
 from handoff.policy import FrustrationConfig, PolicyConfig
-from handoff.privacy import BUILT_IN, Pattern, PrivacyConfigError, Scanner, build_scanner
+from handoff.privacy import (
+    BUILT_IN,
+    Masker,
+    Pattern,
+    PrivacyConfigError,
+    Scanner,
+    build_scanner,
+)
 from handoff.state.base import DEFAULT_LOCK_TIMEOUT
 
 DEFAULT_CONFIG_PATH = Path("config/tandem.yml")
@@ -312,6 +319,11 @@ def privacy_scanner(section: PrivacySection) -> Scanner:
             Pattern(kind=p.kind, regex=p.regex, checksum=p.checksum) for p in section.patterns
         ],
     )
+
+
+def personal_data_mask(settings: Settings) -> Callable[[str], str]:
+    """What the log filter masks texts with (the log is always masked)."""
+    return Masker(privacy_scanner(settings.config.privacy)).text
 
 
 class ServiceConfig(_Section):

@@ -31,6 +31,26 @@ class Masked:
         """The kinds found, each once, in order of first appearance."""
         return tuple(dict.fromkeys(finding.kind for finding in self.findings))
 
+    def placeholder_span(self, number: int) -> tuple[int, int]:
+        """Where the placeholder of finding ``number`` is in the masked text."""
+        start = self.findings[number].start - self._shift_before(number)
+        return start, start + len(placeholder(self.findings[number].kind))
+
+    def to_original(self, position: int) -> int:
+        """The position in the original text of ``position`` in the masked one (a position
+        inside a placeholder maps to the end of its value)."""
+        for number, finding in enumerate(self.findings):
+            start, end = self.placeholder_span(number)
+            if position < start:
+                return position + self._shift_before(number)
+            if position < end:
+                return finding.end if position > start else finding.start
+        return position + self._shift_before(len(self.findings))
+
+    def _shift_before(self, number: int) -> int:
+        """How much longer the original is than the masked text before finding ``number``."""
+        return sum((f.end - f.start) - len(placeholder(f.kind)) for f in self.findings[:number])
+
     def restore(self, start: int, end: int) -> str:
         """``text[start:end]`` (of the masked text) with the original values put back: what
         an NLU entity over a placeholder really said."""

@@ -23,6 +23,7 @@ from handoff.model import (
     HandoffTicket,
 )
 from handoff.ports import AgentEventHandler
+from handoff.privacy.desk import RevealOffer
 
 from .app import EVENTS_PATH, SlackInbound
 from .delivery import RetryPolicy, describe, error_code, web_client
@@ -30,6 +31,7 @@ from .desk import SlackDesk
 from .directory import Directory
 from .errors import SlackAdapterError
 from .listeners import HandoffResolver, Listeners
+from .reveal import RevealHandler, RevealListener, SlackRevealOffers
 from .tagged import TaggedPoster
 from .translate import BotIdentity
 
@@ -98,10 +100,18 @@ class SlackAdapter:
             note_prefix=note_prefix,
         )
         self._listeners = listeners
+        # Masked personal data: the Reveal button's line, and its presses (handoff.privacy).
+        self._offers = SlackRevealOffers(client=self._client)
+        self._reveal = RevealListener(
+            channel=agent_channel,
+            directory=Directory(client=self._client),
+            inflight=listeners.inflight,
+        )
         self._inbound = SlackInbound(
             bolt_client=web_client(token=None, api_url=api_url, policy=policy),
             signing_secret=signing_secret,
             listeners=listeners,
+            reveal=self._reveal,
         )
         if signing_secret is not None and http is not None:
             http.add_route("POST", EVENTS_PATH, self._inbound.handle_http)
@@ -110,13 +120,20 @@ class SlackAdapter:
 
     # --- lifecycle --------------------------------------------------------------------
 
-    async def start(self, *, resolve_handoff_number: HandoffResolver | None = None) -> None:
+    async def start(
+        self,
+        *,
+        resolve_handoff_number: HandoffResolver | None = None,
+        reveal: RevealHandler | None = None,
+    ) -> None:
         """Learn who the bot is (which proves the token), then take Slack's requests.
 
         ``resolve_handoff_number`` (the core's, built after this adapter) lets
-        ``/tandem claim #42`` find the thread of handoff 42.
+        ``/tandem claim #42`` find the thread of handoff 42; ``reveal`` handles the Reveal
+        button under masked personal data.
         """
         self._listeners.resolve_handoff_number = resolve_handoff_number
+        self._reveal.handler = reveal
         identity = await self._introduce()
         self.identity = identity
         self._inbound.open(identity)
@@ -205,3 +222,8 @@ class SlackAdapter:
 
     async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
         await self._desk.tell_agent(thread, agent, text)
+
+    # --- RevealOffers -------------------------------------------------------------------
+
+    async def offer_reveal(self, thread: DeskThread, offer: RevealOffer) -> None:
+        await self._offers.offer_reveal(thread, offer)

@@ -30,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from .endpoint import Refused, read_signed
 from .errors import SlackAdapterError
 from .listeners import Listeners
+from .reveal import REVEAL_ACTION, RevealListener
 from .signature import SignatureCheck
 from .translate import CARD_ACTIONS, SLASH_COMMAND, BotIdentity
 
@@ -57,7 +58,12 @@ class SlackInbound:
     """Bolt's app, its listeners, and the two ways requests reach them."""
 
     def __init__(
-        self, *, bolt_client: AsyncWebClient, signing_secret: str | None, listeners: Listeners
+        self,
+        *,
+        bolt_client: AsyncWebClient,
+        signing_secret: str | None,
+        listeners: Listeners,
+        reveal: RevealListener | None = None,
     ) -> None:
         self._listeners = listeners
         self._closing = False
@@ -90,6 +96,8 @@ class SlackInbound:
         for action_id in CARD_ACTIONS:
             self.app.action(action_id)(listeners.on_button)
         self.app.command(SLASH_COMMAND)(listeners.on_command)
+        if reveal is not None:
+            self.app.action(REVEAL_ACTION)(reveal.on_reveal)
 
     # --- lifecycle ----------------------------------------------------------------------
 

@@ -1,0 +1,156 @@
+"""The customer's rights and the retention period: export everything Tandem holds about a
+customer, erase it (with the agents' thread copies Tandem can reach), and remove message
+texts older than the retention period. Each is an entry of the privacy audit trail.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from handoff.clock import utc_now
+from handoff.model import DeskThread
+from handoff.privacy.audit import PrivacyEvent, PrivacyEventKind, PrivacyLog
+from handoff.privacy.errors import PrivacyError
+from handoff.records import Customer
+
+logger = logging.getLogger(__name__)
+
+
+class UnknownCustomer(PrivacyError):
+    """No customer matches the reference given."""
+
+
+@dataclass(frozen=True, slots=True)
+class Erased:
+    """How many rows an erasure removed."""
+
+    conversations: int
+    messages: int
+    handoffs: int
+
+
+@dataclass(frozen=True, slots=True)
+class Expired:
+    """What the retention period removed: message texts, handoff cards' copies of them."""
+
+    messages: int
+    handoffs: int
+
+
+class CustomerRecords(Protocol):
+    """What the store answers about one customer (the SQL store implements it)."""
+
+    async def find_customer(self, reference: str) -> Customer | None:
+        """By Tandem's id (``42``) or by chat (``telegram:123456``)."""
+        ...
+
+    async def customer_export(self, customer_id: int) -> dict[str, Any]: ...
+
+    async def customer_threads(self, customer_id: int) -> list[DeskThread]: ...
+
+    async def erase_customer(self, customer_id: int) -> Erased: ...
+
+    async def expire_texts(self, *, before: datetime) -> Expired: ...
+
+
+class ThreadCleaner(Protocol):
+    """Removes what Tandem posted in agents' threads (the Slack adapter implements it)."""
+
+    async def delete_thread(self, thread: DeskThread) -> int:
+        """Delete Tandem's posts in ``thread``, the card included; how many were deleted."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureReport:
+    customer_id: int
+    erased: Erased
+    posts_deleted: int
+    threads_failed: tuple[str, ...]  # threads (and why) whose copies could not be deleted
+
+
+class CustomerRights:
+    def __init__(
+        self,
+        *,
+        records: CustomerRecords,
+        log: PrivacyLog,
+        cleaner: ThreadCleaner | None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._records = records
+        self._log = log
+        self._cleaner = cleaner
+        self._clock = clock
+
+    async def export(self, reference: str) -> dict[str, Any]:
+        customer = await self._customer(reference)
+        exported = await self._records.customer_export(customer.id)
+        exported["privacy_events"] = [
+            _event_json(event) for event in await self._log.events(customer_id=customer.id)
+        ]
+        await self._note(PrivacyEventKind.EXPORTED, customer.id)
+        return exported
+
+    async def erase(self, reference: str) -> ErasureReport:
+        """Thread copies first (their ids are in the rows), then the rows; the audit entry
+        says how many, never what."""
+        customer = await self._customer(reference)
+        posts, failed = 0, []
+        if self._cleaner is not None:
+            for thread in await self._records.customer_threads(customer.id):
+                try:
+                    posts += await self._cleaner.delete_thread(thread)
+                except PrivacyError as exc:
+                    failed.append(f"{thread.channel}/{thread.thread_ts}: {exc}")
+        erased = await self._records.erase_customer(customer.id)
+        total = erased.conversations + erased.messages + erased.handoffs
+        await self._note(PrivacyEventKind.ERASED, customer.id, count=total)
+        return ErasureReport(
+            customer_id=customer.id,
+            erased=erased,
+            posts_deleted=posts,
+            threads_failed=tuple(failed),
+        )
+
+    async def expire(self, *, days: int) -> Expired:
+        expired = await self._records.expire_texts(before=self._clock() - timedelta(days=days))
+        if expired.messages or expired.handoffs:
+            await self._note(PrivacyEventKind.EXPIRED, None, count=expired.messages)
+            logger.info(
+                "retention: texts of %d message(s) and %d card(s) older than %d days removed",
+                expired.messages,
+                expired.handoffs,
+                days,
+            )
+        return expired
+
+    async def _customer(self, reference: str) -> Customer:
+        customer = await self._records.find_customer(reference)
+        if customer is None:
+            raise UnknownCustomer(
+                f"no customer {reference!r}: give Tandem's customer id (42) or the chat "
+                "(telegram:123456)"
+            )
+        return customer
+
+    async def _note(self, kind: PrivacyEventKind, customer_id: int | None, **extra: Any) -> None:
+        await self._log.record(
+            PrivacyEvent(kind=kind, at=self._clock(), customer_id=customer_id, **extra)
+        )
+
+
+def _event_json(event: PrivacyEvent) -> dict[str, Any]:
+    return {
+        "kind": event.kind.value,
+        "at": event.at.isoformat(),
+        "actor_id": event.actor_id,
+        "actor_name": event.actor_name,
+        "handoff_id": event.handoff_id,
+        "message_ids": list(event.message_ids),
+        "count": event.count,
+    }
