@@ -48,6 +48,9 @@ class Line(StrEnum):
     PRIVACY_NOT_OWNER = "privacy.not_owner"
     PRIVACY_NOTHING_TO_REVEAL = "privacy.nothing_to_reveal"
     PRIVACY_FORGET_REQUESTED = "privacy.forget_requested"
+    PRIVACY_ERASE_BUTTON = "privacy.erase_button"
+    PRIVACY_ERASED = "privacy.erased"
+    PRIVACY_ALREADY_ERASED = "privacy.already_erased"
 
 
 # Every line about a handoff knows the acting agent's name and the handoff's number.
@@ -78,6 +81,9 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.PRIVACY_NOT_OWNER: _ABOUT,
     Line.PRIVACY_NOTHING_TO_REVEAL: _ABOUT,
     Line.PRIVACY_FORGET_REQUESTED: frozenset({"customer", "chat"}),
+    Line.PRIVACY_ERASE_BUTTON: frozenset(),
+    Line.PRIVACY_ERASED: frozenset({"agent", "customer", "messages", "posts"}),
+    Line.PRIVACY_ALREADY_ERASED: frozenset({"customer"}),
 }
 SECTIONS = frozenset(line.value.split(".", 1)[0] for line in Line)
 

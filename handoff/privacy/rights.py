@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from handoff.clock import utc_now
-from handoff.model import DeskThread
+from handoff.model import Agent, ConversationKey, DeskThread
 from handoff.privacy.audit import PrivacyEvent, PrivacyEventKind, PrivacyLog
 from handoff.privacy.errors import PrivacyError
 from handoff.records import Customer
+from handoff.state.base import LiveState
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ class CustomerRecords(Protocol):
 
     async def customer_threads(self, customer_id: int) -> list[DeskThread]: ...
 
+    async def customer_chats(self, customer_id: int) -> list[ConversationKey]: ...
+
     async def erase_customer(self, customer_id: int) -> Erased: ...
 
     async def expire_texts(self, *, before: datetime) -> Expired: ...
@@ -74,17 +78,23 @@ class ErasureReport:
 
 
 class CustomerRights:
+    """``state`` is the live state the service uses (its per-chat locks keep an erasure
+    from racing a message being handled, and its entries go with the rows); None where it
+    cannot be reached (the service's own memory, from a command)."""
+
     def __init__(
         self,
         *,
         records: CustomerRecords,
         log: PrivacyLog,
         cleaner: ThreadCleaner | None,
+        state: LiveState | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._records = records
         self._log = log
         self._cleaner = cleaner
+        self._state = state
         self._clock = clock
 
     async def export(self, reference: str) -> dict[str, Any]:
@@ -96,9 +106,9 @@ class CustomerRights:
         await self._note(PrivacyEventKind.EXPORTED, customer.id)
         return exported
 
-    async def erase(self, reference: str) -> ErasureReport:
-        """Thread copies first (their ids are in the rows), then the rows; the audit entry
-        says how many, never what."""
+    async def erase(self, reference: str, *, actor: Agent | None = None) -> ErasureReport:
+        """Thread copies first (their ids are in the rows), then the rows and the live
+        state, under the chats' locks; the audit entry says how many, never what."""
         customer = await self._customer(reference)
         posts, failed = 0, []
         if self._cleaner is not None:
@@ -107,9 +117,17 @@ class CustomerRights:
                     posts += await self._cleaner.delete_thread(thread)
                 except PrivacyError as exc:
                     failed.append(f"{thread.channel}/{thread.thread_ts}: {exc}")
-        erased = await self._records.erase_customer(customer.id)
+        chats = await self._records.customer_chats(customer.id)
+        async with AsyncExitStack() as held:
+            if self._state is not None:
+                for chat in chats:
+                    await held.enter_async_context(self._state.lock(chat))
+            erased = await self._records.erase_customer(customer.id)
+            if self._state is not None:
+                for chat in chats:
+                    await self._state.delete(chat)
         total = erased.conversations + erased.messages + erased.handoffs
-        await self._note(PrivacyEventKind.ERASED, customer.id, count=total)
+        await self._note(PrivacyEventKind.ERASED, customer.id, count=total, actor=actor)
         return ErasureReport(
             customer_id=customer.id,
             erased=erased,
@@ -138,9 +156,23 @@ class CustomerRights:
             )
         return customer
 
-    async def _note(self, kind: PrivacyEventKind, customer_id: int | None, **extra: Any) -> None:
+    async def _note(
+        self,
+        kind: PrivacyEventKind,
+        customer_id: int | None,
+        *,
+        count: int | None = None,
+        actor: Agent | None = None,
+    ) -> None:
         await self._log.record(
-            PrivacyEvent(kind=kind, at=self._clock(), customer_id=customer_id, **extra)
+            PrivacyEvent(
+                kind=kind,
+                at=self._clock(),
+                customer_id=customer_id,
+                count=count,
+                actor_id=actor.user_id if actor else None,
+                actor_name=actor.display_name if actor else None,
+            )
         )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from handoff.model import DeskThread
+from handoff.model import ConversationKey, DeskThread
 from handoff.privacy.audit import PrivacyEvent, PrivacyEventKind
 from handoff.privacy.rights import Erased, Expired
 from handoff.records import Customer
@@ -178,6 +178,18 @@ class PrivacyStore(RepositoryBase):
         async with self._transaction("reading a customer's threads") as session:
             rows = (await session.execute(query)).all()
         return [DeskThread(channel=str(channel), thread_ts=str(ts)) for channel, ts in rows]
+
+    async def customer_chats(self, customer_id: int) -> list[ConversationKey]:
+        query = (
+            select(ConversationRow.channel, ConversationRow.chat_id)
+            .where(ConversationRow.customer_id == customer_id)
+            .distinct()
+        )
+        async with self._transaction("reading a customer's chats") as session:
+            rows = (await session.execute(query)).all()
+        # In one order everywhere: an erasure takes these chats' locks one after another.
+        keys = [ConversationKey(channel=str(c), chat_id=str(chat)) for c, chat in rows]
+        return sorted(keys, key=str)
 
     async def erase_customer(self, customer_id: int) -> Erased:
         conversations = select(ConversationRow.id).where(ConversationRow.customer_id == customer_id)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -30,7 +31,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from .endpoint import Refused, read_signed
 from .errors import SlackAdapterError
 from .listeners import Listeners
-from .reveal import REVEAL_ACTION, RevealListener
 from .signature import SignatureCheck
 from .translate import CARD_ACTIONS, SLASH_COMMAND, BotIdentity
 
@@ -63,7 +63,7 @@ class SlackInbound:
         bolt_client: AsyncWebClient,
         signing_secret: str | None,
         listeners: Listeners,
-        reveal: RevealListener | None = None,
+        actions: Mapping[str, Callable[..., Awaitable[None]]] | None = None,
     ) -> None:
         self._listeners = listeners
         self._closing = False
@@ -96,8 +96,9 @@ class SlackInbound:
         for action_id in CARD_ACTIONS:
             self.app.action(action_id)(listeners.on_button)
         self.app.command(SLASH_COMMAND)(listeners.on_command)
-        if reveal is not None:
-            self.app.action(REVEAL_ACTION)(reveal.on_reveal)
+        # Buttons of other parts (the Reveal and Erase buttons of handoff.privacy).
+        for action_id, listener in (actions or {}).items():
+            self.app.action(action_id)(listener)
 
     # --- lifecycle ----------------------------------------------------------------------
 

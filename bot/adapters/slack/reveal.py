@@ -56,31 +56,42 @@ def offer_post(offer: RevealOffer) -> SlackMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class RevealPress:
-    thread: DeskThread
+class Press:
+    """A button of Tandem's pressed in the agent channel: by whom, its value, and the
+    message it is on (with that message's thread, if it is a reply)."""
+
     user_id: str
-    target: str
+    value: str
+    message_ts: str
+    thread_ts: str | None
 
 
-def reveal_press(body: Mapping[str, Any], *, channel: str) -> RevealPress | None:
-    """The Reveal button pressed in ``body``, if it is on a post in an agent-channel thread."""
+def pressed(body: Mapping[str, Any], *, channel: str, action_id: str) -> Press | None:
+    """The press in ``body`` (a ``block_actions`` payload) of button ``action_id`` in
+    ``channel``; None for anything else."""
     actions = body.get("actions") or []
     action = actions[0] if actions and isinstance(actions[0], Mapping) else {}
     container = body.get("container") or {}
     message = body.get("message") or {}
     in_channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     user = (body.get("user") or {}).get("id")
+    ts = container.get("message_ts") or message.get("ts")
     parent = container.get("thread_ts") or message.get("thread_ts")
-    target = action.get("value")
+    value = action.get("value")
     if (
-        action.get("action_id") != REVEAL_ACTION
+        action.get("action_id") != action_id
         or in_channel != channel
         or not isinstance(user, str)
-        or not isinstance(parent, str)
-        or not isinstance(target, str)
+        or not isinstance(ts, str)
+        or not isinstance(value, str)
     ):
         return None
-    return RevealPress(thread=DeskThread(channel, parent), user_id=user, target=target)
+    return Press(
+        user_id=user,
+        value=value,
+        message_ts=ts,
+        thread_ts=parent if isinstance(parent, str) else None,
+    )
 
 
 class RevealListener:
@@ -95,20 +106,21 @@ class RevealListener:
     async def on_reveal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async with self._inflight.track():
             await ack()
-            press = reveal_press(body, channel=self._channel)
-            if press is None or self.handler is None:
-                logger.warning("ignored a Reveal press (outside the agent channel, or too early)")
+            press = pressed(body, channel=self._channel, action_id=REVEAL_ACTION)
+            if press is None or press.thread_ts is None or self.handler is None:
+                logger.warning("ignored a Reveal press (outside a handoff thread, or too early)")
                 return
             agent = Agent(
                 user_id=press.user_id,
                 display_name=await self._directory.display_name(press.user_id),
             )
+            thread = DeskThread(self._channel, press.thread_ts)
             try:
                 await self.handler.reveal(
-                    RevealRequest(thread=press.thread, agent=agent, target=press.target)
+                    RevealRequest(thread=thread, agent=agent, target=press.value)
                 )
             except Exception:  # the top of a listener: the press is answered; log the stack
-                logger.exception("revealing %s for %s failed", press.target, press.user_id)
+                logger.exception("revealing %s for %s failed", press.value, press.user_id)
 
 
 class SlackRevealOffers:
