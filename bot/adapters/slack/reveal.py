@@ -23,7 +23,7 @@ from handoff.privacy.errors import PrivacyError
 from handoff.privacy.reveal import RevealRequest
 
 from .blocks import SlackMessage, context
-from .delivery import call
+from .delivery import RetryPolicy, call, web_client
 from .directory import Directory
 from .escape import escape_mrkdwn, plain_text
 from .inflight import InFlight
@@ -174,3 +174,15 @@ class SlackThreadCleaner:
 
     async def _delete(self, channel: str, ts: str, *, what: str) -> None:
         await call(what, lambda: self._client.chat_delete(channel=channel, ts=ts))
+
+
+async def connect_cleaner(*, bot_token: str, api_url: str) -> SlackThreadCleaner:
+    """A cleaner for a command run outside the service: who the app is, from auth.test."""
+    client = web_client(token=bot_token, api_url=api_url, policy=RetryPolicy())
+    try:
+        answer = await call("auth.test", client.auth_test)
+    except (DeliveryError, DeliveryDeferred) as exc:
+        raise PrivacyError(f"Slack: {exc}") from exc
+    return SlackThreadCleaner(
+        client=client, bot_id=str(answer.get("bot_id") or ""), user_id=str(answer["user_id"])
+    )
