@@ -19,6 +19,7 @@ import pytest
 from aiohttp import web
 from pydantic import AnyHttpUrl, SecretStr
 
+from bot.adapters.slack.forget import ERASE_ACTION
 from bot.adapters.slack.reveal import REVEAL_ACTION
 from bot.logging import configure_logging
 from bot.sandbox.world import Sandbox
@@ -220,3 +221,71 @@ async def test_personal_data_is_masked_everywhere_but_for_the_owners_reveal(
 
         texts = (await session.scalars(select(MessageRow.text))).all()
     assert any(text and CARD in text for text in texts)
+
+
+async def test_a_customers_forget_is_confirmed_by_an_agent_and_erases_everything(
+    sandbox: tuple[Sandbox, RecordingProxy],
+) -> None:
+    world, _ = sandbox
+    assert world.service is not None
+    assert world.service.database is not None
+    customer = telegram_user(7702, first_name="Ada", last_name="Lovelace", username="ada7702")
+    world.customer_says(f"my card {CARD} was charged twice", customer=customer)
+    await world.bot_messages(1, customer=customer)
+    mark = world.slack.mark()
+    world.customer_says("/human", customer=customer)
+    await _posted(world, REVEAL_ACTION, since=mark)
+    card = world.cards()[0]
+
+    mark = world.slack.mark()
+    world.customer_says("/forget", customer=customer)
+    received = await world.bot_messages(3, customer=customer)
+    assert "asked our support team to erase" in received[-1].text
+    request = await world.slack.wait_for_call(
+        "chat.postMessage", lambda c: ERASE_ACTION in json.dumps(c.params), since=mark, timeout=15
+    )
+    assert "telegram:7702" in request.params["text"]
+    assert not request.params.get("thread_ts")
+    posted = next(
+        m
+        for m in world.slack.messages_in(defaults.AGENTS_CHANNEL_ID)
+        if m.text == request.params["text"]
+    )
+
+    mark = world.slack.mark()
+    await world.slack_events.block_action(
+        ERASE_ACTION,
+        _button(posted, ERASE_ACTION),
+        user=defaults.ALICE_ID,
+        channel=defaults.AGENTS_CHANNEL_ID,
+        message_ts=posted.ts,
+    )
+    told = await world.slack.wait_for_call(
+        "chat.postEphemeral",
+        lambda c: c.params.get("user") == defaults.ALICE_ID,
+        since=mark,
+        timeout=15,
+    )
+    assert "is erased" in told.params["text"]
+    done = await world.bot_messages(4, customer=customer)
+    assert "has been erased" in done[-1].text
+    # Tandem's posts in the handoff's thread (the card included) are gone from Slack.
+    deleted = {c.params["ts"] for c in world.slack.calls_to("chat.delete") if c.ok}
+    assert card.ts in deleted
+    assert world.slack.messages_in(defaults.AGENTS_CHANNEL_ID, card.ts) == []
+    # Nothing about the customer is left in the database but the audit entries.
+    store = PrivacyStore(database=world.service.database)
+    assert await store.find_customer("telegram:7702") is None
+    kinds = [(e.kind, e.actor_id) for e in await store.events()]
+    assert kinds == [
+        (PrivacyEventKind.FORGET_REQUESTED, None),
+        (PrivacyEventKind.ERASED, defaults.ALICE_ID),
+    ]
+
+
+def _button(message: Message, action_id: str) -> str:
+    for block in message.blocks or []:
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            if element.get("action_id") == action_id:
+                return str(element["value"])
+    raise LookupError(action_id)
