@@ -6,19 +6,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from handoff.model import Author, ConversationKey, DeskThread, LiveConversation
+from handoff.agent_texts import load_agent_texts
+from handoff.model import Agent, Author, ConversationKey, DeskThread, LiveConversation
+from handoff.privacy import Masker, build_scanner
 from handoff.privacy.audit import PrivacyEventKind
+from handoff.privacy.reveal import Revealer, RevealRequest
 from handoff.privacy.rights import CustomerRights, UnknownCustomer
 from handoff.records import HandoffEventKind, HandoffOutcome, NewMessage, Platform
 from handoff.state.memory import InMemoryLiveState
 from handoff.storage import Customer, Database, Repository
 from handoff.storage.privacy_queries import PrivacyStore
 from tests.storage.conftest import START, StepClock
+from tests.support.fakes import RecordingDesk
 
 CARD = "4111 1111 1111 1111"
+REPO = Path(__file__).resolve().parents[2]
 
 
 class RecordingCleaner:
@@ -153,3 +159,54 @@ async def test_retention_removes_old_texts_and_keeps_counts_and_times(
     assert (await rights.expire(days=30)).messages == 0
     kinds = [e.kind for e in await store.events()]
     assert kinds.count(PrivacyEventKind.EXPIRED) == 1
+
+
+# --- reveals -----------------------------------------------------------------------------
+
+
+async def test_only_the_owner_reveals_and_only_what_was_offered(
+    migrated: Database, repository: Repository, clock: StepClock, grace: Customer, other: Customer
+) -> None:
+    desk = RecordingDesk()
+    store = PrivacyStore(database=migrated, clock=clock)
+    revealer = Revealer(
+        store=repository,
+        log=store,
+        desk=desk,
+        masker=Masker(build_scanner()),
+        texts=load_agent_texts(REPO / "config" / "agents.yml"),
+        transcript_lines=12,
+        clock=clock,
+    )
+    thread = DeskThread("C0AGENTS", "17.1")
+    handoff = await repository.find_handoff_by_thread(agent_channel="C0AGENTS", thread_ts="17.1")
+    assert handoff is not None
+    mine = await repository.recent_messages(handoff.conversation_id, limit=10)
+    theirs = await repository.find_handoff_by_thread(agent_channel="C0AGENTS", thread_ts="17.3")
+    assert theirs is not None
+    [their_message, _] = await repository.recent_messages(theirs.conversation_id, limit=10)
+    alice, bob = Agent("U1", "Alice"), Agent("U2", "Bob")
+
+    async def told(agent: Agent, target: str, where: DeskThread = thread) -> str:
+        await revealer.reveal(RevealRequest(thread=where, agent=agent, target=target))
+        return desk.told[-1][2]
+
+    assert "Only the agent who owns handoff" in await told(bob, f"message:{mine[0].id}")
+    assert "not a Tandem handoff" in await told(alice, "card:1", DeskThread("C0AGENTS", "9.9"))
+    nothing = "nothing masked to reveal"
+    assert nothing in await told(alice, f"message:{their_message.id}")  # another conversation
+    assert nothing in await told(alice, f"message:{mine[1].id}")  # the bot's "Sorry"
+    assert nothing in await told(alice, "card:999")  # never offered here
+    assert nothing in await told(alice, "message:abc")
+    assert await store.events() == []
+
+    shown = await told(alice, f"message:{mine[0].id}")
+    assert f"my card {CARD}, try 1" in shown
+    [event] = await store.events()
+    assert (event.kind, event.actor_id, event.handoff_id) == (
+        PrivacyEventKind.REVEALED,
+        "U1",
+        handoff.id,
+    )
+    assert event.message_ids == (mine[0].id,)
+    assert [to for _, to, _ in desk.told] == [bob, alice, alice, alice, alice, alice, alice]
