@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from bot.adapters.slack import SlackAdapter
 from bot.settings import Settings, privacy_scanner
 from handoff.agent_texts import AgentTexts
+from handoff.clock import utc_now
 from handoff.conversations import Conversations
 from handoff.errors import HandoffError
 from handoff.intake import CustomerHandler
@@ -43,6 +46,7 @@ class PrivacyWiring:
         texts: AgentTexts,
     ) -> None:
         self._config = settings.config.privacy
+        self._files = settings.data_dir / "quarantine"
         self._transcript_lines = settings.config.conversation.transcript_lines
         self._masker = Masker(privacy_scanner(self._config))
         self._store = PrivacyStore(database=database)
@@ -108,4 +112,22 @@ class PrivacyWiring:
                 await self.rights.expire(days=days)
             except HandoffError as exc:  # storage away: the next round catches up
                 logger.warning("retention: could not remove old texts now: %s", exc)
+            expire_files(self._files, before=utc_now() - timedelta(days=days))
             await asyncio.sleep(interval)
+
+
+def expire_files(directory: Path, *, before: datetime) -> list[Path]:
+    """Remove the files in ``directory`` (the Telegram quarantine: raw updates Tandem could
+    not take, which hold customers' texts) last written before ``before``. A file still
+    being appended to is newer, and stays until it too is quiet for the whole period."""
+    removed = []
+    for path in sorted(directory.glob("*")) if directory.is_dir() else []:
+        try:
+            if path.is_file() and path.stat().st_mtime < before.timestamp():
+                path.unlink()
+                removed.append(path)
+        except OSError as exc:
+            logger.warning("retention: could not remove %s: %s", path, exc)
+    if removed:
+        logger.info("retention: %d file(s) older than the period removed", len(removed))
+    return removed

@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
 import click
 
 from bot.commands.common import CliContext, echo, explained, fail, pass_cli, run_async
+from bot.privacy import expire_files
 from bot.settings import Settings
 from handoff.privacy.rights import CustomerRights, ThreadCleaner
 from handoff.state import live_state_from_url
-from handoff.storage import Database
+from handoff.storage import Database, utc_now
 from handoff.storage.privacy_queries import PrivacyStore
 
 T = TypeVar("T")
@@ -97,9 +99,12 @@ def expire(cli: CliContext, days: int | None) -> None:
         fail(["privacy.retention_days is not set (null): give --days N"], code=2)
     kept = days
     expired = run_async(_with_rights(cli.settings, lambda rights: rights.expire(days=kept)))
+    files = expire_files(
+        cli.settings.data_dir / "quarantine", before=utc_now() - timedelta(days=days)
+    )
     echo(
         f"texts older than {days} days removed: {expired.messages} message(s), "
-        f"{expired.handoffs} card(s)"
+        f"{expired.handoffs} card(s), {len(files)} file(s)"
     )
 
 

@@ -56,6 +56,10 @@ class CustomerRecords(Protocol):
 
     async def customer_chats(self, customer_id: int) -> list[ConversationKey]: ...
 
+    async def customer_files(self, customer_id: int) -> list[str]:
+        """The agents' tool's ids of the files (photos, documents) relayed for them."""
+        ...
+
     async def erase_customer(self, customer_id: int) -> Erased: ...
 
     async def expire_texts(self, *, before: datetime) -> Expired: ...
@@ -68,13 +72,17 @@ class ThreadCleaner(Protocol):
         """Delete Tandem's posts in ``thread``, the card included; how many were deleted."""
         ...
 
+    async def delete_file(self, file_id: str) -> None:
+        """Delete a file Tandem uploaded (a customer's photo or document)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ErasureReport:
     customer_id: int
     erased: Erased
-    posts_deleted: int
-    threads_failed: tuple[str, ...]  # threads (and why) whose copies could not be deleted
+    posts_deleted: int  # posts and files
+    threads_failed: tuple[str, ...]  # threads and files (and why) that could not be deleted
 
 
 class CustomerRights:
@@ -112,6 +120,12 @@ class CustomerRights:
         customer = await self._customer(reference)
         posts, failed = 0, []
         if self._cleaner is not None:
+            for file_id in await self._records.customer_files(customer.id):
+                try:
+                    await self._cleaner.delete_file(file_id)
+                    posts += 1
+                except PrivacyError as exc:
+                    failed.append(f"file {file_id}: {exc}")
             for thread in await self._records.customer_threads(customer.id):
                 try:
                     posts += await self._cleaner.delete_thread(thread)

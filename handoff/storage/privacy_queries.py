@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from handoff.model import ConversationKey, DeskThread
+from handoff.model import Author, ConversationKey, DeskThread, MessageKind
 from handoff.privacy.audit import PrivacyEvent, PrivacyEventKind
 from handoff.privacy.rights import Erased, Expired
 from handoff.records import Customer
@@ -27,6 +27,7 @@ from handoff.storage.tables import (
     PrivacyEventRow,
 )
 
+_FILE_KINDS = (MessageKind.PHOTO, MessageKind.DOCUMENT)
 _EXPORTED_MESSAGE_FIELDS = (
     "id",
     "author",
@@ -190,6 +191,24 @@ class PrivacyStore(RepositoryBase):
         # In one order everywhere: an erasure takes these chats' locks one after another.
         keys = [ConversationKey(channel=str(c), chat_id=str(chat)) for c, chat in rows]
         return sorted(keys, key=str)
+
+    async def customer_files(self, customer_id: int) -> list[str]:
+        """The ids the desk gave the customer's files when it took them (in the delivery
+        detail's ``sent_id``; Slack's file ids start with F)."""
+        query = (
+            select(MessageRow.decision)
+            .join(ConversationRow, ConversationRow.id == MessageRow.conversation_id)
+            .where(
+                ConversationRow.customer_id == customer_id,
+                MessageRow.author == Author.CUSTOMER.value,
+                MessageRow.kind.in_([k.value for k in _FILE_KINDS]),
+            )
+            .order_by(MessageRow.id)
+        )
+        async with self._transaction("reading a customer's files") as session:
+            decisions = (await session.scalars(query)).all()
+        sent = [str((d or {}).get("sent_id") or "") for d in decisions]
+        return [file_id for file_id in sent if file_id.startswith("F")]
 
     async def erase_customer(self, customer_id: int) -> Erased:
         conversations = select(ConversationRow.id).where(ConversationRow.customer_id == customer_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -100,4 +102,22 @@ def test_expire_keeps_recent_texts(clean_environment: Path) -> None:
     _project(clean_environment)
     done = CliRunner().invoke(cli, ["privacy", "expire"])
     assert done.exit_code == 0, done.output
-    assert "older than 30 days removed: 0 message(s), 0 card(s)" in done.output
+    assert "older than 30 days removed: 0 message(s), 0 card(s), 0 file(s)" in done.output
+
+
+def test_expire_removes_quarantine_files_quiet_for_the_whole_period(
+    clean_environment: Path,
+) -> None:
+    _project(clean_environment)
+    quarantine = clean_environment / "data" / "quarantine"
+    quarantine.mkdir()
+    old, new = quarantine / "telegram-quarantine.jsonl", quarantine / "newer.jsonl"
+    old.write_text('{"update_id": 1}\n', encoding="utf-8")
+    new.write_text('{"update_id": 2}\n', encoding="utf-8")
+    month_ago = time.time() - 31 * 24 * 3600
+    os.utime(old, (month_ago, month_ago))
+    done = CliRunner().invoke(cli, ["privacy", "expire"])
+    assert done.exit_code == 0, done.output
+    assert "1 file(s)" in done.output
+    assert not old.exists()
+    assert new.exists()

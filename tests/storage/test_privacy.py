@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from handoff.agent_texts import load_agent_texts
-from handoff.model import Agent, Author, ConversationKey, DeskThread, LiveConversation
+from handoff.model import (
+    Agent,
+    Author,
+    ConversationKey,
+    DeskThread,
+    LiveConversation,
+    MessageKind,
+)
 from handoff.privacy import Masker, build_scanner
 from handoff.privacy.audit import PrivacyEventKind
 from handoff.privacy.reveal import Revealer, RevealRequest
@@ -32,10 +39,14 @@ class RecordingCleaner:
 
     def __init__(self) -> None:
         self.threads: list[DeskThread] = []
+        self.files: list[str] = []
 
     async def delete_thread(self, thread: DeskThread) -> int:
         self.threads.append(thread)
         return 3
+
+    async def delete_file(self, file_id: str) -> None:
+        self.files.append(file_id)
 
 
 async def _closed_handoff(repository: Repository, customer: Customer, n: int) -> None:
@@ -51,6 +62,17 @@ async def _closed_handoff(repository: Repository, customer: Customer, n: int) ->
                 created_at=START + timedelta(minutes=n),
                 text=text,
                 nlu={"entities": [{"entity": "card", "value": CARD}]},
+            )
+        )
+    if n == 1:  # a photo, relayed to the thread as a Slack file
+        await repository.add_message(
+            NewMessage(
+                conversation_id=conversation.id,
+                author=Author.CUSTOMER,
+                platform=Platform.TELEGRAM,
+                created_at=START + timedelta(minutes=n),
+                kind=MessageKind.PHOTO,
+                decision={"sent_id": "F0000001"},
             )
         )
     handoff = await repository.create_handoff(
@@ -99,7 +121,7 @@ async def test_export_holds_everything_about_the_customer(
     assert exported["customer"]["display_name"] == "Grace Hopper"
     conversations = exported["conversations"]
     assert len(conversations) == 2
-    assert [len(c["messages"]) for c in conversations] == [2, 2]
+    assert [len(c["messages"]) for c in conversations] == [3, 2]
     assert [c["handoffs"][0]["outcome"] for c in conversations] == ["closed", "closed"]
     assert CARD in conversations[0]["messages"][0]["text"]
     assert "Ada" not in str(exported)
@@ -122,10 +144,11 @@ async def test_erase_removes_the_customer_and_their_thread_copies_and_leaves_an_
     report = await rights.erase("telegram:4242")
 
     assert cleaner.threads == [DeskThread("C0AGENTS", "17.1"), DeskThread("C0AGENTS", "17.2")]
-    assert report.posts_deleted == 6
+    assert cleaner.files == ["F0000001"]
+    assert report.posts_deleted == 7
     assert (report.erased.conversations, report.erased.messages, report.erased.handoffs) == (
         2,
-        4,
+        5,
         2,
     )
     assert await repository.get_customer(grace.id) is None
@@ -135,7 +158,7 @@ async def test_erase_removes_the_customer_and_their_thread_copies_and_leaves_an_
     erased = [e for e in await store.events() if e.kind is PrivacyEventKind.ERASED]
     assert len(erased) == 1
     assert erased[0].customer_id == grace.id
-    assert erased[0].count == 8
+    assert erased[0].count == 9
     with pytest.raises(UnknownCustomer, match="no customer 'telegram:4242'"):
         await rights.erase("telegram:4242")
 
@@ -150,8 +173,8 @@ async def test_retention_removes_old_texts_and_keeps_counts_and_times(
     assert expired.handoffs == 2  # the cards' copies were made at START, before both
     exported = await rights.export(str(grace.id))
     first, second = exported["conversations"]
-    assert [m["text"] for m in first["messages"]] == [None, None]
-    assert [m["author"] for m in first["messages"]] == ["customer", "bot"]
+    assert [m["text"] for m in first["messages"]] == [None, None, None]
+    assert [m["author"] for m in first["messages"]] == ["customer", "bot", "customer"]
     assert all(m["created_at"] for m in first["messages"])
     assert CARD in second["messages"][0]["text"]
     handoffs = [await repository.get_handoff(c["handoffs"][0]["id"]) for c in (first, second)]

@@ -251,8 +251,13 @@ class SlackAdapter:
 
     async def delete_thread(self, thread: DeskThread) -> int:
         """Delete Tandem's posts in ``thread`` (an erased customer's), once started."""
+        return await self._cleaner().delete_thread(thread)
+
+    async def delete_file(self, file_id: str) -> None:
+        await self._cleaner().delete_file(file_id)
+
+    def _cleaner(self) -> SlackThreadCleaner:
         assert self.identity is not None, "start the adapter first"
-        cleaner = SlackThreadCleaner(
+        return SlackThreadCleaner(
             client=self._client, bot_id=self.identity.bot_id, user_id=self.identity.user_id
         )
-        return await cleaner.delete_thread(thread)

@@ -172,6 +172,12 @@ class SlackThreadCleaner:
             raise PrivacyError(str(exc)) from exc
         return len(ours)
 
+    async def delete_file(self, file_id: str) -> None:
+        try:
+            await call(f"file {file_id}", lambda: self._client.files_delete(file=file_id))
+        except (DeliveryError, DeliveryDeferred) as exc:
+            raise PrivacyError(str(exc)) from exc
+
     async def _delete(self, channel: str, ts: str, *, what: str) -> None:
         await call(what, lambda: self._client.chat_delete(channel=channel, ts=ts))
 
