@@ -15,12 +15,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handoff.model import Agent, DeskThread
 from handoff.privacy.forget import EraseConfirmation, ForgetRequest
 
-from .blocks import plain_section
-from .delivery import call
+from .blocks import SlackMessage, plain_section
 from .directory import Directory
 from .escape import escape_mrkdwn, plain_text
 from .inflight import InFlight
-from .reveal import pressed
+from .reveal import post_message, pressed
 from .sizing import BUTTON_TEXT_LIMIT, clip
 
 logger = logging.getLogger(__name__)
@@ -57,16 +56,11 @@ class SlackForgetDesk:
         self._channel = channel
 
     async def ask_to_erase(self, request: ForgetRequest) -> None:
-        blocks = request_blocks(request)
-        await call(
-            f"the /forget request of customer {request.customer_id}",
-            lambda: self._client.chat_postMessage(
-                channel=self._channel,
-                text=escape_mrkdwn(request.text),
-                blocks=blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-            ),
+        await post_message(
+            self._client,
+            SlackMessage(text=escape_mrkdwn(request.text), blocks=request_blocks(request)),
+            channel=self._channel,
+            what=f"the /forget request of customer {request.customer_id}",
         )
 
 

@@ -128,18 +128,35 @@ class SlackRevealOffers:
         self._client = client
 
     async def offer_reveal(self, thread: DeskThread, offer: RevealOffer) -> None:
-        post = offer_post(offer)
-        await call(
-            f"a reveal offer in {thread.thread_ts}",
-            lambda: self._client.chat_postMessage(
-                channel=thread.channel,
-                thread_ts=thread.thread_ts,
-                text=post.text,
-                blocks=post.blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-            ),
+        await post_message(
+            self._client,
+            offer_post(offer),
+            channel=thread.channel,
+            thread_ts=thread.thread_ts,
+            what=f"a reveal offer in {thread.thread_ts}",
         )
+
+
+async def post_message(
+    client: AsyncWebClient,
+    post: SlackMessage,
+    *,
+    channel: str,
+    thread_ts: str | None = None,
+    what: str,
+) -> None:
+    """Post Tandem's own ``post``; never unfurled (its text may quote a customer)."""
+    await call(
+        what,
+        lambda: client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=post.text,
+            blocks=post.blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+        ),
+    )
 
 
 class SlackThreadCleaner:
