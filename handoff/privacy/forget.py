@@ -127,8 +127,8 @@ class ForgetRequests:
 
 
 class Erasures:
-    """An agent's confirmation of a /forget request: the customer is told, then erased
-    (rows, live state, thread copies); the agent is told what was removed."""
+    """An agent's confirmation of a /forget request: the customer is erased (rows, live
+    state, thread copies and files), then told; the agent is told what was removed."""
 
     def __init__(
         self,
@@ -154,12 +154,13 @@ class Erasures:
             )
             await self._desk.tell_agent(confirmation.where, agent, text)
             return
+        # Private chats only (see ForgetRequests): the chat is the customer's user id.
         chat = ConversationKey(channel=customer.channel, chat_id=customer.platform_user_id)
-        # Told first: afterwards Tandem no longer knows whom to tell.
+        report = await self._rights.erase(str(customer.id), actor=agent)
+        # Told once it is done; sent, not stored: nothing new about them is kept.
         await self._conversations.deliver(
             Outbound(key=chat, text=self._responses.system(DONE).text)
         )
-        report = await self._rights.erase(str(customer.id), actor=agent)
         text = self._texts.line(
             Line.PRIVACY_ERASED,
             agent=agent.display_name,
