@@ -15,6 +15,7 @@ import click
 from bot.commands.common import CliContext, echo, explained, fail, pass_cli, run_async
 from bot.privacy import expire_files
 from bot.settings import Settings
+from handoff.privacy.audit import PrivacyEvent
 from handoff.privacy.rights import CustomerRights, ThreadCleaner
 from handoff.state import live_state_from_url
 from handoff.storage import Database, utc_now
@@ -106,6 +107,30 @@ def expire(cli: CliContext, days: int | None) -> None:
         f"texts older than {days} days removed: {expired.messages} message(s), "
         f"{expired.handoffs} card(s), {len(files)} file(s)"
     )
+
+
+@privacy.command(short_help="The privacy audit trail: reveals, exports, erasures, /forget.")
+@click.option(
+    "--customer", "reference", default=None, metavar="ID", help="Only about this customer."
+)
+@pass_cli
+@explained
+def audit(cli: CliContext, reference: str | None) -> None:
+    """Who revealed, exported or erased personal data, and when; never the data itself."""
+
+    async def read(rights: CustomerRights) -> list[PrivacyEvent]:
+        return await rights.audit(reference)
+
+    for event in run_async(_with_rights(cli.settings, read)):
+        who = f"{event.actor_name} ({event.actor_id})" if event.actor_id else "operator/Tandem"
+        where = [
+            f"customer {event.customer_id}" if event.customer_id is not None else "",
+            f"handoff #{event.handoff_id}" if event.handoff_id is not None else "",
+            f"messages {', '.join(map(str, event.message_ids))}" if event.message_ids else "",
+            f"{event.count} row(s)" if event.count is not None else "",
+        ]
+        detail = "; ".join(part for part in where if part)
+        echo(f"{event.at.isoformat(timespec='seconds')}  {event.kind.value:<16} {who}  {detail}")
 
 
 async def _with_rights(

@@ -71,12 +71,14 @@ class Revealer:
         if not messages:
             await self._tell(request, Line.PRIVACY_NOTHING_TO_REVEAL, **about)
             return
+        conversation = await self._store.get_conversation(handoff.conversation_id)
         await self._log.record(
             PrivacyEvent(
                 kind=PrivacyEventKind.REVEALED,
                 at=self._clock(),
                 actor_id=agent.user_id,
                 actor_name=agent.display_name,
+                customer_id=conversation.customer_id if conversation else None,
                 handoff_id=handoff.id,
                 message_ids=tuple(m.id for m in messages),
             )

@@ -149,6 +149,18 @@ class CustomerRights:
             threads_failed=tuple(failed),
         )
 
+    async def audit(self, reference: str | None = None) -> list[PrivacyEvent]:
+        """The privacy audit trail, or its entries about one customer (also once erased:
+        a customer's id is accepted when nothing else is left of them)."""
+        if reference is None:
+            return await self._log.events()
+        customer = await self._records.find_customer(reference)
+        if customer is not None:
+            return await self._log.events(customer_id=customer.id)
+        if reference.strip().isdigit():
+            return await self._log.events(customer_id=int(reference))
+        raise UnknownCustomer(f"no customer {reference!r}: give Tandem's customer id (42)")
+
     async def expire(self, *, days: int) -> Expired:
         expired = await self._records.expire_texts(before=self._clock() - timedelta(days=days))
         if expired.messages or expired.handoffs:

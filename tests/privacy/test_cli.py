@@ -84,6 +84,14 @@ def test_export_then_erase(clean_environment: Path) -> None:
     assert "SLACK_BOT_TOKEN is not set" in done.output
     assert _events(config) == ["exported", "erased"]
 
+    trail = runner.invoke(cli, ["privacy", "audit", "--customer", "1"])
+    assert trail.exit_code == 0, trail.output
+    lines = [line for line in trail.output.splitlines() if line[:4].isdigit()]  # not the log
+    assert [line.split()[1] for line in lines] == ["exported", "erased"]
+    assert "customer 1; 1 row(s)" not in lines[1]
+    assert "customer 1; 2 row(s)" in lines[1]
+    assert CARD not in trail.output
+
     again = runner.invoke(cli, ["privacy", "export", "--customer", "telegram:4242"])
     assert again.exit_code == 1
     assert again.output.strip().endswith(

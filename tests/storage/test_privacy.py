@@ -232,4 +232,5 @@ async def test_only_the_owner_reveals_and_only_what_was_offered(
         handoff.id,
     )
     assert event.message_ids == (mine[0].id,)
+    assert event.customer_id == grace.id  # so that the customer's export lists it
     assert [to for _, to, _ in desk.told] == [bob, alice, alice, alice, alice, alice, alice]
