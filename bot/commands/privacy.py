@@ -62,11 +62,29 @@ def export(cli: CliContext, reference: str, out: Path | None) -> None:
 @privacy.command(short_help="Remove everything Tandem holds about a customer.")
 @_CUSTOMER
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--service-stopped",
+    is_flag=True,
+    help="The service is not running (needed for a customer with an open conversation when "
+    "the live state is in the service's memory, i.e. without REDIS_URL).",
+)
 @pass_cli
 @explained
-def erase(cli: CliContext, reference: str, yes: bool) -> None:
-    """The customer's conversations, messages and handoffs, and Tandem's posts in their
-    Slack threads (when Slack is configured). An audit entry without content remains."""
+def erase(cli: CliContext, reference: str, yes: bool, service_stopped: bool) -> None:
+    """The customer's conversations, messages and handoffs, and Tandem's posts and files
+    in their Slack threads (when Slack is configured). An audit entry without content
+    remains."""
+    if cli.settings.redis_url is None and not service_stopped:
+        open_now = run_async(_with_store(cli.settings, reference, _has_open_conversation))
+        if open_now:
+            fail(
+                [
+                    f"customer {reference} has an open conversation, whose live state is in "
+                    "the running service's memory: erase with the Erase button under their "
+                    "/forget request in Slack, or stop the service and add --service-stopped"
+                ],
+                code=1,
+            )
     if not yes:
         if not sys.stdin.isatty():
             fail(["erase: add --yes to erase without a terminal to confirm in"], code=2)
@@ -82,11 +100,6 @@ def erase(cli: CliContext, reference: str, yes: bool) -> None:
     )
     for failure in report.threads_failed:
         echo(f"not deleted from Slack: {failure}")
-    if cli.settings.redis_url is None:
-        echo(
-            "note: the running service keeps its live state in memory; a conversation of "
-            "this customer that was open is forgotten when it next restarts"
-        )
 
 
 @privacy.command(short_help="Remove texts older than privacy.retention_days now.")
@@ -131,6 +144,22 @@ def audit(cli: CliContext, reference: str | None) -> None:
         ]
         detail = "; ".join(part for part in where if part)
         echo(f"{event.at.isoformat(timespec='seconds')}  {event.kind.value:<16} {who}  {detail}")
+
+
+async def _has_open_conversation(store: PrivacyStore, reference: str) -> bool:
+    customer = await store.find_customer(reference)
+    return customer is not None and await store.has_open_conversation(customer.id)
+
+
+async def _with_store(
+    settings: Settings, reference: str, work: Callable[[PrivacyStore, str], Awaitable[T]]
+) -> T:
+    database = Database.from_url(settings.database_url)
+    try:
+        await database.upgrade()
+        return await work(PrivacyStore(database=database), reference)
+    finally:
+        await database.dispose()
 
 
 async def _with_rights(

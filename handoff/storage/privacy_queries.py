@@ -192,6 +192,13 @@ class PrivacyStore(RepositoryBase):
         keys = [ConversationKey(channel=str(c), chat_id=str(chat)) for c, chat in rows]
         return sorted(keys, key=str)
 
+    async def has_open_conversation(self, customer_id: int) -> bool:
+        query = select(ConversationRow.id).where(
+            ConversationRow.customer_id == customer_id, ConversationRow.closed_at.is_(None)
+        )
+        async with self._transaction("reading a customer's conversations") as session:
+            return (await session.scalars(query.limit(1))).first() is not None
+
     async def customer_files(self, customer_id: int) -> list[str]:
         """The ids the desk gave the customer's files when it took them (in the delivery
         detail's ``sent_id``; Slack's file ids start with F)."""

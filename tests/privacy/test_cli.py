@@ -23,7 +23,7 @@ __all__ = ["clean_environment"]  # autouse: an empty project folder, no Tandem v
 CARD = "4111 1111 1111 1111"
 
 
-def _project(root: Path) -> Path:
+def _project(root: Path, *, close: bool = True) -> Path:
     config = write_config(root, "data_dir: data\nprivacy:\n  retention_days: 30\n")
     settings = load_settings(config)
     settings.data_dir.mkdir(parents=True)
@@ -48,7 +48,8 @@ def _project(root: Path) -> Path:
                     text=f"card {CARD}",
                 )
             )
-            await repository.close_conversation(conversation.id)
+            if close:
+                await repository.close_conversation(conversation.id)
         finally:
             await database.dispose()
 
@@ -97,6 +98,19 @@ def test_export_then_erase(clean_environment: Path) -> None:
     assert again.output.strip().endswith(
         "no customer 'telegram:4242': give Tandem's customer id (42) or the chat (telegram:123456)"
     )
+
+
+def test_erase_refuses_an_open_conversation_the_running_service_holds(
+    clean_environment: Path,
+) -> None:
+    _project(clean_environment, close=False)
+    runner = CliRunner()
+    done = runner.invoke(cli, ["privacy", "erase", "--customer", "1", "--yes"])
+    assert done.exit_code == 1
+    assert "has an open conversation" in done.output
+    done = runner.invoke(cli, ["privacy", "erase", "--customer", "1", "--yes", "--service-stopped"])
+    assert done.exit_code == 0, done.output
+    assert "1 conversation(s), 1 message(s)" in done.output
 
 
 def test_erase_without_a_terminal_wants_yes(clean_environment: Path) -> None:
