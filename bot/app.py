@@ -14,6 +14,7 @@ from bot.adapters.slack import SlackAdapter
 from bot.adapters.telegram import SendLimits, TelegramAdapter
 from bot.errors import MissingChatSettings
 from bot.http import HealthReport, HttpServer
+from bot.privacy import PrivacyWiring
 from bot.settings import Settings, policy_config
 from handoff.agent_texts import load_agent_texts
 from handoff.conversations import Conversations
@@ -23,6 +24,7 @@ from handoff.errors import HandoffError, StateError
 from handoff.intake import Handlers, Intake
 from handoff.policy import FrustrationDetector
 from handoff.ports import AgentEventHandler, InboundHandler
+from handoff.privacy.rights import CustomerRights
 from handoff.redelivery import Alarm, redeliver_forever
 from handoff.responses import load_responses
 from handoff.state import LiveState, live_state_from_url
@@ -161,6 +163,7 @@ class Service:
         self.intake: Intake | None = None
         self.telegram: TelegramAdapter | None = None
         self.journal: SqliteJournal | None = None
+        self.rights: CustomerRights | None = None
 
     async def start(self) -> None:
         try:
@@ -206,13 +209,24 @@ class Service:
         telegram = build_telegram(settings, handler=self.intake, routes=self.http)
         self.telegram = telegram
         slack = build_slack(settings, handler=self.intake, http=self.http)
-        conversations = Conversations(
-            repository=Repository(database=self.database), state=state, channel=telegram
+        repository = Repository(database=self.database)
+        conversations = Conversations(repository=repository, state=state, channel=telegram)
+        # Personal data: masked before the NLU and Slack (decorating their ports), revealed
+        # only to the owning agent, erased on request (see bot.privacy).
+        privacy = PrivacyWiring(
+            settings=settings,
+            database=self.database,
+            conversations=conversations,
+            slack=slack,
+            responses=responses,
+            texts=texts,
         )
+        self.rights = privacy.rights
+        desk = privacy.desk()
         alarm = Alarm()
         handoffs = HandoffDesk(
             conversations=conversations,
-            desk=slack,
+            desk=desk,
             responses=responses,
             texts=texts,
             transcript_lines=config.conversation.transcript_lines,
@@ -222,12 +236,13 @@ class Service:
         self.engine = ConversationEngine(
             conversations=conversations,
             desk=handoffs,
-            nlu=self.nlu,
+            nlu=privacy.nlu(self.nlu),
             responses=responses,
             policy=policy_config(config.policy),
             detector=FrustrationDetector(policy_config(config.policy).frustration),
         )
-        handlers = Handlers(customers=self.engine, agents=handoffs, channel=telegram, desk=slack)
+        customers = privacy.customers(self.engine)
+        handlers = Handlers(customers=customers, agents=handoffs, channel=telegram, desk=desk)
         if storage_ready:
             await self._restore()
         replayed = await self.intake.load()
@@ -240,7 +255,11 @@ class Service:
         # customer through a Telegram adapter that is still up.
         await telegram.start()
         self._stack.push_async_callback(telegram.stop)
-        await slack.start(resolve_handoff_number=handoffs.thread_of)
+        await slack.start(
+            resolve_handoff_number=handoffs.thread_of,
+            reveal=privacy.revealer(),
+            erase=privacy.erasures(),
+        )
         self._stack.push_async_callback(slack.stop)
         # Stopped before the adapters, while they can still send what is being handled.
         self._stack.push_async_callback(self.intake.stop)
@@ -259,6 +278,8 @@ class Service:
 
         running = asyncio.create_task(handle_and_redeliver(), name="intake and redelivery")
         self._stack.push_async_callback(_cancel, running)
+        expiring = asyncio.create_task(privacy.expire_forever(), name="retention")
+        self._stack.push_async_callback(_cancel, expiring)
 
     async def _storage_ready(self) -> bool:
         """Migrate the database and reach the live state; False while either is away."""

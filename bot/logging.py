@@ -1,15 +1,17 @@
-"""Logging set-up. Secrets never reach a log line.
+"""Logging set-up. Secrets and customers' personal data never reach a log line.
 
-Two defences: the HTTP client libraries' request logs (which put the Telegram token in the
-URL path and Rasa's token in the query string) are kept below INFO, and every record is
-passed through a filter that replaces any configured secret with ``***``.
+Personal data (emails, phone and card numbers, IBANs, operators' patterns) is masked in
+every record by :class:`MaskPersonalData`, whatever logged it. Against secrets, two
+defences: the HTTP client libraries' request logs (which put the Telegram token in the URL
+path and Rasa's token in the query string) are kept below INFO, and every record is passed
+through a filter that replaces any configured secret with ``***``.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
 # Libraries whose INFO lines print request URLs, which carry tokens.
@@ -48,12 +50,40 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def configure_logging(level: str, *, secrets: Iterable[str] = ()) -> None:
-    """Log to stderr at ``level``, with secrets redacted from every handler's output."""
+class MaskPersonalData(logging.Filter):
+    """Masks personal data in a record's final message and stack with ``mask`` (see
+    :class:`handoff.privacy.Masker`): a customer's text logged anywhere is masked."""
+
+    def __init__(self, mask: Callable[[str], str]) -> None:
+        super().__init__()
+        self._mask = mask
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = self._mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._mask(record.exc_text)
+        return True
+
+
+def configure_logging(
+    level: str,
+    *,
+    secrets: Iterable[str] = (),
+    personal_data: Callable[[str], str] | None = None,
+) -> None:
+    """Log to stderr at ``level``, with secrets redacted from every handler's output, and
+    personal data masked with ``personal_data`` (a text in, the text masked out)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
     )
+    if personal_data is not None:
+        handler.addFilter(MaskPersonalData(personal_data))
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     for existing in list(root.handlers):

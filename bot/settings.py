@@ -12,7 +12,7 @@ import difflib
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_type_hints
@@ -37,6 +37,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.errors import ConfigError
 from handoff.errors import UnsupportedDatabase
 from handoff.policy import FrustrationConfig, PolicyConfig
+from handoff.privacy import (
+    BUILT_IN,
+    Masker,
+    Pattern,
+    PrivacyConfigError,
+    Scanner,
+    build_scanner,
+)
 from handoff.state.base import DEFAULT_LOCK_TIMEOUT
 from handoff.storage.engine import parse_url
 
@@ -267,6 +275,52 @@ class TelegramSection(_Section):
     limits: TelegramLimitsSection = TelegramLimitsSection()
 
 
+class PrivacyPatternSection(_Section):
+    """An operator's kind of personal data (an order or account number, say)."""
+
+    kind: str
+    regex: str
+    checksum: str | None = None
+
+
+class PrivacySection(_Section):
+    # Which of Tandem's own kinds of personal data to find and mask.
+    kinds: tuple[str, ...] = BUILT_IN
+    # Phone numbers written without a country code are read as numbers of this region.
+    default_region: str = "US"
+    # Operators' own kinds: a regex and optionally a python-stdnum checksum name.
+    patterns: tuple[PrivacyPatternSection, ...] = ()
+    # What the NLU and Slack receive: "masked" (typed placeholders) or "original".
+    nlu: Literal["masked", "original"] = "masked"
+    slack: Literal["masked", "original"] = "masked"
+    # Days after which message texts are removed (null: kept); counts and times stay.
+    retention_days: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _scanner_builds(self) -> PrivacySection:
+        try:
+            privacy_scanner(self)
+        except PrivacyConfigError as exc:
+            raise PydanticCustomError("privacy", "{message}", {"message": str(exc)}) from exc
+        return self
+
+
+def privacy_scanner(section: PrivacySection) -> Scanner:
+    """The core's scanner for the validated ``privacy`` section."""
+    return build_scanner(
+        kinds=section.kinds,
+        region=section.default_region,
+        patterns=[
+            Pattern(kind=p.kind, regex=p.regex, checksum=p.checksum) for p in section.patterns
+        ],
+    )
+
+
+def personal_data_mask(settings: Settings) -> Callable[[str], str]:
+    """What the log filter masks texts with (the log is always masked)."""
+    return Masker(privacy_scanner(settings.config.privacy)).text
+
+
 class ServiceConfig(_Section):
     """The contents of ``config/tandem.yml``."""
 
@@ -278,6 +332,7 @@ class ServiceConfig(_Section):
     agents: AgentsSection = AgentsSection()
     telegram: TelegramSection = TelegramSection()
     policy: PolicySection = Field(default_factory=PolicySection)  # type: ignore[valid-type]
+    privacy: PrivacySection = PrivacySection()
 
     @model_validator(mode="after")
     def _policy_is_consistent(self) -> ServiceConfig:
@@ -483,6 +538,10 @@ def _config_error_line(path: Path, node: yaml.Node | None, error: Mapping[str, A
         return f"{path}:{_line_of(node, ('policy',))}: policy: {message}"
     dotted = ".".join(loc)
     line = _line_of(node, loc)
+    if error["type"] == "privacy":  # the core named the setting at the start of its message
+        message = str(error["ctx"]["message"])
+        line = _line_of(node, ("privacy", message.partition(":")[0]))
+        return f"{path}:{line}: privacy.{message}"
     if error["type"] == "extra_forbidden":
         return f"{path}:{line}: {dotted}: unknown setting{_did_you_mean(dotted, _known_keys())}"
     return f"{path}:{line}: {dotted}: {_expected(error)} (got {error['input']!r})"

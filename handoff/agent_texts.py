@@ -40,6 +40,17 @@ class Line(StrEnum):
     STATUS_CLAIMED = "status.claimed"
     STATUS_RETURNED = "status.returned"
     STATUS_CLOSED = "status.closed"
+    # Personal data (handoff.privacy): masked values, their reveal, a customer's /forget.
+    PRIVACY_MASKED_CARD = "privacy.masked_card"
+    PRIVACY_MASKED_MESSAGE = "privacy.masked_message"
+    PRIVACY_REVEAL_BUTTON = "privacy.reveal_button"
+    PRIVACY_REVEALED = "privacy.revealed"
+    PRIVACY_NOT_OWNER = "privacy.not_owner"
+    PRIVACY_NOTHING_TO_REVEAL = "privacy.nothing_to_reveal"
+    PRIVACY_FORGET_REQUESTED = "privacy.forget_requested"
+    PRIVACY_ERASE_BUTTON = "privacy.erase_button"
+    PRIVACY_ERASED = "privacy.erased"
+    PRIVACY_ALREADY_ERASED = "privacy.already_erased"
 
 
 # Every line about a handoff knows the acting agent's name and the handoff's number.
@@ -63,6 +74,16 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.STATUS_CLAIMED: _ABOUT | {"owner"},
     Line.STATUS_RETURNED: _ABOUT,
     Line.STATUS_CLOSED: _ABOUT,
+    Line.PRIVACY_MASKED_CARD: frozenset({"handoff", "kinds"}),
+    Line.PRIVACY_MASKED_MESSAGE: frozenset({"kinds"}),
+    Line.PRIVACY_REVEAL_BUTTON: frozenset(),
+    Line.PRIVACY_REVEALED: _ABOUT | {"messages"},
+    Line.PRIVACY_NOT_OWNER: _ABOUT,
+    Line.PRIVACY_NOTHING_TO_REVEAL: _ABOUT,
+    Line.PRIVACY_FORGET_REQUESTED: frozenset({"customer", "chat"}),
+    Line.PRIVACY_ERASE_BUTTON: frozenset(),
+    Line.PRIVACY_ERASED: frozenset({"agent", "customer", "messages", "posts"}),
+    Line.PRIVACY_ALREADY_ERASED: frozenset({"customer"}),
 }
 SECTIONS = frozenset(line.value.split(".", 1)[0] for line in Line)
 

@@ -131,6 +131,28 @@ _CONCURRENCY = 8
 _PARSE_TIMEOUT = 30.0
 
 
+@bench.command(short_help="Personal-data detection on the shipped labelled set.")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="A labelled JSON-lines file (default: the set shipped in handoff/privacy/data).",
+)
+@click.option("--misses", is_flag=True, help="List the messages it got wrong.")
+@pass_cli
+@explained
+def pii(cli: CliContext, data: Path | None, misses: bool) -> None:
+    """Precision and recall per kind of personal data, with the settings' detectors."""
+    from bot.bench.pii import report_lines, run_pii_bench  # noqa: PLC0415 - only here
+    from bot.settings import privacy_scanner  # noqa: PLC0415 - only here
+    from handoff.privacy.evaluation import SHIPPED_SET  # noqa: PLC0415 - only here
+
+    scanner = privacy_scanner(cli.settings.config.privacy)
+    report = run_pii_bench(scanner, data or SHIPPED_SET)
+    for line in report_lines(report, show_misses=misses):
+        echo(line)
+
+
 @bench.command(short_help="Out-of-scope queries on CLINC150 (trains a model: minutes).")
 @click.option(
     "--data",

@@ -42,11 +42,15 @@ class CliContext:
         """Loaded and validated on first use, so `--help` works with a broken config."""
         if self._settings is None:
             # Imported here: pydantic and SQLAlchemy would slow down `tandem --help`.
-            from bot.settings import load_settings  # noqa: PLC0415
+            from bot.settings import load_settings, personal_data_mask  # noqa: PLC0415
 
             self._settings = load_settings(self.config)
             level = "DEBUG" if self.debug else self._settings.config.log_level
-            configure_logging(level, secrets=self._settings.secret_values())
+            configure_logging(
+                level,
+                secrets=self._settings.secret_values(),
+                personal_data=personal_data_mask(self._settings),
+            )
         return self._settings
 
 

@@ -8,7 +8,7 @@ from bot.commands.common import CliContext, echo, explained, fail, pass_cli, run
 from bot.logging import configure_logging
 from bot.sandbox.console import run_console
 from bot.sandbox.demo import run_demo
-from bot.settings import Settings
+from bot.settings import Settings, personal_data_mask
 
 
 @click.command(short_help="Chat as customer and agent, offline, in the terminal.")
@@ -40,5 +40,9 @@ def quietly(cli: CliContext) -> Settings:
     (everything with --debug)."""
     settings = cli.settings
     if not cli.debug:
-        configure_logging("WARNING", secrets=settings.secret_values())
+        configure_logging(
+            "WARNING",
+            secrets=settings.secret_values(),
+            personal_data=personal_data_mask(settings),
+        )
     return settings

@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
+from bot.adapters.slack.forget import ERASE_ACTION
+from bot.adapters.slack.reveal import REVEAL_ACTION
 from bot.sandbox.demo import Transcripts
 from bot.sandbox.world import AGENTS, CARD_ACTIONS, Sandbox
 from bot.settings import Settings
@@ -29,8 +31,13 @@ Slack. Everything runs through the real service: NLU, policy, storage, both adap
                            (start with "note:" to keep it internal)
   :claim AGENT             the agent presses Claim on the newest card (also :return, :close)
   :tandem AGENT ARGS       the agent types /tandem ARGS (e.g. ":tandem bob status #1")
+  :reveal AGENT            the agent presses the newest Reveal (masked personal data)
+  :erase AGENT             the agent presses Erase under Ada's /forget request
   :cards                   list the handoff cards
   :help, :quit"""
+
+
+PRIVACY_BUTTONS = {"reveal": REVEAL_ACTION, "erase": ERASE_ACTION}
 
 
 class Console:
@@ -80,6 +87,10 @@ class Console:
         elif command == "tandem":
             agent, _, arguments = rest.partition(" ")
             await self._sandbox.agent_command(agent, arguments)
+        elif command in PRIVACY_BUTTONS:
+            await self._sandbox.agent_presses_privacy(
+                rest.strip() or "alice", PRIVACY_BUTTONS[command]
+            )
         elif command == "cards":
             for number, card in enumerate(self._sandbox.cards(), start=1):
                 self._out(f"  {number}. {card.text[:100]}")

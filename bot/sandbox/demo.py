@@ -120,7 +120,10 @@ class _Script:
             ("two failed turns hand the conversation to a person", self.two_failed_turns),
             ("the handoff card appears in the agent channel", self.card),
             ("an agent claims it and the reply reaches the customer", self.claim_and_reply),
-            ("the customer's reply appears in the thread", self.customer_to_thread),
+            (
+                "the customer's reply appears in the thread, its email masked",
+                self.customer_to_thread,
+            ),
             ("return to bot, and the bot answers again", self.back_to_bot),
             ("a second handoff is closed by an agent", self.second_handoff_closed),
             ("the customer's rating is stored and shown on the card", self.rating),
@@ -157,7 +160,7 @@ class _Script:
     async def customer_to_thread(self) -> None:
         mark = self._sandbox.slack.mark()
         self._customer("It's ada@example.com, thanks")
-        await self._thread_post(mark, "ada@example.com")
+        await self._thread_post(mark, "It's [email], thanks")
 
     async def back_to_bot(self) -> None:
         await self._agent_presses("alice", self._current_card(), "return")

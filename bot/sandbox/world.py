@@ -221,6 +221,27 @@ class Sandbox:
             message_ts=card.ts,
         )
 
+    async def agent_presses_privacy(self, agent: str, action_id: str) -> None:
+        """An agent clicks the newest Reveal (under masked personal data in a thread) or
+        Erase (under a customer's /forget request) button in the agent channel."""
+        for message in reversed(self.slack.messages_in(defaults.AGENTS_CHANNEL_ID)):
+            posts = [message, *self.slack.messages_in(defaults.AGENTS_CHANNEL_ID, message.ts)]
+            for post in reversed(posts):
+                try:
+                    value = _button_value(post.blocks or [], action_id)
+                except LookupError:
+                    continue
+                await self.slack_events.block_action(
+                    action_id,
+                    value,
+                    user=AGENTS[agent],
+                    channel=defaults.AGENTS_CHANNEL_ID,
+                    message_ts=post.ts,
+                    thread_ts=post.thread_ts if post.is_reply else None,
+                )
+                return
+        raise LookupError(f"no {action_id} button in the agent channel")
+
     async def agent_command(self, agent: str, text: str) -> EndpointResponse:
         """An agent types ``/tandem <text>`` in the agent channel; Tandem's answer (only
         that agent sees it) is the response."""

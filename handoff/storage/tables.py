@@ -28,6 +28,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from handoff.model import Author, MessageKind, Mode
+from handoff.privacy.audit import PrivacyEventKind
 from handoff.records import Delivery, HandoffEventKind, HandoffOutcome, Platform
 from handoff.storage.types import Id, Json, UtcDateTime
 
@@ -218,3 +219,24 @@ class HandoffEventRow(Base):
     actor_name: Mapped[str | None] = mapped_column(String)
     detail: Mapped[dict[str, Any] | None] = mapped_column(Json)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PrivacyEventRow(Base):
+    """The privacy audit trail (:mod:`handoff.privacy.audit`). No foreign keys: an entry
+    outlives the customer, conversation and handoff it names (an erasure is recorded here)."""
+
+    __tablename__ = "privacy_events"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", PrivacyEventKind), name="kind"),
+        Index("ix_privacy_events_customer_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor_id: Mapped[str | None] = mapped_column(String)
+    actor_name: Mapped[str | None] = mapped_column(String)
+    customer_id: Mapped[int | None] = mapped_column(Id)
+    handoff_id: Mapped[int | None] = mapped_column(Id)
+    message_ids: Mapped[list[int] | None] = mapped_column(Json)
+    count: Mapped[int | None] = mapped_column()

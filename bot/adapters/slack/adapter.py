@@ -23,13 +23,23 @@ from handoff.model import (
     HandoffTicket,
 )
 from handoff.ports import AgentEventHandler
+from handoff.privacy.desk import RevealOffer
+from handoff.privacy.forget import ForgetRequest
 
 from .app import EVENTS_PATH, SlackInbound
 from .delivery import RetryPolicy, describe, error_code, web_client
 from .desk import SlackDesk
 from .directory import Directory
 from .errors import SlackAdapterError
+from .forget import ERASE_ACTION, EraseHandler, EraseListener, SlackForgetDesk
 from .listeners import HandoffResolver, Listeners
+from .reveal import (
+    REVEAL_ACTION,
+    RevealHandler,
+    RevealListener,
+    SlackRevealOffers,
+    SlackThreadCleaner,
+)
 from .tagged import TaggedPoster
 from .translate import BotIdentity
 
@@ -98,10 +108,22 @@ class SlackAdapter:
             note_prefix=note_prefix,
         )
         self._listeners = listeners
+        # Personal data (handoff.privacy): the Reveal button under masked messages, the
+        # Erase button under a customer's /forget request, and their presses.
+        self._offers = SlackRevealOffers(client=self._client)
+        self._forget = SlackForgetDesk(client=self._client, channel=agent_channel)
+        directory = Directory(client=self._client)
+        self._reveal = RevealListener(
+            channel=agent_channel, directory=directory, inflight=listeners.inflight
+        )
+        self._erase = EraseListener(
+            channel=agent_channel, directory=directory, inflight=listeners.inflight
+        )
         self._inbound = SlackInbound(
             bolt_client=web_client(token=None, api_url=api_url, policy=policy),
             signing_secret=signing_secret,
             listeners=listeners,
+            actions={REVEAL_ACTION: self._reveal.on_reveal, ERASE_ACTION: self._erase.on_erase},
         )
         if signing_secret is not None and http is not None:
             http.add_route("POST", EVENTS_PATH, self._inbound.handle_http)
@@ -110,13 +132,22 @@ class SlackAdapter:
 
     # --- lifecycle --------------------------------------------------------------------
 
-    async def start(self, *, resolve_handoff_number: HandoffResolver | None = None) -> None:
+    async def start(
+        self,
+        *,
+        resolve_handoff_number: HandoffResolver | None = None,
+        reveal: RevealHandler | None = None,
+        erase: EraseHandler | None = None,
+    ) -> None:
         """Learn who the bot is (which proves the token), then take Slack's requests.
 
         ``resolve_handoff_number`` (the core's, built after this adapter) lets
-        ``/tandem claim #42`` find the thread of handoff 42.
+        ``/tandem claim #42`` find the thread of handoff 42; ``reveal`` and ``erase`` handle
+        the Reveal and Erase buttons of personal data.
         """
         self._listeners.resolve_handoff_number = resolve_handoff_number
+        self._reveal.handler = reveal
+        self._erase.handler = erase
         identity = await self._introduce()
         self.identity = identity
         self._inbound.open(identity)
@@ -205,3 +236,28 @@ class SlackAdapter:
 
     async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
         await self._desk.tell_agent(thread, agent, text)
+
+    # --- RevealOffers -------------------------------------------------------------------
+
+    async def offer_reveal(self, thread: DeskThread, offer: RevealOffer) -> None:
+        await self._offers.offer_reveal(thread, offer)
+
+    # --- ForgetDesk ---------------------------------------------------------------------
+
+    async def ask_to_erase(self, request: ForgetRequest) -> None:
+        await self._forget.ask_to_erase(request)
+
+    # --- ThreadCleaner ------------------------------------------------------------------
+
+    async def delete_thread(self, thread: DeskThread) -> int:
+        """Delete Tandem's posts in ``thread`` (an erased customer's), once started."""
+        return await self._cleaner().delete_thread(thread)
+
+    async def delete_file(self, file_id: str) -> None:
+        await self._cleaner().delete_file(file_id)
+
+    def _cleaner(self) -> SlackThreadCleaner:
+        assert self.identity is not None, "start the adapter first"
+        return SlackThreadCleaner(
+            client=self._client, bot_id=self.identity.bot_id, user_id=self.identity.user_id
+        )

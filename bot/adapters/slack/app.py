@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -57,7 +58,12 @@ class SlackInbound:
     """Bolt's app, its listeners, and the two ways requests reach them."""
 
     def __init__(
-        self, *, bolt_client: AsyncWebClient, signing_secret: str | None, listeners: Listeners
+        self,
+        *,
+        bolt_client: AsyncWebClient,
+        signing_secret: str | None,
+        listeners: Listeners,
+        actions: Mapping[str, Callable[..., Awaitable[None]]] | None = None,
     ) -> None:
         self._listeners = listeners
         self._closing = False
@@ -90,6 +96,9 @@ class SlackInbound:
         for action_id in CARD_ACTIONS:
             self.app.action(action_id)(listeners.on_button)
         self.app.command(SLASH_COMMAND)(listeners.on_command)
+        # Buttons of other parts (the Reveal and Erase buttons of handoff.privacy).
+        for action_id, listener in (actions or {}).items():
+            self.app.action(action_id)(listener)
 
     # --- lifecycle ----------------------------------------------------------------------
 

@@ -106,6 +106,7 @@ class WebApi:
         self._ws = workspace
         self._ephemerals = ephemerals
         self._files = files
+        self._deleted_files: set[str] = set()
         self._file_ids = (f"F{n:07d}" for n in itertools.count(1))
         self._pending: dict[str, _PendingUpload] = {}
         self._methods: dict[str, Method] = {
@@ -124,6 +125,7 @@ class WebApi:
             "files.upload": self._files_upload,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
+            "files.delete": self._files_delete,
         }
 
     def knows(self, method: str) -> bool:
@@ -350,6 +352,16 @@ class WebApi:
             self._files.append(uploaded)
             completed.append(_file_api(uploaded))
         return {"files": completed}
+
+    def _files_delete(self, request: MethodRequest) -> JsonDict:
+        # The record of uploads stays (it is the simulator's history); a deleted file is
+        # gone for the API: deleting it again is file_not_found, as in Slack.
+        file_id = _text(request.params, "file", error="file_not_found")
+        known = {uploaded.id for uploaded in self._files.items}
+        if file_id not in known or file_id in self._deleted_files:
+            raise MethodError("file_not_found")
+        self._deleted_files.add(file_id)
+        return {}
 
 
 def _file_api(uploaded: UploadedFile) -> JsonDict:
