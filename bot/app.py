@@ -14,6 +14,7 @@ from bot.adapters.slack import SlackAdapter
 from bot.adapters.telegram import SendLimits, TelegramAdapter
 from bot.errors import MissingChatSettings
 from bot.http import HealthReport, HttpServer
+from bot.learning import LearningWiring
 from bot.privacy import PrivacyWiring
 from bot.settings import Settings, policy_config
 from handoff.agent_texts import load_agent_texts
@@ -222,7 +223,18 @@ class Service:
             texts=texts,
         )
         self.rights = privacy.rights
-        desk = privacy.desk()
+        # Agents teach the bot from the thread: offers under each card (see bot.learning).
+        desk = (
+            learning := LearningWiring(
+                settings=settings,
+                database=self.database,
+                conversations=conversations,
+                slack=slack,
+                desk=privacy.desk(),
+                masker=privacy.masker,
+                texts=texts,
+            )
+        ).desk
         alarm = Alarm()
         handoffs = HandoffDesk(
             conversations=conversations,
@@ -259,6 +271,7 @@ class Service:
             resolve_handoff_number=handoffs.thread_of,
             reveal=privacy.revealer(),
             erase=privacy.erasures(),
+            teach=learning.teacher,
         )
         self._stack.push_async_callback(slack.stop)
         # Stopped before the adapters, while they can still send what is being handled.
