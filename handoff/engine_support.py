@@ -66,7 +66,7 @@ def ticket_detail(decision: Decision, transcript: Sequence[StoredMessage]) -> di
     failed = [
         {"text": m.text or "", "intents": [[name, confidence] for name, confidence in _intents(m)]}
         for m in transcript
-        if m.author is Author.CUSTOMER and failed_turn(m)
+        if m.author is Author.CUSTOMER and _failed(m)
     ]
     return {
         "decision": decision.to_record(),
@@ -142,8 +142,7 @@ def _line(line: Mapping[str, Any]) -> TranscriptLine:
     )
 
 
-def failed_turn(message: StoredMessage) -> bool:
-    """Whether the bot failed to understand ``message`` (asked to rephrase, or handed over)."""
+def _failed(message: StoredMessage) -> bool:
     action = (message.decision or {}).get("action")
     return action in {"clarify", "handoff"} and bool(message.nlu)
 

@@ -13,9 +13,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 OUT_OF_SCOPE = "out_of_scope"
+# The policy's reasons (handoff.policy.ReasonCode) that say the NLU did not understand a
+# turn: these are the turns worth teaching (not a request for a person, say).
+MISUNDERSTOOD = frozenset({"low_confidence", "ambiguous", "out_of_scope"})
 INTENT_NAME = re.compile(r"[a-z][a-z0-9_]{1,63}")
 # Rasa reads brackets in an example as an entity annotation. A masked text's placeholders
 # ("[card]") become "<card>": Rasa's tokenizer reads both as the word "card", as it reads
@@ -79,6 +82,12 @@ class LessonStore(Protocol):
 
 class LessonError(ValueError):
     """A lesson that cannot be taught as asked (the words say why)."""
+
+
+def misunderstood(decision: Mapping[str, Any] | None) -> bool:
+    """Whether a stored turn's decision says the NLU did not understand it."""
+    reasons = (decision or {}).get("reasons") or []
+    return any(isinstance(r, Mapping) and r.get("code") in MISUNDERSTOOD for r in reasons)
 
 
 def check_intent_name(name: str) -> str:

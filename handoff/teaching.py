@@ -17,7 +17,6 @@ from typing import Protocol
 
 from handoff.agent_texts import AgentTexts, Line
 from handoff.clock import utc_now
-from handoff.engine_support import failed_turn
 from handoff.errors import DeliveryDeferred, DeliveryError, HandoffError
 from handoff.lessons import (
     Lesson,
@@ -26,6 +25,7 @@ from handoff.lessons import (
     NewLesson,
     check_intent_name,
     intent_choices,
+    misunderstood,
 )
 from handoff.model import (
     Agent,
@@ -106,7 +106,7 @@ class Teacher:
         failed = [
             m
             for m in recent
-            if m.author is Author.CUSTOMER and m.text and failed_turn(m)
+            if m.author is Author.CUSTOMER and m.text and misunderstood(m.decision)
             if m.created_at <= ticket.requested_at
         ]
         for message in failed[-MAX_OFFERS:]:

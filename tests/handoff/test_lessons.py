@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from handoff.lessons import (
+    MISUNDERSTOOD,
     OUT_OF_SCOPE,
     Lesson,
     LessonError,
@@ -17,8 +18,10 @@ from handoff.lessons import (
     effect,
     example_text,
     intent_choices,
+    misunderstood,
     plan_learning,
 )
+from handoff.policy.model import ReasonCode
 
 AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
@@ -122,3 +125,25 @@ def test_effect_counts_per_failed_model_what_is_now_understood_as_taught() -> No
     ]
     rows = effect(lessons, {1: "billing_question", 2: "greet", 3: "greet"})
     assert [(r.model, r.taught, r.understood) for r in rows] == [("m1", 2, 1), ("unknown", 1, 1)]
+
+
+@pytest.mark.parametrize(
+    ("codes", "expected"),
+    [
+        (["low_confidence"], True),
+        (["ambiguous", "failed_turns"], True),
+        (["out_of_scope"], True),
+        (["person_requested"], False),
+        (["frustrated", "human_only_topic"], False),
+        ([], False),
+    ],
+)
+def test_the_turns_worth_teaching_are_those_the_nlu_did_not_understand(
+    codes: list[str], expected: bool
+) -> None:
+    assert misunderstood({"reasons": [{"code": code} for code in codes]}) is expected
+    assert not misunderstood(None)
+
+
+def test_the_reasons_named_are_the_policys() -> None:
+    assert {code.value for code in ReasonCode} >= MISUNDERSTOOD
