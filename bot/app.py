@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from handoff.policy import FrustrationDetector
 from handoff.ports import AgentEventHandler, InboundHandler
 from handoff.privacy.rights import CustomerRights
 from handoff.redelivery import Alarm, redeliver_forever
-from handoff.responses import load_responses
+from handoff.responses import load_responses, menu_commands
 from handoff.state import LiveState, live_state_from_url
 from handoff.storage import Database, Repository, StorageUnavailable
 from handoff.storage.journal import SqliteJournal
@@ -207,7 +207,10 @@ class Service:
             notice_after=config.conversation.outage_notice_after,
         )
         telegram = build_telegram(
-            settings, handler=metrics.replies.arrivals(self.intake), routes=self.http
+            settings,
+            handler=metrics.replies.arrivals(self.intake),
+            routes=self.http,
+            commands=menu_commands(responses.system("help").text),
         )
         self.telegram = telegram
         slack = build_slack(settings, handler=self.intake, http=self.http)
@@ -413,7 +416,11 @@ class Service:
 
 
 def build_telegram(
-    settings: Settings, *, handler: InboundHandler, routes: HttpServer
+    settings: Settings,
+    *,
+    handler: InboundHandler,
+    routes: HttpServer,
+    commands: Sequence[tuple[str, str]] = (),
 ) -> TelegramAdapter:
     env, limits = settings.env, settings.config.telegram.limits
     assert env.telegram_bot_token is not None
@@ -430,6 +437,7 @@ def build_telegram(
         # The journal makes handing an update over fast, so the next getUpdates (which
         # confirms the batch to Telegram) can wait until every update is recorded.
         confirm_after_handover=30.0,
+        commands=commands,
         limits=SendLimits(
             per_chat_interval=limits.per_chat_interval,
             overall_per_second=limits.overall_per_second,
