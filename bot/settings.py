@@ -328,6 +328,7 @@ class ServiceConfig(_Section):
 
     data_dir: Path = Path(".tandem")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
     nlu: NluConfig = NluConfig()
     state: StateConfig = StateConfig()
     conversation: ConversationSection = ConversationSection()
