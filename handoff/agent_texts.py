@@ -57,6 +57,11 @@ class Line(StrEnum):
     TEACHING_TAUGHT = "teaching.taught"
     TEACHING_NOT_TEACHABLE = "teaching.not_teachable"
     TEACHING_BAD_INTENT = "teaching.bad_intent"
+    # The SLA ladder (handoff.sla): unclaimed or unanswered handoffs.
+    SLA_REPING = "sla.reping"
+    SLA_ESCALATED = "sla.escalated"
+    SLA_ESCALATED_NOTE = "sla.escalated_note"
+    SLA_IDLE = "sla.idle"
 
 
 # Every line about a handoff knows the acting agent's name and the handoff's number.
@@ -95,6 +100,10 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.TEACHING_TAUGHT: _ABOUT | {"text", "intent"},
     Line.TEACHING_NOT_TEACHABLE: _ABOUT,
     Line.TEACHING_BAD_INTENT: _ABOUT | {"intent"},
+    Line.SLA_REPING: frozenset({"handoff", "minutes"}),
+    Line.SLA_ESCALATED: frozenset({"handoff", "minutes"}),
+    Line.SLA_ESCALATED_NOTE: frozenset({"handoff", "minutes"}),
+    Line.SLA_IDLE: _ABOUT | {"minutes"},
 }
 SECTIONS = frozenset(line.value.split(".", 1)[0] for line in Line)
 

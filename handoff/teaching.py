@@ -198,6 +198,11 @@ class TeachingDesk:
     ) -> str | None:
         return await self._inner.relay_to_agents(thread, message, customer=customer)
 
+    async def relay_many(
+        self, thread: DeskThread, messages: Sequence[CustomerRelay], *, customer: Customer
+    ) -> list[str]:
+        return await self._inner.relay_many(thread, messages, customer=customer)
+
     async def show_card(self, thread: DeskThread, state: CardState) -> None:
         await self._inner.show_card(thread, state)
 

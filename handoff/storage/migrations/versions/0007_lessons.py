@@ -1,8 +1,8 @@
 """What agents taught the bot: a customer's masked text and the intent an agent chose for
 it, waiting for a trainer's review (``tandem nlu review``) and ``tandem nlu learn``.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-06
 
 No foreign keys: a lesson holds no personal data (its text is masked) and outlives the
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0005"
+revision: str = "0007"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
