@@ -25,13 +25,14 @@ from handoff.desk import HandoffDesk
 from handoff.engine import ConversationEngine
 from handoff.errors import HandoffError, StateError
 from handoff.intake import Handlers, Intake
+from handoff.lease import REDELIVERY, give_up_all, leased
 from handoff.policy import FrustrationDetector
 from handoff.ports import AgentEventHandler, InboundHandler
 from handoff.privacy.rights import CustomerRights
 from handoff.redelivery import Alarm, redeliver_forever
 from handoff.responses import load_responses
 from handoff.sla_watch import SlaWatch
-from handoff.state import LiveState, live_state_from_url
+from handoff.state import LiveState, lease_from_url, live_state_from_url
 from handoff.storage import Database, Repository, StorageUnavailable
 from handoff.storage.journal import SqliteJournal
 from nlu.client import NluParser, RasaClient
@@ -232,6 +233,10 @@ class Service:
         self.rights = privacy.rights
         desk = privacy.desk()
         alarm = Alarm()
+        # Periodic work of one worker at a time (several workers on one Redis).
+        lease = lease_from_url(settings.redis_url, key_prefix=config.state.key_prefix)
+        self._stack.push_async_callback(lease.close)
+        self._stack.push_async_callback(give_up_all, lease)
         handoffs = HandoffDesk(
             conversations=conversations,
             desk=desk,
@@ -280,7 +285,12 @@ class Service:
             self.intake.run(handlers)
             # Once now, then every interval; stopped first, while both adapters are up.
             await redeliver_forever(
-                lambda older_than: handoffs.redeliver_pending(older_than=older_than),
+                leased(
+                    lambda older_than: handoffs.redeliver_pending(older_than=older_than),
+                    lease=lease,
+                    name=REDELIVERY,
+                    ttl=2 * config.conversation.redelivery_interval + 5,
+                ),
                 interval=config.conversation.redelivery_interval,
                 alarm=alarm,
                 due=handoffs.redeliver_due,
@@ -288,7 +298,7 @@ class Service:
 
         running = asyncio.create_task(handle_and_redeliver(), name="intake and redelivery")
         self._stack.push_async_callback(_cancel, running)
-        expiring = asyncio.create_task(privacy.expire_forever(), name="retention")
+        expiring = asyncio.create_task(privacy.expire_forever(lease=lease), name="retention")
         self._stack.push_async_callback(_cancel, expiring)
         self._watch_sla(repository, slack, texts=texts, handoffs=handoffs)
 
