@@ -245,6 +245,7 @@ class Service:
             transcript_lines=config.conversation.transcript_lines,
             wake=alarm.ring_in,
             memo=self.journal,
+            routes=config.agents.routing(),
         )
         self.engine = ConversationEngine(
             conversations=conversations,
@@ -480,6 +481,7 @@ def build_slack(
         http=http,
         handler=handler,
         note_prefix=settings.config.agents.note_prefix,
+        route_channels=settings.config.agents.routing().channels,
         **slack_pacing(settings),
     )
 
