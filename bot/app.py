@@ -26,13 +26,14 @@ from handoff.desk import HandoffDesk
 from handoff.engine import ConversationEngine
 from handoff.errors import HandoffError, StateError
 from handoff.intake import Handlers, Intake
+from handoff.lease import REDELIVERY, give_up_all, leased
 from handoff.policy import FrustrationDetector
 from handoff.ports import AgentEventHandler, InboundHandler
 from handoff.privacy.rights import CustomerRights
 from handoff.redelivery import Alarm, redeliver_forever
 from handoff.responses import load_responses, menu_commands
 from handoff.sla_watch import SlaWatch
-from handoff.state import LiveState, live_state_from_url
+from handoff.state import LiveState, lease_from_url, live_state_from_url
 from handoff.storage import Database, Repository, StorageUnavailable
 from handoff.storage.journal import SqliteJournal
 from nlu.client import NluParser, RasaClient
@@ -247,6 +248,10 @@ class Service:
             )
         ).desk
         alarm = Alarm()
+        # Periodic work of one worker at a time (several workers on one Redis).
+        lease = lease_from_url(settings.redis_url, key_prefix=config.state.key_prefix)
+        self._stack.push_async_callback(lease.close)
+        self._stack.push_async_callback(give_up_all, lease)
         handoffs = HandoffDesk(
             conversations=conversations,
             desk=desk,
@@ -255,6 +260,7 @@ class Service:
             transcript_lines=config.conversation.transcript_lines,
             wake=alarm.ring_in,
             memo=self.journal,
+            routes=config.agents.routing(),
         )
         self.engine = ConversationEngine(
             conversations=conversations,
@@ -296,7 +302,12 @@ class Service:
             self.intake.run(handlers)
             # Once now, then every interval; stopped first, while both adapters are up.
             await redeliver_forever(
-                lambda older_than: handoffs.redeliver_pending(older_than=older_than),
+                leased(
+                    lambda older_than: handoffs.redeliver_pending(older_than=older_than),
+                    lease=lease,
+                    name=REDELIVERY,
+                    ttl=2 * config.conversation.redelivery_interval + 5,
+                ),
                 interval=config.conversation.redelivery_interval,
                 alarm=alarm,
                 due=handoffs.redeliver_due,
@@ -304,7 +315,7 @@ class Service:
 
         running = asyncio.create_task(handle_and_redeliver(), name="intake and redelivery")
         self._stack.push_async_callback(_cancel, running)
-        expiring = asyncio.create_task(privacy.expire_forever(), name="retention")
+        expiring = asyncio.create_task(privacy.expire_forever(lease=lease), name="retention")
         self._stack.push_async_callback(_cancel, expiring)
         self._watch_sla(repository, slack, texts=texts, handoffs=handoffs)
 
@@ -491,6 +502,7 @@ def build_slack(
         http=http,
         handler=handler,
         note_prefix=settings.config.agents.note_prefix,
+        route_channels=settings.config.agents.routing().channels,
         **slack_pacing(settings),
     )
 

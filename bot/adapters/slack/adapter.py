@@ -82,6 +82,7 @@ class SlackAdapter:
         drain_timeout: float = 10.0,
         pacer: ChannelPacer | None = None,
         wait_up_to: float = PacingPolicy().wait_up_to,
+        route_channels: frozenset[str] = frozenset(),
     ) -> None:
         if app_token is None and signing_secret is None:
             raise ValueError("Slack needs an app token (Socket Mode) or a signing secret (HTTP)")
@@ -120,6 +121,7 @@ class SlackAdapter:
             desk=self._desk,
             directory=Directory(client=self._client),
             note_prefix=note_prefix,
+            others=route_channels,
         )
         self._listeners = listeners
         # Personal data (handoff.privacy): the Reveal button under masked messages, the
