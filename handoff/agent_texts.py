@@ -57,6 +57,10 @@ class Line(StrEnum):
     TEACHING_TAUGHT = "teaching.taught"
     TEACHING_NOT_TEACHABLE = "teaching.not_teachable"
     TEACHING_BAD_INTENT = "teaching.bad_intent"
+    # Drafts for agents (handoff.drafts): the bot's answers suggested under a customer's message.
+    DRAFTS_OFFER = "drafts.offer"
+    DRAFTS_SEND = "drafts.send"
+    DRAFTS_SENT = "drafts.sent"
 
 
 # Every line about a handoff knows the acting agent's name and the handoff's number.
@@ -95,6 +99,9 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.TEACHING_TAUGHT: _ABOUT | {"text", "intent"},
     Line.TEACHING_NOT_TEACHABLE: _ABOUT,
     Line.TEACHING_BAD_INTENT: _ABOUT | {"intent"},
+    Line.DRAFTS_OFFER: frozenset(),
+    Line.DRAFTS_SEND: frozenset(),
+    Line.DRAFTS_SENT: frozenset({"agent", "text"}),
 }
 SECTIONS = frozenset(line.value.split(".", 1)[0] for line in Line)
 
