@@ -62,6 +62,10 @@ class Line(StrEnum):
     SLA_ESCALATED = "sla.escalated"
     SLA_ESCALATED_NOTE = "sla.escalated_note"
     SLA_IDLE = "sla.idle"
+    # Drafts for agents (handoff.drafts): the bot's answers suggested under a customer's message.
+    DRAFTS_OFFER = "drafts.offer"
+    DRAFTS_SEND = "drafts.send"
+    DRAFTS_SENT = "drafts.sent"
 
 
 # Every line about a handoff knows the acting agent's name and the handoff's number.
@@ -104,6 +108,9 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.SLA_ESCALATED: frozenset({"handoff", "minutes"}),
     Line.SLA_ESCALATED_NOTE: frozenset({"handoff", "minutes"}),
     Line.SLA_IDLE: _ABOUT | {"minutes"},
+    Line.DRAFTS_OFFER: frozenset(),
+    Line.DRAFTS_SEND: frozenset(),
+    Line.DRAFTS_SENT: frozenset({"agent", "text"}),
 }
 SECTIONS = frozenset(line.value.split(".", 1)[0] for line in Line)
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from bot.adapters.slack.drafts import SEND_DRAFT_ACTION
 from bot.adapters.slack.teaching import TEACH_ACTION
 from bot.sandbox.world import Sandbox
 from bot.settings import load_settings
@@ -132,3 +133,74 @@ async def test_an_agent_teaches_a_failed_turn_from_the_thread(sandbox: Sandbox) 
     assert [(x.intent, x.taught_by_id) for x in await lessons(sandbox)] == [
         ("refund_question", defaults.BOB_ID)
     ]
+
+
+def drafts(sandbox: Sandbox, card: Message) -> list[tuple[Message, str]]:
+    """The drafts offered in the card's thread: each post with a draft's text."""
+    found = []
+    for post in sandbox.thread(card):
+        for block in post.blocks or []:
+            accessory = block.get("accessory") or {}
+            if accessory.get("action_id") == SEND_DRAFT_ACTION:
+                found.append((post, str(accessory["value"])))
+    return found
+
+
+async def test_a_draft_is_sent_as_the_agent_with_one_click(sandbox: Sandbox) -> None:
+    customer = telegram_user(8802, first_name="Grace", username="grace8802")
+    sandbox.customer_says("/human", customer=customer)
+    await sandbox.bot_messages(1, customer=customer)
+    mark = sandbox.slack.mark()
+    sandbox.customer_says("I forgot my password and can't sign in", customer=customer)
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: c.ok and SEND_DRAFT_ACTION in json.dumps(c.params),
+        since=mark,
+        timeout=15,
+    )
+    card = next(c for c in reversed(sandbox.cards()) if "grace8802" in json.dumps(c.blocks))
+    [(post, text), *_] = drafts(sandbox, card)
+    assert "password" in text.lower()
+    seen = len(sandbox.customer_view(customer=customer))
+
+    mark = sandbox.slack.mark()
+    await sandbox.slack_events.block_action(
+        SEND_DRAFT_ACTION,
+        text,
+        user=defaults.ALICE_ID,
+        channel=defaults.AGENTS_CHANNEL_ID,
+        message_ts=post.ts,
+        thread_ts=card.ts,
+    )
+    received = await sandbox.bot_messages(seen + 1, customer=customer)
+    while not any(text in m.text for m in received[seen:]):
+        received = await sandbox.bot_messages(len(received) + 1, customer=customer)
+    assert any("Alice" in m.text for m in received[seen:])  # introduced: the agent is named
+    update = await sandbox.slack.wait_for_call("chat.update", lambda c: c.ok, since=mark)
+    assert "sent a suggested reply" in json.dumps(update.params)
+    assert SEND_DRAFT_ACTION not in json.dumps(update.params)  # no second send
+
+
+async def test_no_draft_for_a_human_only_topic(sandbox: Sandbox) -> None:
+    customer = telegram_user(8803, first_name="Alan", username="alan8803")
+    sandbox.customer_says("/human", customer=customer)
+    await sandbox.bot_messages(1, customer=customer)
+    mark = sandbox.slack.mark()
+    sandbox.customer_says("I want a refund for last month, I was charged twice", customer=customer)
+    relayed = await sandbox.slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: c.ok and "charged twice" in json.dumps(c.params),
+        since=mark,
+        timeout=15,
+    )
+    sandbox.customer_says("thanks", customer=customer)  # drafts of the first come before this
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage", lambda c: c.ok and "thanks" in json.dumps(c.params), since=mark
+    )
+    after = [
+        call.params
+        for call in sandbox.slack.calls[mark:]
+        if call.method == "chat.postMessage" and SEND_DRAFT_ACTION in json.dumps(call.params)
+    ]
+    assert relayed.ok
+    assert all("refund" not in json.dumps(params).lower() for params in after)
