@@ -5,8 +5,10 @@ failed) and the thread says what was taught."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -29,14 +31,18 @@ pytestmark = [pytest.mark.rasa, pytest.mark.asyncio(loop_scope="module")]
 CARD = "4111 1111 1111 1111"
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def sandbox(
-    shipped_model: Path, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Sandbox]:
+@pytest.fixture(scope="module")
+def project(shipped_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sandbox's config file: the shipped model, a copy of the trainers' folder."""
     root = tmp_path_factory.mktemp("teaching")
     config = project_with(shipped_model, root)
     shutil.copytree(REPO / "nlu", root / "nlu", ignore=shutil.ignore_patterns("*.py", "__py*"))
-    world = Sandbox(load_settings(config))
+    return config
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def sandbox(project: Path) -> AsyncIterator[Sandbox]:
+    world = Sandbox(load_settings(project))
     await world.start()
     try:
         yield world
@@ -204,3 +210,77 @@ async def test_no_draft_for_a_human_only_topic(sandbox: Sandbox) -> None:
     ]
     assert relayed.ok
     assert all("refund" not in json.dumps(params).lower() for params in after)
+
+
+async def tandem(config: Path, *args: str) -> str:
+    """``tandem ARGS`` on the sandbox's project (its database, its trainers' folder)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "--config",
+        str(config),
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=600)
+    text = out.decode()
+    assert process.returncode == 0, text
+    return text
+
+
+async def bot_answers(sandbox: Sandbox, text: str, *, user_id: int) -> str:
+    customer = telegram_user(user_id, first_name="Kay", username=f"kay{user_id}")
+    sandbox.customer_says(text, customer=customer)
+    return "\n".join(m.text for m in await sandbox.bot_messages(1, customer=customer))
+
+
+async def test_the_loop_taught_reviewed_learned_trained_now_understood(
+    sandbox: Sandbox, project: Path
+) -> None:
+    receipt = "i need a copy of my receipt from march"
+    before = await bot_answers(sandbox, receipt, user_id=8810)
+    assert "Settings > Billing" not in before  # not understood: the bot asks to rephrase
+
+    customer = telegram_user(8811, first_name="Lin", username="lin8811")
+    mark = sandbox.slack.mark()
+    sandbox.customer_says(receipt, customer=customer)
+    await sandbox.bot_messages(1, customer=customer)
+    sandbox.customer_says("/human", customer=customer)
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: c.ok and TEACH_ACTION in json.dumps(c.params) and receipt in json.dumps(c.params),
+        since=mark,
+        timeout=15,
+    )
+    card = next(c for c in reversed(sandbox.cards()) if "lin8811" in json.dumps(c.blocks))
+    [(offer, values)] = offers(sandbox, card)
+    await pick(
+        sandbox,
+        defaults.ALICE_ID,
+        card,
+        offer,
+        values[values.index(next(v for v in values if v.endswith(":billing_question")))],
+    )
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage", lambda c: "taught the bot" in json.dumps(c.params), since=mark
+    )
+
+    reviewed = await tandem(project, "nlu", "review", "--intent", "billing_question")
+    assert receipt in reviewed
+    await tandem(project, "nlu", "review", "--intent", "billing_question", "--accept", "all")
+    learned = await tandem(project, "nlu", "learn")
+    assert "1 example(s) written" in learned
+    await tandem(project, "nlu", "train")
+
+    # The running service hot-loads the new model: the same text is now understood.
+    for attempt in range(30):
+        after = await bot_answers(sandbox, receipt, user_id=8820 + attempt)
+        if "Settings > Billing" in after:
+            break
+        await asyncio.sleep(1)
+    assert "Settings > Billing" in after
+    effect = await tandem(project, "nlu", "review", "--effect")
+    assert "failed: 1 of 1" in effect
