@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import sys
 from collections.abc import AsyncIterator
@@ -40,9 +41,15 @@ def project(shipped_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return config
 
 
+def database_url(config: Path) -> str:
+    """The project's database, shared by the sandbox and the commands run beside it."""
+    return f"sqlite:///{config.parent.parent / 'data' / 'tandem.db'}"
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def sandbox(project: Path) -> AsyncIterator[Sandbox]:
-    world = Sandbox(load_settings(project))
+    (project.parent.parent / "data").mkdir(exist_ok=True)
+    world = Sandbox(load_settings(project), database_url=database_url(project))
     await world.start()
     try:
         yield world
@@ -221,6 +228,7 @@ async def tandem(config: Path, *args: str) -> str:
         "--config",
         str(config),
         *args,
+        env={**os.environ, "DATABASE_URL": database_url(config)},
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
