@@ -64,7 +64,7 @@ class LearningWiring:
             texts=texts,
             withheld=policy_config(settings.config.policy).human_only_intents,
         )
-        self.drafts = DraftSender(replies=replies, texts=texts)
+        self.drafts = DraftSender(replies=replies, responses=responses, desk=desk, texts=texts)
 
 
 def model_intents(settings: Settings) -> list[str]:

@@ -66,6 +66,7 @@ class Line(StrEnum):
     DRAFTS_OFFER = "drafts.offer"
     DRAFTS_SEND = "drafts.send"
     DRAFTS_SENT = "drafts.sent"
+    DRAFTS_NO_SAVED_REPLY = "drafts.no_saved_reply"
 
 
 # Every line about a handoff knows the acting agent's name and the handoff's number.
@@ -111,6 +112,7 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.DRAFTS_OFFER: frozenset(),
     Line.DRAFTS_SEND: frozenset(),
     Line.DRAFTS_SENT: frozenset({"agent", "text"}),
+    Line.DRAFTS_NO_SAVED_REPLY: frozenset({"name", "names"}),
 }
 SECTIONS = frozenset(line.value.split(".", 1)[0] for line in Line)
 

@@ -171,10 +171,20 @@ class DraftSend:
 
 
 class DraftSender:
-    """Sends a draft as the agent who clicked: an ordinary reply, handed to the intake."""
+    """Sends a draft, or a saved reply named by an agent, as the agent: an ordinary reply,
+    handed to the intake."""
 
-    def __init__(self, *, replies: AgentEventHandler, texts: AgentTexts) -> None:
+    def __init__(
+        self,
+        *,
+        replies: AgentEventHandler,
+        responses: Responses,
+        desk: AgentDesk,
+        texts: AgentTexts,
+    ) -> None:
         self._replies = replies
+        self._responses = responses
+        self._desk = desk
         self._texts = texts
 
     async def send_draft(self, send: DraftSend) -> str:
@@ -189,3 +199,27 @@ class DraftSender:
             )
         )
         return self._texts.line(Line.DRAFTS_SENT, agent=send.agent.display_name, text=send.text)
+
+    async def send_saved(self, saved: SavedReply) -> str | None:
+        """Send the saved reply ``saved.name`` (``/tandem reply NAME``) and tell the thread
+        what was sent; None once sent, else what to tell the agent."""
+        text = saved_reply(self._responses, saved.name, values={})
+        if text is None:
+            names = ", ".join(sorted(self._responses.intents))
+            return self._texts.line(Line.DRAFTS_NO_SAVED_REPLY, name=saved.name, names=names)
+        sent = await self.send_draft(
+            DraftSend(thread=saved.thread, agent=saved.agent, text=text, press_id=saved.request_id)
+        )
+        try:
+            await self._desk.post_note(saved.thread, sent)
+        except (DeliveryError, DeliveryDeferred) as exc:  # the reply is on its way regardless
+            logger.warning("could not note a saved reply in %s: %s", saved.thread.thread_ts, exc)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedReply:
+    thread: DeskThread
+    agent: Agent
+    name: str  # an intent's name in the replies catalogue
+    request_id: str  # unique per command (Slack's trigger_id): the reply's platform id

@@ -15,7 +15,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.http import HttpServer
-from handoff.drafts import DraftOffer
+from handoff.drafts import DraftOffer, DraftSender
 from handoff.model import (
     Agent,
     CardState,
@@ -33,7 +33,7 @@ from .app import EVENTS_PATH, SlackInbound
 from .delivery import RetryPolicy, describe, error_code, web_client
 from .desk import SlackDesk
 from .directory import Directory
-from .drafts import SEND_DRAFT_ACTION, DraftListener, DraftSendHandler, SlackDraftOffers
+from .drafts import SEND_DRAFT_ACTION, DraftListener, SlackDraftOffers
 from .errors import SlackAdapterError
 from .forget import ERASE_ACTION, EraseHandler, EraseListener, SlackForgetDesk
 from .ladder import SlackLadder
@@ -175,20 +175,21 @@ class SlackAdapter:
         reveal: RevealHandler | None = None,
         erase: EraseHandler | None = None,
         teach: TeachHandler | None = None,
-        send_draft: DraftSendHandler | None = None,
+        send_draft: DraftSender | None = None,
     ) -> None:
         """Learn who the bot is (which proves the token), then take Slack's requests.
 
         ``resolve_handoff_number`` (the core's, built after this adapter) lets
         ``/tandem claim #42`` find the thread of handoff 42; ``reveal`` and ``erase`` handle
         the Reveal and Erase buttons of personal data; ``teach`` the intents agents pick
-        to teach the bot; ``send_draft`` the drafts agents send.
+        to teach the bot; ``send_draft`` the drafts and saved replies agents send.
         """
         self._listeners.resolve_handoff_number = resolve_handoff_number
         self._reveal.handler = reveal
         self._erase.handler = erase
         self._teach.handler = teach
         self._drafts.handler = send_draft
+        self._listeners.saved_replies = send_draft
         identity = await self._introduce()
         self.identity = identity
         self._inbound.open(identity)
