@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import AsyncIterator
@@ -217,6 +218,36 @@ async def test_no_draft_for_a_human_only_topic(sandbox: Sandbox) -> None:
     ]
     assert relayed.ok
     assert all("refund" not in json.dumps(params).lower() for params in after)
+
+
+async def test_a_saved_reply_by_name_is_sent_as_the_agent(sandbox: Sandbox) -> None:
+    customer = telegram_user(8804, first_name="Mary", username="mary8804")
+    mark = sandbox.slack.mark()
+    sandbox.customer_says("/human", customer=customer)
+    await sandbox.bot_messages(1, customer=customer)
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage", lambda c: c.ok and "mary8804" in json.dumps(c.params), since=mark
+    )
+    card = next(c for c in reversed(sandbox.cards()) if "mary8804" in json.dumps(c.blocks))
+    number = re.search(r"Handoff #(\d+)", json.dumps(card.blocks))
+    assert number is not None
+    seen = len(sandbox.customer_view(customer=customer))
+
+    unknown = await sandbox.agent_command("bob", f"reply no_such_reply #{number.group(1)}")
+    assert "no saved reply named" in json.dumps(unknown.json())
+    mark = sandbox.slack.mark()
+    answer = await sandbox.agent_command("bob", f"reply billing_question #{number.group(1)}")
+    assert "On it" in json.dumps(answer.json())
+    received = await sandbox.bot_messages(seen + 1, customer=customer)
+    while not any("Settings > Billing" in m.text for m in received[seen:]):
+        received = await sandbox.bot_messages(len(received) + 1, customer=customer)
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: (
+            c.params.get("thread_ts") == card.ts and "suggested reply" in json.dumps(c.params)
+        ),
+        since=mark,
+    )
 
 
 async def tandem(config: Path, *args: str) -> str:
