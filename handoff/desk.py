@@ -22,6 +22,7 @@ from handoff.lookup import Lookup
 from handoff.model import (
     AgentAction,
     AgentReply,
+    ButtonAnswer,
     ConversationKey,
     Customer,
     DeskThread,
@@ -35,8 +36,10 @@ from handoff.rating import Ratings, parse_rating, rating_buttons
 from handoff.records import StoredMessage
 from handoff.relay import Relay
 from handoff.responses import Responses
+from handoff.sla import SlaSubject
 from handoff.threads import ThreadIndex, Threads
 from handoff.transitions import Event
+from handoff.waiting import WaitingRoom
 
 __all__ = ["HandoffDesk", "parse_rating", "rating_buttons"]
 
@@ -63,6 +66,7 @@ class HandoffDesk:
         self._conversations = conversations
         self._desk = desk
         self._texts = texts
+        self._responses = responses
         index = ThreadIndex()
         self._lookup = Lookup(store=conversations.repository, index=index)
         threads = Threads(repository=conversations.repository, desk=desk, index=index)
@@ -87,14 +91,36 @@ class HandoffDesk:
             texts=self._texts,
             transcript_lines=transcript_lines,
         )
+        self._waiting = WaitingRoom(
+            conversations=conversations,
+            lifecycle=self._lifecycle,
+            threads=threads,
+            responses=responses,
+            texts=texts,
+        )
 
     # --- the customer side (the engine holds the conversation's lock) --------------------
 
     async def request(
         self, live: LiveConversation, key: ConversationKey, customer: Customer, decision: Decision
     ) -> LiveConversation:
-        """Hand the conversation to a person: record it, tell the customer, post the card."""
-        return await self._lifecycle.open(live, key, customer, decision)
+        """Hand the conversation to a person: record it, tell the customer, post the card,
+        and tell the customer where they stand in the queue."""
+        live = await self._lifecycle.open(live, key, customer, decision)
+        await self._waiting.tell_place(live, key)
+        return live
+
+    async def other_button(self, live: LiveConversation, inbound: Inbound) -> None:
+        """A press the engine does not handle: a choice of the wait update, or stale."""
+        if not await self._waiting.choose(live, inbound):
+            stale = self._responses.system("stale_button").text
+            await self._conversations.channel.answer_button(
+                ButtonAnswer(press_id=inbound.message_id, text=stale)
+            )
+
+    async def wait_update(self, subject: SlaSubject, waited: float) -> None:
+        """The waiting customer's one update with choices (the SLA watcher's step)."""
+        await self._waiting.send_update(subject, waited)
 
     async def relay_from_customer(
         self, live: LiveConversation, key: ConversationKey, inbound: Inbound, stored: StoredMessage
