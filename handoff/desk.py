@@ -20,6 +20,7 @@ from handoff.conversations import Conversations
 from handoff.lifecycle import Lifecycle
 from handoff.lookup import Lookup
 from handoff.model import (
+    Agent,
     AgentAction,
     AgentReply,
     ButtonAnswer,
@@ -33,7 +34,7 @@ from handoff.outbox import Outbox, SentMemo
 from handoff.policy import Decision
 from handoff.ports import AgentDesk
 from handoff.rating import Ratings, parse_rating, rating_buttons
-from handoff.records import StoredMessage
+from handoff.records import Handoff, StoredMessage
 from handoff.relay import Relay
 from handoff.responses import Responses
 from handoff.sla import SlaSubject
@@ -93,7 +94,7 @@ class HandoffDesk:
         )
         self._waiting = WaitingRoom(
             conversations=conversations,
-            lifecycle=self._lifecycle,
+            return_to_bot=self._return_to_bot,
             threads=threads,
             responses=responses,
             texts=texts,
@@ -104,11 +105,9 @@ class HandoffDesk:
     async def request(
         self, live: LiveConversation, key: ConversationKey, customer: Customer, decision: Decision
     ) -> LiveConversation:
-        """Hand the conversation to a person: record it, tell the customer, post the card,
-        and tell the customer where they stand in the queue."""
-        live = await self._lifecycle.open(live, key, customer, decision)
-        await self._waiting.tell_place(live, key)
-        return live
+        """Hand the conversation to a person: record it, tell the customer (where they
+        stand in the queue too), post the card."""
+        return await self._lifecycle.open(live, key, customer, decision)
 
     async def other_button(self, live: LiveConversation, inbound: Inbound) -> None:
         """A press the engine does not handle: a choice of the wait update, or stale."""
@@ -175,6 +174,12 @@ class HandoffDesk:
             handoff = await self._conversations.repository.get_handoff(handoff_id)
             if handoff is not None and handoff.is_open:
                 await self._threads.refresh_card(handoff, key)
+
+    async def _return_to_bot(
+        self, handoff: Handoff, key: ConversationKey, customer: Agent, thread: DeskThread
+    ) -> None:
+        """The waiting customer chose to go back to the bot (the caller holds the lock)."""
+        await self._lifecycle.act(handoff.id, key, Event.RETURN, agent=customer, thread=thread)
 
     async def thread_of(self, handoff_id: int) -> DeskThread | None:
         """The thread of handoff number ``handoff_id`` (agents name it so in commands)."""

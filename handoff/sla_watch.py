@@ -113,7 +113,10 @@ class SlaWatch:
         return taken
 
     async def watch_forever(self, *, interval: float) -> None:
+        """Every ``interval`` seconds; the first look one interval after the start, out of
+        the way of the start (and of a stop that follows at once)."""
         while True:
+            await asyncio.sleep(interval)
             try:
                 taken = await self.tick()
             except HandoffError as exc:
@@ -121,7 +124,6 @@ class SlaWatch:
             else:
                 if taken:
                     logger.info("SLA ladder: %d step(s) taken", taken)
-            await asyncio.sleep(interval)
 
     async def _take(self, subject: SlaSubject, due: DueStep, now: datetime) -> int:
         if not await self._store.mark_sla_step(

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import logging
 import statistics
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
 
 from handoff.agent_texts import AgentTexts, Line
 from handoff.conversations import Conversations
-from handoff.lifecycle import Lifecycle
 from handoff.model import (
     Agent,
     ButtonAnswer,
@@ -25,13 +24,12 @@ from handoff.model import (
     DeskThread,
     Inbound,
     LiveConversation,
-    Mode,
 )
 from handoff.records import Handoff
-from handoff.responses import Responses
+from handoff.responses import Reply, Responses
 from handoff.sla import SlaSubject, whole_minutes
+from handoff.store import ConversationStore
 from handoff.threads import Threads, thread_of
-from handoff.transitions import Event
 
 logger = logging.getLogger(__name__)
 
@@ -58,38 +56,43 @@ def estimate_seconds(claim_waits: Sequence[float]) -> float | None:
     return statistics.median(claim_waits) if claim_waits else None
 
 
+async def with_queue(
+    reply: Reply, handoff_id: int, *, store: ConversationStore, responses: Responses
+) -> Reply:
+    """``reply`` (the handoff's message) followed by where the customer stands in the
+    queue and how long it may take: one message, not two."""
+    values = {"position": str(await store.queue_position(handoff_id))}
+    estimate = estimate_seconds(await store.recent_claim_waits(limit=RECENT_CLAIMS))
+    if estimate is None:
+        queue = responses.system("queue_no_data", values)
+    else:
+        queue = responses.system("queue", {**values, "minutes": str(whole_minutes(estimate))})
+    return Reply(text=f"{reply.text}\n\n{queue.text}", buttons=reply.buttons)
+
+
+ReturnToBot = Callable[[Handoff, ConversationKey, Agent, DeskThread], Awaitable[object]]
+"""Give the handoff back to the bot, by the customer (the lifecycle's RETURN)."""
+
+
 class WaitingRoom:
-    """What the waiting customer is told, and their choices. Callers of :meth:`tell_place`
-    and :meth:`choose` hold the conversation's lock; :meth:`send_update` takes it."""
+    """The wait update and the customer's choices. Callers of :meth:`choose` hold the
+    conversation's lock; :meth:`send_update` takes it."""
 
     def __init__(
         self,
         *,
         conversations: Conversations,
-        lifecycle: Lifecycle,
+        return_to_bot: ReturnToBot,
         threads: Threads,
         responses: Responses,
         texts: AgentTexts,
     ) -> None:
         self._conversations = conversations
         self._store = conversations.repository
-        self._lifecycle = lifecycle
+        self._return_to_bot = return_to_bot
         self._threads = threads
         self._responses = responses
         self._texts = texts
-
-    async def tell_place(self, live: LiveConversation, key: ConversationKey) -> None:
-        """Right after the request: where the customer stands and how long it may take."""
-        if live.mode is not Mode.WAITING or live.handoff_id is None:
-            return  # an earlier try's handoff that somebody has already claimed
-        values = {"position": str(await self._store.queue_position(live.handoff_id))}
-        estimate = estimate_seconds(await self._store.recent_claim_waits(limit=RECENT_CLAIMS))
-        if estimate is None:
-            reply = self._responses.system("queue_no_data", values)
-        else:
-            minutes = str(whole_minutes(estimate))
-            reply = self._responses.system("queue", {**values, "minutes": minutes})
-        await self._conversations.say(live.conversation_id, key, reply)
 
     async def send_update(self, subject: SlaSubject, waited: float) -> None:
         """The one update of a long wait, with the choices (the SLA watcher's step)."""
@@ -118,9 +121,7 @@ class WaitingRoom:
             name = self._texts.line(Line.WAIT_CUSTOMER, name=inbound.customer.display_name)
             customer = Agent(user_id=f"customer:{inbound.key}", display_name=name)
             thread = thread_of(handoff) or DeskThread(channel="", thread_ts="")
-            await self._lifecycle.act(
-                handoff.id, inbound.key, Event.RETURN, agent=customer, thread=thread
-            )
+            await self._return_to_bot(handoff, inbound.key, customer, thread)
             return True
         if choice is WaitChoice.LATER:
             await self._threads.note(

@@ -49,6 +49,7 @@ async def test_the_customer_is_told_the_queue_and_an_honest_estimate(sandbox: Sa
     first = Customer(sandbox)
     card = await first.hands_off()
     told_first = await told(sandbox, first, "in the queue")
+    assert "getting a person" in told_first.text  # one message: the handoff and the queue
     assert "number 1 in the queue" in told_first.text
     assert "enough recent data" in told_first.text
     mark = sandbox.slack.mark()
