@@ -36,6 +36,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.agent_settings import SlaSection
 from bot.errors import ConfigError
+from bot.route_settings import RouteSection, routing
 from handoff.errors import UnsupportedDatabase
 from handoff.policy import FrustrationConfig, PolicyConfig
 from handoff.privacy import (
@@ -46,6 +47,7 @@ from handoff.privacy import (
     Scanner,
     build_scanner,
 )
+from handoff.routing import Routes
 from handoff.state.base import DEFAULT_LOCK_TIMEOUT
 from handoff.storage.engine import parse_url
 
@@ -256,6 +258,17 @@ class ConversationSection(_Section):
 class AgentsSection(_Section):
     note_prefix: str = Field(default="note:", min_length=1)
     sla: SlaSection = SlaSection()
+    # Handoffs to team channels by intent, reason or language; the first match wins, the
+    # rest go to SLACK_AGENT_CHANNEL.
+    routes: tuple[RouteSection, ...] = ()
+
+    def routing(self) -> Routes:
+        return routing(self.routes)
+
+    @model_validator(mode="after")
+    def _routes_build(self) -> AgentsSection:
+        routing(self.routes)
+        return self
 
 
 class TelegramLimitsSection(_Section):
@@ -277,6 +290,21 @@ class TelegramLimitsSection(_Section):
 
 class TelegramSection(_Section):
     limits: TelegramLimitsSection = TelegramLimitsSection()
+
+
+class SlackPacingSection(_Section):
+    """Tandem's posts per agent channel, under Slack's limit (about one a second)."""
+
+    per_second: float = Field(default=1.0, gt=0, le=100)
+    burst: int = Field(default=1, ge=1, le=100)
+    # A customer's message whose turn is at most this near waits for it; a later turn is
+    # kept for the thread, and what the customer writes meanwhile joins the same post.
+    wait_up_to: float = Field(default=0.25, ge=0, le=60)
+
+
+class SlackSection(_Section):
+    # null: no pacing (a Slack that allows more, or the simulator without its limit).
+    pacing: SlackPacingSection | None = SlackPacingSection()
 
 
 class PrivacyPatternSection(_Section):
@@ -336,6 +364,7 @@ class ServiceConfig(_Section):
     conversation: ConversationSection = ConversationSection()
     agents: AgentsSection = AgentsSection()
     telegram: TelegramSection = TelegramSection()
+    slack: SlackSection = SlackSection()
     policy: PolicySection = Field(default_factory=PolicySection)  # type: ignore[valid-type]
     privacy: PrivacySection = PrivacySection()
 

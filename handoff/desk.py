@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from handoff.agent_texts import AgentTexts, Line
+from handoff.clock import Clock, utc_now
 from handoff.conversations import Conversations
 from handoff.lifecycle import Lifecycle
 from handoff.lookup import Lookup
@@ -37,6 +38,7 @@ from handoff.rating import Ratings, parse_rating, rating_buttons
 from handoff.records import Handoff, StoredMessage
 from handoff.relay import Relay
 from handoff.responses import Responses
+from handoff.routing import Routes
 from handoff.sla import SlaSubject
 from handoff.threads import ThreadIndex, Threads
 from handoff.transitions import Event
@@ -63,6 +65,8 @@ class HandoffDesk:
         transcript_lines: int = 12,
         wake: Callable[[float], None] = lambda seconds: None,
         memo: SentMemo | None = None,
+        clock: Clock = utc_now,
+        routes: Routes | None = None,
     ) -> None:
         self._conversations = conversations
         self._desk = desk
@@ -70,7 +74,9 @@ class HandoffDesk:
         self._responses = responses
         index = ThreadIndex()
         self._lookup = Lookup(store=conversations.repository, index=index)
-        threads = Threads(repository=conversations.repository, desk=desk, index=index)
+        threads = Threads(
+            repository=conversations.repository, desk=desk, index=index, routes=routes
+        )
         self._threads = threads
         self._outbox = Outbox(
             conversations=conversations,
@@ -80,6 +86,7 @@ class HandoffDesk:
             texts=texts,
             wake=wake,
             memo=memo,
+            clock=clock,
         )
         self._relay = Relay(conversations=conversations, outbox=self._outbox, lookup=self._lookup)
         self._ratings = Ratings(conversations=conversations, threads=threads, responses=responses)
@@ -139,6 +146,10 @@ class HandoffDesk:
         """What a crash or an outage left pending, delivered now in order (see
         :class:`~handoff.outbox.Outbox`); returns how many were delivered."""
         return await self._outbox.redeliver_pending(older_than=older_than)
+
+    async def redeliver_due(self) -> int:
+        """What was held back until now (a platform's wait, the agent channel's turn)."""
+        return await self._outbox.redeliver_due()
 
     # --- the agent side -------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -25,6 +26,7 @@ from handoff.model import (
 from handoff.ports import AgentEventHandler
 from handoff.privacy.desk import RevealOffer
 from handoff.privacy.forget import ForgetRequest
+from handoff.teaching import TeachOffer
 
 from .app import EVENTS_PATH, SlackInbound
 from .delivery import RetryPolicy, describe, error_code, web_client
@@ -34,6 +36,7 @@ from .errors import SlackAdapterError
 from .forget import ERASE_ACTION, EraseHandler, EraseListener, SlackForgetDesk
 from .ladder import SlackLadder
 from .listeners import HandoffResolver, Listeners
+from .pacing import ChannelPacer, PacingPolicy
 from .reveal import (
     REVEAL_ACTION,
     RevealHandler,
@@ -42,6 +45,7 @@ from .reveal import (
     SlackThreadCleaner,
 )
 from .tagged import TaggedPoster
+from .teaching import TEACH_ACTION, SlackTeachOffers, TeachHandler, TeachListener
 from .translate import BotIdentity
 
 logger = logging.getLogger(__name__)
@@ -76,6 +80,9 @@ class SlackAdapter:
         retry: RetryPolicy | None = None,
         socket_mode_timeout: float = 30.0,
         drain_timeout: float = 10.0,
+        pacer: ChannelPacer | None = None,
+        wait_up_to: float = PacingPolicy().wait_up_to,
+        route_channels: frozenset[str] = frozenset(),
     ) -> None:
         if app_token is None and signing_secret is None:
             raise ValueError("Slack needs an app token (Socket Mode) or a signing secret (HTTP)")
@@ -100,13 +107,21 @@ class SlackAdapter:
             reader=self._client,
             policy=policy,
         )
-        self._desk = SlackDesk(client=self._client, tagged=tagged, channel=agent_channel)
+        self._pacer = pacer
+        self._desk = SlackDesk(
+            client=self._client,
+            tagged=tagged,
+            channel=agent_channel,
+            pacer=pacer,
+            wait_up_to=wait_up_to,
+        )
         listeners = Listeners(
             channel=agent_channel,
             handler=handler,
             desk=self._desk,
             directory=Directory(client=self._client),
             note_prefix=note_prefix,
+            others=route_channels,
         )
         self._listeners = listeners
         # Personal data (handoff.privacy): the Reveal button under masked messages, the
@@ -120,11 +135,20 @@ class SlackAdapter:
         self._erase = EraseListener(
             channel=agent_channel, directory=directory, inflight=listeners.inflight
         )
+        # Teaching the bot (handoff.teaching): offers under failed turns, and the pick.
+        self._teach_offers = SlackTeachOffers(client=self._client)
+        self._teach = TeachListener(
+            channel=agent_channel, directory=directory, inflight=listeners.inflight
+        )
         self._inbound = SlackInbound(
             bolt_client=web_client(token=None, api_url=api_url, policy=policy),
             signing_secret=signing_secret,
             listeners=listeners,
-            actions={REVEAL_ACTION: self._reveal.on_reveal, ERASE_ACTION: self._erase.on_erase},
+            actions={
+                REVEAL_ACTION: self._reveal.on_reveal,
+                ERASE_ACTION: self._erase.on_erase,
+                TEACH_ACTION: self._teach.on_teach,
+            },
         )
         if signing_secret is not None and http is not None:
             http.add_route("POST", EVENTS_PATH, self._inbound.handle_http)
@@ -139,16 +163,19 @@ class SlackAdapter:
         resolve_handoff_number: HandoffResolver | None = None,
         reveal: RevealHandler | None = None,
         erase: EraseHandler | None = None,
+        teach: TeachHandler | None = None,
     ) -> None:
         """Learn who the bot is (which proves the token), then take Slack's requests.
 
         ``resolve_handoff_number`` (the core's, built after this adapter) lets
         ``/tandem claim #42`` find the thread of handoff 42; ``reveal`` and ``erase`` handle
-        the Reveal and Erase buttons of personal data.
+        the Reveal and Erase buttons of personal data; ``teach`` the intents agents pick
+        to teach the bot.
         """
         self._listeners.resolve_handoff_number = resolve_handoff_number
         self._reveal.handler = reveal
         self._erase.handler = erase
+        self._teach.handler = teach
         identity = await self._introduce()
         self.identity = identity
         self._inbound.open(identity)
@@ -175,6 +202,8 @@ class SlackAdapter:
     async def stop(self) -> None:
         """Stop taking requests and let those being handled finish."""
         await self._inbound.close(drain_timeout=self._drain_timeout)
+        if self._pacer is not None:
+            await self._pacer.close()
 
     async def _introduce(self) -> BotIdentity:
         try:
@@ -233,6 +262,11 @@ class SlackAdapter:
     ) -> str:
         return await self._desk.relay_to_agents(thread, message, customer=customer)
 
+    async def relay_many(
+        self, thread: DeskThread, messages: Sequence[CustomerRelay], *, customer: Customer
+    ) -> list[str]:
+        return await self._desk.relay_many(thread, messages, customer=customer)
+
     async def show_card(self, thread: DeskThread, state: CardState) -> None:
         await self._desk.show_card(thread, state)
 
@@ -251,6 +285,11 @@ class SlackAdapter:
 
     async def ask_to_erase(self, request: ForgetRequest) -> None:
         await self._forget.ask_to_erase(request)
+
+    # --- TeachOffers -------------------------------------------------------------------
+
+    async def offer_teaching(self, thread: DeskThread, offer: TeachOffer) -> None:
+        await self._teach_offers.offer_teaching(thread, offer)
 
     # --- ThreadCleaner ------------------------------------------------------------------
 
