@@ -198,6 +198,13 @@ class Agent:
     display_name: str
 
 
+class Receipt(StrEnum):
+    """What became of an agent's reply, shown on it where the agent wrote it."""
+
+    DELIVERED = "delivered"  # the customer's platform accepted it
+    FAILED = "failed"  # refused for good (the thread says why)
+
+
 class CardStatus(StrEnum):
     WAITING = "waiting"  # nobody has claimed it yet
     CLAIMED = "claimed"  # an agent owns it
@@ -244,12 +251,15 @@ class AgentCommand(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AgentReply:
-    """An agent's message in a handoff thread (to be relayed to the customer)."""
+    """An agent's message in a handoff thread (to be relayed to the customer), or, with
+    ``revises``, the agent's edit (``text``) or deletion of an earlier one."""
 
     thread: DeskThread
     agent: Agent
     text: str
-    message_ts: str
+    message_ts: str  # this event's own id: for an edit or a deletion, not the message's
+    revises: str | None = None  # the earlier message edited or deleted
+    deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from prometheus_client.samples import Sample
 
 from bot.sandbox.world import Sandbox
 from tests.e2e import test_agent_flow
-from tests.e2e.test_agent_flow import AGENTS, Customer
+from tests.e2e.test_agent_flow import AGENTS, Customer, thread_post
 
 pytestmark = [pytest.mark.rasa, pytest.mark.asyncio(loop_scope="module")]
 sandbox = test_agent_flow.sandbox  # the same fixture: a running service of this module's own
@@ -77,3 +77,29 @@ async def test_readyz_names_what_it_checked(sandbox: Sandbox) -> None:
     status, text = await get(sandbox, "/readyz")
     assert status == 200
     assert all(f'"{name}": "ok"' in text for name in ("database", "state", "nlu"))
+
+
+async def test_each_reply_is_marked_where_the_agent_typed_it(sandbox: Sandbox) -> None:
+    customer = Customer(sandbox)
+    card = await customer.hands_off()
+    mark = sandbox.slack.mark()
+    delivered, _ = await sandbox.agent_says("alice", card, "Hi, Alice here.")
+    await customer.receives("Hi, Alice here.")
+    await sandbox.slack.wait_for_call(
+        "reactions.add",
+        lambda c: c.ok and c.params.get("timestamp") == delivered.ts,
+        since=mark,
+        timeout=15,
+    )
+
+    sandbox.telegram.block(int(customer.user["id"]))
+    mark = sandbox.slack.mark()
+    failed, _ = await sandbox.agent_says("alice", card, "Are you still there?")
+    note = await thread_post(sandbox, card, "has blocked the bot", since=mark)
+
+    reactions = {
+        m.ts: {r.name for r in m.reactions} for m in sandbox.slack.messages_in(AGENTS, card.ts)
+    }
+    assert reactions[delivered.ts] == {"white_check_mark"}
+    assert reactions[failed.ts] == {"x"}
+    assert "Alice" in note["text"]

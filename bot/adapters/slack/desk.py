@@ -25,6 +25,7 @@ from handoff.model import (
     CustomerRelay,
     DeskThread,
     HandoffTicket,
+    Receipt,
 )
 
 from .blocks import SlackMessage
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 # Escaping at most quintuples a character ("&" becomes "&amp;"): this much always fits.
 EPHEMERAL_TEXT_LIMIT = TEXT_LIMIT // 5
+# Slack's standard emoji, as reactions on an agent's reply (every workspace has them).
+RECEIPT_EMOJI = {Receipt.DELIVERED: "white_check_mark", Receipt.FAILED: "x"}
 
 
 class SlackDesk:
@@ -160,6 +163,19 @@ class SlackDesk:
                 text=escape_mrkdwn(clip(text, EPHEMERAL_TEXT_LIMIT)),
             ),
         )
+
+    async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
+        """A reaction on the agent's message; one already there is no failure."""
+        try:
+            await call(
+                f"the {receipt} receipt on {message_ts}",
+                lambda: self._client.reactions_add(
+                    channel=thread.channel, timestamp=message_ts, name=RECEIPT_EMOJI[receipt]
+                ),
+            )
+        except DeliveryError as exc:
+            if "already_reacted" not in str(exc):
+                raise
 
     async def _post(self, thread: DeskThread, post: SlackMessage, *, what: str) -> str:
         # Unfurling would make Slack fetch a customer's link and show whatever preview
