@@ -17,7 +17,8 @@ from bot.http import HealthReport, HttpServer
 from bot.metrics import Metrics
 from bot.privacy import PrivacyWiring
 from bot.settings import Settings, policy_config
-from handoff.agent_texts import load_agent_texts
+from handoff.agent_texts import AgentTexts, load_agent_texts
+from handoff.clock import Clock, utc_now
 from handoff.conversations import Conversations
 from handoff.desk import HandoffDesk
 from handoff.engine import ConversationEngine
@@ -28,6 +29,7 @@ from handoff.ports import AgentEventHandler, InboundHandler
 from handoff.privacy.rights import CustomerRights
 from handoff.redelivery import Alarm, redeliver_forever
 from handoff.responses import load_responses
+from handoff.sla_watch import SlaWatch
 from handoff.state import LiveState, live_state_from_url
 from handoff.storage import Database, Repository, StorageUnavailable
 from handoff.storage.journal import SqliteJournal
@@ -153,8 +155,9 @@ class Service:
     """Storage, live state, NLU, the conversation core and both chat adapters, started and
     stopped together."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock = utc_now) -> None:
         self._settings = settings
+        self._clock = clock  # the SLA clocks' (the sandbox's :later moves it on)
         self._stack = contextlib.AsyncExitStack()
         self.database: Database | None = None
         self.state: LiveState | None = None
@@ -165,6 +168,7 @@ class Service:
         self.telegram: TelegramAdapter | None = None
         self.journal: SqliteJournal | None = None
         self.rights: CustomerRights | None = None
+        self.sla: SlaWatch | None = None
 
     async def start(self) -> None:
         try:
@@ -173,7 +177,7 @@ class Service:
             await self._stack.aclose()
             raise
 
-    async def _start(self) -> None:
+    async def _start(self) -> None:  # noqa: PLR0915 - the composition root, in one order
         settings, config = self._settings, self._settings.config
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         responses = load_responses(settings.path(config.conversation.responses_file))
@@ -284,6 +288,25 @@ class Service:
         self._stack.push_async_callback(_cancel, running)
         expiring = asyncio.create_task(privacy.expire_forever(), name="retention")
         self._stack.push_async_callback(_cancel, expiring)
+        self._watch_sla(repository, slack, texts=texts, handoffs=handoffs)
+
+    def _watch_sla(
+        self, store: Repository, slack: SlackAdapter, *, texts: AgentTexts, handoffs: HandoffDesk
+    ) -> None:
+        """The SLA ladder: unclaimed and unanswered handoffs re-pinged and escalated."""
+        sla = self._settings.config.agents.sla
+        self.sla = SlaWatch(
+            store=store,
+            alerts=slack.ladder(ping=sla.ping, escalation_channel=sla.escalation_channel),
+            texts=texts,
+            settings=sla.core(),
+            redraw=handoffs.redraw_card,
+            clock=self._clock,
+        )
+        watching = asyncio.create_task(
+            self.sla.watch_forever(interval=sla.check_interval), name="SLA ladder"
+        )
+        self._stack.push_async_callback(_cancel, watching)
 
     def _endpoints(self) -> tuple[HttpServer, Metrics]:
         """The HTTP server with /healthz, /readyz and /metrics."""

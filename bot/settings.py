@@ -34,6 +34,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.agent_settings import SlaSection
 from bot.errors import ConfigError
 from handoff.errors import UnsupportedDatabase
 from handoff.policy import FrustrationConfig, PolicyConfig
@@ -252,6 +253,7 @@ class ConversationSection(_Section):
 
 class AgentsSection(_Section):
     note_prefix: str = Field(default="note:", min_length=1)
+    sla: SlaSection = SlaSection()
 
 
 class TelegramLimitsSection(_Section):

@@ -67,6 +67,7 @@ class HandoffDesk:
         index = ThreadIndex()
         self._lookup = Lookup(store=conversations.repository, index=index)
         threads = Threads(repository=conversations.repository, desk=desk, index=index)
+        self._threads = threads
         self._outbox = Outbox(
             conversations=conversations,
             threads=threads,
@@ -146,6 +147,13 @@ class HandoffDesk:
                 agent=action.agent,
                 thread=action.thread,
             )
+
+    async def redraw_card(self, handoff_id: int, key: ConversationKey) -> None:
+        """Draw an open handoff's card again (the SLA ladder escalated it)."""
+        async with self._conversations.lock(key):
+            handoff = await self._conversations.repository.get_handoff(handoff_id)
+            if handoff is not None and handoff.is_open:
+                await self._threads.refresh_card(handoff, key)
 
     async def thread_of(self, handoff_id: int) -> DeskThread | None:
         """The thread of handoff number ``handoff_id`` (agents name it so in commands)."""

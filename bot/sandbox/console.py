@@ -34,6 +34,7 @@ Slack. Everything runs through the real service: NLU, policy, storage, both adap
   :reveal AGENT            the agent presses the newest Reveal (masked personal data)
   :erase AGENT             the agent presses Erase under Ada's /forget request
   :cards                   list the handoff cards
+  :later SECONDS           that much time passes for Tandem's timers (re-pings, escalation)
   :help, :quit"""
 
 
@@ -91,11 +92,21 @@ class Console:
             await self._sandbox.agent_presses_privacy(
                 rest.strip() or "alice", PRIVACY_BUTTONS[command]
             )
+        elif command == "later":
+            await self._later(rest)
         elif command == "cards":
             for number, card in enumerate(self._sandbox.cards(), start=1):
                 self._out(f"  {number}. {card.text[:100]}")
         else:
             raise ValueError(f"unknown command :{command} (:help lists them)")
+
+    async def _later(self, rest: str) -> None:
+        try:
+            seconds = float(rest.strip().removesuffix("s"))
+        except ValueError:
+            raise ValueError(f"expected :later SECONDS (e.g. :later 130), not {rest!r}") from None
+        taken = await self._sandbox.later(seconds)
+        self._out(f"  ({seconds:g} s later for Tandem's timers: {taken} SLA step(s) taken)")
 
     def _press(self, number: int) -> None:
         view = self._sandbox.customer_view()

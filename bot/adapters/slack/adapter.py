@@ -33,6 +33,7 @@ from .desk import SlackDesk
 from .directory import Directory
 from .errors import SlackAdapterError
 from .forget import ERASE_ACTION, EraseHandler, EraseListener, SlackForgetDesk
+from .ladder import SlackLadder
 from .listeners import HandoffResolver, Listeners
 from .reveal import (
     REVEAL_ACTION,
@@ -220,6 +221,10 @@ class SlackAdapter:
         return str(answer["url"])
 
     # --- AgentDesk ----------------------------------------------------------------------
+
+    def ladder(self, *, ping: tuple[str, ...], escalation_channel: str | None) -> SlackLadder:
+        """The SLA ladder's pings (:class:`handoff.sla_watch.SlaAlerts`) in this workspace."""
+        return SlackLadder(client=self._client, ping=ping, escalation_channel=escalation_channel)
 
     async def open_handoff(self, ticket: HandoffTicket) -> DeskThread:
         return await self._desk.open_handoff(ticket)
