@@ -240,6 +240,9 @@ class CustomerRelay:
     # The stored message's id (the outbox id): the desk tags the post with it, so that after
     # a time-out it can look in the thread before posting again, never posting twice.
     outbox_id: int | None = None
+    # For a customer's edit: the post that showed the message before, to show the edit in
+    # its place (the record keeps both texts).
+    replaces: str | None = None
 
 
 class AgentCommand(StrEnum):

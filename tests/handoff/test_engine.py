@@ -754,6 +754,22 @@ async def test_an_edit_of_a_note_or_an_unknown_message_is_ignored(world: World) 
     assert len(world.desk.notes) == notes
 
 
+async def test_a_customers_edit_is_shown_in_place_of_the_earlier_post(world: World) -> None:
+    await handed_off(world)
+    first = world.event(text="my order is 1234")
+    await world.engine.handle(first)
+    await world.engine.handle(
+        world.event(text="my order is 1243", message_id=first.message_id, edited=True)
+    )
+
+    (_, before, _), (_, after, _) = world.desk.relays[-2:]
+    assert (before.text, before.replaces) == ("my order is 1234", None)
+    assert (after.text, after.edited) == ("my order is 1243", True)
+    assert after.replaces == "1700000001.000001"  # the post that showed the first text
+    texts = [text for _, text in await world.messages()]
+    assert "my order is 1234" in texts  # the record keeps the original
+
+
 async def test_recent_pending_messages_are_left_to_their_first_attempt(world: World) -> None:
     await handed_off(world)
     world.desk.fail_relays = 1

@@ -93,6 +93,11 @@ class SlackDesk:
         instead, its words as the comment (see :meth:`_upload`).
         """
         async with self._threads.hold(thread):
+            if message.replaces is not None and message.content is None:
+                try:
+                    return await self._show_edit(thread, message, message.replaces, customer)
+                except DeliveryError as exc:  # too old to update, or gone: a new post
+                    logger.warning("posting a customer's edit anew: %s", exc)
             if message.content is not None:
                 try:
                     return await self._upload(thread, message, message.content, customer=customer)
@@ -101,6 +106,19 @@ class SlackDesk:
                     # still take a post: the agents get the caption and a note of the file.
                     logger.warning("posting a note instead of the customer's file: %s", exc)
             return await self._relay_posts(thread, message, customer=customer)
+
+    async def _show_edit(
+        self, thread: DeskThread, message: CustomerRelay, ts: str, customer: Customer
+    ) -> str:
+        """The customer's edit in place of the post that showed the message before."""
+        post = relay_posts(message, customer=customer)[0]  # a very long edit: its start
+        await call(
+            f"a customer's edit of {ts} in {thread.thread_ts}",
+            lambda: self._client.chat_update(
+                channel=thread.channel, ts=ts, text=post.text, blocks=post.blocks
+            ),
+        )
+        return ts
 
     async def _relay_posts(
         self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
