@@ -81,7 +81,7 @@ def test_every_line_fills_from_its_placeholders(line: Line) -> None:
         ),
         (
             Line.RECEIPT_REFUSED,
-            {"failure": "Bad Request"},
+            {"agent": "Alice", "failure": "Bad Request"},
             "Alice's reply was not delivered: Telegram refused it (Bad Request).",
         ),
         (
