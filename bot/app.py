@@ -16,6 +16,7 @@ from bot.errors import MissingChatSettings
 from bot.http import HealthReport, HttpServer
 from bot.metrics import Metrics
 from bot.privacy import PrivacyWiring
+from bot.scale import slack_pacing
 from bot.settings import Settings, policy_config
 from handoff.agent_texts import AgentTexts, load_agent_texts
 from handoff.clock import Clock, utc_now
@@ -282,6 +283,7 @@ class Service:
                 lambda older_than: handoffs.redeliver_pending(older_than=older_than),
                 interval=config.conversation.redelivery_interval,
                 alarm=alarm,
+                due=handoffs.redeliver_due,
             )
 
         running = asyncio.create_task(handle_and_redeliver(), name="intake and redelivery")
@@ -468,6 +470,7 @@ def build_slack(
         http=http,
         handler=handler,
         note_prefix=settings.config.agents.note_prefix,
+        **slack_pacing(settings),
     )
 
 

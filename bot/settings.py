@@ -277,6 +277,21 @@ class TelegramSection(_Section):
     limits: TelegramLimitsSection = TelegramLimitsSection()
 
 
+class SlackPacingSection(_Section):
+    """Tandem's posts per agent channel, under Slack's limit (about one a second)."""
+
+    per_second: float = Field(default=1.0, gt=0, le=100)
+    burst: int = Field(default=1, ge=1, le=100)
+    # A customer's message whose turn is at most this near waits for it; a later turn is
+    # kept for the thread, and what the customer writes meanwhile joins the same post.
+    wait_up_to: float = Field(default=0.25, ge=0, le=60)
+
+
+class SlackSection(_Section):
+    # null: no pacing (a Slack that allows more, or the simulator without its limit).
+    pacing: SlackPacingSection | None = SlackPacingSection()
+
+
 class PrivacyPatternSection(_Section):
     """An operator's kind of personal data (an order or account number, say)."""
 
@@ -334,6 +349,7 @@ class ServiceConfig(_Section):
     conversation: ConversationSection = ConversationSection()
     agents: AgentsSection = AgentsSection()
     telegram: TelegramSection = TelegramSection()
+    slack: SlackSection = SlackSection()
     policy: PolicySection = Field(default_factory=PolicySection)  # type: ignore[valid-type]
     privacy: PrivacySection = PrivacySection()
 

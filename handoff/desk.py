@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from handoff.agent_texts import AgentTexts, Line
+from handoff.clock import Clock, utc_now
 from handoff.conversations import Conversations
 from handoff.lifecycle import Lifecycle
 from handoff.lookup import Lookup
@@ -60,6 +61,7 @@ class HandoffDesk:
         transcript_lines: int = 12,
         wake: Callable[[float], None] = lambda seconds: None,
         memo: SentMemo | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self._conversations = conversations
         self._desk = desk
@@ -76,6 +78,7 @@ class HandoffDesk:
             texts=texts,
             wake=wake,
             memo=memo,
+            clock=clock,
         )
         self._relay = Relay(conversations=conversations, outbox=self._outbox, lookup=self._lookup)
         self._revisions = Revisions(conversations=conversations, desk=desk, texts=texts)
@@ -116,6 +119,10 @@ class HandoffDesk:
         """What a crash or an outage left pending, delivered now in order (see
         :class:`~handoff.outbox.Outbox`); returns how many were delivered."""
         return await self._outbox.redeliver_pending(older_than=older_than)
+
+    async def redeliver_due(self) -> int:
+        """What was held back until now (a platform's wait, the agent channel's turn)."""
+        return await self._outbox.redeliver_due()
 
     # --- the agent side -------------------------------------------------------------------
 

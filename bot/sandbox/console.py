@@ -10,6 +10,7 @@ import concurrent.futures
 import contextlib
 import functools
 import signal
+import sys
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
@@ -44,9 +45,13 @@ PRIVACY_BUTTONS = {"reveal": REVEAL_ACTION, "erase": ERASE_ACTION}
 
 
 class Console:
-    def __init__(self, sandbox: Sandbox, *, out: Callable[[str], None]) -> None:
+    def __init__(
+        self, sandbox: Sandbox, *, out: Callable[[str], None], scripted: bool = False
+    ) -> None:
         self._sandbox = sandbox
         self._out = out
+        # Commands read from a file or a pipe: each waits for what the one before caused.
+        self._scripted = scripted
         self._transcripts = Transcripts()
         self._printed = (0, 0)
 
@@ -61,10 +66,14 @@ class Console:
                     break
                 if line.strip() in {":quit", ":q", ":exit"}:
                     break
+                if self._scripted:
+                    await self._sandbox.settle()
                 try:
                     await self.do(line.strip())
                 except (LookupError, ValueError, TimeoutError) as exc:
                     self._out(f"! {exc}")
+            if self._scripted:
+                await self._sandbox.settle()  # the end of the input cuts nothing off
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -179,7 +188,8 @@ async def run_console(settings: Settings, *, out: Callable[[str], None]) -> None
             out("\nstopped before the sandbox was ready")  # its start cleaned up after itself
             return
         try:
-            await unless_stopped(Console(sandbox, out=out).run(_prompt), stopping)
+            console = Console(sandbox, out=out, scripted=not sys.stdin.isatty())
+            await unless_stopped(console.run(_prompt), stopping)
         finally:
             if stopping.is_set():
                 out("\nstopping the sandbox...")  # after the "^C" the terminal echoed

@@ -8,6 +8,7 @@ platforms' servers are the local simulators.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import os
@@ -170,6 +171,25 @@ class Sandbox:
         assert self.service is not None
         assert self.service.sla is not None
         return await self.service.sla.tick()
+
+    async def settle(self, *, limit: float = 30.0) -> bool:
+        """Wait until the service has fetched every customer update and neither platform has
+        seen a call for a while (True), or ``limit`` seconds passed (False). The while is
+        longer than Telegram's pace in one chat, so a paced message is not taken for quiet.
+
+        For scripted input (standard input is not a terminal): the next line then acts on
+        what the previous one caused, and nothing is cut off when the input ends."""
+        quiet = self._base.config.telegram.limits.per_chat_interval + 0.3
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        seen = (-1, -1)
+        while loop.time() < deadline:
+            now = (len(self.telegram.calls), self.slack.mark())
+            if now == seen and not self.telegram.pending_updates:
+                return True
+            seen = now
+            await asyncio.sleep(quiet)
+        return False
 
     # --- the customer, in Telegram ------------------------------------------------------
 
