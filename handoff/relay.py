@@ -53,19 +53,10 @@ class Relay:
             attachment=inbound.attachment,
             edited=inbound.edited,
             content=await self._file_of(inbound, handoff),
-            replaces=await self._earlier_post(key, inbound) if inbound.edited else None,
         )
         await self._outbox.flush(
             live.conversation_id, key, fresh=(stored.id, relay), handoff=handoff
         )
-
-    async def _earlier_post(self, key: ConversationKey, inbound: Inbound) -> str | None:
-        """Where agents saw the message the customer edited, if they did."""
-        original = await self._store.find_message(
-            platform=key.channel, chat_id=key.chat_id, message_id=inbound.message_id
-        )
-        posted = (original.decision or {}).get("sent_id") if original else None
-        return str(posted) if posted else None
 
     async def _file_of(self, inbound: Inbound, handoff: Handoff) -> bytes | None:
         """The photo's or document's bytes, for agents to see; None when there are none to
