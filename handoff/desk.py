@@ -37,6 +37,7 @@ from handoff.records import StoredMessage
 from handoff.relay import Relay
 from handoff.responses import Responses
 from handoff.revisions import Revisions
+from handoff.routing import Routes
 from handoff.threads import ThreadIndex, Threads
 from handoff.transitions import Event
 
@@ -62,13 +63,16 @@ class HandoffDesk:
         wake: Callable[[float], None] = lambda seconds: None,
         memo: SentMemo | None = None,
         clock: Clock = utc_now,
+        routes: Routes | None = None,
     ) -> None:
         self._conversations = conversations
         self._desk = desk
         self._texts = texts
         index = ThreadIndex()
         self._lookup = Lookup(store=conversations.repository, index=index)
-        threads = Threads(repository=conversations.repository, desk=desk, index=index)
+        threads = Threads(
+            repository=conversations.repository, desk=desk, index=index, routes=routes
+        )
         self._threads = threads
         self._outbox = Outbox(
             conversations=conversations,
