@@ -100,6 +100,7 @@ class TelegramAdapter:
         webhook_secret: str | None = None,
         routes: RouteRegistry | None = None,
         limits: SendLimits | None = None,
+        limiter: SendLimiter | None = None,
         retry: RetryPolicy | None = None,
         max_concurrent_updates: int = 64,
         poll_timeout: float = 10.0,
@@ -118,9 +119,9 @@ class TelegramAdapter:
         self._max_download_bytes = max_download_bytes
         policy = retry or RetryPolicy()
         self._finishing = policy.finishing()
-        self._delivery = Delivery(
-            limiter=SendLimiter(limits=limits or SendLimits()), policy=policy, token=token
-        )
+        # ``limiter``: shared by several workers (see .shared_limits); else this process's.
+        self._limiter = limiter or SendLimiter(limits=limits or SendLimits())
+        self._delivery = Delivery(limiter=self._limiter, policy=policy, token=token)
         quarantine = Quarantine(directory=quarantine_dir)
         self._watch = PollWatch(poll_timeout=poll_timeout, clock=clock)
         handovers = (
@@ -239,6 +240,7 @@ class TelegramAdapter:
         # After a failed initialize() the application skips its shutdown, but the bot's
         # HTTP clients are open; closing them twice is harmless.
         await self._app.bot.shutdown()
+        await self._limiter.close()
 
     def health(self) -> ComponentHealth:
         """How receiving updates goes: in polling mode by the age of the last getUpdates
