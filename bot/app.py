@@ -16,7 +16,7 @@ from bot.errors import MissingChatSettings
 from bot.http import HealthReport, HttpServer
 from bot.metrics import Metrics
 from bot.privacy import PrivacyWiring
-from bot.scale import slack_pacing, telegram_limiter
+from bot.scale import polling_lease, slack_pacing, telegram_limiter
 from bot.settings import Settings, policy_config
 from handoff.agent_texts import AgentTexts, load_agent_texts
 from handoff.clock import Clock, utc_now
@@ -458,6 +458,7 @@ def build_telegram(
             overall_per_second=limits.overall_per_second,
         ),
         limiter=telegram_limiter(settings),
+        polling_lease=polling_lease(settings),
     )
 
 

@@ -11,6 +11,8 @@ from bot.adapters.slack.shared_pacing import RedisPacer
 from bot.adapters.telegram.limiter import SendLimiter, SendLimits
 from bot.adapters.telegram.shared_limits import SharedSendLimiter
 from bot.settings import Settings
+from handoff.lease import Lease
+from handoff.state import lease_from_url
 
 
 class SlackPacing(TypedDict):
@@ -45,3 +47,11 @@ def telegram_limiter(settings: Settings) -> SendLimiter:
     return SharedSendLimiter.from_url(
         settings.redis_url, limits=limits, key_prefix=settings.config.state.key_prefix
     )
+
+
+def polling_lease(settings: Settings) -> Lease | None:
+    """With REDIS_URL, the lease that lets one worker at a time poll Telegram (see
+    :mod:`bot.adapters.telegram.polling_owner`); None for one process alone."""
+    if settings.redis_url is None:
+        return None
+    return lease_from_url(settings.redis_url, key_prefix=settings.config.state.key_prefix)
