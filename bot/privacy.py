@@ -59,6 +59,10 @@ class PrivacyWiring:
             records=self._store, log=self._store, cleaner=slack, state=conversations.state
         )
 
+    @property
+    def masker(self) -> Masker:
+        return self._masker
+
     def desk(self) -> AgentDesk:
         """What the handoff desk posts through: Slack, masked unless configured not to."""
         if self._config.slack != "masked":
