@@ -114,7 +114,7 @@ class SlackDesk:
         instead, its words as the comment (see :meth:`_upload`).
         """
         async with self._threads.hold(thread):
-            await self._customers_turn(thread)
+            await self._customers_turn(thread, patient=message.content is not None)
             return await self._relay_one(thread, message, customer=customer)
 
     async def relay_many(
@@ -124,8 +124,8 @@ class SlackDesk:
         (a file, or text too long to share a post, goes on its own); the ids of the posts
         of those shown, one per message, the first ones of ``messages``."""
         async with self._threads.hold(thread):
-            await self._customers_turn(thread)
             post, count = merged_post(messages, customer=customer)
+            await self._customers_turn(thread, patient=messages[0].content is not None)
             first, last = messages[0].outbox_id, messages[count - 1].outbox_id if count else None
             if count < 2 or first is None or last is None:
                 return [await self._relay_one(thread, messages[0], customer=customer)]
@@ -254,14 +254,14 @@ class SlackDesk:
         holder = f"own:{next(self._turns)}"
         await asyncio.sleep(await self._pacer.acquire(channel, holder, wait_up_to=math.inf))
 
-    async def _customers_turn(self, thread: DeskThread) -> None:
+    async def _customers_turn(self, thread: DeskThread, *, patient: bool = False) -> None:
         """Wait for the thread's slot if it is near; otherwise keep it for the thread and
         raise :class:`~handoff.errors.DeliveryDeferred`: the outbox comes back then, with
-        what the customer wrote meanwhile merged into one post."""
-        delay = await self._pacer.acquire(
-            thread.channel, thread.thread_ts, wait_up_to=self._wait_up_to
-        )
-        if delay > self._wait_up_to:
+        what the customer wrote meanwhile merged into one post. ``patient``: wait however
+        far it is (a file's bytes are at hand only now; later agents would get a note)."""
+        wait_up_to = math.inf if patient else self._wait_up_to
+        delay = await self._pacer.acquire(thread.channel, thread.thread_ts, wait_up_to=wait_up_to)
+        if delay > wait_up_to:
             raise DeliveryDeferred(
                 f"the agent channel is busy; this thread's turn is in {delay:.1f}s",
                 retry_after=delay,
