@@ -17,7 +17,7 @@ from bot.http import HealthReport, HttpServer
 from bot.learning import LearningWiring
 from bot.metrics import Metrics
 from bot.privacy import PrivacyWiring
-from bot.scale import slack_pacing
+from bot.scale import polling_lease, slack_pacing, telegram_limiter
 from bot.settings import Settings, policy_config
 from handoff.agent_texts import AgentTexts, load_agent_texts
 from handoff.conversations import Conversations
@@ -482,6 +482,8 @@ def build_telegram(
             per_chat_interval=limits.per_chat_interval,
             overall_per_second=limits.overall_per_second,
         ),
+        limiter=telegram_limiter(settings),
+        polling_lease=polling_lease(settings),
     )
 
 

@@ -38,6 +38,7 @@ from handoff.rating import Ratings, parse_rating, rating_buttons
 from handoff.records import Handoff, StoredMessage
 from handoff.relay import Relay
 from handoff.responses import Responses
+from handoff.revisions import Revisions
 from handoff.routing import Routes
 from handoff.sla import SlaSubject
 from handoff.threads import ThreadIndex, Threads
@@ -89,6 +90,7 @@ class HandoffDesk:
             clock=clock,
         )
         self._relay = Relay(conversations=conversations, outbox=self._outbox, lookup=self._lookup)
+        self._revisions = Revisions(conversations=conversations, desk=desk, texts=texts)
         self._ratings = Ratings(conversations=conversations, threads=threads, responses=responses)
         self._lifecycle = Lifecycle(
             conversations=conversations,
@@ -159,6 +161,9 @@ class HandoffDesk:
             return  # a thread that is not a handoff: not ours to relay
         handoff_id, key = found
         async with self._conversations.lock(key):
+            if reply.revises is not None:  # an edit or deletion of an earlier reply
+                await self._revisions.revise(handoff_id, key, reply)
+                return
             await self._lifecycle.act(
                 handoff_id, key, Event.REPLY, agent=reply.agent, thread=reply.thread, reply=reply
             )

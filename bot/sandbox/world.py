@@ -258,6 +258,24 @@ class Sandbox:
         )
         return posted, answer
 
+    async def agent_revises(
+        self, agent: str, card: Message, reply: Message, text: str | None
+    ) -> EndpointResponse:
+        """The agent edits their ``reply`` in a card's thread to read ``text``, or deletes
+        it (``text`` None): Slack sends the change as a signed event."""
+        original = events.user_message_event(
+            channel=defaults.AGENTS_CHANNEL_ID,
+            user=AGENTS[agent],
+            text=reply.text,
+            ts=reply.ts,
+            thread_ts=card.ts,
+        )
+        if text is None:
+            change = events.message_deleted_event(original)
+        else:
+            change = events.message_changed_event(original, text=text)
+        return await self.slack_events.event_callback(change)
+
     async def agent_presses(self, agent: str, card: Message, action: str) -> None:
         """An agent clicks Claim, Return to bot or Close on a card."""
         value = _button_value(card.blocks or [], CARD_ACTIONS[action])

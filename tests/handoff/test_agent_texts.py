@@ -85,7 +85,11 @@ def test_every_line_fills_from_its_placeholders(line: Line) -> None:
             "Your message is delayed, not lost: Telegram asked Tandem to wait 30 s before "
             "sending more to this customer. It will be sent then.",
         ),
-        (Line.UNDELIVERED, {"failure": "Forbidden"}, "Could not deliver your message: Forbidden"),
+        (
+            Line.RECEIPT_REFUSED,
+            {"agent": "Alice", "failure": "Bad Request"},
+            "Alice's reply was not delivered: Telegram refused it (Bad Request).",
+        ),
         (
             Line.NOT_HANDLED,
             {},
