@@ -14,9 +14,12 @@ from bot.adapters.slack import SlackAdapter
 from bot.adapters.telegram import SendLimits, TelegramAdapter
 from bot.errors import MissingChatSettings
 from bot.http import HealthReport, HttpServer
+from bot.metrics import Metrics
 from bot.privacy import PrivacyWiring
+from bot.scale import slack_pacing
 from bot.settings import Settings, policy_config
-from handoff.agent_texts import load_agent_texts
+from handoff.agent_texts import AgentTexts, load_agent_texts
+from handoff.clock import Clock, utc_now
 from handoff.conversations import Conversations
 from handoff.desk import HandoffDesk
 from handoff.engine import ConversationEngine
@@ -27,6 +30,7 @@ from handoff.ports import AgentEventHandler, InboundHandler
 from handoff.privacy.rights import CustomerRights
 from handoff.redelivery import Alarm, redeliver_forever
 from handoff.responses import load_responses
+from handoff.sla_watch import SlaWatch
 from handoff.state import LiveState, live_state_from_url
 from handoff.storage import Database, Repository, StorageUnavailable
 from handoff.storage.journal import SqliteJournal
@@ -152,8 +156,9 @@ class Service:
     """Storage, live state, NLU, the conversation core and both chat adapters, started and
     stopped together."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock = utc_now) -> None:
         self._settings = settings
+        self._clock = clock  # the SLA clocks' (the sandbox's :later moves it on)
         self._stack = contextlib.AsyncExitStack()
         self.database: Database | None = None
         self.state: LiveState | None = None
@@ -164,6 +169,7 @@ class Service:
         self.telegram: TelegramAdapter | None = None
         self.journal: SqliteJournal | None = None
         self.rights: CustomerRights | None = None
+        self.sla: SlaWatch | None = None
 
     async def start(self) -> None:
         try:
@@ -172,8 +178,8 @@ class Service:
             await self._stack.aclose()
             raise
 
-    async def _start(self) -> None:
-        settings, config, env = self._settings, self._settings.config, self._settings.env
+    async def _start(self) -> None:  # noqa: PLR0915 - the composition root, in one order
+        settings, config = self._settings, self._settings.config
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         responses = load_responses(settings.path(config.conversation.responses_file))
         texts = load_agent_texts(settings.path(config.conversation.agents_file))
@@ -192,9 +198,7 @@ class Service:
         storage_ready = await self._storage_ready()
 
         self.nlu = await self._stack.enter_async_context(open_nlu(settings, require=False))
-        self.http = HttpServer(
-            host=env.tandem_http_host, port=env.tandem_http_port, health=self.health
-        )
+        self.http, metrics = self._endpoints()
 
         # Built in one direction: the intake (the journal alone), the adapters that hand it
         # every event, then the core that talks through the adapters.
@@ -206,11 +210,15 @@ class Service:
             texts=texts,
             notice_after=config.conversation.outage_notice_after,
         )
-        telegram = build_telegram(settings, handler=self.intake, routes=self.http)
+        telegram = build_telegram(
+            settings, handler=metrics.replies.arrivals(self.intake), routes=self.http
+        )
         self.telegram = telegram
         slack = build_slack(settings, handler=self.intake, http=self.http)
         repository = Repository(database=self.database)
-        conversations = Conversations(repository=repository, state=state, channel=telegram)
+        conversations = Conversations(
+            repository=repository, state=state, channel=metrics.replies.channel(telegram)
+        )
         # Personal data: masked before the NLU and Slack (decorating their ports), revealed
         # only to the owning agent, erased on request (see bot.privacy).
         privacy = PrivacyWiring(
@@ -236,12 +244,13 @@ class Service:
         self.engine = ConversationEngine(
             conversations=conversations,
             desk=handoffs,
-            nlu=privacy.nlu(self.nlu),
+            nlu=privacy.nlu(metrics.nlu(self.nlu)),
             responses=responses,
             policy=policy_config(config.policy),
             detector=FrustrationDetector(policy_config(config.policy).frustration),
         )
-        customers = privacy.customers(self.engine)
+        # Update-to-reply: from the update's hand-over (above) to the reply sent for it.
+        customers = metrics.replies.customers(privacy.customers(self.engine))
         handlers = Handlers(customers=customers, agents=handoffs, channel=telegram, desk=desk)
         if storage_ready:
             await self._restore()
@@ -274,12 +283,46 @@ class Service:
                 lambda older_than: handoffs.redeliver_pending(older_than=older_than),
                 interval=config.conversation.redelivery_interval,
                 alarm=alarm,
+                due=handoffs.redeliver_due,
             )
 
         running = asyncio.create_task(handle_and_redeliver(), name="intake and redelivery")
         self._stack.push_async_callback(_cancel, running)
         expiring = asyncio.create_task(privacy.expire_forever(), name="retention")
         self._stack.push_async_callback(_cancel, expiring)
+        self._watch_sla(repository, slack, texts=texts, handoffs=handoffs)
+
+    def _watch_sla(
+        self, store: Repository, slack: SlackAdapter, *, texts: AgentTexts, handoffs: HandoffDesk
+    ) -> None:
+        """The SLA ladder: unclaimed and unanswered handoffs re-pinged and escalated."""
+        sla = self._settings.config.agents.sla
+        self.sla = SlaWatch(
+            store=store,
+            alerts=slack.ladder(ping=sla.ping, escalation_channel=sla.escalation_channel),
+            texts=texts,
+            settings=sla.core(),
+            redraw=handoffs.redraw_card,
+            clock=self._clock,
+        )
+        watching = asyncio.create_task(
+            self.sla.watch_forever(interval=sla.check_interval), name="SLA ladder"
+        )
+        self._stack.push_async_callback(_cancel, watching)
+
+    def _endpoints(self) -> tuple[HttpServer, Metrics]:
+        """The HTTP server with /healthz, /readyz and /metrics."""
+        assert self.database is not None
+        env = self._settings.env
+        http = HttpServer(
+            host=env.tandem_http_host,
+            port=env.tandem_http_port,
+            health=self.health,
+            ready=self.readiness,
+        )
+        metrics = Metrics(database=self.database)
+        http.add_route("GET", "/metrics", metrics.serve)
+        return http, metrics
 
     async def _storage_ready(self) -> bool:
         """Migrate the database and reach the live state; False while either is away."""
@@ -329,17 +372,7 @@ class Service:
             ) + polling.detail
             healthy = healthy and polling.status != "down"
             degraded = degraded or polling.status == "degraded"
-        probes: list[tuple[str, Callable[[], Awaitable[object]] | None]] = [
-            ("database", self.database.current_revision if self.database else None),
-            ("state", self.state.ping if self.state else None),
-        ]
-        for name, probe in probes:
-            try:
-                if probe is not None:
-                    await probe()
-                checks[name] = "ok"
-            except HandoffError as exc:
-                checks[name], healthy = f"failing: {exc}", False
+        healthy = await self._storage_checks(checks) and healthy
         if self.intake is not None and self.journal is not None:
             try:
                 failed = await self.journal.failed_count()
@@ -352,14 +385,43 @@ class Service:
                     else f"degraded: {failed} event(s) failed for good (see the log)"
                 )
                 degraded = degraded or bool(failed)
+        degraded = not await self._nlu_check(checks) or degraded
+        return HealthReport(healthy=healthy, checks=checks, degraded=degraded)
+
+    async def readiness(self) -> HealthReport:
+        """For load balancers: ready while the database and the live state answer. Rasa is
+        reported, not required: without it customers are handed to a person, which a
+        worker can still do."""
+        checks: dict[str, str] = {}
+        ready = await self._storage_checks(checks)
+        degraded = not await self._nlu_check(checks)
+        return HealthReport(healthy=ready, checks=checks, degraded=degraded)
+
+    async def _storage_checks(self, checks: dict[str, str]) -> bool:
+        healthy = True
+        probes: list[tuple[str, Callable[[], Awaitable[object]] | None]] = [
+            ("database", self.database.current_revision if self.database else None),
+            ("state", self.state.ping if self.state else None),
+        ]
+        for name, probe in probes:
+            try:
+                if probe is not None:
+                    await probe()
+                checks[name] = "ok"
+            except HandoffError as exc:
+                checks[name], healthy = f"failing: {exc}", False
+        return healthy
+
+    async def _nlu_check(self, checks: dict[str, str]) -> bool:
         try:
             if self.nlu is not None:
                 await self.nlu.parse("healthz")
             checks["nlu"] = "ok"
         except NluError as exc:
             # Degraded, not down: customers are handed to a person while NLU is away.
-            checks["nlu"], degraded = f"degraded: {exc}", True
-        return HealthReport(healthy=healthy, checks=checks, degraded=degraded)
+            checks["nlu"] = f"degraded: {exc}"
+            return False
+        return True
 
 
 def build_telegram(
@@ -408,6 +470,7 @@ def build_slack(
         http=http,
         handler=handler,
         note_prefix=settings.config.agents.note_prefix,
+        **slack_pacing(settings),
     )
 
 

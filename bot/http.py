@@ -1,5 +1,6 @@
-"""The service's own HTTP endpoints: ``/healthz`` now; Slack's ``/slack/events`` and the
-Telegram webhook are added by their adapters."""
+"""The service's own HTTP endpoints: ``/healthz`` (each component, for people), ``/readyz``
+(for load balancers: 200 or 503), and what others add (``/metrics``; Slack's
+``/slack/events`` and the Telegram webhook from their adapters)."""
 
 from __future__ import annotations
 
@@ -35,13 +36,20 @@ class HttpServer:
     """An aiohttp server on ``host:port``; port 0 picks a free port (see :attr:`port`)."""
 
     def __init__(
-        self, *, host: str, port: int, health: Callable[[], Awaitable[HealthReport]]
+        self,
+        *,
+        host: str,
+        port: int,
+        health: Callable[[], Awaitable[HealthReport]],
+        ready: Callable[[], Awaitable[HealthReport]] | None = None,
     ) -> None:
         self._host = host
         self._requested_port = port
         self._health = health
+        self._ready = ready or health
         self.app = web.Application()
         self.app.router.add_get("/healthz", self._healthz)
+        self.app.router.add_get("/readyz", self._readyz)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -73,5 +81,12 @@ class HttpServer:
         report = await self._health()
         return web.json_response(
             {"status": report.status, "checks": report.checks},
+            status=200 if report.healthy else 503,
+        )
+
+    async def _readyz(self, request: web.Request) -> web.Response:
+        report = await self._ready()
+        return web.json_response(
+            {"ready": report.healthy, "checks": report.checks},
             status=200 if report.healthy else 503,
         )

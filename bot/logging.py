@@ -14,6 +14,8 @@ import sys
 from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
+from bot.log_format import LogFormat, NameConversation, formatter
+
 # Libraries whose INFO lines print request URLs, which carry tokens.
 _CHATTY_LIBRARIES = ("httpx", "httpcore", "telegram", "slack_bolt", "slack_sdk", "aiohttp.access")
 _MASK = "***"
@@ -75,13 +77,14 @@ def configure_logging(
     *,
     secrets: Iterable[str] = (),
     personal_data: Callable[[str], str] | None = None,
+    log_format: LogFormat = "text",
 ) -> None:
     """Log to stderr at ``level``, with secrets redacted from every handler's output, and
-    personal data masked with ``personal_data`` (a text in, the text masked out)."""
+    personal data masked with ``personal_data`` (a text in, the text masked out); each line
+    as text or as JSON (``log_format``), naming the conversation being handled."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
-    )
+    handler.setFormatter(formatter(log_format))
+    handler.addFilter(NameConversation())
     if personal_data is not None:
         handler.addFilter(MaskPersonalData(personal_data))
     handler.addFilter(RedactSecrets(secrets))

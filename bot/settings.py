@@ -34,6 +34,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.agent_settings import SlaSection
 from bot.errors import ConfigError
 from handoff.errors import UnsupportedDatabase
 from handoff.policy import FrustrationConfig, PolicyConfig
@@ -252,6 +253,7 @@ class ConversationSection(_Section):
 
 class AgentsSection(_Section):
     note_prefix: str = Field(default="note:", min_length=1)
+    sla: SlaSection = SlaSection()
 
 
 class TelegramLimitsSection(_Section):
@@ -273,6 +275,21 @@ class TelegramLimitsSection(_Section):
 
 class TelegramSection(_Section):
     limits: TelegramLimitsSection = TelegramLimitsSection()
+
+
+class SlackPacingSection(_Section):
+    """Tandem's posts per agent channel, under Slack's limit (about one a second)."""
+
+    per_second: float = Field(default=1.0, gt=0, le=100)
+    burst: int = Field(default=1, ge=1, le=100)
+    # A customer's message whose turn is at most this near waits for it; a later turn is
+    # kept for the thread, and what the customer writes meanwhile joins the same post.
+    wait_up_to: float = Field(default=0.25, ge=0, le=60)
+
+
+class SlackSection(_Section):
+    # null: no pacing (a Slack that allows more, or the simulator without its limit).
+    pacing: SlackPacingSection | None = SlackPacingSection()
 
 
 class PrivacyPatternSection(_Section):
@@ -326,11 +343,13 @@ class ServiceConfig(_Section):
 
     data_dir: Path = Path(".tandem")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
     nlu: NluConfig = NluConfig()
     state: StateConfig = StateConfig()
     conversation: ConversationSection = ConversationSection()
     agents: AgentsSection = AgentsSection()
     telegram: TelegramSection = TelegramSection()
+    slack: SlackSection = SlackSection()
     policy: PolicySection = Field(default_factory=PolicySection)  # type: ignore[valid-type]
     privacy: PrivacySection = PrivacySection()
 

@@ -51,6 +51,11 @@ class Line(StrEnum):
     PRIVACY_ERASE_BUTTON = "privacy.erase_button"
     PRIVACY_ERASED = "privacy.erased"
     PRIVACY_ALREADY_ERASED = "privacy.already_erased"
+    # The SLA ladder (handoff.sla): unclaimed or unanswered handoffs.
+    SLA_REPING = "sla.reping"
+    SLA_ESCALATED = "sla.escalated"
+    SLA_ESCALATED_NOTE = "sla.escalated_note"
+    SLA_IDLE = "sla.idle"
 
 
 # Every line about a handoff knows the acting agent's name and the handoff's number.
@@ -84,6 +89,10 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.PRIVACY_ERASE_BUTTON: frozenset(),
     Line.PRIVACY_ERASED: frozenset({"agent", "customer", "messages", "posts"}),
     Line.PRIVACY_ALREADY_ERASED: frozenset({"customer"}),
+    Line.SLA_REPING: frozenset({"handoff", "minutes"}),
+    Line.SLA_ESCALATED: frozenset({"handoff", "minutes"}),
+    Line.SLA_ESCALATED_NOTE: frozenset({"handoff", "minutes"}),
+    Line.SLA_IDLE: _ABOUT | {"minutes"},
 }
 SECTIONS = frozenset(line.value.split(".", 1)[0] for line in Line)
 

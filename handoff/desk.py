@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from handoff.agent_texts import AgentTexts, Line
+from handoff.clock import Clock, utc_now
 from handoff.conversations import Conversations
 from handoff.lifecycle import Lifecycle
 from handoff.lookup import Lookup
@@ -59,6 +60,7 @@ class HandoffDesk:
         transcript_lines: int = 12,
         wake: Callable[[float], None] = lambda seconds: None,
         memo: SentMemo | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self._conversations = conversations
         self._desk = desk
@@ -66,6 +68,7 @@ class HandoffDesk:
         index = ThreadIndex()
         self._lookup = Lookup(store=conversations.repository, index=index)
         threads = Threads(repository=conversations.repository, desk=desk, index=index)
+        self._threads = threads
         self._outbox = Outbox(
             conversations=conversations,
             threads=threads,
@@ -74,6 +77,7 @@ class HandoffDesk:
             texts=texts,
             wake=wake,
             memo=memo,
+            clock=clock,
         )
         self._relay = Relay(conversations=conversations, outbox=self._outbox, lookup=self._lookup)
         self._ratings = Ratings(conversations=conversations, threads=threads, responses=responses)
@@ -114,6 +118,10 @@ class HandoffDesk:
         :class:`~handoff.outbox.Outbox`); returns how many were delivered."""
         return await self._outbox.redeliver_pending(older_than=older_than)
 
+    async def redeliver_due(self) -> int:
+        """What was held back until now (a platform's wait, the agent channel's turn)."""
+        return await self._outbox.redeliver_due()
+
     # --- the agent side -------------------------------------------------------------------
 
     async def agent_reply(self, reply: AgentReply) -> None:
@@ -141,6 +149,13 @@ class HandoffDesk:
                 agent=action.agent,
                 thread=action.thread,
             )
+
+    async def redraw_card(self, handoff_id: int, key: ConversationKey) -> None:
+        """Draw an open handoff's card again (the SLA ladder escalated it)."""
+        async with self._conversations.lock(key):
+            handoff = await self._conversations.repository.get_handoff(handoff_id)
+            if handoff is not None and handoff.is_open:
+                await self._threads.refresh_card(handoff, key)
 
     async def thread_of(self, handoff_id: int) -> DeskThread | None:
         """The thread of handoff number ``handoff_id`` (agents name it so in commands)."""

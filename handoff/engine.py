@@ -227,7 +227,8 @@ class ConversationEngine:
         )
         decision = decide(turn, config=self._policy, detector=self._detector)
         analysis = analysis_of(ranking, parse, decision)
-        logger.info(
+        # DEBUG: at INFO, this line per message cost more CPU than the decision itself.
+        logger.debug(
             "%s: %s (%s)",
             inbound.key,
             decision.action.value,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from handoff import log_context
 from handoff.agent_texts import AgentTexts, Line
 from handoff.clock import utc_now
 from handoff.errors import (
@@ -184,6 +185,7 @@ class Intake:
 
     async def _drain(self, lane: str) -> None:
         queue = self._lanes[lane]
+        log_context.conversation.set(lane)  # this task's own context: its lines name it
         try:
             while queue:
                 await self._process(queue[0])

@@ -215,6 +215,7 @@ class CardState:
     rating: int | None = None
     changed_by: Agent | None = None
     changed_at: datetime | None = None
+    escalated: bool = False  # the SLA ladder escalated it (handoff.sla)
 
 
 @dataclass(frozen=True, slots=True)

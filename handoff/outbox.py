@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
 from handoff.agent_texts import AgentTexts, Line
-from handoff.clock import utc_now
-from handoff.conversations import EDITED, Conversations
-from handoff.errors import DeliveryDeferred, DeliveryError, HandoffError
+from handoff.clock import Clock, utc_now
+from handoff.conversations import Conversations
+from handoff.errors import DeliveryDeferred, HandoffError
 from handoff.model import Agent, Author, ConversationKey, CustomerRelay, Outbound
+from handoff.outbox_agents import ToAgents
 from handoff.outbox_records import (
     DELAY_TOLD,
     INTRO_SENT,
@@ -50,6 +50,9 @@ class Outcome(Enum):
     WAITING = "waiting"  # still pending; what comes after it in its direction waits too
 
 
+_OUTCOMES = {True: Outcome.DELIVERED, False: Outcome.FAILED, None: Outcome.WAITING}
+
+
 class Outbox:
     def __init__(
         self,
@@ -61,8 +64,10 @@ class Outbox:
         texts: AgentTexts,
         wake: Callable[[float], None] = lambda seconds: None,
         memo: SentMemo | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self._memo = memo or MemorySentMemo()
+        self._now = clock
         self._conversations = conversations
         self._wake = wake  # try again in so many seconds (the redelivery loop's alarm)
         self._repository = conversations.repository
@@ -70,6 +75,17 @@ class Outbox:
         self._desk = desk
         self._responses = responses
         self._texts = texts
+        self._due: dict[int, datetime] = {}  # conversations held back, and until when
+        self._to_agents = ToAgents(
+            conversations=conversations,
+            threads=threads,
+            desk=desk,
+            memo=self._memo,
+            delivered=self._delivered,
+            defer=self._defer,
+            mark=self._mark,
+            clock=clock,
+        )
 
     async def flush(
         self,
@@ -86,22 +102,24 @@ class Outbox:
         has (a photo's bytes); the others are rebuilt from their records. ``pending`` and
         ``handoff`` (the conversation's latest) are read here unless the caller has them.
         """
-        held: set[bool] = set()  # the directions held back: True for the customer's
         outcomes: dict[int, Outcome] = {}
         if pending is None:
             pending = await self._repository.pending_in(conversation_id)
+        if not pending:
+            return outcomes
+        if handoff is None:
+            handoff = await self._repository.latest_handoff_for(conversation_id)
+        from_customer = [m for m in pending if m.author is Author.CUSTOMER]
         for message in pending:
-            to_customer = message.author is not Author.CUSTOMER
-            if to_customer in held:
-                outcomes[message.id] = Outcome.WAITING
+            if message.author is Author.CUSTOMER:
                 continue
-            if handoff is None:
-                handoff = await self._repository.latest_handoff_for(conversation_id)
-            relay = fresh[1] if fresh is not None and fresh[0] == message.id else None
-            outcome = await self._deliver(message, key, relay, handoff)
-            outcomes[message.id] = outcome
-            if outcome is Outcome.WAITING:
-                held.add(to_customer)
+            if Outcome.WAITING in outcomes.values():
+                outcomes[message.id] = Outcome.WAITING
+            else:
+                outcomes[message.id] = await self._deliver(message, key, handoff)
+        if from_customer:
+            shown = await self._to_agents.deliver(handoff, key, from_customer, fresh)
+            outcomes.update({i: _OUTCOMES[result] for i, result in shown.items()})
         return outcomes
 
     async def redeliver_pending(self, *, older_than: timedelta) -> int:
@@ -109,7 +127,7 @@ class Outbox:
         before delivering it, or the other side could not take it); returns how many were
         delivered now."""
         pending = await self._repository.pending_deliveries(
-            older_than=utc_now() - older_than, limit=REDELIVERY_BATCH
+            older_than=self._now() - older_than, limit=REDELIVERY_BATCH
         )
         delivered = 0
         for conversation_id in dict.fromkeys(m.conversation_id for m in pending):
@@ -127,20 +145,31 @@ class Outbox:
             outcomes = await self.flush(conversation_id, conversation.key)
         return sum(outcome is Outcome.DELIVERED for outcome in outcomes.values())
 
+    async def redeliver_due(self) -> int:
+        """Deliver what was held back until now (a platform asked to wait, or the agent
+        channel gave a thread a later turn), conversation by conversation."""
+        now = self._now()
+        due = [conversation for conversation, at in self._due.items() if at <= now]
+        delivered = 0
+        for conversation_id in due:
+            del self._due[conversation_id]
+            try:
+                delivered += await self._redeliver(conversation_id)
+            except HandoffError as exc:
+                logger.error("could not redeliver in conversation %s: %s", conversation_id, exc)
+        if self._due:  # the alarm keeps only the earliest time: set it for the next one
+            self._wake((min(self._due.values()) - self._now()).total_seconds())
+        return delivered
+
     async def _deliver(
-        self,
-        message: StoredMessage,
-        key: ConversationKey,
-        relay: CustomerRelay | None,
-        handoff: Handoff | None,
+        self, message: StoredMessage, key: ConversationKey, handoff: Handoff | None
     ) -> Outcome:
-        if not_before(message) > utc_now():
+        """A message to the customer: an agent's, or Tandem's."""
+        if not_before(message) > self._now():
             return Outcome.WAITING
         if message.author is Author.AGENT:
             return await self._to_customer(handoff, key, message)
-        if message.author is not Author.CUSTOMER:
-            return await self._say(key, message)
-        return await self._to_agents(handoff, key, message, relay)
+        return await self._say(key, message)
 
     # --- to the customer ----------------------------------------------------------------
 
@@ -219,56 +248,16 @@ class Outbox:
         await self._mark(message, Delivery.FAILED, {"undelivered": failure})
         return Outcome.FAILED
 
-    # --- to the agents ------------------------------------------------------------------
-
-    async def _to_agents(
-        self,
-        handoff: Handoff | None,
-        key: ConversationKey,
-        message: StoredMessage,
-        relay: CustomerRelay | None,
-    ) -> Outcome:
-        if handoff is None or not (handoff.is_open or handoff.agent_thread_ts):
-            # No thread to show it in, and a finished handoff gets no new card.
-            await self._mark(message, Delivery.FAILED, {"undelivered": "no handoff thread"})
-            return Outcome.FAILED
-        thread = await self._threads.thread(handoff, key)
-        if thread is None:
-            return Outcome.WAITING  # the card could not be posted: Slack is away
-        if relay is None:
-            relay = CustomerRelay(
-                kind=message.kind,
-                text=message.text,
-                edited=EDITED in (message.platform_message_id or ""),
-            )
-        if (already := await self._memo.recall(message.id)) is not None:
-            await self._delivered(message, already)
-            return Outcome.DELIVERED
-        customer = await self._conversations.customer_of(message.conversation_id)
-        try:
-            posted = await self._desk.relay_to_agents(
-                thread, replace(relay, outbox_id=message.id), customer=customer
-            )
-        except DeliveryDeferred as exc:
-            await self._defer(message, exc)
-            return Outcome.WAITING
-        except DeliveryError as exc:
-            logger.error(
-                "could not show a customer message to agents (handoff %s): %s; retried later",
-                handoff.id,
-                exc,
-            )
-            return Outcome.WAITING
-        await self._delivered(message, posted or "")
-        return Outcome.DELIVERED
-
     # --- records --------------------------------------------------------------------------
 
     async def _defer(
         self, message: StoredMessage, delay: DeliveryDeferred, intro: NewMessage | None = None
     ) -> None:
-        until = utc_now() + timedelta(seconds=delay.retry_after)
-        logger.warning("message %s waits until %s: %s", message.id, until.isoformat(), delay)
+        until = self._now() + timedelta(seconds=delay.retry_after)
+        logger.info("message %s waits until %s: %s", message.id, until.isoformat(), delay)
+        self._due[message.conversation_id] = min(
+            until, self._due.get(message.conversation_id, until)
+        )
         self._wake(delay.retry_after)
         detail: dict[str, Any] = {NOT_BEFORE: until.isoformat(), DELAY_TOLD: True}
         if intro is not None:  # the introduction went out before the wait: not again

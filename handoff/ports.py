@@ -7,6 +7,7 @@ Nothing here names a platform.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Protocol
 
 from handoff.model import (
@@ -76,6 +77,15 @@ class AgentDesk(Protocol):
         self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
     ) -> str | None:
         """Show a customer's message in the thread; return the platform id of the post."""
+        ...
+
+    async def relay_many(
+        self, thread: DeskThread, messages: Sequence[CustomerRelay], *, customer: Customer
+    ) -> list[str]:
+        """Show several of the customer's messages, in order, merged where the platform
+        allows (a busy channel then takes one post instead of many); the platform ids of the
+        first ones of ``messages`` shown, one per message, at least one. It may raise
+        :class:`~handoff.errors.DeliveryDeferred`: nothing was shown, try again then."""
         ...
 
     async def show_card(self, thread: DeskThread, state: CardState) -> None:

@@ -186,6 +186,8 @@ class Handoff:
     # The agents introduced to the customer in this handoff: their user id -> the id of the
     # message (their first reply) that the introduction goes out with.
     introduced: Mapping[str, int] = field(default_factory=dict)
+    # When the unclaimed handoff was escalated by the SLA ladder (handoff.sla), if it was.
+    escalated_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:

@@ -45,15 +45,21 @@ class Alarm:
 
 
 async def redeliver_forever(
-    redeliver: Callable[[timedelta], Awaitable[int]], *, interval: float, alarm: Alarm
+    redeliver: Callable[[timedelta], Awaitable[int]],
+    *,
+    interval: float,
+    alarm: Alarm,
+    due: Callable[[], Awaitable[int]] | None = None,
 ) -> None:
     """Once now, then every ``interval`` seconds (messages at least that old: their first
-    attempt is not raced) and whenever the alarm rings (every pending message: the
-    conversation's lock keeps a message from being sent by two paths)."""
+    attempt is not raced) and whenever the alarm rings: ``due()``, the conversations held
+    back until then, or without it every pending message (the conversation's lock keeps a
+    message from being sent by two paths)."""
     older_than = timedelta(seconds=interval)
+    rang = False
     while True:
         try:
-            count = await redeliver(older_than)
+            count = await (due() if rang and due is not None else redeliver(older_than))
         except Exception:
             logger.exception("redelivery failed; trying again in %.0f s", interval)
         else:

@@ -95,6 +95,7 @@ class Threads:
             rating=rating,
             changed_by=changed_by,
             changed_at=utc_now(),
+            escalated=handoff.escalated_at is not None,
         )
         try:
             await self._desk.show_card(thread, state)

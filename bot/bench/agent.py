@@ -20,7 +20,7 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,6 +119,12 @@ class _Desk:
     ) -> str | None:
         self.calls += 1
         return f"1700000001.{next(self._ts):06d}"
+
+    async def relay_many(
+        self, thread: DeskThread, messages: Sequence[CustomerRelay], *, customer: Customer
+    ) -> list[str]:
+        self.calls += 1
+        return [f"1700000001.{next(self._ts):06d}" for _ in messages]
 
     async def show_card(self, thread: DeskThread, state: CardState) -> None:
         self.calls += 1

@@ -490,3 +490,89 @@ def agent_reply(
     else:
         for line in table(rows):
             echo(line)
+
+
+# --- Slack's per-channel limit ----------------------------------------------------------------
+
+
+@bench.command("slack-burst", short_help="A burst of customer messages into one agent channel.")
+@click.option(
+    "--messages",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Customer messages in the burst.",
+)
+@click.option(
+    "--conversations",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Handed-off conversations sharing the agent channel.",
+)
+@_BACKENDS
+@click.option(
+    "--pacing",
+    type=click.Choice(["on", "off", "both"]),
+    default="on",
+    show_default=True,
+    help="Tandem's Slack pacing (slack.pacing); off: posts go at once, 429s are waited out.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=300.0,
+    show_default=True,
+    help="Seconds to wait for every message to be in Slack.",
+)
+@_JSON
+@_POSTGRES_OPTION
+@_REDIS_OPTION
+@pass_cli
+@explained
+def slack_burst(
+    cli: CliContext,
+    *,
+    messages: int,
+    conversations: int,
+    backends: tuple[str, ...],
+    pacing: str,
+    timeout: float,
+    as_json: bool,
+    postgres: str,
+    redis: str,
+) -> None:
+    """A burst of customer messages into handed-off conversations in one agent channel,
+    against the Slack simulator answering 429 above one post a second per channel (bursts
+    of 3): the real core and Slack desk in this process. Per backend: delivered, lost,
+    duplicated, out of order, posts, 429s, seconds until all are in Slack, messages a
+    second and CPU ms per message.
+    """
+    import json  # noqa: PLC0415
+
+    from bot.bench.slack_burst import BurstOptions, as_dicts, run_burst, table  # noqa: PLC0415
+
+    modes = {"on": (True,), "off": (False,), "both": (False, True)}[pacing]
+    results = [
+        run_async(
+            run_burst(
+                cli.settings,
+                BurstOptions(
+                    conversations=conversations,
+                    messages=messages,
+                    backend=backend,
+                    pacing=paced,
+                    timeout=timeout,
+                    postgres=postgres,
+                    redis=redis,
+                ),
+            )
+        )
+        for backend in backends
+        for paced in modes
+    ]
+    if as_json:
+        echo(json.dumps(as_dicts(results), indent=2))
+    else:
+        for line in table(results):
+            echo(line)

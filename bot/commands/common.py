@@ -50,6 +50,7 @@ class CliContext:
                 level,
                 secrets=self._settings.secret_values(),
                 personal_data=personal_data_mask(self._settings),
+                log_format=self._settings.config.log_format,
             )
         return self._settings
 

@@ -44,5 +44,6 @@ def quietly(cli: CliContext) -> Settings:
             "WARNING",
             secrets=settings.secret_values(),
             personal_data=personal_data_mask(settings),
+            log_format=settings.config.log_format,
         )
     return settings

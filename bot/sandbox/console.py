@@ -10,6 +10,7 @@ import concurrent.futures
 import contextlib
 import functools
 import signal
+import sys
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
@@ -34,6 +35,7 @@ Slack. Everything runs through the real service: NLU, policy, storage, both adap
   :reveal AGENT            the agent presses the newest Reveal (masked personal data)
   :erase AGENT             the agent presses Erase under Ada's /forget request
   :cards                   list the handoff cards
+  :later SECONDS           that much time passes for Tandem's timers (re-pings, escalation)
   :help, :quit"""
 
 
@@ -41,9 +43,13 @@ PRIVACY_BUTTONS = {"reveal": REVEAL_ACTION, "erase": ERASE_ACTION}
 
 
 class Console:
-    def __init__(self, sandbox: Sandbox, *, out: Callable[[str], None]) -> None:
+    def __init__(
+        self, sandbox: Sandbox, *, out: Callable[[str], None], scripted: bool = False
+    ) -> None:
         self._sandbox = sandbox
         self._out = out
+        # Commands read from a file or a pipe: each waits for what the one before caused.
+        self._scripted = scripted
         self._transcripts = Transcripts()
         self._printed = (0, 0)
 
@@ -58,10 +64,14 @@ class Console:
                     break
                 if line.strip() in {":quit", ":q", ":exit"}:
                     break
+                if self._scripted:
+                    await self._sandbox.settle()
                 try:
                     await self.do(line.strip())
                 except (LookupError, ValueError, TimeoutError) as exc:
                     self._out(f"! {exc}")
+            if self._scripted:
+                await self._sandbox.settle()  # the end of the input cuts nothing off
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -91,11 +101,21 @@ class Console:
             await self._sandbox.agent_presses_privacy(
                 rest.strip() or "alice", PRIVACY_BUTTONS[command]
             )
+        elif command == "later":
+            await self._later(rest)
         elif command == "cards":
             for number, card in enumerate(self._sandbox.cards(), start=1):
                 self._out(f"  {number}. {card.text[:100]}")
         else:
             raise ValueError(f"unknown command :{command} (:help lists them)")
+
+    async def _later(self, rest: str) -> None:
+        try:
+            seconds = float(rest.strip().removesuffix("s"))
+        except ValueError:
+            raise ValueError(f"expected :later SECONDS (e.g. :later 130), not {rest!r}") from None
+        taken = await self._sandbox.later(seconds)
+        self._out(f"  ({seconds:g} s later for Tandem's timers: {taken} SLA step(s) taken)")
 
     def _press(self, number: int) -> None:
         view = self._sandbox.customer_view()
@@ -150,7 +170,8 @@ async def run_console(settings: Settings, *, out: Callable[[str], None]) -> None
             out("\nstopped before the sandbox was ready")  # its start cleaned up after itself
             return
         try:
-            await unless_stopped(Console(sandbox, out=out).run(_prompt), stopping)
+            console = Console(sandbox, out=out, scripted=not sys.stdin.isatty())
+            await unless_stopped(console.run(_prompt), stopping)
         finally:
             if stopping.is_set():
                 out("\nstopping the sandbox...")  # after the "^C" the terminal echoed

@@ -8,11 +8,13 @@ platforms' servers are the local simulators.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import os
 import tempfile
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from bot.simulators.slack import (
     events,
 )
 from bot.simulators.telegram import JsonDict, SentMessage, TelegramSimulator, telegram_user
+from handoff.clock import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +84,17 @@ def sandbox_settings(
     return dataclasses.replace(settings, env=env)
 
 
+class LaterClock:
+    """The real time, moved on by what :meth:`Sandbox.later` added: the service's timers
+    (the SLA ladder) run on it, so the sandbox shows in a moment what takes minutes."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return utc_now() + self.offset
+
+
 class Sandbox:
     """Start it, then act as the customer (Telegram) and as agents (Slack)."""
 
@@ -93,6 +107,7 @@ class Sandbox:
         self.telegram = TelegramSimulator()
         self.slack = SlackSimulator()
         self.service: Service | None = None
+        self.clock = LaterClock()
         self._sender: SlackEventSender | None = None
         self._scratch = tempfile.TemporaryDirectory(prefix="tandem-sandbox-")
 
@@ -137,7 +152,7 @@ class Sandbox:
             database_url=self._database_url,
             redis_url=self._redis_url,
         )
-        self.service = Service(settings)
+        self.service = Service(settings, clock=self.clock)
         await self.service.start()
         assert self.service.http is not None
         assert self.service.http.port is not None
@@ -146,6 +161,35 @@ class Sandbox:
             signing_secret=SANDBOX_SIGNING_SECRET,
             response_url_base=self.slack.response_url_base,
         )
+
+    async def later(self, seconds: float) -> int:
+        """``seconds`` pass on the service's timers, which then look at the time at once;
+        returns how many SLA steps that took."""
+        if seconds < 0:
+            raise ValueError("time only moves forward: give seconds >= 0")
+        self.clock.offset += timedelta(seconds=seconds)
+        assert self.service is not None
+        assert self.service.sla is not None
+        return await self.service.sla.tick()
+
+    async def settle(self, *, limit: float = 30.0) -> bool:
+        """Wait until the service has fetched every customer update and neither platform has
+        seen a call for a while (True), or ``limit`` seconds passed (False). The while is
+        longer than Telegram's pace in one chat, so a paced message is not taken for quiet.
+
+        For scripted input (standard input is not a terminal): the next line then acts on
+        what the previous one caused, and nothing is cut off when the input ends."""
+        quiet = self._base.config.telegram.limits.per_chat_interval + 0.3
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        seen = (-1, -1)
+        while loop.time() < deadline:
+            now = (len(self.telegram.calls), self.slack.mark())
+            if now == seen and not self.telegram.pending_updates:
+                return True
+            seen = now
+            await asyncio.sleep(quiet)
+        return False
 
     # --- the customer, in Telegram ------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -87,6 +88,21 @@ class MaskingDesk:
         if message.outbox_id is not None:
             text = self._texts.line(Line.PRIVACY_MASKED_MESSAGE, kinds=", ".join(masked.kinds))
             await self._offer(thread, text, f"message:{message.outbox_id}")
+        return posted
+
+    async def relay_many(
+        self, thread: DeskThread, messages: Sequence[CustomerRelay], *, customer: Customer
+    ) -> list[str]:
+        masked = [self._masker.mask(m.text) if m.text is not None else None for m in messages]
+        shown = [
+            replace(m, text=found.text) if found is not None and found.changed else m
+            for m, found in zip(messages, masked, strict=True)
+        ]
+        posted = await self._inner.relay_many(thread, shown, customer=customer)
+        for message, found in zip(messages[: len(posted)], masked, strict=False):
+            if found is not None and found.changed and message.outbox_id is not None:
+                text = self._texts.line(Line.PRIVACY_MASKED_MESSAGE, kinds=", ".join(found.kinds))
+                await self._offer(thread, text, f"message:{message.outbox_id}")
         return posted
 
     async def post_note(self, thread: DeskThread, text: str) -> None:

@@ -93,6 +93,7 @@ def handoff(row: HandoffRow | Row[Any]) -> Handoff:
         outcome=None if row.outcome is None else HandoffOutcome(row.outcome),
         card=row.card,
         introduced={str(agent): int(message) for agent, message in (row.introduced or {}).items()},
+        escalated_at=row.escalated_at,
     )
 
 

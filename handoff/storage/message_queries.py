@@ -27,13 +27,11 @@ class MessageQueries(RepositoryBase):
         Safe against redelivery and against two workers storing the same update at once:
         exactly one of them gets the stored message.
         """
-        async with self._database.statements(doing="adding a message") as connection:
-            statement = insert_new(self._database.backend, message).returning(
-                *MessageRow.__table__.columns
-            )
+        async with self._database.statement(doing="adding a message") as connection:
             row = await self._insert_unless_conflict(
                 connection,
-                statement,
+                _ADD_MESSAGE[self._database.backend],
+                message_values(message),
                 missing_parent=ConversationNotFound(f"no conversation {message.conversation_id}"),
             )
             return None if row is None else mapping.message(row)
@@ -166,20 +164,27 @@ class MessageQueries(RepositoryBase):
             return [mapping.message(row) for row in rows]
 
 
+_PLATFORM_KEY = [MessageRow.platform, MessageRow.platform_chat_id, MessageRow.platform_message_id]
+
+
 def insert_new(backend: str, message: NewMessage) -> Any:
     """``INSERT`` of ``message`` that stores nothing when its platform message is stored
     already (a repeat); add ``RETURNING`` to tell."""
     return (
         dml.insert(backend, MessageRow)
         .values(**message_values(message))
-        .on_conflict_do_nothing(
-            index_elements=[
-                MessageRow.platform,
-                MessageRow.platform_chat_id,
-                MessageRow.platform_message_id,
-            ]
-        )
+        .on_conflict_do_nothing(index_elements=_PLATFORM_KEY)
     )
+
+
+# Built once, run with the row's values as parameters: building the statement per message
+# (values(), its cache key) cost more CPU than running it.
+_ADD_MESSAGE = {
+    backend: dml.insert(backend, MessageRow)
+    .on_conflict_do_nothing(index_elements=_PLATFORM_KEY)
+    .returning(*MessageRow.__table__.columns)
+    for backend in ("sqlite", "postgresql")
+}
 
 
 def message_values(message: NewMessage) -> dict[str, Any]:

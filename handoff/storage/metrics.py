@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.clock import as_utc
@@ -171,12 +171,14 @@ async def _reason_counts(
     return tuple(ReasonCount(reason=reason, count=int(n)) for reason, n in rows)
 
 
-async def _handoff_times(session: AsyncSession, window: ColumnElement[bool]) -> list[_HandoffTimes]:
-    """Each handoff's request, outcome, close and first agent message."""
+def first_reply_at() -> ScalarSelect[datetime]:
+    """A handoff's first agent message, correlated with :class:`HandoffRow`.
+
+    Only agent messages while the handoff was open answer it: one written after it ended
+    was never sent, and a later handoff of the same conversation has replies of its own.
+    """
     ended_at = func.coalesce(HandoffRow.closed_at, HandoffRow.returned_at)
-    # Only agent messages while the handoff was open answer it: one written after it ended
-    # was never sent, and a later handoff of the same conversation has replies of its own.
-    first_reply_at = (
+    return (
         select(func.min(MessageRow.created_at))
         .where(
             MessageRow.conversation_id == HandoffRow.conversation_id,
@@ -187,8 +189,12 @@ async def _handoff_times(session: AsyncSession, window: ColumnElement[bool]) -> 
         .correlate(HandoffRow)
         .scalar_subquery()
     )
+
+
+async def _handoff_times(session: AsyncSession, window: ColumnElement[bool]) -> list[_HandoffTimes]:
+    """Each handoff's request, outcome, close and first agent message."""
     rows = await session.execute(
-        select(HandoffRow.requested_at, HandoffRow.outcome, HandoffRow.closed_at, first_reply_at)
+        select(HandoffRow.requested_at, HandoffRow.outcome, HandoffRow.closed_at, first_reply_at())
         .join(ConversationRow, ConversationRow.id == HandoffRow.conversation_id)
         .where(window)
     )

@@ -16,6 +16,7 @@ from handoff.storage.customer_queries import CustomerQueries
 from handoff.storage.handoff_queries import HandoffQueries
 from handoff.storage.message_queries import MessageQueries
 from handoff.storage.request_queries import RequestQueries
+from handoff.storage.sla_queries import SlaQueries
 from handoff.storage.turn_queries import TurnQueries
 
 
@@ -27,6 +28,7 @@ class Repository(
     TurnQueries,
     AgentQueries,
     RequestQueries,
+    SlaQueries,
 ):
     """Reads and writes the conversation engine's records in a :class:`Database`.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
@@ -38,15 +39,19 @@ class RepositoryBase:
 
     @staticmethod
     async def _insert_unless_conflict(
-        session: AsyncSession | AsyncConnection, statement: Executable, *, missing_parent: NotFound
+        session: AsyncSession | AsyncConnection,
+        statement: Executable,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        missing_parent: NotFound,
     ) -> Any:
         """Run an ``INSERT ... ON CONFLICT DO NOTHING RETURNING``: the new row, or None when
         an equal row exists (a repeat, or a lost race). A missing parent row (foreign key)
         raises ``missing_parent``."""
         try:
             if isinstance(session, AsyncConnection):  # plain rows, read by column name
-                return (await session.execute(statement)).one_or_none()
-            return (await session.scalars(statement)).one_or_none()
+                return (await session.execute(statement, parameters)).one_or_none()
+            return (await session.scalars(statement, parameters)).one_or_none()
         except IntegrityError as exc:
             if violation(exc) is Violation.FOREIGN_KEY:
                 raise missing_parent from exc

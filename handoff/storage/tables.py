@@ -203,6 +203,11 @@ class HandoffRow(Base):
     # The agents introduced to the customer in this handoff: a JSON object of their user
     # ids and the id of the message (their first reply) the introduction goes out with.
     introduced: Mapped[dict[str, int] | None] = mapped_column(Json)
+    # The SLA ladder's steps taken (handoff.sla): when the agents were re-pinged, when it
+    # was escalated, and when its owner was last pinged for a reply.
+    repinged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    idle_pinged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class HandoffEventRow(Base):

@@ -41,3 +41,26 @@ async def test_healthz_says_how_each_component_is(
             assert await response.json() == {"status": status, "checks": report.checks}
     finally:
         await server.stop()
+
+
+@pytest.mark.parametrize(("healthy", "code"), [(True, 200), (False, 503)])
+async def test_readyz_answers_load_balancers(healthy: bool, code: int) -> None:
+    checks = {"database": "ok" if healthy else "failing: refused", "state": "ok", "nlu": "ok"}
+
+    async def ready() -> HealthReport:
+        return HealthReport(healthy=healthy, checks=checks)
+
+    async def health() -> HealthReport:
+        raise AssertionError("/readyz asks readiness, not health")
+
+    server = HttpServer(host="127.0.0.1", port=0, health=health, ready=ready)
+    await server.start()
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{server.port}/readyz") as response,
+        ):
+            assert response.status == code
+            assert await response.json() == {"ready": healthy, "checks": checks}
+    finally:
+        await server.stop()

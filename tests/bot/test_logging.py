@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 
 import httpx
 import pytest
 from aiohttp import web
 
 from bot.logging import RedactSecrets, configure_logging
+from handoff.log_context import conversation
 
 TELEGRAM_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 RASA_TOKEN = "rasa-token-7f3a"
@@ -244,3 +248,64 @@ def test_a_url_encoded_secret_is_masked_too() -> None:
     )
     RedactSecrets([token]).filter(record)
     assert record.getMessage() == "GET /file/bot***/photo.jpg"
+
+
+# --- the line's format -------------------------------------------------------------------
+
+
+def mask_emails(text: str) -> str:
+    return text.replace("grace@example.com", "[email]")
+
+
+def log_about_a_conversation(logger_name: str) -> None:
+    token = conversation.set("chat:telegram:42")
+    try:
+        logger = logging.getLogger(logger_name)
+        logger.info("relayed %s", "grace@example.com")
+        try:
+            raise ValueError(f"bad token {TELEGRAM_TOKEN} for grace@example.com")
+        except ValueError:
+            logger.exception("handling failed")
+    finally:
+        conversation.reset(token)
+    logging.getLogger(logger_name).warning("outside any conversation")
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_json_lines_carry_time_level_conversation_and_event_masked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(
+        "INFO", secrets=[TELEGRAM_TOKEN], personal_data=mask_emails, log_format="json"
+    )
+    log_about_a_conversation("tandem.json")
+
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+
+    relayed, failed, outside = lines
+    assert relayed["event"] == "relayed [email]"
+    assert relayed["level"] == "INFO"
+    assert relayed["logger"] == "tandem.json"
+    assert relayed["conversation"] == "chat:telegram:42"
+    assert datetime.fromisoformat(relayed["time"]).tzinfo is not None
+    assert "ValueError: bad token ***" in failed["exc_info"]
+    assert "grace@example.com" not in failed["exc_info"]
+    assert TELEGRAM_TOKEN not in json.dumps(lines)
+    assert outside["conversation"] is None
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_text_lines_are_readable_with_the_date(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", secrets=[TELEGRAM_TOKEN], personal_data=mask_emails)
+    log_about_a_conversation("tandem.text")
+
+    err = capsys.readouterr().err
+    first = err.splitlines()[0]
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO    tandem\.text \[chat:telegram:42\]: "
+        r"relayed \[email\]",
+        first,
+    )
+    assert "grace@example.com" not in err
+    assert TELEGRAM_TOKEN not in err
+    assert "tandem.text: outside any conversation" in err

@@ -170,6 +170,19 @@ async def test_the_sandbox_reads_a_script_without_a_terminal(project: Path) -> N
     assert "Traceback" not in done.stderr
 
 
+async def test_a_script_acts_on_what_each_line_caused_and_its_end_cuts_nothing_off(
+    project: Path,
+) -> None:
+    # Each line waits for the one before: :claim finds the card that /human opened, and
+    # the agent's last reply still reaches Telegram before the input ends.
+    script = "/human\n:claim alice\n:alice Hello from Alice\n"
+    done = await asyncio.to_thread(tandem, project, "sandbox", feed=script)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "! " not in done.stdout
+    assert "Handoff #1" in done.stdout
+    assert "[telegram]  Tandem < Hello from Alice" in done.stdout
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def console(project: Path) -> AsyncIterator[tuple[Console, list[str], Sandbox]]:
     world = Sandbox(load_settings(project / "config" / "tandem.yml"))

@@ -141,7 +141,14 @@ def build_engine(repository: Repository, state: InMemoryLiveState, **parts: obje
     assert isinstance(nlu, ScriptedNlu)
     responses = load_responses(REPO / "config" / "responses.yml", rng=random.Random(7))
     conversations = Conversations(repository=repository, state=state, channel=channel)
-    handoffs = HandoffDesk(conversations=conversations, desk=desk, responses=responses, texts=TEXTS)
+    clock = parts.get("clock") or (lambda: datetime.now(UTC))
+    handoffs = HandoffDesk(
+        conversations=conversations,
+        desk=desk,
+        responses=responses,
+        texts=TEXTS,
+        clock=clock,  # type: ignore[arg-type]
+    )
     engine = ConversationEngine(
         conversations=conversations,
         desk=handoffs,

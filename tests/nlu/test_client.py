@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 import pytest
 from aiohttp import web
 from pydantic import ValidationError
@@ -367,7 +367,7 @@ async def test_an_answer_slower_than_the_timeout(rasa: FakeRasa) -> None:
     finally:
         await client.aclose()
 
-    assert isinstance(caught.value.__cause__, httpx.TimeoutException)
+    assert isinstance(caught.value.__cause__, TimeoutError)
 
 
 async def test_connection_refused() -> None:
@@ -382,7 +382,7 @@ async def test_connection_refused() -> None:
     assert str(caught.value) == (
         f"could not reach Rasa at {url} (connection refused or host unreachable)"
     )
-    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    assert isinstance(caught.value.__cause__, aiohttp.ClientConnectorError)
 
 
 # --- status -----------------------------------------------------------------------------
@@ -465,4 +465,4 @@ async def test_load_model_with_rasa_unreachable(tmp_path: Path) -> None:
         await client.aclose()
 
     assert url in str(caught.value)
-    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    assert isinstance(caught.value.__cause__, aiohttp.ClientConnectorError)

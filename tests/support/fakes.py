@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from handoff.errors import DeliveryError
@@ -100,6 +100,7 @@ class RecordingDesk:
     told: list[tuple[DeskThread, Agent, str]] = field(default_factory=list)
     fail_open: bool = False
     fail_relays: int = 0  # this many relays raise DeliveryError, then they succeed again
+    merged: list[int] = field(default_factory=list)  # how many messages each relay_many had
     _ts: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
     _opened: asyncio.Event = field(default_factory=asyncio.Event)
     _relayed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -120,6 +121,16 @@ class RecordingDesk:
         self.relays.append((thread, message, customer))
         self._relayed.set()
         return f"1700000001.{len(self.relays):06d}"
+
+    async def relay_many(
+        self, thread: DeskThread, messages: Sequence[CustomerRelay], *, customer: Customer
+    ) -> list[str]:
+        """Records each message as a relay of its own, and the merge in ``merged``."""
+        self.merged.append(len(messages))
+        return [
+            await self.relay_to_agents(thread, message, customer=customer) or ""
+            for message in messages
+        ]
 
     async def wait_for_relays(self, count: int, *, timeout: float = 10.0) -> None:
         """Until ``count`` customer messages were shown to agents (events, not sleeps)."""

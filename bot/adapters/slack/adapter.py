@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -32,7 +33,9 @@ from .desk import SlackDesk
 from .directory import Directory
 from .errors import SlackAdapterError
 from .forget import ERASE_ACTION, EraseHandler, EraseListener, SlackForgetDesk
+from .ladder import SlackLadder
 from .listeners import HandoffResolver, Listeners
+from .pacing import ChannelPacer, PacingPolicy
 from .reveal import (
     REVEAL_ACTION,
     RevealHandler,
@@ -75,6 +78,8 @@ class SlackAdapter:
         retry: RetryPolicy | None = None,
         socket_mode_timeout: float = 30.0,
         drain_timeout: float = 10.0,
+        pacer: ChannelPacer | None = None,
+        wait_up_to: float = PacingPolicy().wait_up_to,
     ) -> None:
         if app_token is None and signing_secret is None:
             raise ValueError("Slack needs an app token (Socket Mode) or a signing secret (HTTP)")
@@ -99,7 +104,14 @@ class SlackAdapter:
             reader=self._client,
             policy=policy,
         )
-        self._desk = SlackDesk(client=self._client, tagged=tagged, channel=agent_channel)
+        self._pacer = pacer
+        self._desk = SlackDesk(
+            client=self._client,
+            tagged=tagged,
+            channel=agent_channel,
+            pacer=pacer,
+            wait_up_to=wait_up_to,
+        )
         listeners = Listeners(
             channel=agent_channel,
             handler=handler,
@@ -174,6 +186,8 @@ class SlackAdapter:
     async def stop(self) -> None:
         """Stop taking requests and let those being handled finish."""
         await self._inbound.close(drain_timeout=self._drain_timeout)
+        if self._pacer is not None:
+            await self._pacer.close()
 
     async def _introduce(self) -> BotIdentity:
         try:
@@ -220,6 +234,10 @@ class SlackAdapter:
 
     # --- AgentDesk ----------------------------------------------------------------------
 
+    def ladder(self, *, ping: tuple[str, ...], escalation_channel: str | None) -> SlackLadder:
+        """The SLA ladder's pings (:class:`handoff.sla_watch.SlaAlerts`) in this workspace."""
+        return SlackLadder(client=self._client, ping=ping, escalation_channel=escalation_channel)
+
     async def open_handoff(self, ticket: HandoffTicket) -> DeskThread:
         return await self._desk.open_handoff(ticket)
 
@@ -227,6 +245,11 @@ class SlackAdapter:
         self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
     ) -> str:
         return await self._desk.relay_to_agents(thread, message, customer=customer)
+
+    async def relay_many(
+        self, thread: DeskThread, messages: Sequence[CustomerRelay], *, customer: Customer
+    ) -> list[str]:
+        return await self._desk.relay_many(thread, messages, customer=customer)
 
     async def show_card(self, thread: DeskThread, state: CardState) -> None:
         await self._desk.show_card(thread, state)

@@ -88,7 +88,11 @@ def telegram_handle(customer: Customer) -> str:
 
 
 def status_line(state: CardState) -> str:
-    """The state in mrkdwn: agents are mentioned (they are ours), dates are Slack dates."""
+    """The state in mrkdwn: agents are mentioned (they are ours), dates are Slack dates.
+    While it waits, how long the customer has waited (Slack counts it: "5 minutes ago")."""
+    if state.status is CardStatus.WAITING:
+        waited = slack_date(state.ticket.requested_at, "{ago}", "%Y-%m-%d %H:%M UTC")
+        return f"{_status(state, who=_mention)} · the customer has waited since {waited}"
     return _status(state, who=_mention) + _since(state.changed_at)
 
 
@@ -196,7 +200,7 @@ def _button(label: str, action_id: str, value: str, *, style: str | None = None)
 
 def _status(state: CardState, *, who: Callable[[Agent], str]) -> str:
     if state.status is CardStatus.WAITING:
-        return "⏳ Waiting for an agent"
+        return "⏳ Waiting for an agent" + (" · 🚨 Escalated" if state.escalated else "")
     if state.status is CardStatus.CLAIMED:
         return f"🙋 Claimed by {who(state.owner)}" if state.owner else "🙋 Claimed"
     actor = state.changed_by or state.owner

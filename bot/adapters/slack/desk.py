@@ -12,7 +12,12 @@ that id as a tag, and posted once however slow Slack is (see :mod:`.tagged`).
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
+import math
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -32,11 +37,14 @@ from .cards import render_card
 from .delivery import call
 from .escape import escape_mrkdwn
 from .keyed import KeyedLocks
-from .posts import note_post, relay_posts, relay_upload
+from .pacing import ChannelPacer, PacingPolicy, Unpaced
+from .posts import merged_post, note_post, relay_posts, relay_upload
 from .sizing import TEXT_LIMIT, clip
 from .tagged import PostTag, TaggedPoster
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Escaping at most quintuples a character ("&" becomes "&amp;"): this much always fits.
 EPHEMERAL_TEXT_LIMIT = TEXT_LIMIT // 5
@@ -46,23 +54,38 @@ class SlackDesk:
     """Posts in ``channel`` with ``client`` (whose retries are set up by the adapter), and
     customers' tagged messages with ``tagged``."""
 
-    def __init__(self, *, client: AsyncWebClient, tagged: TaggedPoster, channel: str) -> None:
+    def __init__(
+        self,
+        *,
+        client: AsyncWebClient,
+        tagged: TaggedPoster,
+        channel: str,
+        pacer: ChannelPacer | None = None,
+        wait_up_to: float = PacingPolicy().wait_up_to,
+    ) -> None:
         self._client = client
         self._tagged = tagged
         self._channel = channel
+        self._pacer: ChannelPacer = pacer or Unpaced()
+        self._wait_up_to = wait_up_to
         self._threads: KeyedLocks[DeskThread] = KeyedLocks()
+        self._turns = itertools.count()
 
     async def open_handoff(self, ticket: HandoffTicket) -> DeskThread:
         """Post the card, waiting for an agent; its message starts the handoff's thread."""
         card = render_card(CardState(ticket=ticket, status=CardStatus.WAITING))
-        answer = await call(
-            f"the card of handoff #{ticket.handoff_id}",
-            lambda: self._client.chat_postMessage(
-                channel=self._channel,
-                text=card.text,
-                blocks=card.blocks,
-                unfurl_links=False,
-                unfurl_media=False,
+        await self._take_turn(self._channel)
+        answer = await self._paced(
+            self._channel,
+            lambda: call(
+                f"the card of handoff #{ticket.handoff_id}",
+                lambda: self._client.chat_postMessage(
+                    channel=self._channel,
+                    text=card.text,
+                    blocks=card.blocks,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                ),
             ),
         )
         thread = DeskThread(channel=self._channel, thread_ts=str(answer["ts"]))
@@ -90,14 +113,44 @@ class SlackDesk:
         instead, its words as the comment (see :meth:`_upload`).
         """
         async with self._threads.hold(thread):
-            if message.content is not None:
-                try:
-                    return await self._upload(thread, message, message.content, customer=customer)
-                except DeliveryError as exc:
-                    # Slack may refuse files (no files:write scope, a blocked file type) and
-                    # still take a post: the agents get the caption and a note of the file.
-                    logger.warning("posting a note instead of the customer's file: %s", exc)
-            return await self._relay_posts(thread, message, customer=customer)
+            await self._customers_turn(thread)
+            return await self._relay_one(thread, message, customer=customer)
+
+    async def relay_many(
+        self, thread: DeskThread, messages: Sequence[CustomerRelay], *, customer: Customer
+    ) -> list[str]:
+        """Show several of the customer's messages, in order, in one post when they fit
+        (a file, or text too long to share a post, goes on its own); the ids of the posts
+        of those shown, one per message, the first ones of ``messages``."""
+        async with self._threads.hold(thread):
+            await self._customers_turn(thread)
+            post, count = merged_post(messages, customer=customer)
+            first, last = messages[0].outbox_id, messages[count - 1].outbox_id if count else None
+            if count < 2 or first is None or last is None:
+                return [await self._relay_one(thread, messages[0], customer=customer)]
+            what = f"{count} customer messages in {thread.thread_ts}"
+            tag = PostTag(outbox_id=first, through=last)
+            ts, landed = await self._paced(
+                thread.channel, lambda: self._tagged.post(thread, post, tag, what=what)
+            )
+            if landed.through is None:  # an earlier try posted the first message alone
+                return [await self._relay_one(thread, messages[0], customer=customer)]
+            through = landed.through
+            return [
+                ts for m in messages[:count] if m.outbox_id is not None and m.outbox_id <= through
+            ]
+
+    async def _relay_one(
+        self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
+    ) -> str:
+        if message.content is not None:
+            try:
+                return await self._upload(thread, message, message.content, customer=customer)
+            except DeliveryError as exc:
+                # Slack may refuse files (no files:write scope, a blocked file type) and
+                # still take a post: the agents get the caption and a note of the file.
+                logger.warning("posting a note instead of the customer's file: %s", exc)
+        return await self._relay_posts(thread, message, customer=customer)
 
     async def _relay_posts(
         self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
@@ -105,13 +158,22 @@ class SlackDesk:
         posts = relay_posts(message, customer=customer)
         what = f"a customer message in {thread.thread_ts}"
         if message.outbox_id is None:
-            posted = [await self._post(thread, post, what=what) for post in posts]
+            posted = []
+            for number, post in enumerate(posts):
+                if number:
+                    await self._take_turn(thread.channel)
+                posted.append(await self._post(thread, post, what=what))
             return posted[0]  # relay_posts always gives at least one post
         tags = [PostTag(outbox_id=message.outbox_id, part=n) for n in range(1, len(posts) + 1)]
         first: str | None = None
         for post, tag in zip(posts, tags, strict=True):
             try:
-                ts = await self._tagged.post(thread, post, tag, what=what)
+                if tag.part > 1:
+                    await self._take_turn(thread.channel)
+                ts, _ = await self._paced(
+                    thread.channel,
+                    lambda post=post, tag=tag: self._tagged.post(thread, post, tag, what=what),  # type: ignore[misc]
+                )
             except (DeliveryError, DeliveryDeferred) as exc:
                 # The parts posted stay; next time they are looked for, not posted again.
                 for earlier in tags[: tag.part - 1]:
@@ -129,15 +191,18 @@ class SlackDesk:
         """Upload a customer's file into the thread; the file's id (Slack shares an upload
         in the thread after answering, so the post's ts is not known yet)."""
         upload = relay_upload(message, customer=customer)
-        answer = await call(
-            f"a customer's file in {thread.thread_ts}",
-            lambda: self._client.files_upload_v2(
-                channel=thread.channel,
-                thread_ts=thread.thread_ts,
-                file=content,
-                filename=upload.filename,
-                title=upload.title,
-                initial_comment=upload.comment,
+        answer = await self._paced(
+            thread.channel,
+            lambda: call(
+                f"a customer's file in {thread.thread_ts}",
+                lambda: self._client.files_upload_v2(
+                    channel=thread.channel,
+                    thread_ts=thread.thread_ts,
+                    file=content,
+                    filename=upload.filename,
+                    title=upload.title,
+                    initial_comment=upload.comment,
+                ),
             ),
         )
         return str(answer["file"]["id"])
@@ -147,6 +212,7 @@ class SlackDesk:
             logger.warning("not posting an empty note in %s", thread.thread_ts)
             return
         async with self._threads.hold(thread):
+            await self._take_turn(thread.channel)
             await self._post(thread, note_post(text), what=f"a note in {thread.thread_ts}")
 
     async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
@@ -164,15 +230,47 @@ class SlackDesk:
     async def _post(self, thread: DeskThread, post: SlackMessage, *, what: str) -> str:
         # Unfurling would make Slack fetch a customer's link and show whatever preview
         # the linked page chooses.
-        answer = await call(
-            what,
-            lambda: self._client.chat_postMessage(
-                channel=thread.channel,
-                thread_ts=thread.thread_ts,
-                text=post.text,
-                blocks=post.blocks,
-                unfurl_links=False,
-                unfurl_media=False,
+        answer = await self._paced(
+            thread.channel,
+            lambda: call(
+                what,
+                lambda: self._client.chat_postMessage(
+                    channel=thread.channel,
+                    thread_ts=thread.thread_ts,
+                    text=post.text,
+                    blocks=post.blocks,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                ),
             ),
         )
         return str(answer["ts"])
+
+    # --- pacing (see .pacing) -------------------------------------------------------------
+
+    async def _take_turn(self, channel: str) -> None:
+        """Wait for the channel's next free slot (Tandem's own posts: the card, notes)."""
+        holder = f"own:{next(self._turns)}"
+        await asyncio.sleep(await self._pacer.acquire(channel, holder, wait_up_to=math.inf))
+
+    async def _customers_turn(self, thread: DeskThread) -> None:
+        """Wait for the thread's slot if it is near; otherwise keep it for the thread and
+        raise :class:`~handoff.errors.DeliveryDeferred`: the outbox comes back then, with
+        what the customer wrote meanwhile merged into one post."""
+        delay = await self._pacer.acquire(
+            thread.channel, thread.thread_ts, wait_up_to=self._wait_up_to
+        )
+        if delay > self._wait_up_to:
+            raise DeliveryDeferred(
+                f"the agent channel is busy; this thread's turn is in {delay:.1f}s",
+                retry_after=delay,
+            )
+        await asyncio.sleep(delay)
+
+    async def _paced(self, channel: str, post: Callable[[], Awaitable[T]]) -> T:
+        """``post()``; a rate limit Slack still answered moves the channel's schedule."""
+        try:
+            return await post()
+        except DeliveryDeferred as exc:
+            await self._pacer.hold_off(channel, exc.retry_after)
+            raise

@@ -8,14 +8,15 @@ whose bytes were fetched is uploaded instead, with the words as its escaped comm
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from handoff.model import Attachment, Customer, CustomerRelay, MessageKind
 
-from .blocks import SlackMessage, context, plain_section
+from .blocks import Block, SlackMessage, context, plain_section
 from .cards import telegram_handle
 from .escape import clean, escape_mrkdwn, plain_text
-from .sizing import SECTION_TEXT_LIMIT, TEXT_LIMIT, clip, split_text
+from .sizing import MAX_BLOCKS, SECTION_TEXT_LIMIT, TEXT_LIMIT, clip, split_text
 
 # 10 sections of 3,000: 30,000 characters per post, under Slack's 40,000 for a message.
 SECTIONS_PER_POST = 10
@@ -69,6 +70,40 @@ def relay_posts(message: CustomerRelay, *, customer: Customer) -> list[SlackMess
         fallback = escape_mrkdwn(clip(f"{heading}: {shown}", FALLBACK_LIMIT))
         posts.append(SlackMessage(text=fallback, blocks=blocks))
     return posts
+
+
+def merged_post(
+    messages: Sequence[CustomerRelay], *, customer: Customer
+) -> tuple[SlackMessage, int]:
+    """One post showing as many of ``messages`` as fit, in order, and how many it shows
+    (at least one, unless the first needs a post of its own: 0). Each message keeps its
+    own sections, and a line saying what it was when it was not plain text."""
+    heading = f"👤 {_who(customer)}"
+    blocks = [context(plain_text(heading))]
+    shown: list[str] = []
+    count = 0
+    for message in messages:
+        if message.content is not None:
+            break  # a file is uploaded on its own
+        own = _merged_blocks(message)
+        text = message.text or ""
+        if len(blocks) + len(own) > MAX_BLOCKS or sum(map(len, shown)) + len(text) > COMMENT_LIMIT:
+            break
+        blocks += own
+        shown.append(text)
+        count += 1
+    fallback = escape_mrkdwn(clip(f"{heading}: {' / '.join(shown)}", FALLBACK_LIMIT))
+    return SlackMessage(text=fallback, blocks=blocks), count
+
+
+def _merged_blocks(message: CustomerRelay) -> list[Block]:
+    notes = [note for note in ("(edited)" if message.edited else None, _kind_note(message)) if note]
+    text = message.text or ""
+    pieces = split_text(text, SECTION_TEXT_LIMIT) if text.strip() else []
+    if not pieces and not notes:
+        notes.append("[an empty message]")
+    blocks = [context(plain_text(" ".join(notes)))] if notes else []
+    return blocks + [plain_section(piece) for piece in pieces]
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -49,16 +49,19 @@ MAX_PAGES = 25  # a thread of 5,000 messages is searched through; a longer one i
 
 @dataclass(frozen=True, slots=True)
 class PostTag:
-    """Post ``part`` (from 1) of the stored message ``outbox_id``."""
+    """Post ``part`` (from 1) of the stored message ``outbox_id``; a post merging several
+    messages names the last one it shows as ``through`` (found by its first, however many
+    it shows)."""
 
     outbox_id: int
     part: int = 1
+    through: int | None = field(default=None, compare=False)
 
     def metadata(self) -> dict[str, Any]:
-        return {
-            "event_type": EVENT_TYPE,
-            "event_payload": {"outbox_id": self.outbox_id, "part": self.part},
-        }
+        payload = {"outbox_id": self.outbox_id, "part": self.part}
+        if self.through is not None:
+            payload["through"] = self.through
+        return {"event_type": EVENT_TYPE, "event_payload": payload}
 
     @staticmethod
     def of(message: Mapping[str, Any]) -> PostTag | None:
@@ -70,9 +73,12 @@ class PostTag:
         if not isinstance(payload, Mapping):
             return None
         outbox_id, part = payload.get("outbox_id"), payload.get("part", 1)
+        through = payload.get("through")
         if not isinstance(outbox_id, int) or not isinstance(part, int):
             return None
-        return PostTag(outbox_id=outbox_id, part=part)
+        return PostTag(
+            outbox_id=outbox_id, part=part, through=through if isinstance(through, int) else None
+        )
 
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -98,8 +104,11 @@ class TaggedPoster:
         self._capacity = capacity
         self._in_doubt: OrderedDict[_Doubt, None] = OrderedDict()
 
-    async def post(self, thread: DeskThread, post: SlackMessage, tag: PostTag, *, what: str) -> str:
-        """The ts of the message in the thread with ``tag``: found there, or posted now.
+    async def post(
+        self, thread: DeskThread, post: SlackMessage, tag: PostTag, *, what: str
+    ) -> tuple[str, PostTag]:
+        """The ts of the message in the thread with ``tag`` and the tag it carries (a merged
+        post found there may show fewer messages than ``tag``): found there, or posted now.
 
         Raises :class:`~handoff.errors.DeliveryError` when Slack refuses or stays
         unreachable, :class:`~handoff.errors.DeliveryDeferred` when it asks to wait."""
@@ -116,7 +125,7 @@ class TaggedPoster:
             outcome = await self._attempt(thread, post, tag, what=what)
             if isinstance(outcome, str):
                 self._settle(thread, tag)
-                return outcome
+                return outcome, tag
             problem = outcome
             self.doubt(thread, tag)
             logger.warning(
@@ -149,15 +158,17 @@ class TaggedPoster:
             return exc
         return str(answer["ts"])
 
-    async def _look(self, thread: DeskThread, tag: PostTag, *, what: str) -> str | None:
+    async def _look(
+        self, thread: DeskThread, tag: PostTag, *, what: str
+    ) -> tuple[str, PostTag] | None:
         found = await self.find(thread, tag)
         if found is not None:
-            logger.info("%s had been posted after all, as %s", what, found)
+            logger.info("%s had been posted after all, as %s", what, found[0])
             self._settle(thread, tag)
         return found
 
-    async def find(self, thread: DeskThread, tag: PostTag) -> str | None:
-        """The ts of the message in ``thread`` that carries ``tag``, if there is one."""
+    async def find(self, thread: DeskThread, tag: PostTag) -> tuple[str, PostTag] | None:
+        """The ts and tag of the message in ``thread`` that carries ``tag``, if there is one."""
         cursor: str | None = None
         for _ in range(MAX_PAGES):
             page = await call(
@@ -172,8 +183,9 @@ class TaggedPoster:
                 ),
             )
             for message in page.get("messages") or []:
-                if isinstance(message, Mapping) and PostTag.of(message) == tag:
-                    return str(message["ts"])
+                if isinstance(message, Mapping) and (found := PostTag.of(message)) == tag:
+                    assert found is not None
+                    return str(message["ts"]), found
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not page.get("has_more") or cursor is None:
                 return None

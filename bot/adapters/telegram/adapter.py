@@ -54,6 +54,7 @@ from .ordering import ChatOrderedUpdateProcessor
 from .outbound import chat_id_of, inline_keyboard, split_text
 from .quarantine import Quarantine
 from .screening import UpdateScreen, UpdatesRequest
+from .transport import AiohttpRequest
 from .webhook import WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -142,6 +143,7 @@ class TelegramAdapter:
             .base_file_url(f"{self._api_url}/file/bot")
             .concurrent_updates(ordering)
             .job_queue(None)
+            .request(AiohttpRequest())
         )
         if webhook_url is None:
             screen = UpdateScreen(quarantine=quarantine)

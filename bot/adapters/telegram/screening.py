@@ -16,10 +16,11 @@ from http import HTTPStatus
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.request import BaseRequest, RequestData
 
 from .handover import Handovers
 from .quarantine import Quarantine
+from .transport import AiohttpRequest
 
 _REASON_LENGTH = 300  # an error quoting a huge field would flood the log line
 
@@ -86,7 +87,7 @@ class UpdateScreen:
         return item
 
 
-class UpdatesRequest(HTTPXRequest):
+class UpdatesRequest(AiohttpRequest):
     """The HTTP transport PTB uses for getUpdates only: successful answers are screened,
     and each one is reported to ``answered`` (for the health check). With ``handovers``,
     a call (which confirms the previous answer) first waits for them to settle."""

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import math
+import time
 from collections import deque
+from collections.abc import Callable
 
 from bot.simulators.slack.records import Fault
 
@@ -60,3 +63,34 @@ class FaultPlan:
 def _check_times(times: int) -> None:
     if times < 1:
         raise ValueError("a fault needs times >= 1")
+
+
+# Methods that post a message in a channel, and so count against its limit.
+POSTING_METHODS = frozenset({"chat.postMessage", "files.completeUploadExternal"})
+
+
+class ChannelLimit:
+    """Slack's limit on posting: about ``per_second`` messages a second per channel, with
+    bursts of ``burst`` (a token bucket); beyond it a post is refused with 429 and the
+    seconds until a token is back as ``Retry-After`` (whole seconds, as Slack sends)."""
+
+    def __init__(
+        self, *, per_second: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if per_second <= 0 or burst < 1:
+            raise ValueError("a channel limit needs per_second > 0 and burst >= 1")
+        self._rate = per_second
+        self._burst = float(burst)
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, at)
+
+    def take(self, channel: str) -> int | None:
+        """None if ``channel`` may take a post now (and it is counted), else Retry-After."""
+        now = self._clock()
+        tokens, at = self._buckets.get(channel, (self._burst, now))
+        tokens = min(self._burst, tokens + (now - at) * self._rate)
+        if tokens >= 1.0:
+            self._buckets[channel] = (tokens - 1.0, now)
+            return None
+        self._buckets[channel] = (tokens, now)
+        return max(1, math.ceil((1.0 - tokens) / self._rate))

@@ -22,11 +22,12 @@ from aiohttp import web
 from bot.simulators.slack import defaults
 from bot.simulators.slack.errors import MethodError, SimulatorError
 from bot.simulators.slack.events import RESPONSE_URL_ROUTE
-from bot.simulators.slack.faults import FaultPlan
+from bot.simulators.slack.faults import POSTING_METHODS, ChannelLimit, FaultPlan
 from bot.simulators.slack.http_params import ApiRequest, read_api_request
 from bot.simulators.slack.records import (
     Call,
     EphemeralMessage,
+    Fault,
     RecordLog,
     ResponseUrlPost,
     TimestampClock,
@@ -80,6 +81,7 @@ class SlackSimulator:
             workspace=self.workspace, ephemerals=self._ephemerals, files=self._files
         )
         self._faults = FaultPlan()
+        self._channel_limit: ChannelLimit | None = None
         self._stopping = asyncio.Event()  # releases the answers held back by slow_next
         self._socket_mode = SocketModeHub()
         self._runner: web.AppRunner | None = None
@@ -276,6 +278,12 @@ class SlackSimulator:
             method, status=status, error=error, retry_after=retry_after, times=times, after=after
         )
 
+    def limit_channel_posts(self, *, per_second: float = 1.0, burst: int = 3) -> None:
+        """Refuse posts in a channel beyond ``per_second`` a second (after a burst of
+        ``burst``) with 429 and ``Retry-After``, as Slack does; see
+        :class:`~bot.simulators.slack.faults.ChannelLimit`."""
+        self._channel_limit = ChannelLimit(per_second=per_second, burst=burst)
+
     def slow_next(self, method: str, *, delay: float, times: int = 1) -> None:
         """Make the next ``times`` calls to ``method`` take effect at once (a post is in the
         thread, the call is recorded with ``late=True``) but answer only ``delay`` seconds
@@ -347,7 +355,7 @@ class SlackSimulator:
         self, method: str, api_request: ApiRequest, request: web.Request
     ) -> tuple[int, JsonDict, dict[str, str]]:
         """Status, body and headers: an injected fault, an auth error, or the method's answer."""
-        fault = self._faults.take(method)
+        fault = self._faults.take(method) or self._over_channel_limit(method, api_request)
         if fault is not None:
             headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
             return fault.status, {"ok": False, "error": fault.error}, headers
@@ -370,6 +378,14 @@ class SlackSimulator:
                 body["req_method"] = method
             return 200, body, {}
         return 200, {"ok": True, **result}, {"X-OAuth-Scopes": defaults.BOT_SCOPES}
+
+    def _over_channel_limit(self, method: str, api_request: ApiRequest) -> Fault | None:
+        """A 429 for a post beyond its channel's limit, if one is set."""
+        channel = api_request.params.get("channel")
+        if self._channel_limit is None or method not in POSTING_METHODS or not channel:
+            return None
+        wait = self._channel_limit.take(str(channel))
+        return None if wait is None else Fault(status=429, error="ratelimited", retry_after=wait)
 
     async def _upload(self, request: web.Request) -> web.Response:
         if not self._web_api.receive_upload(request.match_info["file_id"], await request.read()):

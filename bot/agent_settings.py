@@ -1,0 +1,56 @@
+"""The ``agents.sla`` settings (and, later, ``agents.hours``): a module of their own so
+that :mod:`bot.settings` only names them."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from handoff.sla import SlaSettings
+
+PositiveSeconds = Annotated[float, Field(gt=0)]
+_CORE = SlaSettings()  # the defaults live in the core, once
+_PING_TARGET = re.compile(r"[SUW][A-Z0-9]{2,}")
+_CHANNEL = re.compile(r"[CG][A-Z0-9]{2,}")
+
+
+class SlaSection(BaseModel):
+    """The SLA ladder of handoffs (:mod:`handoff.sla`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reping_after: PositiveSeconds = _CORE.reping_after
+    escalate_after: PositiveSeconds = _CORE.escalate_after
+    claimed_idle_after: PositiveSeconds = _CORE.claimed_idle_after
+    # Who a re-ping or escalation mentions: a Slack user group id (S...) or user ids (U...).
+    ping: tuple[str, ...] = ()
+    escalation_channel: str | None = None
+    # Seconds between two looks at the clocks.
+    check_interval: PositiveSeconds = 15.0
+
+    @field_validator("ping")
+    @classmethod
+    def _ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for target in value:
+            if not _PING_TARGET.fullmatch(target):
+                raise ValueError(
+                    f"{target!r} is not a Slack user group id (S0123456789) or user id "
+                    "(U0123456789): mentions need ids, not names"
+                )
+        return value
+
+    @field_validator("escalation_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL.fullmatch(value):
+            raise ValueError(f"expected a channel ID such as C0123456789, not {value!r}")
+        return value
+
+    def core(self) -> SlaSettings:
+        return SlaSettings(
+            reping_after=self.reping_after,
+            escalate_after=self.escalate_after,
+            claimed_idle_after=self.claimed_idle_after,
+        )

@@ -1,0 +1,124 @@
+"""The SLA ladder of a handoff, pure: which step is due, given the times and the settings.
+
+An unclaimed handoff re-pings the agents after ``reping_after`` seconds and is escalated
+after ``escalate_after``; a claimed one whose agent has not replied for
+``claimed_idle_after`` re-pings its owner, once per quiet stretch. Time is counted by an
+injected function (:data:`Elapsed`), so that out of business hours the clocks pause (see
+:mod:`handoff.hours`). Whether a step was taken is stored on the handoff, so the ladder
+survives a restart and each step is taken once across workers (see
+:mod:`handoff.sla_watch`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from handoff.model import Agent, ConversationKey, DeskThread
+
+Elapsed = Callable[[datetime, datetime], float]
+"""The seconds that count between two instants (all of them, or only business hours)."""
+
+
+def wall_seconds(start: datetime, end: datetime) -> float:
+    """Every second counts (the default: always open)."""
+    return max(0.0, (end - start).total_seconds())
+
+
+class SlaStep(StrEnum):
+    REPING = "reping"  # unclaimed too long: the agents are pinged again in the thread
+    ESCALATE = "escalate"  # unclaimed much too long: posted to the escalation channel
+    IDLE_REPING = "idle_reping"  # claimed, but its agent has not replied: the owner is pinged
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlaSettings:
+    """``agents.sla`` in ``config/tandem.yml``: seconds, counted in business hours."""
+
+    reping_after: float = 120.0
+    escalate_after: float = 600.0
+    claimed_idle_after: float = 300.0
+
+    def __post_init__(self) -> None:
+        for name in ("reping_after", "escalate_after", "claimed_idle_after"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be more than 0 seconds")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlaSubject:
+    """An open handoff with a thread, as the ladder sees it."""
+
+    handoff_id: int
+    key: ConversationKey
+    thread: DeskThread
+    requested_at: datetime
+    owner: Agent | None
+    claimed_at: datetime | None
+    last_agent_reply_at: datetime | None
+    repinged_at: datetime | None
+    escalated_at: datetime | None
+    idle_pinged_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueStep:
+    """A step to take now: ``anchor`` is when its clock started, ``waited`` the seconds
+    counted since."""
+
+    step: SlaStep
+    anchor: datetime
+    waited: float
+
+
+def due_steps(
+    subject: SlaSubject,
+    *,
+    now: datetime,
+    settings: SlaSettings,
+    elapsed: Elapsed = wall_seconds,
+) -> tuple[DueStep, ...]:
+    """The steps due for ``subject`` at ``now``, none of them taken before."""
+    if subject.owner is None:
+        return _unclaimed(subject, now=now, settings=settings, elapsed=elapsed)
+    return _claimed(subject, now=now, settings=settings, elapsed=elapsed)
+
+
+def _unclaimed(
+    subject: SlaSubject, *, now: datetime, settings: SlaSettings, elapsed: Elapsed
+) -> tuple[DueStep, ...]:
+    anchor = subject.requested_at
+    waited = elapsed(anchor, now)
+    if subject.escalated_at is not None:
+        return ()
+    if waited >= settings.escalate_after:
+        # Escalation says more than a re-ping; after a long outage one post is enough.
+        return (DueStep(SlaStep.ESCALATE, anchor, waited),)
+    if subject.repinged_at is None and waited >= settings.reping_after:
+        return (DueStep(SlaStep.REPING, anchor, waited),)
+    return ()
+
+
+def _claimed(
+    subject: SlaSubject, *, now: datetime, settings: SlaSettings, elapsed: Elapsed
+) -> tuple[DueStep, ...]:
+    anchor = idle_since(subject)
+    if subject.idle_pinged_at is not None and subject.idle_pinged_at >= anchor:
+        return ()  # already pinged in this quiet stretch
+    waited = elapsed(anchor, now)
+    if waited >= settings.claimed_idle_after:
+        return (DueStep(SlaStep.IDLE_REPING, anchor, waited),)
+    return ()
+
+
+def idle_since(subject: SlaSubject) -> datetime:
+    """Since when the owner has been quiet: the claim, or their last reply after it."""
+    times = [t for t in (subject.claimed_at, subject.last_agent_reply_at) if t is not None]
+    return max(times, default=subject.requested_at)
+
+
+def whole_minutes(seconds: float) -> int:
+    """How agents read a wait: whole minutes, at least 1."""
+    return max(1, int(seconds // 60))

@@ -1,0 +1,202 @@
+"""The SLA ladder's records on both databases: the clocks as read, each step taken once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from handoff.agent_texts import load_agent_texts
+from handoff.errors import DeliveryError
+from handoff.model import Agent, Author, ConversationKey, DeskThread
+from handoff.records import HandoffEventKind, NewMessage, Platform
+from handoff.sla import SlaSettings, SlaStep
+from handoff.sla_watch import SlaWatch
+from handoff.storage import Conversation, Handoff, HandoffOutcome, Repository
+from tests.storage.conftest import START
+
+AGENTS_FILE = Path(__file__).resolve().parents[2] / "config" / "agents.yml"
+
+
+@pytest.fixture
+async def handoff(repository: Repository, conversation: Conversation) -> Handoff:
+    created = await repository.create_handoff(
+        conversation_id=conversation.id, reason="person_requested", at=START
+    )
+    return await repository.set_handoff_thread(
+        created.id, agent_channel="C0AGENTS", thread_ts="100.1"
+    )
+
+
+async def test_an_open_handoff_with_a_thread_is_watched(
+    repository: Repository, handoff: Handoff
+) -> None:
+    [subject] = await repository.sla_subjects()
+    assert subject.handoff_id == handoff.id
+    assert subject.key.chat_id == "1001"
+    assert (subject.thread.channel, subject.thread.thread_ts) == ("C0AGENTS", "100.1")
+    assert subject.requested_at == START
+    assert subject.owner is None
+    assert (subject.repinged_at, subject.escalated_at, subject.idle_pinged_at) == (None,) * 3
+
+
+async def test_handoffs_without_a_thread_or_finished_are_not_watched(
+    repository: Repository, conversation: Conversation, handoff: Handoff
+) -> None:
+    await repository.finish_handoff(handoff.id, outcome=HandoffOutcome.RETURNED)
+    await repository.create_handoff(conversation_id=conversation.id, reason="frustrated")
+    assert await repository.sla_subjects() == []
+
+
+async def test_a_step_is_taken_once_even_by_racing_workers(
+    repository: Repository, handoff: Handoff
+) -> None:
+    at = START + timedelta(seconds=130)
+    results = await asyncio.gather(
+        *(
+            repository.mark_sla_step(handoff.id, SlaStep.REPING, at=at, anchor=START)
+            for _ in range(5)
+        )
+    )
+    assert sorted(results) == [False] * 4 + [True]
+    [subject] = await repository.sla_subjects()
+    assert subject.repinged_at == at
+
+
+async def test_an_escalated_handoff_is_not_repinged_and_the_record_shows_it(
+    repository: Repository, handoff: Handoff
+) -> None:
+    at = START + timedelta(seconds=700)
+    assert await repository.mark_sla_step(handoff.id, SlaStep.ESCALATE, at=at, anchor=START)
+    assert not await repository.mark_sla_step(handoff.id, SlaStep.REPING, at=at, anchor=START)
+    stored = await repository.get_handoff(handoff.id)
+    assert stored is not None
+    assert stored.escalated_at == at
+
+
+async def test_a_claimed_handoff_is_neither_repinged_nor_escalated(
+    repository: Repository, handoff: Handoff
+) -> None:
+    await repository.claim_handoff(handoff.id, agent_id="U0AGENT1", agent_name="Alice")
+    for step in (SlaStep.REPING, SlaStep.ESCALATE):
+        assert not await repository.mark_sla_step(
+            handoff.id, step, at=START + timedelta(hours=1), anchor=START
+        )
+
+
+async def test_an_undone_step_can_be_taken_again(repository: Repository, handoff: Handoff) -> None:
+    at = START + timedelta(seconds=130)
+    assert await repository.mark_sla_step(handoff.id, SlaStep.REPING, at=at, anchor=START)
+    await repository.unmark_sla_step(handoff.id, SlaStep.REPING, at=at, previous=None)
+    [subject] = await repository.sla_subjects()
+    assert subject.repinged_at is None
+    assert await repository.mark_sla_step(handoff.id, SlaStep.REPING, at=at, anchor=START)
+
+
+async def test_the_owner_is_pinged_once_per_quiet_stretch(
+    repository: Repository, conversation: Conversation, handoff: Handoff
+) -> None:
+    claimed_at = START + timedelta(seconds=60)
+    await repository.claim_handoff(
+        handoff.id, agent_id="U0AGENT1", agent_name="Alice", at=claimed_at
+    )
+    await repository.add_handoff_event(
+        handoff.id, kind=HandoffEventKind.CLAIMED, actor_id="U0AGENT1", at=claimed_at
+    )
+    [subject] = await repository.sla_subjects()
+    assert subject.owner == Agent("U0AGENT1", "Alice")
+    assert subject.claimed_at == claimed_at
+    assert subject.last_agent_reply_at is None
+    ping = START + timedelta(seconds=400)
+    idle = SlaStep.IDLE_REPING
+    assert await repository.mark_sla_step(handoff.id, idle, at=ping, anchor=claimed_at)
+    assert not await repository.mark_sla_step(handoff.id, idle, at=ping, anchor=claimed_at)
+
+    replied = START + timedelta(seconds=500)
+    await repository.add_message(
+        NewMessage(
+            conversation_id=conversation.id,
+            author=Author.AGENT,
+            platform=Platform.SLACK,
+            created_at=replied,
+            text="Let me check.",
+        )
+    )
+    [subject] = await repository.sla_subjects()
+    assert subject.last_agent_reply_at == replied
+    later = START + timedelta(seconds=900)
+    assert await repository.mark_sla_step(handoff.id, idle, at=later, anchor=replied)
+
+
+async def test_a_transfer_starts_the_new_owners_clock(
+    repository: Repository, handoff: Handoff
+) -> None:
+    await repository.claim_handoff(
+        handoff.id, agent_id="U0AGENT1", agent_name="Alice", at=START + timedelta(seconds=60)
+    )
+    transferred_at = START + timedelta(seconds=500)
+    await repository.transfer_handoff(
+        handoff.id, agent_id="U0AGENT2", agent_name="Bob", at=transferred_at
+    )
+    await repository.add_handoff_event(
+        handoff.id, kind=HandoffEventKind.TRANSFERRED, actor_id="U0AGENT2", at=transferred_at
+    )
+    [subject] = await repository.sla_subjects()
+    assert subject.owner == Agent("U0AGENT2", "Bob")
+    assert subject.claimed_at == transferred_at
+
+
+class RecordingAlerts:
+    """The agents' tool as the watcher sees it: records posts, or refuses the next ``fail``."""
+
+    def __init__(self, *, fail: int = 0) -> None:
+        self.posts: list[tuple[str, str]] = []
+        self.fail = fail
+
+    def _record(self, kind: str, text: str) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise DeliveryError("Slack is away")
+        self.posts.append((kind, text))
+
+    async def reping(self, thread: DeskThread, text: str) -> None:
+        self._record("reping", text)
+
+    async def escalate(self, thread: DeskThread, text: str, note: str) -> None:
+        self._record("escalate", f"{text} / {note}")
+
+    async def ping_owner(self, thread: DeskThread, owner: Agent, text: str) -> None:
+        self._record("idle", text)
+
+
+async def test_the_watcher_tries_a_failed_post_again_and_redraws_an_escalated_card(
+    repository: Repository, handoff: Handoff
+) -> None:
+    now = [START + timedelta(seconds=130)]
+    alerts = RecordingAlerts(fail=1)
+    redrawn: list[int] = []
+
+    async def redraw(handoff_id: int, key: ConversationKey) -> None:
+        redrawn.append(handoff_id)
+
+    watch = SlaWatch(
+        store=repository,
+        alerts=alerts,
+        texts=load_agent_texts(AGENTS_FILE),
+        settings=SlaSettings(),
+        redraw=redraw,
+        clock=lambda: now[0],
+    )
+    assert await watch.tick() == 0  # Slack refused: not recorded as taken
+    assert await watch.tick() == 1
+    assert await watch.tick() == 0
+    assert alerts.posts == [
+        ("reping", f"Handoff #{handoff.id} has waited 2 min for an agent. Can someone claim it?")
+    ]
+    now[0] = START + timedelta(seconds=601)
+    assert await watch.tick() == 1
+    assert alerts.posts[-1][0] == "escalate"
+    assert "10 min" in alerts.posts[-1][1]
+    assert redrawn == [handoff.id]
