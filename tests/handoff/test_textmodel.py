@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from bot.commands.policy import policy
 from handoff.policy import FrustrationDetector
 from handoff.policy.errors import WeightsError
+from handoff.policy.metrics import auroc
 from handoff.policy.textmodel import Sentiment, TextModel, features
 from handoff.policy.training import LabelledData, mismatch, read_training_data
 from handoff.policy.weights import SHIPPED_TRAINING_DATA, dump_weights, load_weights
@@ -147,3 +148,11 @@ def test_the_committed_weights_are_what_training_gives() -> None:
 
     assert result.exit_code == 0, result.output
     assert "matches the training data" in result.output
+
+
+def test_auroc_counts_ties_half_and_needs_both_kinds() -> None:
+    assert auroc([(True, 0.9), (False, 0.1)]) == 1.0
+    assert auroc([(True, 0.1), (False, 0.9)]) == 0.0
+    assert auroc([(True, 0.5), (False, 0.5)]) == 0.5
+    assert auroc([(True, 0.9), (True, 0.2), (False, 0.5)]) == 0.5
+    assert auroc([(True, 0.9)]) is None
