@@ -370,6 +370,61 @@ def _share_row(label: str, part: int, whole: int) -> None:
     echo(f"  {label:<44}{ratio(part / whole if whole else None):>6}  ({part}/{whole})")
 
 
+# --- the shipped model: held out, out of domain, gibberish --------------------------------
+
+_TEST_DATA = Path(__file__).resolve().parents[2] / "nlu" / "test_data"
+
+
+@bench.command(short_help="The shipped model and policy on held-out, off-topic and mashed texts.")
+@click.option(
+    "--goemotions",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=_SHARED_DATA / "goemotions" / "dev.tsv",
+    show_default=True,
+    help="Out-of-domain texts: GoEmotions' dev split (Reddit comments).",
+)
+@click.option(
+    "--out-of-domain",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="How many of its comments to parse (the first N).",
+)
+@click.option(
+    "--model",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The model to parse with (default: the current one).",
+)
+@pass_cli
+@explained
+def intents(cli: CliContext, goemotions: Path, out_of_domain: int, model: Path | None) -> None:
+    """The shipped NLU model with the policy, before issue 9's rules and as configured:
+    held-out examples (nlu/test_data) answered with the right intent; Reddit comments
+    handed off at once as a human-only topic, or answered; generated keyboard mashing
+    answered; and what one policy decision costs (p50).
+    """
+    from bot.bench.intents import measure, parse_sets, table  # noqa: PLC0415 - only here
+    from bot.settings import policy_config  # noqa: PLC0415 - only here
+
+    sets = run_async(
+        parse_sets(
+            cli.settings,
+            test_data=_TEST_DATA,
+            goemotions=goemotions,
+            out_of_domain=out_of_domain,
+            model=model,
+            progress=_progress,
+        )
+    )
+    config = policy_config(cli.settings.config.policy)
+    rows = [
+        measure("before issue 9", _before_issue_9(config), sets),
+        measure("as configured", config, sets),
+    ]
+    for line in table(rows):
+        echo(line)
+
+
 # --- the whole service under load ---------------------------------------------------------
 
 

@@ -52,9 +52,9 @@ SENTIMENT_FEATURES = ("negative", "positive", "compound_below_0", "compound_abov
 def features(text: str) -> Counter[str]:
     """Counts of the text's features: ``w:word``, ``w:two words``, ``c:abc`` (lowercased)."""
     lowered = _SPACES.sub(" ", text.lower())
-    words = _WORD.findall(lowered)
-    counts: Counter[str] = Counter(f"w:{word}" for word in words)
-    counts.update(f"w:{a} {b}" for a, b in itertools.pairwise(words))
+    found = _WORD.findall(lowered)
+    counts: Counter[str] = Counter(f"w:{word}" for word in found)
+    counts.update(f"w:{a} {b}" for a, b in itertools.pairwise(found))
     low, high = CHAR_NGRAMS
     for word in lowered.split():
         padded = f" {word} "
@@ -72,6 +72,9 @@ class TextModel:
     intercept: float
     # log P(next | previous) over ALPHABET + one "other" symbol: (27 x 27), row = previous.
     bigram_log_probs: tuple[tuple[float, ...], ...]
+    # The words of the support desk's own examples ("hiya", "ttyl"): words, whatever their
+    # letters look like.
+    support_words: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if len(self.sentiment) != len(SENTIMENT_FEATURES):
@@ -107,6 +110,19 @@ class TextModel:
             return None
         return sum(self.bigram_log_probs[a][b] for a, b in pairs) / len(pairs)
 
+    def known_word_share(self, text: str) -> float | None:
+        """The share of the text's words seen in training (None: no words)."""
+        found = words(text)
+        if not found:
+            return None
+        known = sum(1 for word in found if f"w:{word}" in self.terms or word in self.support_words)
+        return known / len(found)
+
+
+def words(text: str) -> list[str]:
+    """The text's words as the model reads them (lowercased, 2+ letters or digits)."""
+    return _WORD.findall(_SPACES.sub(" ", text.lower()))
+
 
 def char_symbols(text: str) -> list[int]:
     """The text as bigram-table indexes (0-25 letters, 26 anything else), framed by edges."""
@@ -134,4 +150,5 @@ __all__ = [
     "TextModel",
     "char_symbols",
     "features",
+    "words",
 ]

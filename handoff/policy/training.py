@@ -23,7 +23,14 @@ from sklearn.linear_model import LogisticRegression
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from handoff.policy.errors import WeightsError
-from handoff.policy.textmodel import ALPHABET, Sentiment, TextModel, char_symbols, features
+from handoff.policy.textmodel import (
+    ALPHABET,
+    Sentiment,
+    TextModel,
+    char_symbols,
+    features,
+    words,
+)
 from handoff.policy.weights import SHIPPED_TRAINING_DATA, Weights
 
 # Retrained weights match the committed ones when every probability on these texts is
@@ -121,6 +128,9 @@ def train(
         sentiment=tuple(float(c) for c in coefficients[len(names) :]),
         intercept=float(regression.intercept_[0]),
         bigram_log_probs=bigram_table(data.texts),
+        support_words=frozenset(
+            word for text in data.texts[len(data.texts) - data.support :] for word in words(text)
+        ),
     )
     return Weights(model=model, data_sha256=data.sha256, settings=asdict(settings))
 
@@ -153,6 +163,8 @@ def mismatch(committed: Weights, retrained: Weights, texts: Sequence[str]) -> st
         return f"trained with {committed.settings}, the code says {retrained.settings}"
     if set(committed.model.terms) != set(retrained.model.terms):
         return "the features differ"
+    if committed.model.support_words != retrained.model.support_words:
+        return "the support desk's words differ"
     neutral = Sentiment(negative=0.0, positive=0.0, compound=0.0)
     for text in texts[:_CHECK_TEXTS]:
         old = committed.model.probability(text, neutral)

@@ -16,9 +16,13 @@ def gibberish(text: str, model: TextModel, config: PolicyConfig) -> Reason | Non
     """Keyboard mashing ("hjkl hjkl", "asdfgh"): letters in an order no language uses.
 
     The NLU still names an intent for it (often confidently), so the rule must come first.
+    Words the model knows are never gibberish, however their letters run ("ttyl", "hiya").
     """
     log_prob = model.char_log_prob(text)
     if log_prob is None or log_prob >= config.gibberish_log_prob:
+        return None
+    known = model.known_word_share(text)
+    if known is not None and known >= 0.5:
         return None
     return Reason(
         ReasonCode.GIBBERISH,

@@ -44,6 +44,7 @@ def dump_weights(weights: Weights, path: Path) -> None:
         "intercept": _round(model.intercept),
         "sentiment": dict(zip(SENTIMENT_FEATURES, map(_round, model.sentiment), strict=True)),
         "bigram_log_probs": [[_round(v) for v in row] for row in model.bigram_log_probs],
+        "support_words": sorted(model.support_words),
         "terms": {
             name: [_round(idf), _round(coefficient)]
             for name, (idf, coefficient) in sorted(model.terms.items())
@@ -74,6 +75,7 @@ def load_weights(path: Path = SHIPPED_WEIGHTS) -> Weights:
             bigram_log_probs=tuple(
                 tuple(float(v) for v in row) for row in document["bigram_log_probs"]
             ),
+            support_words=frozenset(str(word) for word in document["support_words"]),
         )
         return Weights(
             model=model,

@@ -874,3 +874,8 @@ def test_a_human_only_topic_needs_strong_evidence(
 def test_bad_understanding_settings_are_named(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         PolicyConfig(**options)
+
+
+@pytest.mark.parametrize("text", ["hiya", "ttyl", "cya", "uh huh", "thx"])
+def test_the_desk_s_own_short_words_are_not_gibberish(text: str) -> None:
+    assert ReasonCode.GIBBERISH not in codes(run(turn(("greet", 0.9), text=text)))
