@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from bot.adapters.slack import SlackAdapter
 from bot.adapters.telegram import SendLimits, TelegramAdapter
 from bot.errors import MissingChatSettings
 from bot.http import HealthReport, HttpServer
+from bot.learning import LearningWiring
 from bot.metrics import Metrics
 from bot.privacy import PrivacyWiring
 from bot.scale import slack_pacing
@@ -25,13 +26,14 @@ from handoff.desk import HandoffDesk
 from handoff.engine import ConversationEngine
 from handoff.errors import HandoffError, StateError
 from handoff.intake import Handlers, Intake
+from handoff.lease import REDELIVERY, give_up_all, leased
 from handoff.policy import FrustrationDetector
 from handoff.ports import AgentEventHandler, InboundHandler
 from handoff.privacy.rights import CustomerRights
 from handoff.redelivery import Alarm, redeliver_forever
-from handoff.responses import load_responses
+from handoff.responses import load_responses, menu_commands
 from handoff.sla_watch import SlaWatch
-from handoff.state import LiveState, live_state_from_url
+from handoff.state import LiveState, lease_from_url, live_state_from_url
 from handoff.storage import Database, Repository, StorageUnavailable
 from handoff.storage.journal import SqliteJournal
 from nlu.client import NluParser, RasaClient
@@ -211,7 +213,10 @@ class Service:
             notice_after=config.conversation.outage_notice_after,
         )
         telegram = build_telegram(
-            settings, handler=metrics.replies.arrivals(self.intake), routes=self.http
+            settings,
+            handler=metrics.replies.arrivals(self.intake),
+            routes=self.http,
+            commands=menu_commands(responses.system("help").text),
         )
         self.telegram = telegram
         slack = build_slack(settings, handler=self.intake, http=self.http)
@@ -230,8 +235,23 @@ class Service:
             texts=texts,
         )
         self.rights = privacy.rights
-        desk = privacy.desk()
+        # Agents teach the bot from the thread: offers under each card (see bot.learning).
+        desk = (
+            learning := LearningWiring(
+                settings=settings,
+                database=self.database,
+                conversations=conversations,
+                slack=slack,
+                desk=privacy.desk(),
+                masker=privacy.masker,
+                texts=texts,
+            )
+        ).desk
         alarm = Alarm()
+        # Periodic work of one worker at a time (several workers on one Redis).
+        lease = lease_from_url(settings.redis_url, key_prefix=config.state.key_prefix)
+        self._stack.push_async_callback(lease.close)
+        self._stack.push_async_callback(give_up_all, lease)
         handoffs = HandoffDesk(
             conversations=conversations,
             desk=desk,
@@ -240,6 +260,7 @@ class Service:
             transcript_lines=config.conversation.transcript_lines,
             wake=alarm.ring_in,
             memo=self.journal,
+            routes=config.agents.routing(),
         )
         self.engine = ConversationEngine(
             conversations=conversations,
@@ -268,6 +289,7 @@ class Service:
             resolve_handoff_number=handoffs.thread_of,
             reveal=privacy.revealer(),
             erase=privacy.erasures(),
+            teach=learning.teacher,
         )
         self._stack.push_async_callback(slack.stop)
         # Stopped before the adapters, while they can still send what is being handled.
@@ -280,7 +302,12 @@ class Service:
             self.intake.run(handlers)
             # Once now, then every interval; stopped first, while both adapters are up.
             await redeliver_forever(
-                lambda older_than: handoffs.redeliver_pending(older_than=older_than),
+                leased(
+                    lambda older_than: handoffs.redeliver_pending(older_than=older_than),
+                    lease=lease,
+                    name=REDELIVERY,
+                    ttl=2 * config.conversation.redelivery_interval + 5,
+                ),
                 interval=config.conversation.redelivery_interval,
                 alarm=alarm,
                 due=handoffs.redeliver_due,
@@ -288,7 +315,7 @@ class Service:
 
         running = asyncio.create_task(handle_and_redeliver(), name="intake and redelivery")
         self._stack.push_async_callback(_cancel, running)
-        expiring = asyncio.create_task(privacy.expire_forever(), name="retention")
+        expiring = asyncio.create_task(privacy.expire_forever(lease=lease), name="retention")
         self._stack.push_async_callback(_cancel, expiring)
         self._watch_sla(repository, slack, texts=texts, handoffs=handoffs)
 
@@ -425,7 +452,11 @@ class Service:
 
 
 def build_telegram(
-    settings: Settings, *, handler: InboundHandler, routes: HttpServer
+    settings: Settings,
+    *,
+    handler: InboundHandler,
+    routes: HttpServer,
+    commands: Sequence[tuple[str, str]] = (),
 ) -> TelegramAdapter:
     env, limits = settings.env, settings.config.telegram.limits
     assert env.telegram_bot_token is not None
@@ -442,6 +473,7 @@ def build_telegram(
         # The journal makes handing an update over fast, so the next getUpdates (which
         # confirms the batch to Telegram) can wait until every update is recorded.
         confirm_after_handover=30.0,
+        commands=commands,
         limits=SendLimits(
             per_chat_interval=limits.per_chat_interval,
             overall_per_second=limits.overall_per_second,
@@ -470,6 +502,7 @@ def build_slack(
         http=http,
         handler=handler,
         note_prefix=settings.config.agents.note_prefix,
+        route_channels=settings.config.agents.routing().channels,
         **slack_pacing(settings),
     )
 

@@ -17,6 +17,7 @@ from handoff.clock import utc_now
 from handoff.conversations import Conversations
 from handoff.errors import HandoffError
 from handoff.intake import CustomerHandler
+from handoff.lease import RETENTION, Lease, SoleLease
 from handoff.ports import AgentDesk
 from handoff.privacy import Masker
 from handoff.privacy.desk import MaskingDesk
@@ -57,6 +58,10 @@ class PrivacyWiring:
         self.rights = CustomerRights(
             records=self._store, log=self._store, cleaner=slack, state=conversations.state
         )
+
+    @property
+    def masker(self) -> Masker:
+        return self._masker
 
     def desk(self) -> AgentDesk:
         """What the handoff desk posts through: Slack, masked unless configured not to."""
@@ -101,15 +106,19 @@ class PrivacyWiring:
             texts=self._texts,
         )
 
-    async def expire_forever(self, *, interval: float = EXPIRY_INTERVAL) -> None:
+    async def expire_forever(
+        self, *, interval: float = EXPIRY_INTERVAL, lease: Lease | None = None
+    ) -> None:
         """Remove texts past the retention period now, then every ``interval`` seconds
-        (nothing when no period is set)."""
+        (nothing when no period is set); with several workers, the one holding the lease."""
         days = self._config.retention_days
         if days is None:
             return
+        lease = lease or SoleLease()
         while True:
             try:
-                await self.rights.expire(days=days)
+                if await lease.take(RETENTION, ttl=2 * interval + 60):
+                    await self.rights.expire(days=days)
             except HandoffError as exc:  # storage away: the next round catches up
                 logger.warning("retention: could not remove old texts now: %s", exc)
             expire_files(self._files, before=utc_now() - timedelta(days=days))

@@ -36,6 +36,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.agent_settings import SlaSection
 from bot.errors import ConfigError
+from bot.route_settings import RouteSection, routing
 from handoff.errors import UnsupportedDatabase
 from handoff.policy import FrustrationConfig, PolicyConfig
 from handoff.privacy import (
@@ -46,6 +47,7 @@ from handoff.privacy import (
     Scanner,
     build_scanner,
 )
+from handoff.routing import Routes
 from handoff.state.base import DEFAULT_LOCK_TIMEOUT
 from handoff.storage.engine import parse_url
 
@@ -254,6 +256,17 @@ class ConversationSection(_Section):
 class AgentsSection(_Section):
     note_prefix: str = Field(default="note:", min_length=1)
     sla: SlaSection = SlaSection()
+    # Handoffs to team channels by intent, reason or language; the first match wins, the
+    # rest go to SLACK_AGENT_CHANNEL.
+    routes: tuple[RouteSection, ...] = ()
+
+    def routing(self) -> Routes:
+        return routing(self.routes)
+
+    @model_validator(mode="after")
+    def _routes_build(self) -> AgentsSection:
+        routing(self.routes)
+        return self
 
 
 class TelegramLimitsSection(_Section):

@@ -51,6 +51,12 @@ class Line(StrEnum):
     PRIVACY_ERASE_BUTTON = "privacy.erase_button"
     PRIVACY_ERASED = "privacy.erased"
     PRIVACY_ALREADY_ERASED = "privacy.already_erased"
+    # Teaching the bot (handoff.teaching): offers under failed turns, what was taught.
+    TEACHING_OFFER = "teaching.offer"
+    TEACHING_PICK = "teaching.pick"
+    TEACHING_TAUGHT = "teaching.taught"
+    TEACHING_NOT_TEACHABLE = "teaching.not_teachable"
+    TEACHING_BAD_INTENT = "teaching.bad_intent"
     # The SLA ladder (handoff.sla): unclaimed or unanswered handoffs.
     SLA_REPING = "sla.reping"
     SLA_ESCALATED = "sla.escalated"
@@ -89,6 +95,11 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.PRIVACY_ERASE_BUTTON: frozenset(),
     Line.PRIVACY_ERASED: frozenset({"agent", "customer", "messages", "posts"}),
     Line.PRIVACY_ALREADY_ERASED: frozenset({"customer"}),
+    Line.TEACHING_OFFER: frozenset(),
+    Line.TEACHING_PICK: frozenset(),
+    Line.TEACHING_TAUGHT: _ABOUT | {"text", "intent"},
+    Line.TEACHING_NOT_TEACHABLE: _ABOUT,
+    Line.TEACHING_BAD_INTENT: _ABOUT | {"intent"},
     Line.SLA_REPING: frozenset({"handoff", "minutes"}),
     Line.SLA_ESCALATED: frozenset({"handoff", "minutes"}),
     Line.SLA_ESCALATED_NOTE: frozenset({"handoff", "minutes"}),

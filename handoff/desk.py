@@ -36,6 +36,7 @@ from handoff.rating import Ratings, parse_rating, rating_buttons
 from handoff.records import StoredMessage
 from handoff.relay import Relay
 from handoff.responses import Responses
+from handoff.routing import Routes
 from handoff.threads import ThreadIndex, Threads
 from handoff.transitions import Event
 
@@ -61,13 +62,16 @@ class HandoffDesk:
         wake: Callable[[float], None] = lambda seconds: None,
         memo: SentMemo | None = None,
         clock: Clock = utc_now,
+        routes: Routes | None = None,
     ) -> None:
         self._conversations = conversations
         self._desk = desk
         self._texts = texts
         index = ThreadIndex()
         self._lookup = Lookup(store=conversations.repository, index=index)
-        threads = Threads(repository=conversations.repository, desk=desk, index=index)
+        threads = Threads(
+            repository=conversations.repository, desk=desk, index=index, routes=routes
+        )
         self._threads = threads
         self._outbox = Outbox(
             conversations=conversations,

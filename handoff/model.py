@@ -164,6 +164,16 @@ class NluSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class RouteChoice:
+    """The route a handoff took (see :mod:`handoff.routing`): its channel, and why."""
+
+    name: str
+    channel: str
+    why: str  # e.g. "intent billing_question"
+    ping: tuple[str, ...] = ()  # Slack user or user-group ids
+
+
+@dataclass(frozen=True, slots=True)
 class HandoffTicket:
     """Everything an agent needs to take over: who, why, what the NLU saw, the transcript."""
 
@@ -177,6 +187,7 @@ class HandoffTicket:
     frustration: float
     transcript: tuple[TranscriptLine, ...]
     requested_at: datetime
+    route: RouteChoice | None = None  # None: the default agent channel
 
 
 # --- agents ------------------------------------------------------------------------------

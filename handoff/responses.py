@@ -5,6 +5,7 @@ message, with optional inline buttons and placeholders filled from what the cust
 from __future__ import annotations
 
 import random
+import re
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -204,3 +205,13 @@ def _buttons(where: str, raw: object, problems: list[str]) -> tuple[tuple[Button
         if buttons:
             rows.append(tuple(buttons))
     return tuple(rows)
+
+
+_COMMAND_LINE = re.compile(r"^/([a-z0-9_]{1,32})\s*[-:]\s+(\S.{0,255})$")
+
+
+def menu_commands(help_text: str) -> list[tuple[str, str]]:
+    """The bot's commands and their descriptions, as the help message lists them
+    ("/human - talk to a person"): derived, so the menu never says other than the help."""
+    found = (_COMMAND_LINE.match(line.strip()) for line in help_text.splitlines())
+    return [(match.group(1), match.group(2).strip()) for match in found if match]

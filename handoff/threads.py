@@ -17,6 +17,7 @@ from handoff.errors import DeliveryDeferred, DeliveryError
 from handoff.model import Agent, CardState, ConversationKey, DeskThread, HandoffTicket
 from handoff.ports import AgentDesk
 from handoff.records import Handoff
+from handoff.routing import Routes
 from handoff.store import ConversationStore
 from handoff.transitions import state_of
 
@@ -52,24 +53,32 @@ class Threads:
     """Cards and threads of handoffs, through the :class:`~handoff.ports.AgentDesk` port."""
 
     def __init__(
-        self, *, repository: ConversationStore, desk: AgentDesk, index: ThreadIndex
+        self,
+        *,
+        repository: ConversationStore,
+        desk: AgentDesk,
+        index: ThreadIndex,
+        routes: Routes | None = None,
     ) -> None:
         self._repository = repository
         self._desk = desk
         self._index = index
+        self._routes = routes or Routes()
+
+    def _ticket(self, handoff: Handoff, key: ConversationKey) -> HandoffTicket:
+        """The handoff's ticket with the route it takes (see :mod:`handoff.routing`)."""
+        return self._routes.routed(ticket_from_handoff(handoff=handoff, key=key))
 
     async def open(self, handoff: Handoff, key: ConversationKey) -> None:
         """Post the card of a new handoff (if Slack is away, :meth:`thread` tries again)."""
-        await self._link(
-            handoff, key, await self._safe_open(ticket_from_handoff(handoff=handoff, key=key))
-        )
+        await self._link(handoff, key, await self._safe_open(self._ticket(handoff, key)))
 
     async def thread(self, handoff: Handoff, key: ConversationKey) -> DeskThread | None:
         """The handoff's thread; posts the card now if it could not be posted before."""
         existing = thread_of(handoff)
         if existing is not None:
             return existing
-        thread = await self._safe_open(ticket_from_handoff(handoff=handoff, key=key))
+        thread = await self._safe_open(self._ticket(handoff, key))
         await self._link(handoff, key, thread)
         return thread
 
@@ -87,7 +96,7 @@ class Threads:
         if thread is None:
             return
         state = CardState(
-            ticket=ticket_from_handoff(handoff=handoff, key=key),
+            ticket=self._ticket(handoff, key),
             status=state_of(handoff),
             owner=Agent(handoff.agent_id, handoff.agent_name or handoff.agent_id)
             if handoff.agent_id

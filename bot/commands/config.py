@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 from pydantic import SecretStr
 
-from bot.commands.common import CliContext, echo, explained, pass_cli
-from bot.settings import SECRET_NAMES
+from bot.commands.common import CliContext, echo, explained, pass_cli, run_async
+from bot.errors import ConfigError
+from bot.settings import SECRET_NAMES, Settings
 
 
 @click.group()
@@ -32,4 +33,34 @@ def check(cli: CliContext) -> None:
     echo(f"database: {'DATABASE_URL' if settings.env.database_url else settings.database_url}")
     echo(f"live state: {'Redis (REDIS_URL)' if settings.redis_url else 'in-process'}")
     echo(f"NLU: {settings.env.rasa_url or 'managed Rasa server'}")
+    _routes(settings)
     echo("configuration OK")
+
+
+def _routes(settings: Settings) -> None:
+    """The routes in force; with SLACK_BOT_TOKEN, each channel checked for the app's reach."""
+    routes = settings.config.agents.routes
+    for route in routes:
+        echo(f"route {route.name}: {route.channel}")
+    env = settings.env
+    if env.slack_bot_token is None:
+        if routes:
+            echo("routes: channels not checked (SLACK_BOT_TOKEN is not set)")
+        return
+    # Imported here: the Slack SDK, which the rest of the check does not need.
+    from bot.adapters.slack.reach import unreachable_channels  # noqa: PLC0415
+
+    named = {route.channel: f"route {route.name}" for route in reversed(routes)}
+    if env.slack_agent_channel:
+        named.setdefault(env.slack_agent_channel, "SLACK_AGENT_CHANNEL")
+    problems = run_async(
+        unreachable_channels(
+            token=env.slack_bot_token.get_secret_value(),
+            api_url=str(env.slack_api_url),
+            channels=named,
+        )
+    )
+    if problems:
+        raise ConfigError(
+            [f"{named[channel]}: channel {channel}: {why}" for channel, why in problems.items()]
+        )

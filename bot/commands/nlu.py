@@ -9,8 +9,10 @@ import click
 
 from bot.app import nlu_parts, open_nlu
 from bot.commands.common import CliContext, echo, explained, fail, pass_cli, run_async
+from bot.commands.lessons import learn, review
 from nlu.environment import RASA_VERSION, find_python, setup_environment
 from nlu.evaluation import evaluate, format_report
+from nlu.learned import DOMAIN_FILE, domain_differences
 from nlu.training import Progress, train_model, training_fingerprint
 from nlu.validation import ValidationReport, validate_nlu_data
 
@@ -68,6 +70,12 @@ def train(cli: CliContext, if_changed: bool, verbose: bool) -> None:
     ):
         echo("the current model was trained from this data and pipeline: nothing to do")
         return
+    train_now(cli, verbose=verbose)
+
+
+def train_now(cli: CliContext, *, verbose: bool = False) -> None:
+    """Validate, train, install the model (the running service hot-loads it)."""
+    parts = nlu_parts(cli.settings)
     report = _validate(cli, quiet=True)
     if not report.ok:
         fail([f"{len(report.errors)} error(s) in the NLU data; nothing was trained"])
@@ -166,6 +174,8 @@ def _validate(cli: CliContext, *, quiet: bool = False) -> ValidationReport:
     for problem in report.problems:
         if problem.severity == "error" or not quiet:
             echo(problem.format(cli.settings.root))
+    for line in domain_differences(parts.data_dir.parent / DOMAIN_FILE, report.intents):
+        echo(line)
     examples = sum(report.intents.values())
     if not quiet or not report.ok:
         echo(
@@ -173,6 +183,10 @@ def _validate(cli: CliContext, *, quiet: bool = False) -> ValidationReport:
             f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
         )
     return report
+
+
+nlu.add_command(review)
+nlu.add_command(learn)
 
 
 def _quiet(line: str) -> None:

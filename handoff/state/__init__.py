@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from handoff.lease import Lease, SoleLease
 from handoff.state.base import DEFAULT_LOCK_TIMEOUT, LiveState
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ __all__ = [
     "LiveState",
     "RedisKeyBuilder",
     "RedisLiveState",
+    "lease_from_url",
     "live_state_from_url",
 ]
 
@@ -65,3 +67,13 @@ def live_state_from_url(
         conversation_ttl=conversation_ttl,
         lock_timeout=lock_timeout,
     )
+
+
+def lease_from_url(url: str | None, *, key_prefix: str = "tandem") -> Lease:
+    """Leases in Redis for ``url`` (several workers); with no ``url``, one process holds
+    them all."""
+    if not url:
+        return SoleLease()
+    from handoff.state.redis_lease import RedisLease  # noqa: PLC0415
+
+    return RedisLease.from_url(url, key_prefix=key_prefix)

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from handoff.lessons import LessonStatus
 from handoff.model import Author, MessageKind, Mode
 from handoff.privacy.audit import PrivacyEventKind
 from handoff.records import Delivery, HandoffEventKind, HandoffOutcome, Platform
@@ -245,3 +246,29 @@ class PrivacyEventRow(Base):
     handoff_id: Mapped[int | None] = mapped_column(Id)
     message_ids: Mapped[list[int] | None] = mapped_column(Json)
     count: Mapped[int | None] = mapped_column()
+
+
+class LessonRow(Base):
+    """What agents taught the bot (:mod:`handoff.lessons`). No foreign keys: a lesson's text
+    is masked and outlives the conversation it came from (an erasure, the retention period);
+    ``message_id`` keeps one lesson per message."""
+
+    __tablename__ = "lessons"
+    __table_args__ = (
+        CheckConstraint(one_of("status", LessonStatus), name="status"),
+        UniqueConstraint("message_id"),
+        Index("ix_lessons_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(Id)
+    handoff_id: Mapped[int | None] = mapped_column(Id)
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str] = mapped_column(String)
+    taught_by_id: Mapped[str] = mapped_column(String)
+    taught_by_name: Mapped[str] = mapped_column(String)
+    taught_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    model: Mapped[str | None] = mapped_column(String)
+    status: Mapped[str] = mapped_column(String)
+    reviewed_by: Mapped[str | None] = mapped_column(String)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

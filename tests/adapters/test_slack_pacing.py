@@ -7,6 +7,8 @@ is found in the thread, not posted again; the simulator's limit itself."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.adapters.slack import RetryPolicy
@@ -15,10 +17,11 @@ from bot.http import HttpServer
 from bot.simulators.slack import SlackSimulator
 from bot.simulators.slack.faults import ChannelLimit
 from handoff.errors import DeliveryDeferred, DeliveryError
-from handoff.model import CustomerRelay, DeskThread, MessageKind
+from handoff.model import CustomerRelay, DeskThread, MessageKind, RouteChoice
 from tests.adapters.test_slack_adapter import (  # noqa: F401 - fixtures, requested by name
     AGENTS,
     MARIA,
+    OTHER_CHANNEL,
     RecordingHandler,
     handler,
     handoffs,
@@ -44,7 +47,7 @@ def message(n: int, text: str | None = None, **values: object) -> CustomerRelay:
 def sections(sim: SlackSimulator, thread: DeskThread) -> list[list[str]]:
     return [
         [b["text"]["text"] for b in reply.blocks or [] if b["type"] == "section"]
-        for reply in sim.messages_in(AGENTS, thread_ts=thread.thread_ts)[1:]
+        for reply in sim.messages_in(thread.channel, thread_ts=thread.thread_ts)[1:]
     ]
 
 
@@ -126,3 +129,21 @@ def test_the_simulator_refuses_posts_beyond_a_channels_limit() -> None:
     assert limit.take("C1") == 1  # half a token back: a whole second asked, as Slack does
     now[0] = 1.0
     assert limit.take("C1") is None
+
+
+async def test_a_routed_handoffs_card_goes_to_its_routes_channel(
+    sim: SlackSimulator, handler: RecordingHandler, http: HttpServer
+) -> None:
+    slack = slack_adapter(sim, handler, http=http, route_channels=frozenset({OTHER_CHANNEL}))
+    await http.start()
+    await slack.start()
+    try:
+        route = RouteChoice(name="billing", channel=OTHER_CHANNEL, why="intent billing_question")
+        thread = await slack.open_handoff(replace(make_ticket(), route=route))
+        await slack.relay_to_agents(thread, message(1), customer=MARIA)
+    finally:
+        await slack.stop()
+    assert thread.channel == OTHER_CHANNEL
+    assert [m.ts for m in sim.messages_in(OTHER_CHANNEL)] == [thread.thread_ts]
+    assert sim.messages_in(AGENTS) == []
+    assert sections(sim, thread) == [["message 1"]]

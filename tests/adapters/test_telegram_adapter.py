@@ -810,3 +810,28 @@ def test_split_text_counts_utf16_code_units_like_telegram() -> None:
 def test_split_text_refuses_an_empty_message() -> None:
     with pytest.raises(ValueError, match="without text"):
         split_text(" \n ")
+
+
+# --- the command menu -------------------------------------------------------------------
+
+
+async def test_the_command_menu_is_registered_at_start(
+    sim: TelegramSimulator, handler: RecordingHandler
+) -> None:
+    commands = [("human", "talk to a person"), ("start", "the introduction again")]
+    async with polling_adapter(sim, handler, commands=commands):
+        [call] = sim.calls_to("setMyCommands")
+    assert call.params["commands"] == [
+        {"command": "human", "description": "talk to a person"},
+        {"command": "start", "description": "the introduction again"},
+    ]
+
+
+async def test_a_refused_command_menu_does_not_stop_the_start(
+    sim: TelegramSimulator, handler: RecordingHandler, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with polling_adapter(sim, handler, commands=[("Not-Valid!", "x")]):
+        assert sim.calls_to("setMyCommands")[0].status == 400
+        sim.send_text(CHAT, "hi")
+        assert (await handler.wait_finished(1))[0].text == "hi"
+    assert "Telegram refused the command menu" in caplog.text

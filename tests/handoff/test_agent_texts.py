@@ -161,7 +161,7 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_catalogue_is_refused(tmp_path: Path) -> None:
     assert problems(write(tmp_path, "- just\n- a list\n")) == [
         f"{tmp_path / 'agents.yml'}: expected the sections 'notes', 'privacy', 'replies', "
-        "'sla', 'status'"
+        "'sla', 'status', 'teaching'"
     ]
     [invalid] = problems(write(tmp_path, "notes: [unclosed\n"))
     assert invalid.startswith(f"{tmp_path / 'agents.yml'}:2: not valid YAML")

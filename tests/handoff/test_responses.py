@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from handoff.policy import PolicyConfig
-from handoff.responses import PERSON_BUTTON, SYSTEM_KEYS, ResponsesError, load_responses
+from handoff.responses import (
+    PERSON_BUTTON,
+    SYSTEM_KEYS,
+    ResponsesError,
+    load_responses,
+    menu_commands,
+)
 from nlu.validation import validate_nlu_data
 
 REPO = Path(__file__).resolve().parents[2]
@@ -117,3 +123,14 @@ def test_buttons_in_the_file_become_inline_buttons(tmp_path: Path) -> None:
         ["intent:reset_password"],
         ["human"],
     ]
+
+
+def test_the_command_menu_is_derived_from_the_help_message() -> None:
+    help_text = "Just describe it.\n/human - talk to a person\n/start: the introduction\n/x y"
+    assert menu_commands(help_text) == [
+        ("human", "talk to a person"),
+        ("start", "the introduction"),
+    ]
+    shipped = load_responses(REPO / "config" / "responses.yml")
+    names = [name for name, _ in menu_commands(shipped.system("help").text)]
+    assert names == ["human", "start", "help", "forget"]

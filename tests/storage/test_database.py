@@ -30,7 +30,15 @@ from handoff.storage.migrate import alembic_config
 from handoff.storage.tables import Base
 from tests.storage.conftest import START
 
-TABLES = {"customers", "conversations", "messages", "handoffs", "handoff_events", "privacy_events"}
+TABLES = {
+    "customers",
+    "conversations",
+    "messages",
+    "handoffs",
+    "handoff_events",
+    "privacy_events",
+    "lessons",
+}
 
 
 async def _run_sync(database_url: str, work: Any) -> Any:
@@ -53,7 +61,7 @@ async def test_upgrade_from_empty_creates_the_schema(database: Database, databas
 
     await database.upgrade()
 
-    assert await database.current_revision() == head_revision() == "0006"
+    assert await database.current_revision() == head_revision() == "0007"
     assert await _run_sync(database_url, _table_names) == {*TABLES, "alembic_version"}
 
 

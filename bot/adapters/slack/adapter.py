@@ -26,6 +26,7 @@ from handoff.model import (
 from handoff.ports import AgentEventHandler
 from handoff.privacy.desk import RevealOffer
 from handoff.privacy.forget import ForgetRequest
+from handoff.teaching import TeachOffer
 
 from .app import EVENTS_PATH, SlackInbound
 from .delivery import RetryPolicy, describe, error_code, web_client
@@ -44,6 +45,7 @@ from .reveal import (
     SlackThreadCleaner,
 )
 from .tagged import TaggedPoster
+from .teaching import TEACH_ACTION, SlackTeachOffers, TeachHandler, TeachListener
 from .translate import BotIdentity
 
 logger = logging.getLogger(__name__)
@@ -80,6 +82,7 @@ class SlackAdapter:
         drain_timeout: float = 10.0,
         pacer: ChannelPacer | None = None,
         wait_up_to: float = PacingPolicy().wait_up_to,
+        route_channels: frozenset[str] = frozenset(),
     ) -> None:
         if app_token is None and signing_secret is None:
             raise ValueError("Slack needs an app token (Socket Mode) or a signing secret (HTTP)")
@@ -118,6 +121,7 @@ class SlackAdapter:
             desk=self._desk,
             directory=Directory(client=self._client),
             note_prefix=note_prefix,
+            others=route_channels,
         )
         self._listeners = listeners
         # Personal data (handoff.privacy): the Reveal button under masked messages, the
@@ -131,11 +135,20 @@ class SlackAdapter:
         self._erase = EraseListener(
             channel=agent_channel, directory=directory, inflight=listeners.inflight
         )
+        # Teaching the bot (handoff.teaching): offers under failed turns, and the pick.
+        self._teach_offers = SlackTeachOffers(client=self._client)
+        self._teach = TeachListener(
+            channel=agent_channel, directory=directory, inflight=listeners.inflight
+        )
         self._inbound = SlackInbound(
             bolt_client=web_client(token=None, api_url=api_url, policy=policy),
             signing_secret=signing_secret,
             listeners=listeners,
-            actions={REVEAL_ACTION: self._reveal.on_reveal, ERASE_ACTION: self._erase.on_erase},
+            actions={
+                REVEAL_ACTION: self._reveal.on_reveal,
+                ERASE_ACTION: self._erase.on_erase,
+                TEACH_ACTION: self._teach.on_teach,
+            },
         )
         if signing_secret is not None and http is not None:
             http.add_route("POST", EVENTS_PATH, self._inbound.handle_http)
@@ -150,16 +163,19 @@ class SlackAdapter:
         resolve_handoff_number: HandoffResolver | None = None,
         reveal: RevealHandler | None = None,
         erase: EraseHandler | None = None,
+        teach: TeachHandler | None = None,
     ) -> None:
         """Learn who the bot is (which proves the token), then take Slack's requests.
 
         ``resolve_handoff_number`` (the core's, built after this adapter) lets
         ``/tandem claim #42`` find the thread of handoff 42; ``reveal`` and ``erase`` handle
-        the Reveal and Erase buttons of personal data.
+        the Reveal and Erase buttons of personal data; ``teach`` the intents agents pick
+        to teach the bot.
         """
         self._listeners.resolve_handoff_number = resolve_handoff_number
         self._reveal.handler = reveal
         self._erase.handler = erase
+        self._teach.handler = teach
         identity = await self._introduce()
         self.identity = identity
         self._inbound.open(identity)
@@ -269,6 +285,11 @@ class SlackAdapter:
 
     async def ask_to_erase(self, request: ForgetRequest) -> None:
         await self._forget.ask_to_erase(request)
+
+    # --- TeachOffers -------------------------------------------------------------------
+
+    async def offer_teaching(self, thread: DeskThread, offer: TeachOffer) -> None:
+        await self._teach_offers.offer_teaching(thread, offer)
 
     # --- ThreadCleaner ------------------------------------------------------------------
 

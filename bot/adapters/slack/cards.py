@@ -20,6 +20,7 @@ from handoff.model import (
     Customer,
     HandoffTicket,
     NluSnapshot,
+    RouteChoice,
     TranscriptLine,
 )
 
@@ -123,7 +124,21 @@ def _why(ticket: HandoffTicket) -> list[Block]:
     explanation = ticket.explanation.strip()
     if explanation and explanation != reason:
         blocks.append(context(plain_text(clip(explanation, TRANSCRIPT_TEXT_LIMIT))))
+    if ticket.route is not None:
+        blocks.append(_route(ticket.route))
     return blocks
+
+
+def _route(route: RouteChoice) -> Block:
+    """Which route brought the handoff here and why, pinging the route's people."""
+    pings = " ".join(_ping(who) for who in route.ping)
+    line = f"*Route:* {escape_mrkdwn(route.name)} ({escape_mrkdwn(route.why)})"
+    return context(mrkdwn(clip(f"{line} {pings}".strip(), TRANSCRIPT_TEXT_LIMIT)))
+
+
+def _ping(who: str) -> str:
+    """A user (U..., W...) or a user group (S...) as Slack mentions them."""
+    return f"<!subteam^{who}>" if who.startswith("S") else f"<@{who}>"
 
 
 def _failed_turns(turns: tuple[NluSnapshot, ...]) -> list[Block]:

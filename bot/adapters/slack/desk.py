@@ -74,13 +74,14 @@ class SlackDesk:
     async def open_handoff(self, ticket: HandoffTicket) -> DeskThread:
         """Post the card, waiting for an agent; its message starts the handoff's thread."""
         card = render_card(CardState(ticket=ticket, status=CardStatus.WAITING))
-        await self._take_turn(self._channel)
+        channel = ticket.route.channel if ticket.route is not None else self._channel
+        await self._take_turn(channel)
         answer = await self._paced(
-            self._channel,
+            channel,
             lambda: call(
                 f"the card of handoff #{ticket.handoff_id}",
                 lambda: self._client.chat_postMessage(
-                    channel=self._channel,
+                    channel=channel,
                     text=card.text,
                     blocks=card.blocks,
                     unfurl_links=False,
@@ -88,7 +89,7 @@ class SlackDesk:
                 ),
             ),
         )
-        thread = DeskThread(channel=self._channel, thread_ts=str(answer["ts"]))
+        thread = DeskThread(channel=channel, thread_ts=str(answer["ts"]))
         logger.info("handoff %s: card posted as %s", ticket.handoff_id, thread.thread_ts)
         return thread
 

@@ -75,8 +75,10 @@ class Listeners:
         directory: Directory,
         note_prefix: str,
         once: Once | None = None,
+        others: frozenset[str] = frozenset(),
     ) -> None:
         self._channel = channel
+        self._others = others  # the routes' channels (agents.routes)
         self._handler = handler
         self._desk = desk
         self._directory = directory
@@ -111,7 +113,7 @@ class Listeners:
                 logger.info("ignored a button press that was already taken (a replay)")
                 await ack()
                 return
-            press = button_press(body, channel=self._channel)
+            press = button_press(body, channel=self._channel, others=self._others)
             if press is None:
                 logger.warning("ignored a Tandem button pressed outside the agent channel")
                 turn.taken()
@@ -150,12 +152,16 @@ class Listeners:
         """Whether the event was taken: relayed to the core, or not one to relay."""
         assert self.identity is not None  # requests are refused until it is known
         draft = classify_message(
-            event, channel=self._channel, me=self.identity, note_prefix=self._note_prefix
+            event,
+            channel=self._channel,
+            me=self.identity,
+            note_prefix=self._note_prefix,
+            others=self._others,
         )
         if isinstance(draft, Ignored):
             logger.debug("not relaying Slack message %s: %s", event.get("ts"), draft.reason)
             if draft.notice is not None and isinstance(event.get("user"), str):
-                thread = DeskThread(self._channel, str(event.get("thread_ts")))
+                thread = DeskThread(str(event.get("channel")), str(event.get("thread_ts")))
                 agent = Agent(user_id=event["user"], display_name=event["user"])
                 self._tell_later(thread, agent, draft.notice)
             return True
@@ -176,7 +182,7 @@ class Listeners:
 
     async def _command(self, form: dict[str, Any]) -> str:
         """What to answer the command with: :data:`ON_IT` once it was handed on."""
-        parsed = parse_command(form, channel=self._channel)
+        parsed = parse_command(form, channel=self._channel, others=self._others)
         if isinstance(parsed, Refusal):
             return parsed.text
         thread = parsed.thread

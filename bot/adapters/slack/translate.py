@@ -102,10 +102,17 @@ class Refusal:
 
 
 def classify_message(  # noqa: PLR0911 - one guard per kind of message that is not relayed
-    event: Mapping[str, Any], *, channel: str, me: BotIdentity, note_prefix: str
+    event: Mapping[str, Any],
+    *,
+    channel: str,
+    me: BotIdentity,
+    note_prefix: str,
+    others: frozenset[str] = frozenset(),
 ) -> ReplyDraft | Ignored:
-    """A person's reply in a thread of the agent channel, or why the event is not one."""
-    if event.get("channel") != channel:
+    """A person's reply in a thread of the agent channel (or of a route's channel in
+    ``others``), or why the event is not one."""
+    where = event.get("channel")
+    if where != channel and where not in others:
         return Ignored("not in the agent channel")
     subtype = event.get("subtype")
     user = event.get("user")
@@ -131,7 +138,7 @@ def classify_message(  # noqa: PLR0911 - one guard per kind of message that is n
         return Ignored(f"a {subtype} event")
     if not text.strip():
         return Ignored("no text")
-    return ReplyDraft(thread=DeskThread(channel, thread_ts), user_id=user, text=text, ts=ts)
+    return ReplyDraft(thread=DeskThread(str(where), thread_ts), user_id=user, text=text, ts=ts)
 
 
 def is_note(text: str, prefix: str) -> bool:
@@ -140,7 +147,9 @@ def is_note(text: str, prefix: str) -> bool:
     return bool(prefix) and text.lstrip().casefold().startswith(prefix.casefold())
 
 
-def button_press(body: Mapping[str, Any], *, channel: str) -> ButtonPress | None:
+def button_press(
+    body: Mapping[str, Any], *, channel: str, others: frozenset[str] = frozenset()
+) -> ButtonPress | None:
     """The card button pressed in ``body`` (a ``block_actions`` payload), if it is one of
     Tandem's on a card in the agent channel. The card is the thread's parent, so the thread
     is the message the button is on."""
@@ -152,12 +161,13 @@ def button_press(body: Mapping[str, Any], *, channel: str) -> ButtonPress | None
     in_channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     user = (body.get("user") or {}).get("id")
     ts = container.get("message_ts") or message.get("ts")
-    if command is None or in_channel != channel or not user or not isinstance(ts, str):
+    ours = in_channel == channel or in_channel in others
+    if command is None or not ours or not user or not isinstance(ts, str):
         return None
     # A button on a reply would name its thread's parent; Tandem's cards are parents.
     parent = container.get("thread_ts") or message.get("thread_ts") or ts
     return ButtonPress(
-        thread=DeskThread(channel, str(parent)),
+        thread=DeskThread(str(in_channel), str(parent)),
         user_id=str(user),
         command=command,
         handoff_id=str(action.get("value", "")),
@@ -165,10 +175,11 @@ def button_press(body: Mapping[str, Any], *, channel: str) -> ButtonPress | None
 
 
 def parse_command(  # noqa: PLR0911 - one guard per mistake, each with its own answer
-    form: Mapping[str, Any], *, channel: str
+    form: Mapping[str, Any], *, channel: str, others: frozenset[str] = frozenset()
 ) -> CommandRequest | Refusal:
-    """``/tandem <subcommand> <thread>`` as typed in the agent channel."""
-    if form.get("channel_id") != channel:
+    """``/tandem <subcommand> <thread>`` as typed in the agent channel (or a route's)."""
+    ours = {channel, *others}
+    if form.get("channel_id") not in ours:
         return Refusal(f"Please use `{SLASH_COMMAND}` in <#{channel}>, where the handoffs are.")
     words = str(form.get("text") or "").split()
     if not words or words[0].casefold() == "help":
@@ -186,7 +197,7 @@ def parse_command(  # noqa: PLR0911 - one guard per mistake, each with its own a
     thread = thread_of_permalink(reference)
     if thread is None:
         return Refusal(f"`{_shown(reference)}` is neither a handoff number nor a link. {USAGE}")
-    if thread.channel != channel:
+    if thread.channel not in ours:
         return Refusal(f"That link is not to a handoff in <#{channel}>. {USAGE}")
     return CommandRequest(command, user, thread=thread)
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -107,10 +107,12 @@ class TelegramAdapter:
         quarantine_dir: Path | None = None,
         confirm_after_handover: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        commands: Sequence[tuple[str, str]] = (),
     ) -> None:
         if webhook_url is not None and (webhook_secret is None or routes is None):
             raise ValueError("a Telegram webhook needs a secret token and a route registry")
         self._token = token
+        self._commands = tuple(commands)
         self._api_url = api_url.rstrip("/")
         self._webhook_url = webhook_url
         self._webhook_secret = webhook_secret
@@ -174,6 +176,7 @@ class TelegramAdapter:
         """Check the token, then receive updates by long polling or the webhook."""
         try:
             await self._initialize()
+            await self._register_commands()
             await self._app.start()
             self._running = True
             await self._receive()
@@ -199,6 +202,16 @@ class TelegramAdapter:
             raise TelegramAdapterError(
                 f"cannot reach the Telegram Bot API at {self._api_url}: {self._redact(exc)}"
             ) from exc
+
+    async def _register_commands(self) -> None:
+        """The menu Telegram shows beside the text field (setMyCommands). A refusal leaves
+        the menu as it was; the commands work all the same."""
+        if not self._commands:
+            return
+        try:
+            await self._app.bot.set_my_commands(list(self._commands))
+        except TelegramError as exc:
+            logger.warning("Telegram refused the command menu: %s", self._redact(exc))
 
     async def _receive(self) -> None:
         try:

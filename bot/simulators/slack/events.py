@@ -220,8 +220,10 @@ def block_actions_payload(
     message: Mapping[str, Any] | None = None,
     team_id: str = defaults.TEAM_ID,
     api_app_id: str = defaults.APP_ID,
+    kind: str = "button",
 ) -> JsonDict:
-    """A button click on the message ``message_ts`` (Slack sends it as form field ``payload``)."""
+    """A button click (or, with ``kind="static_select"``, an option picked) on the message
+    ``message_ts`` (Slack sends it as form field ``payload``)."""
     user_name = user_name or user.lower()
     if container is None:
         container = {
@@ -250,17 +252,18 @@ def block_actions_payload(
         "message": dict(message),
         "state": {"values": {}},
         "response_url": response_url,
-        "actions": [
-            {
-                "action_id": action_id,
-                "block_id": block_id,
-                "text": {"type": "plain_text", "text": value, "emoji": True},
-                "value": value,
-                "type": "button",
-                "action_ts": next_ts(),
-            }
-        ],
+        "actions": [_action(kind, action_id, value, block_id=block_id)],
     }
+
+
+def _action(kind: str, action_id: str, value: str, *, block_id: str) -> JsonDict:
+    text = {"type": "plain_text", "text": value, "emoji": True}
+    action: JsonDict = {"action_id": action_id, "block_id": block_id, "type": kind}
+    if kind == "static_select":
+        action["selected_option"] = {"text": text, "value": value}
+    else:
+        action.update(text=text, value=value)
+    return {**action, "action_ts": next_ts()}
 
 
 def slash_command_form(

@@ -132,8 +132,10 @@ class SlackEventSender:
         container: Mapping[str, Any] | None = None,
         message: Mapping[str, Any] | None = None,
         signature: Signature = Signature.VALID,
+        kind: str = "button",
     ) -> EndpointResponse:
-        """A click on a button with ``action_id`` and ``value`` in the message ``message_ts``."""
+        """A click on a button with ``action_id`` and ``value`` in the message ``message_ts``
+        (``kind="static_select"``: the option ``value`` picked in a list)."""
         payload = events.block_actions_payload(
             action_id,
             value,
@@ -147,6 +149,7 @@ class SlackEventSender:
             response_url=self._response_url(channel, message_ts),
             team_id=self._team_id,
             api_app_id=self._api_app_id,
+            kind=kind,
         )
         body = urlencode({"payload": json.dumps(payload)})
         return await self.send(
