@@ -209,6 +209,13 @@ class Agent:
     display_name: str
 
 
+class Receipt(StrEnum):
+    """What became of an agent's reply, shown on it where the agent wrote it."""
+
+    DELIVERED = "delivered"  # the customer's platform accepted it
+    FAILED = "failed"  # refused for good (the thread says why)
+
+
 class CardStatus(StrEnum):
     WAITING = "waiting"  # nobody has claimed it yet
     CLAIMED = "claimed"  # an agent owns it
@@ -244,6 +251,9 @@ class CustomerRelay:
     # The stored message's id (the outbox id): the desk tags the post with it, so that after
     # a time-out it can look in the thread before posting again, never posting twice.
     outbox_id: int | None = None
+    # For a customer's edit: the post that showed the message before, to show the edit in
+    # its place (the record keeps both texts).
+    replaces: str | None = None
 
 
 class AgentCommand(StrEnum):
@@ -256,12 +266,15 @@ class AgentCommand(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AgentReply:
-    """An agent's message in a handoff thread (to be relayed to the customer)."""
+    """An agent's message in a handoff thread (to be relayed to the customer), or, with
+    ``revises``, the agent's edit (``text``) or deletion of an earlier one."""
 
     thread: DeskThread
     agent: Agent
     text: str
-    message_ts: str
+    message_ts: str  # this event's own id: for an edit or a deletion, not the message's
+    revises: str | None = None  # the earlier message edited or deleted
+    deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -490,6 +490,20 @@ _REDIS_OPTION = click.option(
 @_BACKENDS
 @_JSON
 @click.option(
+    "--turns-before",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Turns every chat has had before the measured ones (0: the usual short warm-up).",
+)
+@click.option(
+    "--stored",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Closed conversations (4 messages each) stored before the service starts.",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
     default=10.0,
@@ -507,6 +521,8 @@ def load(
     concurrency: tuple[int, ...],
     backends: tuple[str, ...],
     as_json: bool,
+    turns_before: int,
+    stored: int,
     timeout: float,
     postgres: str,
     redis: str,
@@ -529,6 +545,8 @@ def load(
         messages=messages,
         concurrency=concurrency,
         backends=tuple(Backend(name) for name in backends),
+        turns_before=turns_before,
+        stored=stored,
         timeout=timeout,
         postgres=postgres,
         redis=redis,

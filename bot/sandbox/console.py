@@ -30,6 +30,8 @@ Slack. Everything runs through the real service: NLU, policy, storage, both adap
   :press N                 Ada presses button N (1, 2, ...) under the bot's last message
   :alice TEXT, :bob TEXT   the agent replies in the newest handoff thread
                            (start with "note:" to keep it internal)
+  :edit AGENT TEXT         the agent edits their last reply to read TEXT (:delete AGENT
+                           deletes it): the customer's chat changes too
   :claim AGENT             the agent presses Claim on the newest card (also :return, :close)
   :tandem AGENT ARGS       the agent types /tandem ARGS (e.g. ":tandem bob status #1")
   :reveal AGENT            the agent presses the newest Reveal (masked personal data)
@@ -101,8 +103,8 @@ class Console:
             await self._sandbox.agent_presses_privacy(
                 rest.strip() or "alice", PRIVACY_BUTTONS[command]
             )
-        elif command == "later":
-            await self._later(rest)
+        elif command in {"edit", "delete", "later"}:
+            await (self._later(rest) if command == "later" else self._revise(command, rest))
         elif command == "cards":
             for number, card in enumerate(self._sandbox.cards(), start=1):
                 self._out(f"  {number}. {card.text[:100]}")
@@ -125,6 +127,22 @@ class Console:
         if not 1 <= number <= len(buttons):
             raise LookupError(f"the last message has {len(buttons)} button(s)")
         self._sandbox.customer_presses(view[-1], buttons[number - 1])
+
+    async def _revise(self, command: str, rest: str) -> None:
+        """:edit AGENT TEXT or :delete AGENT: the agent's last reply in the newest thread."""
+        agent, _, text = rest.strip().partition(" ")
+        agent = agent or "alice"
+        card = self._newest_card()
+        reply = self._last_reply(agent, card)
+        await self._sandbox.agent_revises(agent, card, reply, text if command == "edit" else None)
+
+    def _last_reply(self, agent: str, card: Message) -> Message:
+        if agent not in AGENTS:
+            raise LookupError(f"no agent {agent!r} (alice or bob)")
+        replies = [m for m in self._sandbox.thread(card) if m.user == AGENTS[agent]]
+        if not replies:
+            raise LookupError(f"{agent} has not replied in the newest thread")
+        return replies[-1]
 
     def _newest_card(self) -> Message:
         cards = self._sandbox.cards()

@@ -22,6 +22,7 @@ from handoff.model import (
     CustomerRelay,
     DeskThread,
     HandoffTicket,
+    Receipt,
 )
 from handoff.ports import AgentEventHandler
 from handoff.privacy.desk import RevealOffer
@@ -275,6 +276,9 @@ class SlackAdapter:
 
     async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
         await self._desk.tell_agent(thread, agent, text)
+
+    async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
+        await self._desk.react(thread, message_ts, receipt)
 
     # --- RevealOffers -------------------------------------------------------------------
 

@@ -170,8 +170,10 @@ class Listeners:
         reply = AgentReply(
             thread=draft.thread,
             agent=agent,
-            text=to_plain_text(draft.text, names=names),
+            text="" if draft.deleted else to_plain_text(draft.text, names=names),
             message_ts=draft.ts,
+            revises=draft.revises,
+            deleted=draft.deleted,
         )
         what = f"{agent.user_id}'s reply {reply.message_ts} in thread {reply.thread.thread_ts}"
         if await _handed_on(self._handler.agent_reply(reply), what=what):

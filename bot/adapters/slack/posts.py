@@ -83,8 +83,8 @@ def merged_post(
     shown: list[str] = []
     count = 0
     for message in messages:
-        if message.content is not None:
-            break  # a file is uploaded on its own
+        if message.content is not None or message.replaces is not None:
+            break  # a file is uploaded on its own; an edit shows in its earlier post
         own = _merged_blocks(message)
         text = message.text or ""
         if len(blocks) + len(own) > MAX_BLOCKS or sum(map(len, shown)) + len(text) > COMMENT_LIMIT:
