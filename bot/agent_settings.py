@@ -48,9 +48,10 @@ class SlaSection(BaseModel):
             raise ValueError(f"expected a channel ID such as C0123456789, not {value!r}")
         return value
 
-    def core(self) -> SlaSettings:
+    def core(self, *, wait_update_after: float) -> SlaSettings:
         return SlaSettings(
             reping_after=self.reping_after,
             escalate_after=self.escalate_after,
             claimed_idle_after=self.claimed_idle_after,
+            wait_update_after=wait_update_after,
         )

@@ -251,6 +251,8 @@ class ConversationSection(_Section):
     # A customer whose message has waited this long (the database or Redis is away) is told,
     # once, that it is kept and will be answered.
     outage_notice_after: PositiveSeconds = 20.0
+    # A customer waiting this long for a person gets one update with choices.
+    wait_update_after: PositiveSeconds = 300.0
 
 
 class AgentsSection(_Section):

@@ -74,6 +74,9 @@ class Line(StrEnum):
     SLA_ESCALATED = "sla.escalated"
     SLA_ESCALATED_NOTE = "sla.escalated_note"
     SLA_IDLE = "sla.idle"
+    # The waiting customer's choices (handoff.waiting).
+    WAIT_CUSTOMER = "waiting.customer"
+    WAIT_LATER = "waiting.later"
 
 
 # Every line about a handoff knows the acting agent's name and the handoff's number.
@@ -126,6 +129,8 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.SLA_ESCALATED: frozenset({"handoff", "minutes"}),
     Line.SLA_ESCALATED_NOTE: frozenset({"handoff", "minutes"}),
     Line.SLA_IDLE: _ABOUT | {"minutes"},
+    Line.WAIT_CUSTOMER: frozenset({"name"}),
+    Line.WAIT_LATER: frozenset({"handoff"}),
 }
 SECTIONS = frozenset(line.value.split(".", 1)[0] for line in Line)
 

@@ -21,9 +21,11 @@ from handoff.conversations import Conversations
 from handoff.lifecycle import Lifecycle
 from handoff.lookup import Lookup
 from handoff.model import (
+    Agent,
     AgentAction,
     AgentCommand,
     AgentReply,
+    ButtonAnswer,
     ConversationKey,
     Customer,
     DeskThread,
@@ -34,14 +36,16 @@ from handoff.outbox import Outbox, SentMemo
 from handoff.policy import Decision
 from handoff.ports import AgentDesk
 from handoff.rating import Ratings, parse_rating, rating_buttons
-from handoff.records import StoredMessage
+from handoff.records import Handoff, StoredMessage
 from handoff.relay import Relay
 from handoff.responses import Responses
 from handoff.retries import Retries
 from handoff.revisions import Revisions
 from handoff.routing import Routes
+from handoff.sla import SlaSubject
 from handoff.threads import ThreadIndex, Threads
 from handoff.transitions import Event
+from handoff.waiting import WaitingRoom
 
 __all__ = ["HandoffDesk", "parse_rating", "rating_buttons"]
 
@@ -70,6 +74,7 @@ class HandoffDesk:
         self._conversations = conversations
         self._desk = desk
         self._texts = texts
+        self._responses = responses
         index = ThreadIndex()
         self._lookup = Lookup(store=conversations.repository, index=index)
         threads = Threads(
@@ -101,14 +106,34 @@ class HandoffDesk:
             texts=self._texts,
             transcript_lines=transcript_lines,
         )
+        self._waiting = WaitingRoom(
+            conversations=conversations,
+            return_to_bot=self._return_to_bot,
+            threads=threads,
+            responses=responses,
+            texts=texts,
+        )
 
     # --- the customer side (the engine holds the conversation's lock) --------------------
 
     async def request(
         self, live: LiveConversation, key: ConversationKey, customer: Customer, decision: Decision
     ) -> LiveConversation:
-        """Hand the conversation to a person: record it, tell the customer, post the card."""
+        """Hand the conversation to a person: record it, tell the customer (where they
+        stand in the queue too), post the card."""
         return await self._lifecycle.open(live, key, customer, decision)
+
+    async def other_button(self, live: LiveConversation, inbound: Inbound) -> None:
+        """A press the engine does not handle: a choice of the wait update, or stale."""
+        if not await self._waiting.choose(live, inbound):
+            stale = self._responses.system("stale_button").text
+            await self._conversations.channel.answer_button(
+                ButtonAnswer(press_id=inbound.message_id, text=stale)
+            )
+
+    async def wait_update(self, subject: SlaSubject, waited: float) -> None:
+        """The waiting customer's one update with choices (the SLA watcher's step)."""
+        await self._waiting.send_update(subject, waited)
 
     async def relay_from_customer(
         self, live: LiveConversation, key: ConversationKey, inbound: Inbound, stored: StoredMessage
@@ -173,6 +198,12 @@ class HandoffDesk:
             handoff = await self._conversations.repository.get_handoff(handoff_id)
             if handoff is not None and handoff.is_open:
                 await self._threads.refresh_card(handoff, key)
+
+    async def _return_to_bot(
+        self, handoff: Handoff, key: ConversationKey, customer: Agent, thread: DeskThread
+    ) -> None:
+        """The waiting customer chose to go back to the bot (the caller holds the lock)."""
+        await self._lifecycle.act(handoff.id, key, Event.RETURN, agent=customer, thread=thread)
 
     async def thread_of(self, handoff_id: int) -> DeskThread | None:
         """The thread of handoff number ``handoff_id`` (agents name it so in commands)."""

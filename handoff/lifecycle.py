@@ -47,6 +47,7 @@ from handoff.transitions import (
     state_of,
     transition,
 )
+from handoff.waiting import with_queue
 
 logger = logging.getLogger(__name__)
 
@@ -108,9 +109,10 @@ class Lifecycle:
         )
         await self._conversations.state.put(key, live)  # SQL has it already
         logger.info("%s: handed to a person (handoff %s, %s)", key, handoff.id, reason)
-        await self._conversations.say(
-            live.conversation_id, key, self._responses.system(f"handoff_{reason}")
-        )
+        said = self._responses.system(f"handoff_{reason}")
+        if handoff.agent_id is None:  # waiting: where in the queue, how long it may take
+            said = await with_queue(said, handoff.id, store=self._store, responses=self._responses)
+        await self._conversations.say(live.conversation_id, key, said)
         if thread_of(handoff) is not None:
             return live  # the earlier try posted the card
         await self._threads.open(handoff, key)

@@ -14,7 +14,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,15 +84,19 @@ def sandbox_settings(
     return dataclasses.replace(settings, env=env)
 
 
-class LaterClock:
-    """The real time, moved on by what :meth:`Sandbox.later` added: the service's timers
-    (the SLA ladder) run on it, so the sandbox shows in a moment what takes minutes."""
+class SkippedTime:
+    """The time :meth:`Sandbox.later` skipped: each skip counts for every timer running
+    when it was made (the SLA ladder's, the customer's wait), not for those started after,
+    so the sandbox shows in a moment what takes minutes."""
 
     def __init__(self) -> None:
-        self.offset = timedelta(0)
+        self._skips: list[tuple[datetime, float]] = []
 
-    def __call__(self) -> datetime:
-        return utc_now() + self.offset
+    def skip(self, seconds: float) -> None:
+        self._skips.append((utc_now(), seconds))
+
+    def __call__(self, start: datetime, end: datetime) -> float:
+        return sum(seconds for at, seconds in self._skips if start <= at <= end)
 
 
 class Sandbox:
@@ -107,7 +111,7 @@ class Sandbox:
         self.telegram = TelegramSimulator()
         self.slack = SlackSimulator()
         self.service: Service | None = None
-        self.clock = LaterClock()
+        self.skipped = SkippedTime()
         self._sender: SlackEventSender | None = None
         self._scratch = tempfile.TemporaryDirectory(prefix="tandem-sandbox-")
 
@@ -152,7 +156,7 @@ class Sandbox:
             database_url=self._database_url,
             redis_url=self._redis_url,
         )
-        self.service = Service(settings, clock=self.clock)
+        self.service = Service(settings, skipped=self.skipped)
         await self.service.start()
         assert self.service.http is not None
         assert self.service.http.port is not None
@@ -167,7 +171,7 @@ class Sandbox:
         returns how many SLA steps that took."""
         if seconds < 0:
             raise ValueError("time only moves forward: give seconds >= 0")
-        self.clock.offset += timedelta(seconds=seconds)
+        self.skipped.skip(seconds)
         assert self.service is not None
         assert self.service.sla is not None
         return await self.service.sla.tick()
