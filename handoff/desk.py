@@ -24,6 +24,7 @@ from handoff.lookup import Lookup
 from handoff.model import (
     Agent,
     AgentAction,
+    AgentCommand,
     AgentReply,
     ButtonAnswer,
     ConversationKey,
@@ -39,6 +40,7 @@ from handoff.rating import Ratings, parse_rating, rating_buttons
 from handoff.records import Handoff, StoredMessage
 from handoff.relay import Relay
 from handoff.responses import Responses
+from handoff.retries import Retries
 from handoff.revisions import Revisions
 from handoff.routing import Routes
 from handoff.sla import SlaSubject
@@ -93,6 +95,9 @@ class HandoffDesk:
         )
         self._relay = Relay(conversations=conversations, outbox=self._outbox, lookup=self._lookup)
         self._revisions = Revisions(conversations=conversations, desk=desk, texts=texts)
+        self._retries = Retries(
+            conversations=conversations, outbox=self._outbox, desk=desk, texts=texts
+        )
         self._ratings = Ratings(conversations=conversations, threads=threads, responses=responses)
         self._lifecycle = Lifecycle(
             conversations=conversations,
@@ -179,6 +184,9 @@ class HandoffDesk:
             return
         handoff_id, key = found
         async with self._conversations.lock(key):
+            if action.command is AgentCommand.RETRY:  # about one reply, not the handoff
+                await self._retries.retry(handoff_id, key, action)
+                return
             await self._lifecycle.act(
                 handoff_id,
                 key,

@@ -265,6 +265,7 @@ class AgentCommand(StrEnum):
     RETURN = "return"  # give the conversation back to the bot
     CLOSE = "close"  # resolved: thank the customer and ask for a rating
     STATUS = "status"  # tell the asking agent where the conversation stands
+    RETRY = "retry"  # send a reply again that could not be delivered (the message_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,3 +288,4 @@ class AgentAction:
     thread: DeskThread
     agent: Agent
     command: AgentCommand
+    message_id: int | None = None  # RETRY: the stored reply to send again

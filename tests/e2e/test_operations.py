@@ -106,6 +106,18 @@ async def test_each_reply_is_marked_where_the_agent_typed_it(sandbox: Sandbox) -
     assert reactions[failed.ts] == {"x"}
     assert "Alice" in note["text"]
 
+    # Unblocked, the bot can reach the customer again: Retry sends the reply.
+    sandbox.telegram.unblock(int(customer.user["id"]))
+    mark = sandbox.slack.mark()
+    await sandbox.agent_presses_privacy("bob", "tandem_retry")
+    await customer.receives("Are you still there?")
+    await sandbox.slack.wait_for_call(
+        "reactions.add",
+        lambda c: c.ok and c.params.get("timestamp") == failed.ts,
+        since=mark,
+        timeout=15,
+    )
+
 
 async def test_an_agents_edit_and_deletion_reach_telegram(sandbox: Sandbox) -> None:
     customer = Customer(sandbox)

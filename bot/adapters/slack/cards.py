@@ -39,6 +39,7 @@ from .sizing import BUTTON_TEXT_LIMIT, FIELD_TEXT_LIMIT, MAX_BLOCKS, clip
 CLAIM_ACTION = "tandem_claim"
 RETURN_ACTION = "tandem_return"
 CLOSE_ACTION = "tandem_close"
+RETRY_ACTION = "tandem_retry"  # under a note of a failed reply; its value is the reply's id
 ACTIONS_BLOCK_ID = "tandem_card_actions"
 
 REASONS = {
