@@ -18,6 +18,7 @@ from datetime import timedelta
 from handoff.agent_texts import AgentTexts, Line
 from handoff.clock import Clock, utc_now
 from handoff.conversations import Conversations
+from handoff.hours import ALWAYS_OPEN, BusinessHours
 from handoff.lifecycle import Lifecycle
 from handoff.lookup import Lookup
 from handoff.model import (
@@ -70,6 +71,7 @@ class HandoffDesk:
         memo: SentMemo | None = None,
         clock: Clock = utc_now,
         routes: Routes | None = None,
+        hours: BusinessHours = ALWAYS_OPEN,
     ) -> None:
         self._conversations = conversations
         self._desk = desk
@@ -105,6 +107,7 @@ class HandoffDesk:
             responses=responses,
             texts=self._texts,
             transcript_lines=transcript_lines,
+            hours=hours,
         )
         self._waiting = WaitingRoom(
             conversations=conversations,

@@ -188,6 +188,9 @@ class HandoffTicket:
     transcript: tuple[TranscriptLine, ...]
     requested_at: datetime
     route: RouteChoice | None = None  # None: the default agent channel
+    # Requested out of business hours (handoff.hours): when people are back, if known.
+    out_of_hours: bool = False
+    back_at: datetime | None = None
 
 
 # --- agents ------------------------------------------------------------------------------

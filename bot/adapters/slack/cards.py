@@ -74,6 +74,7 @@ def render_card(state: CardState) -> SlackMessage:
     head = [
         header(f"Handoff #{ticket.handoff_id}: {_name(ticket.customer)}"),
         _facts(ticket),
+        *_out_of_hours(ticket),
         *_why(ticket),
         *_failed_turns(ticket.failed_turns),
     ]
@@ -118,6 +119,18 @@ def _facts(ticket: HandoffTicket) -> Block:
         mrkdwn(slack_date(ticket.requested_at, "{date_short_pretty} {time}", "%Y-%m-%d %H:%M UTC")),
     ]
     return {"type": "section", "fields": fields}
+
+
+def _out_of_hours(ticket: HandoffTicket) -> list[Block]:
+    """A handoff requested while the desk was closed: the SLA clocks wait for the hours."""
+    if not ticket.out_of_hours:
+        return []
+    told = "; the customer was told"
+    if ticket.back_at is not None:
+        back = slack_date(ticket.back_at, "{date_long_pretty} {time}", "%Y-%m-%d %H:%M UTC")
+        told += f" people are back {back}"
+    line = f"🌙 *Out of hours:* requested while the desk was closed{told}. The SLA clocks wait."
+    return [context(mrkdwn(line))]
 
 
 def _why(ticket: HandoffTicket) -> list[Block]:
