@@ -187,6 +187,9 @@ class HandoffDesk:
             if action.command is AgentCommand.RETRY:  # about one reply, not the handoff
                 await self._retries.retry(handoff_id, key, action)
                 return
+            if action.command is AgentCommand.RETRACT:  # about the bot's last answer
+                await self._revisions.retract(handoff_id, key, action)
+                return
             await self._lifecycle.act(
                 handoff_id,
                 key,

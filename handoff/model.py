@@ -266,6 +266,7 @@ class AgentCommand(StrEnum):
     CLOSE = "close"  # resolved: thank the customer and ask for a rating
     STATUS = "status"  # tell the asking agent where the conversation stands
     RETRY = "retry"  # send a reply again that could not be delivered (the message_id)
+    RETRACT = "retract"  # delete the bot's last answer in the customer's chat
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,8 @@ Slack. Everything runs through the real service: NLU, policy, storage, both adap
                            (start with "note:" to keep it internal)
   :edit AGENT TEXT         the agent edits their last reply to read TEXT (:delete AGENT
                            deletes it): the customer's chat changes too
-  :claim AGENT             the agent presses Claim on the newest card (also :return, :close)
+  :claim AGENT             the agent presses Claim on the newest card (also :return, :close,
+                           :retract: delete the bot's last answer in Ada's chat)
   :tandem AGENT ARGS       the agent types /tandem ARGS (e.g. ":tandem bob status #1")
   :reveal AGENT            the agent presses the newest Reveal (masked personal data)
   :erase AGENT             the agent presses Erase under Ada's /forget request

@@ -804,6 +804,25 @@ async def test_a_reply_telegram_refused_is_not_offered_again(world: World) -> No
     assert "Telegram refused it" in world.desk.notes[-1][1]
 
 
+async def test_an_agent_retracts_the_bots_last_answer_from_the_card(world: World) -> None:
+    await world.say("how do I cancel")  # answered by the bot
+    [answer] = world.channel.sent
+    thread = await handed_off(world)
+    answer_id = str(1000)  # the channel's first message id
+
+    retract = AgentAction(thread, ALICE, AgentCommand.RETRACT)
+    await world.handoffs.agent_action(retract)
+    await world.handoffs.agent_action(retract)  # nothing left to retract
+
+    assert world.channel.deletions == [answer_id]
+    assert world.desk.notes[-1][1] == (
+        "Alice Agent retracted the bot's last answer: it is deleted in the customer's chat."
+    )
+    assert world.desk.told[-1][2] == "The bot has no answer in this conversation left to retract."
+    stored = await world.stored(answer.text)  # kept in the record, marked
+    assert (stored.decision or {})["retracted"]["by"] == ALICE.user_id
+
+
 async def test_recent_pending_messages_are_left_to_their_first_attempt(world: World) -> None:
     await handed_off(world)
     world.desk.fail_relays = 1

@@ -39,6 +39,7 @@ from .sizing import BUTTON_TEXT_LIMIT, FIELD_TEXT_LIMIT, MAX_BLOCKS, clip
 CLAIM_ACTION = "tandem_claim"
 RETURN_ACTION = "tandem_return"
 CLOSE_ACTION = "tandem_close"
+RETRACT_ACTION = "tandem_retract"
 RETRY_ACTION = "tandem_retry"  # under a note of a failed reply; its value is the reply's id
 ACTIONS_BLOCK_ID = "tandem_card_actions"
 
@@ -192,8 +193,8 @@ def _transcript_line(line: TranscriptLine) -> Block:
 
 
 def _buttons(state: CardState) -> list[Block]:
-    """Claim (also to take over from another agent), Return to bot, Close; none once the
-    conversation is back with the bot or closed."""
+    """Claim (also to take over from another agent), Return to bot, Close, and Retract the
+    bot's last answer; none once the conversation is back with the bot or closed."""
     if state.status in {CardStatus.RETURNED, CardStatus.CLOSED}:
         return []
     value = str(state.ticket.handoff_id)
@@ -208,6 +209,7 @@ def _buttons(state: CardState) -> list[Block]:
         _button("Claim", CLAIM_ACTION, value, style="primary"),
         _button("Return to bot", RETURN_ACTION, value),
         {**_button("Close", CLOSE_ACTION, value, style="danger"), "confirm": close_confirmation},
+        _button("Retract bot's answer", RETRACT_ACTION, value),
     ]
     return [{"type": "actions", "block_id": ACTIONS_BLOCK_ID, "elements": elements}]
 
