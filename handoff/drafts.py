@@ -26,6 +26,7 @@ from handoff.model import (
     CustomerRelay,
     DeskThread,
     HandoffTicket,
+    Receipt,
 )
 from handoff.ports import AgentDesk, AgentEventHandler
 from handoff.responses import Responses
@@ -139,6 +140,14 @@ class DraftingDesk:
 
     async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
         await self._inner.tell_agent(thread, agent, text)
+
+    async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
+        await self._inner.react(thread, message_ts, receipt)
+
+    async def offer_retry(
+        self, thread: DeskThread, text: str, button: str, message_id: int
+    ) -> None:
+        await self._inner.offer_retry(thread, text, button, message_id)
 
     async def _suggest(self, thread: DeskThread, text: str, *, customer: Customer) -> None:
         """Best effort: the customer's message is in the thread; drafts only help."""

@@ -212,6 +212,14 @@ class ConversationStore(Protocol):
         conversation's messages still to deliver. Raises :class:`HandoffNotFound`."""
         ...
 
+    async def queue_position(self, handoff_id: int) -> int:
+        """Where an unclaimed handoff stands among those waiting for a person: 1 is next."""
+        ...
+
+    async def recent_claim_waits(self, *, limit: int) -> list[float]:
+        """Seconds from request to claim of the last ``limit`` handoffs claimed."""
+        ...
+
     async def handoff_events(self, handoff_id: int) -> list[HandoffEvent]:
         """The handoff's audit trail in time order (ties in the order recorded)."""
         ...

@@ -299,3 +299,56 @@ def _top(item: Parsed) -> str | None:
 
 def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
+
+
+# --- two turns --------------------------------------------------------------------------
+
+TurnJudge = Callable[[ParseResult, bool], str]
+"""A decision rule on one turn: "answer", "clarify" or "handoff" for a parse, as a first
+message (False) or right after a failed turn (True)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TwoTurns:
+    """Of all ordered pairs of two different queries of one kind, how many hand off within
+    the two turns."""
+
+    handed_off: int
+    pairs: int
+
+    @property
+    def rate(self) -> float | None:
+        return _share(self.handed_off, self.pairs)
+
+
+def two_turn_handoffs(parsed: Sequence[Parsed], judge: TurnJudge) -> tuple[TwoTurns, TwoTurns]:
+    """(out of scope, in scope): a customer sends one query, then another of the same kind.
+
+    Exact over every ordered pair (q1, q2) with q1 != q2, counted without listing the
+    pairs: q1 hands off; or q1 fails (clarify) and q2, after a failed turn, hands off; or q1
+    is answered and q2, as after an answer, hands off (a failure there only asks again).
+    What q2 does after an answer is what it does as a first message: only a "no" or the
+    same intent again judge the answer, and those ask to rephrase, never hand off.
+    """
+    return (
+        _pairs([item for item in parsed if not item.in_scope], judge),
+        _pairs([item for item in parsed if item.in_scope], judge),
+    )
+
+
+def _pairs(parsed: Sequence[Parsed], judge: TurnJudge) -> TwoTurns:
+    n = len(parsed)
+    first = [judge(item.result, False) for item in parsed]
+    after_failure = [judge(item.result, True) == "handoff" for item in parsed]
+    fresh_handoff = [outcome == "handoff" for outcome in first]
+    clarified = [outcome == "clarify" for outcome in first]
+    answered = [outcome == "answer" for outcome in first]
+    handed = sum(fresh_handoff) * (n - 1)
+    # Pairs of two different queries: the sums over all q2 less the pair (q, q).
+    handed += sum(clarified) * sum(after_failure) - sum(
+        c and a for c, a in zip(clarified, after_failure, strict=True)
+    )
+    handed += sum(answered) * sum(fresh_handoff) - sum(
+        a and h for a, h in zip(answered, fresh_handoff, strict=True)
+    )
+    return TwoTurns(handed, n * (n - 1))

@@ -1,5 +1,6 @@
 """The repository's side of the SLA ladder (:mod:`handoff.sla`): the open handoffs as the
-ladder sees them, and each step taken once, by one conditional UPDATE, across workers."""
+ladder sees them, and each step taken once, by one conditional UPDATE, across workers; and
+the queue as the waiting customer is told it (:mod:`handoff.waiting`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ _COLUMN = {
     SlaStep.REPING: _HANDOFFS.c.repinged_at,
     SlaStep.ESCALATE: _HANDOFFS.c.escalated_at,
     SlaStep.IDLE_REPING: _HANDOFFS.c.idle_pinged_at,
+    SlaStep.WAIT_UPDATE: _HANDOFFS.c.wait_updated_at,
 }
 _OWNERSHIP = (HandoffEventKind.CLAIMED.value, HandoffEventKind.TRANSFERRED.value)
 
@@ -78,6 +80,33 @@ class SlaQueries(RepositoryBase):
             )
             return result.one_or_none() is not None
 
+    async def queue_position(self, handoff_id: int) -> int:
+        """Where an unclaimed handoff stands among those waiting: 1 is next."""
+        async with self._database.statements(doing="reading the queue") as connection:
+            ahead = await connection.scalar(
+                select(func.count())
+                .select_from(_HANDOFFS)
+                .where(
+                    _HANDOFFS.c.outcome.is_(None),
+                    _HANDOFFS.c.agent_id.is_(None),
+                    _HANDOFFS.c.id < handoff_id,
+                )
+            )
+        return int(ahead or 0) + 1
+
+    async def recent_claim_waits(self, *, limit: int) -> list[float]:
+        """Seconds from request to claim of the last ``limit`` handoffs claimed, newest first."""
+        async with self._database.statements(doing="reading recent claims") as connection:
+            rows = (
+                await connection.execute(
+                    select(_HANDOFFS.c.requested_at, _HANDOFFS.c.claimed_at)
+                    .where(_HANDOFFS.c.claimed_at.is_not(None))
+                    .order_by(_HANDOFFS.c.claimed_at.desc())
+                    .limit(limit)
+                )
+            ).all()
+        return [max(0.0, (row.claimed_at - row.requested_at).total_seconds()) for row in rows]
+
     async def unmark_sla_step(
         self, handoff_id: int, step: SlaStep, *, at: datetime, previous: datetime | None
     ) -> None:
@@ -99,6 +128,8 @@ def _still_due(step: SlaStep, column: Any, anchor: datetime) -> list[ColumnEleme
         quiet = or_(column.is_(None), column < anchor)
         return [is_open, _HANDOFFS.c.agent_id.is_not(None), quiet]
     unclaimed = and_(is_open, _HANDOFFS.c.agent_id.is_(None))
+    if step is SlaStep.WAIT_UPDATE:
+        return [unclaimed, column.is_(None)]
     return [unclaimed, column.is_(None), _HANDOFFS.c.escalated_at.is_(None)]
 
 
@@ -116,4 +147,5 @@ def _subject(row: Any) -> SlaSubject:
         repinged_at=row.repinged_at,
         escalated_at=row.escalated_at,
         idle_pinged_at=row.idle_pinged_at,
+        wait_updated_at=row.wait_updated_at,
     )

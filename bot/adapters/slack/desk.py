@@ -30,6 +30,7 @@ from handoff.model import (
     CustomerRelay,
     DeskThread,
     HandoffTicket,
+    Receipt,
 )
 
 from .blocks import SlackMessage
@@ -38,7 +39,7 @@ from .delivery import call
 from .escape import escape_mrkdwn
 from .keyed import KeyedLocks
 from .pacing import ChannelPacer, PacingPolicy, Unpaced
-from .posts import merged_post, note_post, relay_posts, relay_upload
+from .posts import merged_post, note_post, relay_posts, relay_upload, retry_post
 from .sizing import TEXT_LIMIT, clip
 from .tagged import PostTag, TaggedPoster
 
@@ -48,6 +49,8 @@ T = TypeVar("T")
 
 # Escaping at most quintuples a character ("&" becomes "&amp;"): this much always fits.
 EPHEMERAL_TEXT_LIMIT = TEXT_LIMIT // 5
+# Slack's standard emoji, as reactions on an agent's reply (every workspace has them).
+RECEIPT_EMOJI = {Receipt.DELIVERED: "white_check_mark", Receipt.FAILED: "x"}
 
 
 class SlackDesk:
@@ -114,7 +117,7 @@ class SlackDesk:
         instead, its words as the comment (see :meth:`_upload`).
         """
         async with self._threads.hold(thread):
-            await self._customers_turn(thread)
+            await self._customers_turn(thread, patient=message.content is not None)
             return await self._relay_one(thread, message, customer=customer)
 
     async def relay_many(
@@ -124,8 +127,8 @@ class SlackDesk:
         (a file, or text too long to share a post, goes on its own); the ids of the posts
         of those shown, one per message, the first ones of ``messages``."""
         async with self._threads.hold(thread):
-            await self._customers_turn(thread)
             post, count = merged_post(messages, customer=customer)
+            await self._customers_turn(thread, patient=messages[0].content is not None)
             first, last = messages[0].outbox_id, messages[count - 1].outbox_id if count else None
             if count < 2 or first is None or last is None:
                 return [await self._relay_one(thread, messages[0], customer=customer)]
@@ -144,6 +147,11 @@ class SlackDesk:
     async def _relay_one(
         self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
     ) -> str:
+        if message.replaces is not None and message.content is None:
+            try:
+                return await self._show_edit(thread, message, message.replaces, customer)
+            except DeliveryError as exc:  # too old to update, or gone: a new post
+                logger.warning("posting a customer's edit anew: %s", exc)
         if message.content is not None:
             try:
                 return await self._upload(thread, message, message.content, customer=customer)
@@ -152,6 +160,19 @@ class SlackDesk:
                 # still take a post: the agents get the caption and a note of the file.
                 logger.warning("posting a note instead of the customer's file: %s", exc)
         return await self._relay_posts(thread, message, customer=customer)
+
+    async def _show_edit(
+        self, thread: DeskThread, message: CustomerRelay, ts: str, customer: Customer
+    ) -> str:
+        """The customer's edit in place of the post that showed the message before."""
+        post = relay_posts(message, customer=customer)[0]  # a very long edit: its start
+        await call(
+            f"a customer's edit of {ts} in {thread.thread_ts}",
+            lambda: self._client.chat_update(
+                channel=thread.channel, ts=ts, text=post.text, blocks=post.blocks
+            ),
+        )
+        return ts
 
     async def _relay_posts(
         self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
@@ -228,6 +249,28 @@ class SlackDesk:
             ),
         )
 
+    async def offer_retry(
+        self, thread: DeskThread, text: str, button: str, message_id: int
+    ) -> None:
+        """The note with a Retry button whose value is the reply's id."""
+        async with self._threads.hold(thread):
+            await self._post(
+                thread, retry_post(text, button, message_id), what=f"a retry in {thread.thread_ts}"
+            )
+
+    async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
+        """A reaction on the agent's message; one already there is no failure."""
+        try:
+            await call(
+                f"the {receipt} receipt on {message_ts}",
+                lambda: self._client.reactions_add(
+                    channel=thread.channel, timestamp=message_ts, name=RECEIPT_EMOJI[receipt]
+                ),
+            )
+        except DeliveryError as exc:
+            if "already_reacted" not in str(exc):
+                raise
+
     async def _post(self, thread: DeskThread, post: SlackMessage, *, what: str) -> str:
         # Unfurling would make Slack fetch a customer's link and show whatever preview
         # the linked page chooses.
@@ -254,14 +297,14 @@ class SlackDesk:
         holder = f"own:{next(self._turns)}"
         await asyncio.sleep(await self._pacer.acquire(channel, holder, wait_up_to=math.inf))
 
-    async def _customers_turn(self, thread: DeskThread) -> None:
+    async def _customers_turn(self, thread: DeskThread, *, patient: bool = False) -> None:
         """Wait for the thread's slot if it is near; otherwise keep it for the thread and
         raise :class:`~handoff.errors.DeliveryDeferred`: the outbox comes back then, with
-        what the customer wrote meanwhile merged into one post."""
-        delay = await self._pacer.acquire(
-            thread.channel, thread.thread_ts, wait_up_to=self._wait_up_to
-        )
-        if delay > self._wait_up_to:
+        what the customer wrote meanwhile merged into one post. ``patient``: wait however
+        far it is (a file's bytes are at hand only now; later agents would get a note)."""
+        wait_up_to = math.inf if patient else self._wait_up_to
+        delay = await self._pacer.acquire(thread.channel, thread.thread_ts, wait_up_to=wait_up_to)
+        if delay > wait_up_to:
             raise DeliveryDeferred(
                 f"the agent channel is busy; this thread's turn is in {delay:.1f}s",
                 retry_after=delay,

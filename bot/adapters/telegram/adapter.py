@@ -40,6 +40,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, ExtBot, TypeHandler
 
 from handoff.errors import DeliveryError
+from handoff.lease import Lease
 from handoff.model import Attachment, ButtonAnswer, ConversationKey, Outbound
 from handoff.ports import InboundHandler
 
@@ -52,6 +53,7 @@ from .intake import UpdateIntake
 from .limiter import SendLimiter, SendLimits
 from .ordering import ChatOrderedUpdateProcessor
 from .outbound import chat_id_of, inline_keyboard, split_text
+from .polling_owner import POLLING_LEASE, PollingOwner
 from .quarantine import Quarantine
 from .screening import UpdateScreen, UpdatesRequest
 from .transport import AiohttpRequest
@@ -100,6 +102,9 @@ class TelegramAdapter:
         webhook_secret: str | None = None,
         routes: RouteRegistry | None = None,
         limits: SendLimits | None = None,
+        limiter: SendLimiter | None = None,
+        polling_lease: Lease | None = None,
+        polling_lease_ttl: float = POLLING_LEASE,
         retry: RetryPolicy | None = None,
         max_concurrent_updates: int = 64,
         poll_timeout: float = 10.0,
@@ -120,11 +125,22 @@ class TelegramAdapter:
         self._max_download_bytes = max_download_bytes
         policy = retry or RetryPolicy()
         self._finishing = policy.finishing()
-        self._delivery = Delivery(
-            limiter=SendLimiter(limits=limits or SendLimits()), policy=policy, token=token
-        )
+        # ``limiter``: shared by several workers (see .shared_limits); else this process's.
+        self._limiter = limiter or SendLimiter(limits=limits or SendLimits())
+        self._delivery = Delivery(limiter=self._limiter, policy=policy, token=token)
         quarantine = Quarantine(directory=quarantine_dir)
         self._watch = PollWatch(poll_timeout=poll_timeout, clock=clock)
+        # Several workers polling: one at a time, the lease's holder (see .polling_owner).
+        self.polling_owner = (
+            None
+            if polling_lease is None or webhook_url is not None
+            else PollingOwner(
+                lease=polling_lease,
+                start=self._poll,
+                stop=self._stand_by,
+                ttl=polling_lease_ttl,
+            )
+        )
         handovers = (
             None if confirm_after_handover is None else Handovers(patience=confirm_after_handover)
         )
@@ -215,17 +231,10 @@ class TelegramAdapter:
 
     async def _receive(self) -> None:
         try:
-            if self._webhook_url is None:
-                updater = self._app.updater
-                assert updater is not None  # built with an updater in polling mode
-                # Polling first deletes any webhook set before (never the pending updates).
-                await updater.start_polling(
-                    timeout=timedelta(seconds=self._poll_timeout),
-                    allowed_updates=ALLOWED_UPDATES,
-                    drop_pending_updates=False,
-                    error_callback=self._on_polling_error,
-                )
-                self._watch.started()
+            if self.polling_owner is not None:
+                await self.polling_owner.begin()
+            elif self._webhook_url is None:
+                await self._poll()
             else:
                 # Not deleted at stop: Telegram keeps updates for an unreachable webhook,
                 # so nothing is lost across a restart or while another worker takes over.
@@ -239,9 +248,29 @@ class TelegramAdapter:
             what = "long polling" if self._webhook_url is None else "TELEGRAM_WEBHOOK_URL"
             raise TelegramAdapterError(f"Telegram refused {what}: {self._redact(exc)}") from exc
 
+    async def _poll(self) -> None:
+        updater = self._app.updater
+        assert updater is not None  # built with an updater in polling mode
+        # Polling first deletes any webhook set before (never the pending updates).
+        await updater.start_polling(
+            timeout=timedelta(seconds=self._poll_timeout),
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+            error_callback=self._on_polling_error,
+        )
+        self._watch.started()
+
+    async def _stand_by(self) -> None:
+        updater = self._app.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        self._watch.standing_by()
+
     async def stop(self) -> None:
         """Stop receiving, finish the updates being handled, close the HTTP clients."""
         self._running = False  # the webhook endpoint now answers 503; Telegram retries
+        if self.polling_owner is not None:
+            await self.polling_owner.end()
         self._watch.stopped()
         updater = self._app.updater
         if updater is not None and updater.running:
@@ -252,6 +281,7 @@ class TelegramAdapter:
         # After a failed initialize() the application skips its shutdown, but the bot's
         # HTTP clients are open; closing them twice is harmless.
         await self._app.bot.shutdown()
+        await self._limiter.close()
 
     def health(self) -> ComponentHealth:
         """How receiving updates goes: in polling mode by the age of the last getUpdates
@@ -310,7 +340,9 @@ class TelegramAdapter:
                 what, send_chunk, chat_id=chat_id, policy=self._finishing
             )
         except DeliveryError as exc:
-            raise DeliveryError(f"{exc} ({number - 1} of its {parts} parts were sent)") from exc
+            raise DeliveryError(
+                f"{exc} ({number - 1} of its {parts} parts were sent)", cause=exc.cause
+            ) from exc
 
     async def answer_button(self, answer: ButtonAnswer) -> None:
         """Acknowledge a press; a refused acknowledgement (too old) is logged, not raised,
@@ -334,6 +366,26 @@ class TelegramAdapter:
             )
         except DeliveryError as exc:
             logger.debug("%s", exc)
+
+    async def edit_text(self, key: ConversationKey, message_id: str, text: str) -> None:
+        """``editMessageText``: plain text, like every message Tandem sends."""
+        chat_id = chat_id_of(key)
+        await self._delivery.call(
+            f"the edit of message {message_id} in {key}",
+            lambda: self._app.bot.edit_message_text(
+                text=text, chat_id=chat_id, message_id=int(message_id)
+            ),
+            chat_id=chat_id,
+        )
+
+    async def delete(self, key: ConversationKey, message_id: str) -> None:
+        """``deleteMessage`` (Telegram refuses after 48 hours)."""
+        chat_id = chat_id_of(key)
+        await self._delivery.call(
+            f"the deletion of message {message_id} in {key}",
+            lambda: self._app.bot.delete_message(chat_id=chat_id, message_id=int(message_id)),
+            chat_id=chat_id,
+        )
 
     async def download(self, attachment: Attachment) -> bytes:
         """The file's bytes, fetched with the retries of every other call."""

@@ -35,12 +35,20 @@ class PollWatch:
         self._since: float | None = None  # when polling started; None while it is not
         self._answered: float | None = None
         self._last_error: str | None = None
+        self._standby = False
 
     def started(self) -> None:
         self._since = self._clock()
+        self._standby = False
 
     def stopped(self) -> None:
         self._since = None
+        self._standby = False
+
+    def standing_by(self) -> None:
+        """Another worker polls (see .polling_owner): this one is healthy without polling."""
+        self._since = None
+        self._standby = True
 
     def answered(self) -> None:
         self._answered = self._clock()
@@ -50,6 +58,8 @@ class PollWatch:
         self._last_error = error
 
     def health(self) -> ComponentHealth:
+        if self._since is None and self._standby:
+            return ComponentHealth("ok", "long polling: standing by, another worker polls")
         if self._since is None:
             return ComponentHealth("down", "long polling is not running")
         now = self._clock()

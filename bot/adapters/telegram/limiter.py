@@ -71,6 +71,10 @@ class SendLimiter:
             return 0.0
         return left
 
+    async def close(self) -> None:
+        """Nothing to let go of here (the shared limiter closes its Redis client)."""
+        return
+
     def _prune(self, now: float) -> None:
         self._reservations += 1
         if self._reservations % self._PRUNE_EVERY == 0:

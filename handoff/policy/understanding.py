@@ -1,0 +1,77 @@
+"""Checks of a turn beyond one confidence threshold: gibberish, weak human-only topics, and
+a customer saying the bot is not helping.
+
+Each returns the :class:`Reason` for a failed turn, or None. Pure, like :mod:`.decision`.
+"""
+
+from __future__ import annotations
+
+from handoff.policy import cues
+from handoff.policy.config import PolicyConfig
+from handoff.policy.model import IntentGuess, Reason, ReasonCode, Turn
+from handoff.policy.textmodel import TextModel
+
+
+def gibberish(text: str, model: TextModel, config: PolicyConfig) -> Reason | None:
+    """Keyboard mashing ("hjkl hjkl", "asdfgh"): letters in an order no language uses.
+
+    The NLU still names an intent for it (often confidently), so the rule must come first.
+    Words the model knows are never gibberish, however their letters run ("ttyl", "hiya").
+    """
+    log_prob = model.char_log_prob(text)
+    if log_prob is None or log_prob >= config.gibberish_log_prob:
+        return None
+    known = model.known_word_share(text)
+    if known is not None and known >= 0.5:
+        return None
+    return Reason(
+        ReasonCode.GIBBERISH,
+        f"the letters read as gibberish (mean letter log-probability {log_prob:.2f}, "
+        f"below {config.gibberish_log_prob:.2f})",
+        {"char_log_prob": log_prob, "limit": config.gibberish_log_prob},
+    )
+
+
+def strong_human_only(turn: Turn, config: PolicyConfig) -> bool:
+    """A human-only topic hands off at once only when the NLU is sure of it: at least
+    ``human_only_threshold`` and ``human_only_margin`` ahead of the runner-up."""
+    top, runner_up = turn.top, turn.runner_up
+    if top is None or top.name not in config.human_only_intents:
+        return False
+    gap = top.confidence - (runner_up.confidence if runner_up else 0.0)
+    return top.confidence >= config.human_only_threshold - 1e-9 and gap >= (
+        config.human_only_margin - 1e-9
+    )
+
+
+def weak_human_only(turn: Turn, config: PolicyConfig) -> Reason | None:
+    """A human-only topic the NLU is not sure enough of: ask again rather than hand off a
+    Reddit comment about HDMI as a legal request, or answer it."""
+    top = turn.top
+    if top is None or top.name not in config.human_only_intents or strong_human_only(turn, config):
+        return None
+    runner_up = turn.runner_up
+    second = runner_up.confidence if runner_up else 0.0
+    return Reason(
+        ReasonCode.LOW_CONFIDENCE,
+        f"{_said(top)} is a human-only topic, which needs {config.human_only_threshold:.2f} "
+        f"and a lead of {config.human_only_margin:.2f} (runner-up {second:.2f})",
+        {
+            "confidence": top.confidence,
+            "threshold": config.human_only_threshold,
+            "runner_up_confidence": second,
+            "margin": config.human_only_margin,
+        },
+    )
+
+
+def said_not_helpful(turn: Turn) -> Reason | None:
+    """ "That didn't help", "you're not helping": the turn fails whatever the intent, so two
+    in a row hand off (a "no" is judged by the intent rules instead)."""
+    if not cues.says_not_helpful(turn.text):
+        return None
+    return Reason(ReasonCode.NOT_HELPFUL, "the customer said the bot is not helping")
+
+
+def _said(guess: IntentGuess) -> str:
+    return f"{guess.name} {guess.confidence:.2f}"
