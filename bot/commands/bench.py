@@ -35,8 +35,10 @@ from nlu.benchmark import (
     load_clinc150,
     oos_pairs,
     parse_all,
+    read_parses,
     training_examples,
     two_turn_handoffs,
+    write_parses,
     write_training_data,
 )
 from nlu.environment import RasaEnvironment, default_environment_path
@@ -197,13 +199,20 @@ def pii(cli: CliContext, data: Path | None, misses: bool) -> None:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Parse with this model (one --keep-model kept) instead of training one.",
 )
+@click.option(
+    "--parses",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the parses from this file if it exists (no Rasa at all); else write them there.",
+)
 @explained
 def oos(
+    *,
     data: Path,
     config_file: Path,
     keep_model: Path | None,
     per_intent: int | None,
     model: Path | None,
+    parses: Path | None,
 ) -> None:
     """Out-of-scope queries on CLINC150: refused by the policy, while in-scope ones are answered?
 
@@ -211,6 +220,10 @@ def oos(
     val and oos_val with a real Rasa server, and replays each parse through the policy as a
     customer's first message.
     """
+    if parses is not None and parses.exists():
+        echo(f"the parses in {parses} (no training, no Rasa)")
+        _oos_report(read_parses(parses))
+        return
     clinc = load_clinc150(data)
     environment = RasaEnvironment(default_environment_path())
     environment.require_ready()  # before minutes of work, not after
@@ -234,6 +247,8 @@ def oos(
         if keep_model is not None:
             _keep(store, keep_model)
         parsed = run_async(_parse([*clinc.val, *clinc.oos_val], environment, store))
+    if parses is not None:
+        write_parses(parsed, parses)
     echo("")
     _oos_report(parsed)
 
