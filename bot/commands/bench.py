@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from bot.bench.rasa import private_store
 from bot.bench.texts import policy_judge, policy_turn_judge
 from bot.commands.common import CliContext, echo, explained, pass_cli, run_async
 from handoff.policy import PolicyConfig
@@ -236,10 +237,7 @@ def oos(
         intents = len({example.intent for example in examples})
         sample = f" (at most {per_intent} per intent)" if per_intent else ""
         if model is not None:
-            copy = root / "staging" / model.name
-            copy.parent.mkdir()
-            shutil.copy2(model, copy)
-            store.install(copy)
+            store = private_store(model, root / "models")
             echo(f"parsing with {model} (not trained here)")
         else:
             echo(f"training {config_file} on {len(examples)} examples of {intents} intents{sample}")
