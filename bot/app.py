@@ -31,7 +31,7 @@ from handoff.ports import AgentEventHandler, InboundHandler
 from handoff.privacy.rights import CustomerRights
 from handoff.redelivery import Alarm, redeliver_forever
 from handoff.responses import load_responses, menu_commands
-from handoff.sla import Elapsed, wall_seconds, with_skipped
+from handoff.sla import Elapsed, with_skipped
 from handoff.sla_watch import SlaWatch
 from handoff.state import LiveState, lease_from_url, live_state_from_url
 from handoff.storage import Database, Repository, StorageUnavailable
@@ -262,6 +262,7 @@ class Service:
             wake=alarm.ring_in,
             memo=self.journal,
             routes=config.agents.routing(),
+            hours=config.agents.hours.core(),
         )
         self.engine = ConversationEngine(
             conversations=conversations,
@@ -334,7 +335,9 @@ class Service:
             ),
             redraw=handoffs.redraw_card,
             wait_update=handoffs.wait_update,
-            elapsed=with_skipped(wall_seconds, self._skipped),
+            elapsed=with_skipped(  # out of business hours the clocks pause
+                self._settings.config.agents.hours.core().open_seconds, self._skipped
+            ),
         )
         watching = asyncio.create_task(
             self.sla.watch_forever(interval=sla.check_interval), name="SLA ladder"

@@ -34,7 +34,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.agent_settings import SlaSection
+from bot.agent_settings import HoursSection, SlaSection
 from bot.errors import ConfigError
 from bot.route_settings import RouteSection, routing
 from handoff.errors import UnsupportedDatabase
@@ -258,6 +258,7 @@ class ConversationSection(_Section):
 class AgentsSection(_Section):
     note_prefix: str = Field(default="note:", min_length=1)
     sla: SlaSection = SlaSection()
+    hours: HoursSection = HoursSection()
     # Handoffs to team channels by intent, reason or language; the first match wins, the
     # rest go to SLACK_AGENT_CHANNEL.
     routes: tuple[RouteSection, ...] = ()

@@ -30,12 +30,18 @@ class Line(StrEnum):
     NOTE_REPLY_DELETED = "notes.reply_deleted"
     NOTE_REVISION_FAILED = "notes.revision_failed"
     NOTE_REVISION_UNDELIVERED = "notes.revision_undelivered"
+    RETRY_BUTTON = "notes.retry_button"
+    NOTE_RETRACTED = "notes.retracted"
+    NOTE_RETRACT_FAILED = "notes.retract_failed"
+    NOTE_RETRIED = "notes.retried"
     # To the one agent concerned.
     NOT_A_HANDOFF = "replies.not_a_handoff"
     ALREADY_YOURS = "replies.already_yours"
     NOBODY_OWNS = "replies.nobody_owns"
     CLAIM_FAILED = "replies.claim_failed"
     NOTHING_TO_DO = "replies.nothing_to_do"
+    NOTHING_TO_RETRY = "replies.nothing_to_retry"
+    NOTHING_TO_RETRACT = "replies.nothing_to_retract"
     NOT_SENT = "replies.not_sent"
     DELAYED = "replies.delayed"
     NOT_HANDLED = "replies.not_handled"
@@ -88,11 +94,17 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.NOTE_REPLY_DELETED: _ABOUT,
     Line.NOTE_REVISION_FAILED: _ABOUT | {"failure"},
     Line.NOTE_REVISION_UNDELIVERED: _ABOUT,
+    Line.RETRY_BUTTON: frozenset(),
+    Line.NOTE_RETRACTED: _ABOUT,
+    Line.NOTE_RETRACT_FAILED: _ABOUT | {"failure"},
+    Line.NOTE_RETRIED: _ABOUT,
     Line.NOT_A_HANDOFF: frozenset({"agent"}),
     Line.ALREADY_YOURS: _ABOUT,
     Line.NOBODY_OWNS: _ABOUT,
     Line.CLAIM_FAILED: _ABOUT | {"reason"},
     Line.NOTHING_TO_DO: _ABOUT | {"status"},
+    Line.NOTHING_TO_RETRY: _ABOUT,
+    Line.NOTHING_TO_RETRACT: _ABOUT,
     Line.NOT_SENT: _ABOUT,
     Line.DELAYED: _ABOUT | {"seconds"},
     Line.NOT_HANDLED: frozenset({"agent"}),

@@ -18,11 +18,13 @@ from datetime import timedelta
 from handoff.agent_texts import AgentTexts, Line
 from handoff.clock import Clock, utc_now
 from handoff.conversations import Conversations
+from handoff.hours import ALWAYS_OPEN, BusinessHours
 from handoff.lifecycle import Lifecycle
 from handoff.lookup import Lookup
 from handoff.model import (
     Agent,
     AgentAction,
+    AgentCommand,
     AgentReply,
     ButtonAnswer,
     ConversationKey,
@@ -38,6 +40,7 @@ from handoff.rating import Ratings, parse_rating, rating_buttons
 from handoff.records import Handoff, StoredMessage
 from handoff.relay import Relay
 from handoff.responses import Responses
+from handoff.retries import Retries
 from handoff.revisions import Revisions
 from handoff.routing import Routes
 from handoff.sla import SlaSubject
@@ -68,6 +71,7 @@ class HandoffDesk:
         memo: SentMemo | None = None,
         clock: Clock = utc_now,
         routes: Routes | None = None,
+        hours: BusinessHours = ALWAYS_OPEN,
     ) -> None:
         self._conversations = conversations
         self._desk = desk
@@ -91,6 +95,9 @@ class HandoffDesk:
         )
         self._relay = Relay(conversations=conversations, outbox=self._outbox, lookup=self._lookup)
         self._revisions = Revisions(conversations=conversations, desk=desk, texts=texts)
+        self._retries = Retries(
+            conversations=conversations, outbox=self._outbox, desk=desk, texts=texts
+        )
         self._ratings = Ratings(conversations=conversations, threads=threads, responses=responses)
         self._lifecycle = Lifecycle(
             conversations=conversations,
@@ -100,6 +107,7 @@ class HandoffDesk:
             responses=responses,
             texts=self._texts,
             transcript_lines=transcript_lines,
+            hours=hours,
         )
         self._waiting = WaitingRoom(
             conversations=conversations,
@@ -176,6 +184,12 @@ class HandoffDesk:
             return
         handoff_id, key = found
         async with self._conversations.lock(key):
+            if action.command is AgentCommand.RETRY:  # about one reply, not the handoff
+                await self._retries.retry(handoff_id, key, action)
+                return
+            if action.command is AgentCommand.RETRACT:  # about the bot's last answer
+                await self._revisions.retract(handoff_id, key, action)
+                return
             await self._lifecycle.act(
                 handoff_id,
                 key,

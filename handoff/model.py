@@ -188,6 +188,9 @@ class HandoffTicket:
     transcript: tuple[TranscriptLine, ...]
     requested_at: datetime
     route: RouteChoice | None = None  # None: the default agent channel
+    # Requested out of business hours (handoff.hours): when people are back, if known.
+    out_of_hours: bool = False
+    back_at: datetime | None = None
 
 
 # --- agents ------------------------------------------------------------------------------
@@ -262,6 +265,8 @@ class AgentCommand(StrEnum):
     RETURN = "return"  # give the conversation back to the bot
     CLOSE = "close"  # resolved: thank the customer and ask for a rating
     STATUS = "status"  # tell the asking agent where the conversation stands
+    RETRY = "retry"  # send a reply again that could not be delivered (the message_id)
+    RETRACT = "retract"  # delete the bot's last answer in the customer's chat
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,3 +289,4 @@ class AgentAction:
     thread: DeskThread
     agent: Agent
     command: AgentCommand
+    message_id: int | None = None  # RETRY: the stored reply to send again

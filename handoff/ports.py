@@ -111,6 +111,13 @@ class AgentDesk(Protocol):
         """A message only ``agent`` sees (e.g. "this conversation is already closed")."""
         ...
 
+    async def offer_retry(
+        self, thread: DeskThread, text: str, button: str, message_id: int
+    ) -> None:
+        """``text`` in the thread with a button labelled ``button`` that sends reply
+        ``message_id`` again."""
+        ...
+
     async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
         """Mark the agent's message ``message_ts`` in the thread with ``receipt``."""
         ...

@@ -50,7 +50,11 @@ class Receipts:
             failure=str(error),
         )
         try:
-            await self._desk.post_note(thread, note)
+            if error.cause.retryable:  # sending it again can work: offer it
+                button = self._texts.line(Line.RETRY_BUTTON)
+                await self._desk.offer_retry(thread, note, button, message.id)
+            else:
+                await self._desk.post_note(thread, note)
         except (DeliveryError, DeliveryDeferred) as exc:
             logger.warning("could not note handoff %s's failed delivery: %s", handoff.id, exc)
 

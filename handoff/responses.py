@@ -45,6 +45,7 @@ SYSTEM_KEYS = frozenset(
         "wait_update",
         "wait_keep",
         "wait_later",
+        "out_of_hours",
     }
 )
 # What a button's data may be: a person, an intent, or a choice of the wait update.

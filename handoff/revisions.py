@@ -1,6 +1,8 @@
 """Recoverable replies: an agent who edits a reply in the thread edits it in the customer's
 chat; one who deletes it deletes it there. The thread notes what happened; the record keeps
-the original text and lists every change in the message's ``revisions``.
+the original text and lists every change in the message's ``revisions``. From the card, an
+agent can also retract the bot's last automated answer (deleted in the customer's chat,
+marked ``retracted`` in the record) and follow up in person.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ from handoff.agent_texts import AgentTexts, Line
 from handoff.clock import Clock, utc_now
 from handoff.conversations import Conversations
 from handoff.errors import DeliveryDeferred, DeliveryError
-from handoff.model import AgentReply, Author, ConversationKey
+from handoff.model import AgentAction, AgentReply, Author, ConversationKey
 from handoff.ports import AgentDesk
 from handoff.records import Delivery, Platform, StoredMessage
 
 logger = logging.getLogger(__name__)
 
 REVISIONS = "revisions"  # in a message's record: its edits and deletion, oldest first
+RETRACTED = "retracted"  # in a bot answer's record: who retracted it, and when
+ANSWERED = "answer"  # the policy's action of a turn the bot answered
+LOOK_BACK = 50  # messages searched for the bot's last answer
 
 
 class Revisions:
@@ -63,6 +68,38 @@ class Revisions:
         line = Line.NOTE_REPLY_DELETED if change.deleted else Line.NOTE_REPLY_EDITED
         await self._note(change, handoff_id, line)
 
+    async def retract(self, handoff_id: int, key: ConversationKey, action: AgentAction) -> None:
+        """Delete the bot's last answer in the conversation in the customer's chat (the
+        caller holds the conversation's lock)."""
+        handoff = await self._store.get_handoff(handoff_id)
+        answer = None if handoff is None else await self._last_answer(handoff.conversation_id)
+        if answer is None or answer.platform_message_id is None:
+            text = self._line(Line.NOTHING_TO_RETRACT, action.agent.display_name, handoff_id)
+            await self._desk.tell_agent(action.thread, action.agent, text)
+            return
+        try:
+            await self._conversations.channel.delete(key, answer.platform_message_id)
+        except (DeliveryError, DeliveryDeferred) as exc:
+            await self._note(action, handoff_id, Line.NOTE_RETRACT_FAILED, failure=str(exc))
+            return
+        # A bot's answer has nothing pending: recorded delivered, as it was, and retracted.
+        retracted = {"at": self._clock().isoformat(), "by": action.agent.user_id}
+        await self._store.mark_delivery(
+            answer.id, Delivery.DELIVERED, detail={RETRACTED: retracted}
+        )
+        await self._note(action, handoff_id, Line.NOTE_RETRACTED)
+
+    async def _last_answer(self, conversation_id: int) -> StoredMessage | None:
+        recent = await self._store.recent_messages(conversation_id, limit=LOOK_BACK)
+        answers = [
+            m
+            for m in recent
+            if m.author is Author.BOT
+            and (m.decision or {}).get("action") == ANSWERED
+            and RETRACTED not in (m.decision or {})
+        ]
+        return answers[-1] if answers else None
+
     async def _apply(self, key: ConversationKey, sent_id: str, change: AgentReply) -> None:
         channel = self._conversations.channel
         if change.deleted:
@@ -82,10 +119,13 @@ class Revisions:
             original.id, Delivery.DELIVERED, detail={REVISIONS: [*done, entry]}
         )
 
-    async def _note(self, change: AgentReply, handoff_id: int, line: Line, **values: str) -> None:
-        text = self._texts.line(
-            line, agent=change.agent.display_name, handoff=str(handoff_id), **values
-        )
+    def _line(self, line: Line, agent: str, handoff_id: int, **values: str) -> str:
+        return self._texts.line(line, agent=agent, handoff=str(handoff_id), **values)
+
+    async def _note(
+        self, change: AgentReply | AgentAction, handoff_id: int, line: Line, **values: str
+    ) -> None:
+        text = self._line(line, change.agent.display_name, handoff_id, **values)
         try:
             await self._desk.post_note(change.thread, text)
         except (DeliveryError, DeliveryDeferred) as exc:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 import statistics
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from enum import StrEnum
 
 from handoff.agent_texts import AgentTexts, Line
 from handoff.conversations import Conversations
+from handoff.hours import ALWAYS_OPEN, BusinessHours, spoken_time
 from handoff.model import (
     Agent,
     ButtonAnswer,
@@ -57,12 +59,24 @@ def estimate_seconds(claim_waits: Sequence[float]) -> float | None:
 
 
 async def with_queue(
-    reply: Reply, handoff_id: int, *, store: ConversationStore, responses: Responses
+    reply: Reply,
+    handoff: Handoff,
+    *,
+    store: ConversationStore,
+    responses: Responses,
+    hours: BusinessHours = ALWAYS_OPEN,
 ) -> Reply:
     """``reply`` (the handoff's message) followed by where the customer stands in the
-    queue and how long it may take: one message, not two."""
-    values = {"position": str(await store.queue_position(handoff_id))}
-    estimate = estimate_seconds(await store.recent_claim_waits(limit=RECENT_CLAIMS))
+    queue and how long it may take, or, out of hours, when people are back (with the
+    choices of going back to the bot or leaving a message): one message, not two."""
+    closed = (handoff.card or {}).get("out_of_hours")
+    if isinstance(closed, dict) and closed.get("back_at"):
+        back = spoken_time(datetime.fromisoformat(str(closed["back_at"])), hours)
+        out = responses.system("out_of_hours", {"back": back})
+        return Reply(text=f"{reply.text}\n\n{out.text}", buttons=(*reply.buttons, *out.buttons))
+    position, claim_waits = await store.queue_view(handoff.id, claims=RECENT_CLAIMS)
+    values = {"position": str(position)}
+    estimate = estimate_seconds(claim_waits)
     if estimate is None:
         queue = responses.system("queue_no_data", values)
     else:

@@ -145,6 +145,11 @@ class _Desk:
     async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
         self.calls += 1
 
+    async def offer_retry(
+        self, thread: DeskThread, text: str, button: str, message_id: int
+    ) -> None:
+        self.calls += 1
+
 
 class _Nlu:
     """Never consulted for /human; answers anything else with "no idea"."""

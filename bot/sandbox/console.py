@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
+from bot.adapters.slack.cards import RETRY_ACTION
 from bot.adapters.slack.forget import ERASE_ACTION
 from bot.adapters.slack.reveal import REVEAL_ACTION
 from bot.sandbox.demo import Transcripts
@@ -32,16 +33,19 @@ Slack. Everything runs through the real service: NLU, policy, storage, both adap
                            (start with "note:" to keep it internal)
   :edit AGENT TEXT         the agent edits their last reply to read TEXT (:delete AGENT
                            deletes it): the customer's chat changes too
-  :claim AGENT             the agent presses Claim on the newest card (also :return, :close)
+  :claim AGENT             the agent presses Claim on the newest card (also :return, :close,
+                           :retract: delete the bot's last answer in Ada's chat)
   :tandem AGENT ARGS       the agent types /tandem ARGS (e.g. ":tandem bob status #1")
   :reveal AGENT            the agent presses the newest Reveal (masked personal data)
   :erase AGENT             the agent presses Erase under Ada's /forget request
+  :retry AGENT             the agent presses Retry under a reply that was not delivered
   :cards                   list the handoff cards
   :later SECONDS           that much time passes for Tandem's timers (re-pings, escalation)
   :help, :quit"""
 
 
-PRIVACY_BUTTONS = {"reveal": REVEAL_ACTION, "erase": ERASE_ACTION}
+# Tandem's buttons in threads and the channel: the newest of each kind is pressed.
+THREAD_BUTTONS = {"reveal": REVEAL_ACTION, "erase": ERASE_ACTION, "retry": RETRY_ACTION}
 
 
 class Console:
@@ -99,9 +103,9 @@ class Console:
         elif command == "tandem":
             agent, _, arguments = rest.partition(" ")
             await self._sandbox.agent_command(agent, arguments)
-        elif command in PRIVACY_BUTTONS:
+        elif command in THREAD_BUTTONS:
             await self._sandbox.agent_presses_privacy(
-                rest.strip() or "alice", PRIVACY_BUTTONS[command]
+                rest.strip() or "alice", THREAD_BUTTONS[command]
             )
         elif command in {"edit", "delete", "later"}:
             await (self._later(rest) if command == "later" else self._revise(command, rest))

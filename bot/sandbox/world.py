@@ -49,7 +49,12 @@ _PROXY_VARIABLES = (
     "https_proxy",
     "all_proxy",
 )
-CARD_ACTIONS = {"claim": "tandem_claim", "return": "tandem_return", "close": "tandem_close"}
+CARD_ACTIONS = {
+    "claim": "tandem_claim",
+    "return": "tandem_return",
+    "close": "tandem_close",
+    "retract": "tandem_retract",
+}
 
 
 def sandbox_settings(

@@ -115,6 +115,11 @@ class MaskingDesk:
     async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
         await self._inner.react(thread, message_ts, receipt)
 
+    async def offer_retry(
+        self, thread: DeskThread, text: str, button: str, message_id: int
+    ) -> None:
+        await self._inner.offer_retry(thread, text, button, message_id)
+
     # --- helpers ------------------------------------------------------------------------
 
     def _ticket(self, ticket: HandoffTicket) -> tuple[HandoffTicket, tuple[str, ...]]:

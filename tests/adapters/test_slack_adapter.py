@@ -261,6 +261,7 @@ async def test_open_handoff_posts_one_card_and_returns_its_thread(
         "tandem_claim",
         "tandem_return",
         "tandem_close",
+        "tandem_retract",
     ]
     assert card.text.startswith("Handoff #42: Maria González")
 

@@ -106,6 +106,18 @@ async def test_each_reply_is_marked_where_the_agent_typed_it(sandbox: Sandbox) -
     assert reactions[failed.ts] == {"x"}
     assert "Alice" in note["text"]
 
+    # Unblocked, the bot can reach the customer again: Retry sends the reply.
+    sandbox.telegram.unblock(int(customer.user["id"]))
+    mark = sandbox.slack.mark()
+    await sandbox.agent_presses_privacy("bob", "tandem_retry")
+    await customer.receives("Are you still there?")
+    await sandbox.slack.wait_for_call(
+        "reactions.add",
+        lambda c: c.ok and c.params.get("timestamp") == failed.ts,
+        since=mark,
+        timeout=15,
+    )
+
 
 async def test_an_agents_edit_and_deletion_reach_telegram(sandbox: Sandbox) -> None:
     customer = Customer(sandbox)
@@ -148,3 +160,18 @@ async def test_a_customers_edit_shows_in_place_in_the_thread(sandbox: Sandbox) -
     shown = {m.ts: m.text for m in sandbox.slack.messages_in(AGENTS, card.ts)}
     assert "(edited)" in shown[update.params["ts"]]
     assert not any("1234" in text for text in shown.values())  # in place, not beside it
+
+
+async def test_an_agent_retracts_the_bots_last_answer(sandbox: Sandbox) -> None:
+    customer = Customer(sandbox)
+    customer.says("hello")
+    answer = await customer.receives("")
+    card = await customer.hands_off()
+
+    mark = sandbox.slack.mark()
+    await sandbox.agent_presses("alice", card, "retract")
+    await thread_post(sandbox, card, "retracted the bot's last answer", since=mark)
+
+    view = sandbox.customer_view(customer=customer.user)
+    (gone,) = [m for m in view if m.message_id == answer.message_id]
+    assert gone.deleted

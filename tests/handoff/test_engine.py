@@ -777,6 +777,52 @@ async def test_a_customers_edit_is_shown_in_place_of_the_earlier_post(world: Wor
     assert "my order is 1234" in texts  # the record keeps the original
 
 
+async def test_a_reply_to_a_customer_who_blocked_the_bot_can_be_retried(world: World) -> None:
+    thread = await handed_off(world)
+    world.channel.refuse = "Forbidden: bot was blocked by the user"
+    world.channel.refuse_cause = FailureCause.BLOCKED
+    await world.handoffs.agent_reply(AgentReply(thread, ALICE, "Hello?", "1.1"))
+    [offered] = world.desk.retries
+    world.channel.refuse = None  # the customer unblocked the bot
+
+    retry = AgentAction(thread, BOB, AgentCommand.RETRY, message_id=offered)
+    await world.handoffs.agent_action(retry)
+    await world.handoffs.agent_action(retry)  # pressed twice: sent once
+
+    assert world.replies().count("Hello?") == 1
+    assert world.desk.reactions == [("1.1", Receipt.FAILED), ("1.1", Receipt.DELIVERED)]
+    assert (await world.stored("Hello?")).delivery is Delivery.DELIVERED
+    assert world.desk.notes[-1][1] == "Bob Builder is sending the reply again."
+    assert world.desk.told[-1][2].startswith("That reply cannot be sent again")
+
+
+async def test_a_reply_telegram_refused_is_not_offered_again(world: World) -> None:
+    thread = await handed_off(world)
+    world.channel.refuse = "Bad Request: message is too long"
+    await world.handoffs.agent_reply(AgentReply(thread, ALICE, "Hello?", "1.1"))
+    assert world.desk.retries == []
+    assert "Telegram refused it" in world.desk.notes[-1][1]
+
+
+async def test_an_agent_retracts_the_bots_last_answer_from_the_card(world: World) -> None:
+    await world.say("how do I cancel")  # answered by the bot
+    [answer] = world.channel.sent
+    thread = await handed_off(world)
+    answer_id = str(1000)  # the channel's first message id
+
+    retract = AgentAction(thread, ALICE, AgentCommand.RETRACT)
+    await world.handoffs.agent_action(retract)
+    await world.handoffs.agent_action(retract)  # nothing left to retract
+
+    assert world.channel.deletions == [answer_id]
+    assert world.desk.notes[-1][1] == (
+        "Alice Agent retracted the bot's last answer: it is deleted in the customer's chat."
+    )
+    assert world.desk.told[-1][2] == "The bot has no answer in this conversation left to retract."
+    stored = await world.stored(answer.text)  # kept in the record, marked
+    assert (stored.decision or {})["retracted"]["by"] == ALICE.user_id
+
+
 async def test_recent_pending_messages_are_left_to_their_first_attempt(world: World) -> None:
     await handed_off(world)
     world.desk.fail_relays = 1

@@ -113,6 +113,7 @@ class RecordingDesk:
     notes: list[tuple[DeskThread, str]] = field(default_factory=list)
     told: list[tuple[DeskThread, Agent, str]] = field(default_factory=list)
     reactions: list[tuple[str, Receipt]] = field(default_factory=list)
+    retries: list[int] = field(default_factory=list)  # replies offered again with Retry
     fail_open: bool = False
     fail_relays: int = 0  # this many relays raise DeliveryError, then they succeed again
     merged: list[int] = field(default_factory=list)  # how many messages each relay_many had
@@ -166,6 +167,12 @@ class RecordingDesk:
 
     async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
         self.reactions.append((message_ts, receipt))
+
+    async def offer_retry(
+        self, thread: DeskThread, text: str, button: str, message_id: int
+    ) -> None:
+        self.notes.append((thread, text))
+        self.retries.append(message_id)
 
 
 async def _until(done: Callable[[], bool], changed: asyncio.Event, timeout: float) -> None:

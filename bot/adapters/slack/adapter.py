@@ -280,6 +280,11 @@ class SlackAdapter:
     async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
         await self._desk.react(thread, message_ts, receipt)
 
+    async def offer_retry(
+        self, thread: DeskThread, text: str, button: str, message_id: int
+    ) -> None:
+        await self._desk.offer_retry(thread, text, button, message_id)
+
     # --- RevealOffers -------------------------------------------------------------------
 
     async def offer_reveal(self, thread: DeskThread, offer: RevealOffer) -> None:

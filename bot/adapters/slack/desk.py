@@ -39,7 +39,7 @@ from .delivery import call
 from .escape import escape_mrkdwn
 from .keyed import KeyedLocks
 from .pacing import ChannelPacer, PacingPolicy, Unpaced
-from .posts import merged_post, note_post, relay_posts, relay_upload
+from .posts import merged_post, note_post, relay_posts, relay_upload, retry_post
 from .sizing import TEXT_LIMIT, clip
 from .tagged import PostTag, TaggedPoster
 
@@ -248,6 +248,15 @@ class SlackDesk:
                 text=escape_mrkdwn(clip(text, EPHEMERAL_TEXT_LIMIT)),
             ),
         )
+
+    async def offer_retry(
+        self, thread: DeskThread, text: str, button: str, message_id: int
+    ) -> None:
+        """The note with a Retry button whose value is the reply's id."""
+        async with self._threads.hold(thread):
+            await self._post(
+                thread, retry_post(text, button, message_id), what=f"a retry in {thread.thread_ts}"
+            )
 
     async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
         """A reaction on the agent's message; one already there is no failure."""

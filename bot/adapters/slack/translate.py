@@ -15,13 +15,15 @@ from urllib.parse import parse_qs
 
 from handoff.model import AgentCommand, DeskThread
 
-from .cards import CLAIM_ACTION, CLOSE_ACTION, RETURN_ACTION
+from .cards import CLAIM_ACTION, CLOSE_ACTION, RETRACT_ACTION, RETRY_ACTION, RETURN_ACTION
 
 SLASH_COMMAND = "/tandem"
 CARD_ACTIONS: Mapping[str, AgentCommand] = {
     CLAIM_ACTION: AgentCommand.CLAIM,
     RETURN_ACTION: AgentCommand.RETURN,
     CLOSE_ACTION: AgentCommand.CLOSE,
+    RETRY_ACTION: AgentCommand.RETRY,
+    RETRACT_ACTION: AgentCommand.RETRACT,
 }
 SUBCOMMANDS: Mapping[str, AgentCommand] = {
     "claim": AgentCommand.CLAIM,
