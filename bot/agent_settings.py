@@ -78,6 +78,14 @@ class HoursSection(BaseModel):
             raise PydanticCustomError("hours", "{message}", {"message": str(exc)}) from exc
         return self
 
+    def describe(self) -> str:
+        """The schedule in force, in one line (``tandem config check``)."""
+        if self.weekly is None and not self.closed_dates:
+            return "always open"
+        days = "; ".join(f"{day} {', '.join(spans)}" for day, spans in (self.weekly or {}).items())
+        closed = f"; closed on {len(self.closed_dates)} date(s)" if self.closed_dates else ""
+        return f"{self.time_zone}: {days or 'every day'}{closed}"
+
     def core(self) -> BusinessHours:
         return parse_hours(
             time_zone=self.time_zone, weekly=self.weekly, closed_dates=self.closed_dates

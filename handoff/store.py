@@ -216,8 +216,9 @@ class ConversationStore(Protocol):
         """Where an unclaimed handoff stands among those waiting for a person: 1 is next."""
         ...
 
-    async def recent_claim_waits(self, *, limit: int) -> list[float]:
-        """Seconds from request to claim of the last ``limit`` handoffs claimed."""
+    async def queue_view(self, handoff_id: int, *, claims: int) -> tuple[int, list[float]]:
+        """In one read: the handoff's place in the queue, and the seconds from request to
+        claim of the last ``claims`` handoffs claimed."""
         ...
 
     async def handoff_events(self, handoff_id: int) -> list[HandoffEvent]:

@@ -74,8 +74,9 @@ async def with_queue(
         back = spoken_time(datetime.fromisoformat(str(closed["back_at"])), hours)
         out = responses.system("out_of_hours", {"back": back})
         return Reply(text=f"{reply.text}\n\n{out.text}", buttons=(*reply.buttons, *out.buttons))
-    values = {"position": str(await store.queue_position(handoff.id))}
-    estimate = estimate_seconds(await store.recent_claim_waits(limit=RECENT_CLAIMS))
+    position, claim_waits = await store.queue_view(handoff.id, claims=RECENT_CLAIMS)
+    values = {"position": str(position)}
+    estimate = estimate_seconds(claim_waits)
     if estimate is None:
         queue = responses.system("queue_no_data", values)
     else:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlu.client import NluParser, ParseResult
+from nlu.client import IntentScore, NluParser, ParseResult
 from nlu.errors import NluError
 
 OOS_LABEL = "oos"  # CLINC150's label for out-of-scope queries
@@ -352,3 +352,47 @@ def _pairs(parsed: Sequence[Parsed], judge: TurnJudge) -> TwoTurns:
         a and h for a, h in zip(answered, fresh_handoff, strict=True)
     )
     return TwoTurns(handed, n * (n - 1))
+
+
+# --- parses kept between runs ---------------------------------------------------------------
+
+
+def write_parses(parsed: Sequence[Parsed], path: Path) -> None:
+    """One JSON line per parse: the labelled text, the ranking and the seconds it took."""
+    lines = [
+        json.dumps(
+            {
+                "text": item.example.text,
+                "label": item.example.intent,
+                "ranking": [[score.name, score.confidence] for score in item.result.ranking],
+                "seconds": item.seconds,
+            }
+        )
+        for item in parsed
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def read_parses(path: Path) -> list[Parsed]:
+    """What :func:`write_parses` wrote (entities are not kept: the policy reads none)."""
+    parsed = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BenchmarkDataError(f"{path}: cannot read the parses: {exc}") from None
+    for number, line in enumerate(lines, 1):
+        try:
+            row = json.loads(line)
+            ranking = tuple(IntentScore(str(name), float(c)) for name, c in row["ranking"])
+            result = ParseResult(
+                text=str(row["text"]),
+                intent=ranking[0] if ranking else None,
+                ranking=ranking,
+                entities=(),
+            )
+            parsed.append(
+                Parsed(Example(str(row["text"]), str(row["label"])), result, float(row["seconds"]))
+            )
+        except (ValueError, KeyError, TypeError):
+            raise BenchmarkDataError(f"{path}:{number}: expected a parse as written") from None
+    return parsed

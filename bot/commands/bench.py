@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from bot.bench.rasa import private_store
 from bot.bench.texts import policy_judge, policy_turn_judge
 from bot.commands.common import CliContext, echo, explained, pass_cli, run_async
 from handoff.policy import PolicyConfig
@@ -35,8 +36,10 @@ from nlu.benchmark import (
     load_clinc150,
     oos_pairs,
     parse_all,
+    read_parses,
     training_examples,
     two_turn_handoffs,
+    write_parses,
     write_training_data,
 )
 from nlu.environment import RasaEnvironment, default_environment_path
@@ -197,13 +200,20 @@ def pii(cli: CliContext, data: Path | None, misses: bool) -> None:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Parse with this model (one --keep-model kept) instead of training one.",
 )
+@click.option(
+    "--parses",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the parses from this file if it exists (no Rasa at all); else write them there.",
+)
 @explained
 def oos(
+    *,
     data: Path,
     config_file: Path,
     keep_model: Path | None,
     per_intent: int | None,
     model: Path | None,
+    parses: Path | None,
 ) -> None:
     """Out-of-scope queries on CLINC150: refused by the policy, while in-scope ones are answered?
 
@@ -211,6 +221,10 @@ def oos(
     val and oos_val with a real Rasa server, and replays each parse through the policy as a
     customer's first message.
     """
+    if parses is not None and parses.exists():
+        echo(f"the parses in {parses} (no training, no Rasa)")
+        _oos_report(read_parses(parses))
+        return
     clinc = load_clinc150(data)
     environment = RasaEnvironment(default_environment_path())
     environment.require_ready()  # before minutes of work, not after
@@ -223,10 +237,7 @@ def oos(
         intents = len({example.intent for example in examples})
         sample = f" (at most {per_intent} per intent)" if per_intent else ""
         if model is not None:
-            copy = root / "staging" / model.name
-            copy.parent.mkdir()
-            shutil.copy2(model, copy)
-            store.install(copy)
+            store = private_store(model, root / "models")
             echo(f"parsing with {model} (not trained here)")
         else:
             echo(f"training {config_file} on {len(examples)} examples of {intents} intents{sample}")
@@ -234,6 +245,8 @@ def oos(
         if keep_model is not None:
             _keep(store, keep_model)
         parsed = run_async(_parse([*clinc.val, *clinc.oos_val], environment, store))
+    if parses is not None:
+        write_parses(parsed, parses)
     echo("")
     _oos_report(parsed)
 

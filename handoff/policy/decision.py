@@ -40,6 +40,7 @@ from handoff.policy.model import (
 from handoff.policy.understanding import (
     gibberish,
     said_not_helpful,
+    spread_out,
     strong_human_only,
     weak_human_only,
 )
@@ -162,6 +163,7 @@ def _failures(turn: Turn, config: PolicyConfig, detector: FrustrationDetector) -
         gibberish(turn.text, detector.model, config),
         weak_human_only(turn, config),
         said_not_helpful(turn),
+        spread_out(turn, config),
     )
     found = [reason for reason in checks if reason is not None]
     return found + [

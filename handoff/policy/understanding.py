@@ -6,6 +6,8 @@ Each returns the :class:`Reason` for a failed turn, or None. Pure, like :mod:`.d
 
 from __future__ import annotations
 
+import math
+
 from handoff.policy import cues
 from handoff.policy.config import PolicyConfig
 from handoff.policy.model import IntentGuess, Reason, ReasonCode, Turn
@@ -75,3 +77,32 @@ def said_not_helpful(turn: Turn) -> Reason | None:
 
 def _said(guess: IntentGuess) -> str:
     return f"{guess.name} {guess.confidence:.2f}"
+
+
+def spread_out(turn: Turn, config: PolicyConfig) -> Reason | None:
+    """The NLU's ranking is spread over many intents (its entropy in bits is above
+    ``max_ranking_entropy``): out-of-scope queries look like that even when the top intent
+    clears the confidence threshold. The mass beyond the ranking counts as one more intent.
+    """
+    limit = config.max_ranking_entropy
+    if limit is None or not turn.ranking:
+        return None
+    bits = ranking_entropy(turn.ranking)
+    if bits <= limit + 1e-9:
+        return None
+    return Reason(
+        ReasonCode.AMBIGUOUS,
+        f"the NLU's ranking is spread out (entropy {bits:.2f} bits, above {limit:.2f})",
+        {"entropy": bits, "max_entropy": limit},
+    )
+
+
+def ranking_entropy(ranking: tuple[IntentGuess, ...]) -> float:
+    masses = [guess.confidence for guess in ranking]
+    rest = 1.0 - sum(masses)
+    if rest > 1e-9:
+        masses.append(rest)
+    total = sum(masses)
+    if total <= 0:
+        return 0.0
+    return -sum(m / total * math.log2(m / total) for m in masses if m > 0)

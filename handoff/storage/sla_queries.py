@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handoff.model import Agent, Author, ConversationKey, DeskThread
 from handoff.records import HandoffEventKind
@@ -83,29 +84,17 @@ class SlaQueries(RepositoryBase):
     async def queue_position(self, handoff_id: int) -> int:
         """Where an unclaimed handoff stands among those waiting: 1 is next."""
         async with self._database.statements(doing="reading the queue") as connection:
-            ahead = await connection.scalar(
-                select(func.count())
-                .select_from(_HANDOFFS)
-                .where(
-                    _HANDOFFS.c.outcome.is_(None),
-                    _HANDOFFS.c.agent_id.is_(None),
-                    _HANDOFFS.c.id < handoff_id,
-                )
-            )
-        return int(ahead or 0) + 1
+            return await _position(connection, handoff_id)
 
     async def recent_claim_waits(self, *, limit: int) -> list[float]:
         """Seconds from request to claim of the last ``limit`` handoffs claimed, newest first."""
         async with self._database.statements(doing="reading recent claims") as connection:
-            rows = (
-                await connection.execute(
-                    select(_HANDOFFS.c.requested_at, _HANDOFFS.c.claimed_at)
-                    .where(_HANDOFFS.c.claimed_at.is_not(None))
-                    .order_by(_HANDOFFS.c.claimed_at.desc())
-                    .limit(limit)
-                )
-            ).all()
-        return [max(0.0, (row.claimed_at - row.requested_at).total_seconds()) for row in rows]
+            return await _claim_waits(connection, limit)
+
+    async def queue_view(self, handoff_id: int, *, claims: int) -> tuple[int, list[float]]:
+        """:meth:`queue_position` and :meth:`recent_claim_waits` in one transaction."""
+        async with self._database.statements(doing="reading the queue") as connection:
+            return await _position(connection, handoff_id), await _claim_waits(connection, claims)
 
     async def unmark_sla_step(
         self, handoff_id: int, step: SlaStep, *, at: datetime, previous: datetime | None
@@ -118,6 +107,31 @@ class SlaQueries(RepositoryBase):
                 .where(_HANDOFFS.c.id == handoff_id, column == self._at(at, "at"))
                 .values({column.name: previous})
             )
+
+
+async def _position(connection: AsyncConnection, handoff_id: int) -> int:
+    ahead = await connection.scalar(
+        select(func.count())
+        .select_from(_HANDOFFS)
+        .where(
+            _HANDOFFS.c.outcome.is_(None),
+            _HANDOFFS.c.agent_id.is_(None),
+            _HANDOFFS.c.id < handoff_id,
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+async def _claim_waits(connection: AsyncConnection, limit: int) -> list[float]:
+    rows = (
+        await connection.execute(
+            select(_HANDOFFS.c.requested_at, _HANDOFFS.c.claimed_at)
+            .where(_HANDOFFS.c.claimed_at.is_not(None))
+            .order_by(_HANDOFFS.c.claimed_at.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [max(0.0, (row.claimed_at - row.requested_at).total_seconds()) for row in rows]
 
 
 def _still_due(step: SlaStep, column: Any, anchor: datetime) -> list[ColumnElement[bool]]:

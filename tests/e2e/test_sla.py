@@ -94,6 +94,10 @@ async def test_the_wait_update_and_each_of_its_choices(sandbox: Sandbox) -> None
     await thread_post(sandbox, cards[2], "leave a message instead of waiting", since=mark)
     writing.says("My invoice 4411 is wrong, please call me back tomorrow.")
     await thread_post(sandbox, cards[2], "invoice 4411", since=mark)
+    # Nobody is there: nobody pretends to be typing.
+    chat = str(writing.user["id"])
+    typing = sandbox.telegram.calls_to("sendChatAction")
+    assert [c for c in typing if str(c.params.get("chat_id")) == chat] == []
 
     # Pressed again after the handoff left the queue: stale, and nothing changes.
     sandbox.customer_presses(updates[1], "wait:keep", customer=leaving.user)
@@ -143,3 +147,20 @@ async def test_a_quiet_owner_is_pinged_once(sandbox: Sandbox) -> None:
     assert ping["text"].startswith(f"<@{defaults.ALICE_ID}> ")
     await sandbox.later(310)
     assert len([m for m in sandbox.thread(card) if "no reply from you" in m.text]) == 1
+
+
+async def test_the_ladder_carries_on_after_a_restart_without_repeating_a_step(
+    sandbox: Sandbox,
+) -> None:
+    customer = Customer(sandbox)
+    card = await customer.hands_off()
+    mark = sandbox.slack.mark()
+    await sandbox.later(125)
+    await thread_post(sandbox, card, "Can someone claim it?", since=mark)
+
+    await sandbox.restart_service()  # nothing of the ladder is kept in memory
+    await sandbox.later(60)
+    assert len([m for m in sandbox.thread(card) if "Can someone claim it?" in m.text]) == 1
+    mark = sandbox.slack.mark()
+    await sandbox.later(500)
+    await thread_post(sandbox, card, "Escalated after", since=mark)

@@ -879,3 +879,21 @@ def test_bad_understanding_settings_are_named(options: dict[str, Any], message: 
 @pytest.mark.parametrize("text", ["hiya", "ttyl", "cya", "uh huh", "thx"])
 def test_the_desk_s_own_short_words_are_not_gibberish(text: str) -> None:
     assert ReasonCode.GIBBERISH not in codes(run(turn(("greet", 0.9), text=text)))
+
+
+def test_a_spread_out_ranking_fails_when_the_rule_is_on() -> None:
+    flat = turn(("order_status", 0.55), ("billing_question", 0.1), ("bug_report", 0.1))
+    peaked = turn(("order_status", 0.95), ("billing_question", 0.02))
+    config = PolicyConfig(max_ranking_entropy=1.0)
+
+    assert run(flat).action is Action.ANSWER  # off by default
+    spread = run(flat, config)
+    assert spread.action is Action.CLARIFY
+    assert reason(spread, ReasonCode.AMBIGUOUS).numbers["entropy"] > 1.0
+    assert run(peaked, config).action is Action.ANSWER
+
+
+@pytest.mark.parametrize("value", [0, -1, math.inf, True])
+def test_a_bad_entropy_limit_is_named(value: object) -> None:
+    with pytest.raises(ValueError, match="max_ranking_entropy: expected a positive number"):
+        PolicyConfig(max_ranking_entropy=value)  # type: ignore[arg-type]

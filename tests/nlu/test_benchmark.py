@@ -31,9 +31,11 @@ from nlu.benchmark import (
     parse_all,
     per_intent_sample,
     percentile,
+    read_parses,
     to_rasa_yaml,
     training_examples,
     two_turn_handoffs,
+    write_parses,
     write_training_data,
 )
 from nlu.client import IntentScore, ParseResult
@@ -352,3 +354,20 @@ def test_two_turn_handoffs_count_every_pair_of_two_different_queries() -> None:
     assert (in_scope.handed_off, in_scope.pairs) == (brute(items[:2]), 2)
     assert oos.rate == oos.handed_off / 6
     assert two_turn_handoffs([], judge)[0].rate is None
+
+
+def test_parses_are_kept_and_read_back(tmp_path: Path) -> None:
+    items = [parsed("balance", ("balance", 0.9), ("oos", 0.05)), parsed("oos")]
+    path = tmp_path / "parses.jsonl"
+
+    write_parses(items, path)
+
+    assert read_parses(path) == items
+
+
+def test_a_broken_parses_file_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "parses.jsonl"
+    path.write_text('{"text": "hi"}\n', encoding="utf-8")
+
+    with pytest.raises(BenchmarkDataError, match=r"parses\.jsonl:1: expected a parse"):
+        read_parses(path)

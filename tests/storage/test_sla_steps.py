@@ -248,3 +248,7 @@ async def test_recent_claim_waits_are_measured_newest_first(
     )
     assert await repository.recent_claim_waits(limit=20) == [60.0, 90.0]
     assert await repository.recent_claim_waits(limit=1) == [60.0]
+
+
+async def test_the_queue_view_reads_both_at_once(repository: Repository, handoff: Handoff) -> None:
+    assert await repository.queue_view(handoff.id, claims=20) == (1, [])
