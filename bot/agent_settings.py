@@ -1,13 +1,16 @@
-"""The ``agents.sla`` settings (and, later, ``agents.hours``): a module of their own so
-that :mod:`bot.settings` only names them."""
+"""The ``agents.sla`` and ``agents.hours`` settings: a module of their own so that
+:mod:`bot.settings` only names them."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from handoff.hours import BusinessHours, HoursError, parse_hours
 from handoff.sla import SlaSettings
 
 PositiveSeconds = Annotated[float, Field(gt=0)]
@@ -48,9 +51,42 @@ class SlaSection(BaseModel):
             raise ValueError(f"expected a channel ID such as C0123456789, not {value!r}")
         return value
 
-    def core(self) -> SlaSettings:
+    def core(self, *, wait_update_after: float) -> SlaSettings:
         return SlaSettings(
             reping_after=self.reping_after,
             escalate_after=self.escalate_after,
             claimed_idle_after=self.claimed_idle_after,
+            wait_update_after=wait_update_after,
+        )
+
+
+class HoursSection(BaseModel):
+    """Business hours (:mod:`handoff.hours`); by default always open."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    time_zone: str = "UTC"
+    # mon..sun -> spans such as "09:00-17:30"; a day left out is closed; null: always open.
+    weekly: dict[str, tuple[str, ...]] | None = None
+    closed_dates: tuple[date, ...] = ()
+
+    @model_validator(mode="after")
+    def _schedule_is_valid(self) -> HoursSection:
+        try:
+            self.core()
+        except HoursError as exc:
+            raise PydanticCustomError("hours", "{message}", {"message": str(exc)}) from exc
+        return self
+
+    def describe(self) -> str:
+        """The schedule in force, in one line (``tandem config check``)."""
+        if self.weekly is None and not self.closed_dates:
+            return "always open"
+        days = "; ".join(f"{day} {', '.join(spans)}" for day, spans in (self.weekly or {}).items())
+        closed = f"; closed on {len(self.closed_dates)} date(s)" if self.closed_dates else ""
+        return f"{self.time_zone}: {days or 'every day'}{closed}"
+
+    def core(self) -> BusinessHours:
+        return parse_hours(
+            time_zone=self.time_zone, weekly=self.weekly, closed_dates=self.closed_dates
         )

@@ -20,7 +20,6 @@ from bot.privacy import PrivacyWiring
 from bot.scale import polling_lease, slack_pacing, telegram_limiter
 from bot.settings import Settings, policy_config
 from handoff.agent_texts import AgentTexts, load_agent_texts
-from handoff.clock import Clock, utc_now
 from handoff.conversations import Conversations
 from handoff.desk import HandoffDesk
 from handoff.engine import ConversationEngine
@@ -32,6 +31,7 @@ from handoff.ports import AgentEventHandler, InboundHandler
 from handoff.privacy.rights import CustomerRights
 from handoff.redelivery import Alarm, redeliver_forever
 from handoff.responses import load_responses, menu_commands
+from handoff.sla import Elapsed, with_skipped
 from handoff.sla_watch import SlaWatch
 from handoff.state import LiveState, lease_from_url, live_state_from_url
 from handoff.storage import Database, Repository, StorageUnavailable
@@ -158,9 +158,10 @@ class Service:
     """Storage, live state, NLU, the conversation core and both chat adapters, started and
     stopped together."""
 
-    def __init__(self, settings: Settings, *, clock: Clock = utc_now) -> None:
+    def __init__(self, settings: Settings, *, skipped: Elapsed | None = None) -> None:
         self._settings = settings
-        self._clock = clock  # the SLA clocks' (the sandbox's :later moves it on)
+        # Time the timers count on top of the clock's (the sandbox's :later).
+        self._skipped = skipped
         self._stack = contextlib.AsyncExitStack()
         self.database: Database | None = None
         self.state: LiveState | None = None
@@ -261,6 +262,7 @@ class Service:
             wake=alarm.ring_in,
             memo=self.journal,
             routes=config.agents.routing(),
+            hours=config.agents.hours.core(),
         )
         self.engine = ConversationEngine(
             conversations=conversations,
@@ -328,9 +330,14 @@ class Service:
             store=store,
             alerts=slack.ladder(ping=sla.ping, escalation_channel=sla.escalation_channel),
             texts=texts,
-            settings=sla.core(),
+            settings=sla.core(
+                wait_update_after=self._settings.config.conversation.wait_update_after
+            ),
             redraw=handoffs.redraw_card,
-            clock=self._clock,
+            wait_update=handoffs.wait_update,
+            elapsed=with_skipped(  # out of business hours the clocks pause
+                self._settings.config.agents.hours.core().open_seconds, self._skipped
+            ),
         )
         watching = asyncio.create_task(
             self.sla.watch_forever(interval=sla.check_interval), name="SLA ladder"

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "nlu": ("nlu", "Set up Rasa; validate, train, test, parse."),
     "policy": ("policy", "Evaluate the escalation policy."),
     "privacy": ("privacy", "A customer's data: export, erase; the retention period."),
+    "report": ("report", "An HTML report with charts: handoffs, waits, CSAT, SLA."),
     "run": ("run", "Start the service (the sandbox without chat tokens)."),
     "sandbox": ("sandbox", "Chat as customer and agent, offline, in the terminal."),
     "stats": ("stats", "Support metrics: escalation, response times, CSAT."),

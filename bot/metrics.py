@@ -291,5 +291,11 @@ class _Sent:
     async def show_typing(self, key: ConversationKey) -> None:
         await self.inner.show_typing(key)
 
+    async def edit_text(self, key: ConversationKey, message_id: str, text: str) -> None:
+        await self.inner.edit_text(key, message_id, text)
+
+    async def delete(self, key: ConversationKey, message_id: str) -> None:
+        await self.inner.delete(key, message_id)
+
     async def download(self, attachment: Attachment) -> bytes:
         return await self.inner.download(attachment)

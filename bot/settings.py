@@ -34,7 +34,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.agent_settings import SlaSection
+from bot.agent_settings import HoursSection, SlaSection
 from bot.errors import ConfigError
 from bot.route_settings import RouteSection, routing
 from handoff.errors import UnsupportedDatabase
@@ -251,11 +251,14 @@ class ConversationSection(_Section):
     # A customer whose message has waited this long (the database or Redis is away) is told,
     # once, that it is kept and will be answered.
     outage_notice_after: PositiveSeconds = 20.0
+    # A customer waiting this long for a person gets one update with choices.
+    wait_update_after: PositiveSeconds = 300.0
 
 
 class AgentsSection(_Section):
     note_prefix: str = Field(default="note:", min_length=1)
     sla: SlaSection = SlaSection()
+    hours: HoursSection = HoursSection()
     # Handoffs to team channels by intent, reason or language; the first match wins, the
     # rest go to SLACK_AGENT_CHANNEL.
     routes: tuple[RouteSection, ...] = ()

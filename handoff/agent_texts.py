@@ -25,16 +25,31 @@ class Line(StrEnum):
     NOTE_RELEASED = "notes.released"
     NOTE_RETURNED = "notes.returned"
     NOTE_CLOSED = "notes.closed"
+    # An agent's edit or deletion of a relayed reply (handoff.revisions).
+    NOTE_REPLY_EDITED = "notes.reply_edited"
+    NOTE_REPLY_DELETED = "notes.reply_deleted"
+    NOTE_REVISION_FAILED = "notes.revision_failed"
+    NOTE_REVISION_UNDELIVERED = "notes.revision_undelivered"
+    RETRY_BUTTON = "notes.retry_button"
+    NOTE_RETRACTED = "notes.retracted"
+    NOTE_RETRACT_FAILED = "notes.retract_failed"
+    NOTE_RETRIED = "notes.retried"
     # To the one agent concerned.
     NOT_A_HANDOFF = "replies.not_a_handoff"
     ALREADY_YOURS = "replies.already_yours"
     NOBODY_OWNS = "replies.nobody_owns"
     CLAIM_FAILED = "replies.claim_failed"
     NOTHING_TO_DO = "replies.nothing_to_do"
+    NOTHING_TO_RETRY = "replies.nothing_to_retry"
+    NOTHING_TO_RETRACT = "replies.nothing_to_retract"
     NOT_SENT = "replies.not_sent"
     DELAYED = "replies.delayed"
-    UNDELIVERED = "replies.undelivered"
     NOT_HANDLED = "replies.not_handled"
+    # In the thread, under an agent's reply refused for good (handoff.receipts).
+    RECEIPT_BLOCKED = "notes.undelivered_blocked"
+    RECEIPT_CHAT_GONE = "notes.undelivered_chat_gone"
+    RECEIPT_REFUSED = "notes.undelivered_refused"
+    RECEIPT_UNREACHABLE = "notes.undelivered_unreachable"
     # Where a handoff stands (the status command, and within replies.nothing_to_do).
     STATUS_WAITING = "status.waiting"
     STATUS_CLAIMED = "status.claimed"
@@ -62,6 +77,9 @@ class Line(StrEnum):
     SLA_ESCALATED = "sla.escalated"
     SLA_ESCALATED_NOTE = "sla.escalated_note"
     SLA_IDLE = "sla.idle"
+    # The waiting customer's choices (handoff.waiting).
+    WAIT_CUSTOMER = "waiting.customer"
+    WAIT_LATER = "waiting.later"
 
 
 # Every line about a handoff knows the acting agent's name and the handoff's number.
@@ -72,15 +90,28 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.NOTE_RELEASED: _ABOUT,
     Line.NOTE_RETURNED: _ABOUT,
     Line.NOTE_CLOSED: _ABOUT,
+    Line.NOTE_REPLY_EDITED: _ABOUT,
+    Line.NOTE_REPLY_DELETED: _ABOUT,
+    Line.NOTE_REVISION_FAILED: _ABOUT | {"failure"},
+    Line.NOTE_REVISION_UNDELIVERED: _ABOUT,
+    Line.RETRY_BUTTON: frozenset(),
+    Line.NOTE_RETRACTED: _ABOUT,
+    Line.NOTE_RETRACT_FAILED: _ABOUT | {"failure"},
+    Line.NOTE_RETRIED: _ABOUT,
     Line.NOT_A_HANDOFF: frozenset({"agent"}),
     Line.ALREADY_YOURS: _ABOUT,
     Line.NOBODY_OWNS: _ABOUT,
     Line.CLAIM_FAILED: _ABOUT | {"reason"},
     Line.NOTHING_TO_DO: _ABOUT | {"status"},
+    Line.NOTHING_TO_RETRY: _ABOUT,
+    Line.NOTHING_TO_RETRACT: _ABOUT,
     Line.NOT_SENT: _ABOUT,
     Line.DELAYED: _ABOUT | {"seconds"},
-    Line.UNDELIVERED: _ABOUT | {"failure"},
     Line.NOT_HANDLED: frozenset({"agent"}),
+    Line.RECEIPT_BLOCKED: _ABOUT | {"failure"},
+    Line.RECEIPT_CHAT_GONE: _ABOUT | {"failure"},
+    Line.RECEIPT_REFUSED: _ABOUT | {"failure"},
+    Line.RECEIPT_UNREACHABLE: _ABOUT | {"failure"},
     Line.STATUS_WAITING: _ABOUT,
     Line.STATUS_CLAIMED: _ABOUT | {"owner"},
     Line.STATUS_RETURNED: _ABOUT,
@@ -104,6 +135,8 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.SLA_ESCALATED: frozenset({"handoff", "minutes"}),
     Line.SLA_ESCALATED_NOTE: frozenset({"handoff", "minutes"}),
     Line.SLA_IDLE: _ABOUT | {"minutes"},
+    Line.WAIT_CUSTOMER: frozenset({"name"}),
+    Line.WAIT_LATER: frozenset({"handoff"}),
 }
 SECTIONS = frozenset(line.value.split(".", 1)[0] for line in Line)
 

@@ -245,8 +245,13 @@ class Conversations:
 
     async def deliver(self, message: Outbound) -> tuple[str | None, str | None]:
         """Send to the customer: (their message id, None), or (None, why it failed for good)."""
+        sent, refusal = await self.attempt(message)
+        return sent, None if refusal is None else str(refusal)
+
+    async def attempt(self, message: Outbound) -> tuple[str | None, DeliveryError | None]:
+        """Send to the customer: (their message id, None), or (None, the refusal)."""
         try:
             return await self.channel.send(message), None
         except DeliveryError as exc:
             logger.warning("could not deliver to %s: %s", message.key, exc)
-            return None, str(exc)
+            return None, exc

@@ -18,11 +18,15 @@ from datetime import timedelta
 from handoff.agent_texts import AgentTexts, Line
 from handoff.clock import Clock, utc_now
 from handoff.conversations import Conversations
+from handoff.hours import ALWAYS_OPEN, BusinessHours
 from handoff.lifecycle import Lifecycle
 from handoff.lookup import Lookup
 from handoff.model import (
+    Agent,
     AgentAction,
+    AgentCommand,
     AgentReply,
+    ButtonAnswer,
     ConversationKey,
     Customer,
     DeskThread,
@@ -33,12 +37,16 @@ from handoff.outbox import Outbox, SentMemo
 from handoff.policy import Decision
 from handoff.ports import AgentDesk
 from handoff.rating import Ratings, parse_rating, rating_buttons
-from handoff.records import StoredMessage
+from handoff.records import Handoff, StoredMessage
 from handoff.relay import Relay
 from handoff.responses import Responses
+from handoff.retries import Retries
+from handoff.revisions import Revisions
 from handoff.routing import Routes
+from handoff.sla import SlaSubject
 from handoff.threads import ThreadIndex, Threads
 from handoff.transitions import Event
+from handoff.waiting import WaitingRoom
 
 __all__ = ["HandoffDesk", "parse_rating", "rating_buttons"]
 
@@ -63,10 +71,12 @@ class HandoffDesk:
         memo: SentMemo | None = None,
         clock: Clock = utc_now,
         routes: Routes | None = None,
+        hours: BusinessHours = ALWAYS_OPEN,
     ) -> None:
         self._conversations = conversations
         self._desk = desk
         self._texts = texts
+        self._responses = responses
         index = ThreadIndex()
         self._lookup = Lookup(store=conversations.repository, index=index)
         threads = Threads(
@@ -84,6 +94,10 @@ class HandoffDesk:
             clock=clock,
         )
         self._relay = Relay(conversations=conversations, outbox=self._outbox, lookup=self._lookup)
+        self._revisions = Revisions(conversations=conversations, desk=desk, texts=texts)
+        self._retries = Retries(
+            conversations=conversations, outbox=self._outbox, desk=desk, texts=texts
+        )
         self._ratings = Ratings(conversations=conversations, threads=threads, responses=responses)
         self._lifecycle = Lifecycle(
             conversations=conversations,
@@ -93,6 +107,14 @@ class HandoffDesk:
             responses=responses,
             texts=self._texts,
             transcript_lines=transcript_lines,
+            hours=hours,
+        )
+        self._waiting = WaitingRoom(
+            conversations=conversations,
+            return_to_bot=self._return_to_bot,
+            threads=threads,
+            responses=responses,
+            texts=texts,
         )
 
     # --- the customer side (the engine holds the conversation's lock) --------------------
@@ -100,8 +122,21 @@ class HandoffDesk:
     async def request(
         self, live: LiveConversation, key: ConversationKey, customer: Customer, decision: Decision
     ) -> LiveConversation:
-        """Hand the conversation to a person: record it, tell the customer, post the card."""
+        """Hand the conversation to a person: record it, tell the customer (where they
+        stand in the queue too), post the card."""
         return await self._lifecycle.open(live, key, customer, decision)
+
+    async def other_button(self, live: LiveConversation, inbound: Inbound) -> None:
+        """A press the engine does not handle: a choice of the wait update, or stale."""
+        if not await self._waiting.choose(live, inbound):
+            stale = self._responses.system("stale_button").text
+            await self._conversations.channel.answer_button(
+                ButtonAnswer(press_id=inbound.message_id, text=stale)
+            )
+
+    async def wait_update(self, subject: SlaSubject, waited: float) -> None:
+        """The waiting customer's one update with choices (the SLA watcher's step)."""
+        await self._waiting.send_update(subject, waited)
 
     async def relay_from_customer(
         self, live: LiveConversation, key: ConversationKey, inbound: Inbound, stored: StoredMessage
@@ -134,6 +169,9 @@ class HandoffDesk:
             return  # a thread that is not a handoff: not ours to relay
         handoff_id, key = found
         async with self._conversations.lock(key):
+            if reply.revises is not None:  # an edit or deletion of an earlier reply
+                await self._revisions.revise(handoff_id, key, reply)
+                return
             await self._lifecycle.act(
                 handoff_id, key, Event.REPLY, agent=reply.agent, thread=reply.thread, reply=reply
             )
@@ -146,6 +184,12 @@ class HandoffDesk:
             return
         handoff_id, key = found
         async with self._conversations.lock(key):
+            if action.command is AgentCommand.RETRY:  # about one reply, not the handoff
+                await self._retries.retry(handoff_id, key, action)
+                return
+            if action.command is AgentCommand.RETRACT:  # about the bot's last answer
+                await self._revisions.retract(handoff_id, key, action)
+                return
             await self._lifecycle.act(
                 handoff_id,
                 key,
@@ -160,6 +204,12 @@ class HandoffDesk:
             handoff = await self._conversations.repository.get_handoff(handoff_id)
             if handoff is not None and handoff.is_open:
                 await self._threads.refresh_card(handoff, key)
+
+    async def _return_to_bot(
+        self, handoff: Handoff, key: ConversationKey, customer: Agent, thread: DeskThread
+    ) -> None:
+        """The waiting customer chose to go back to the bot (the caller holds the lock)."""
+        await self._lifecycle.act(handoff.id, key, Event.RETURN, agent=customer, thread=thread)
 
     async def thread_of(self, handoff_id: int) -> DeskThread | None:
         """The thread of handoff number ``handoff_id`` (agents name it so in commands)."""

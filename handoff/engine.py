@@ -158,8 +158,8 @@ class ConversationEngine:
             await self._answer_press(inbound)
             ranking = (IntentGuess(name=action.intent, confidence=1.0),)
             await self._understood(live, inbound, stored, text="", ranking=ranking)
-        else:  # unknown data, or a bot button pressed while a person has the conversation
-            await self._answer_press(inbound, self._responses.system("stale_button").text)
+        else:  # a choice while waiting (handoff.waiting), unknown data, or a stale button
+            await self._desk.other_button(live, inbound)
 
     async def _while_with_people(
         self, live: LiveConversation, inbound: Inbound, stored: StoredMessage

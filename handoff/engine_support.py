@@ -98,6 +98,16 @@ def card_record(customer: Customer, transcript: Sequence[StoredMessage]) -> dict
     }
 
 
+def _out_of_hours(card: Mapping[str, Any]) -> tuple[bool, datetime | None]:
+    """Whether the handoff was requested out of business hours (handoff.hours), and when
+    people were to be back."""
+    closed = card.get("out_of_hours")
+    if not isinstance(closed, Mapping):
+        return False, None
+    back = closed.get("back_at")
+    return True, datetime.fromisoformat(str(back)) if back else None
+
+
 def ticket_from_handoff(*, handoff: Handoff, key: ConversationKey) -> HandoffTicket:
     """The agent's context: who, why, what the NLU saw on failed turns, the transcript; all
     as stored on the handoff when it opened."""
@@ -111,6 +121,7 @@ def ticket_from_handoff(*, handoff: Handoff, key: ConversationKey) -> HandoffTic
         for turn in detail.get("failed_turns", [])
     )
     who = card.get("customer") or {}
+    closed, back_at = _out_of_hours(card)
     return HandoffTicket(
         handoff_id=handoff.id,
         conversation_id=handoff.conversation_id,
@@ -127,6 +138,8 @@ def ticket_from_handoff(*, handoff: Handoff, key: ConversationKey) -> HandoffTic
         frustration=float(detail.get("frustration", 0.0)),
         transcript=tuple(_line(line) for line in card.get("transcript", [])),
         requested_at=handoff.requested_at,
+        out_of_hours=closed,
+        back_at=back_at,
     )
 
 

@@ -1,5 +1,7 @@
 """Errors raised by the handoff core. Callers catch :class:`HandoffError` or a subclass."""
 
+from enum import StrEnum
+
 
 class HandoffError(Exception):
     """Base of every error raised by the :mod:`handoff` package."""
@@ -17,8 +19,26 @@ class LockTimeout(StateError):
     """A per-conversation lock could not be acquired in time."""
 
 
+class FailureCause(StrEnum):
+    """Why a platform refused a message for good, as the agent is told it."""
+
+    BLOCKED = "blocked"  # the customer blocked the bot: sending works again if they unblock
+    CHAT_GONE = "chat_gone"  # the chat or the account no longer exists
+    REFUSED = "refused"  # the platform refused this message (too long, malformed, ...)
+    UNREACHABLE = "unreachable"  # it could not be reached within the retries: try again
+
+    @property
+    def retryable(self) -> bool:
+        """Whether sending the same message again later can succeed."""
+        return self in {FailureCause.BLOCKED, FailureCause.UNREACHABLE}
+
+
 class DeliveryError(HandoffError):
     """A platform refused a message for good (after retries): e.g. the customer blocked the bot."""
+
+    def __init__(self, message: str, *, cause: FailureCause = FailureCause.REFUSED) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 class DeliveryDeferred(HandoffError):

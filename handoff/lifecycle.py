@@ -17,6 +17,7 @@ from handoff.agent_texts import AgentTexts, Line
 from handoff.clock import utc_now
 from handoff.conversations import Conversations
 from handoff.engine_support import card_record, ticket_detail
+from handoff.hours import ALWAYS_OPEN, BusinessHours, closed_note
 from handoff.model import (
     Agent,
     AgentReply,
@@ -47,6 +48,7 @@ from handoff.transitions import (
     state_of,
     transition,
 )
+from handoff.waiting import with_queue
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ class Lifecycle:
         responses: Responses,
         texts: AgentTexts,
         transcript_lines: int,
+        hours: BusinessHours = ALWAYS_OPEN,
     ) -> None:
         self._conversations = conversations
         self._store = conversations.repository
@@ -82,6 +85,7 @@ class Lifecycle:
         self._responses = responses
         self._texts = texts
         self._transcript_lines = transcript_lines
+        self._hours = hours
 
     async def open(
         self, live: LiveConversation, key: ConversationKey, customer: Customer, decision: Decision
@@ -91,13 +95,17 @@ class Lifecycle:
         transcript = await self._store.recent_messages(
             live.conversation_id, limit=self._transcript_lines
         )
+        now = utc_now()
+        card = card_record(customer, transcript)
+        if (closed := closed_note(self._hours, now)) is not None:
+            card["out_of_hours"] = closed  # the card says so; the customer is told when
         # An earlier try may have opened it before an outage cut it short: finish that one.
         handoff, _ = await self._store.request_handoff(
             conversation_id=live.conversation_id,
             reason=reason,
             reason_detail=ticket_detail(decision, transcript),
-            card=card_record(customer, transcript),
-            at=utc_now(),
+            card=card,
+            at=now,
         )
         live = replace(
             live,
@@ -108,9 +116,12 @@ class Lifecycle:
         )
         await self._conversations.state.put(key, live)  # SQL has it already
         logger.info("%s: handed to a person (handoff %s, %s)", key, handoff.id, reason)
-        await self._conversations.say(
-            live.conversation_id, key, self._responses.system(f"handoff_{reason}")
-        )
+        said = self._responses.system(f"handoff_{reason}")
+        if handoff.agent_id is None:  # waiting: where in the queue, how long it may take
+            said = await with_queue(
+                said, handoff, store=self._store, responses=self._responses, hours=self._hours
+            )
+        await self._conversations.say(live.conversation_id, key, said)
         if thread_of(handoff) is not None:
             return live  # the earlier try posted the card
         await self._threads.open(handoff, key)

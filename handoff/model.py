@@ -188,6 +188,9 @@ class HandoffTicket:
     transcript: tuple[TranscriptLine, ...]
     requested_at: datetime
     route: RouteChoice | None = None  # None: the default agent channel
+    # Requested out of business hours (handoff.hours): when people are back, if known.
+    out_of_hours: bool = False
+    back_at: datetime | None = None
 
 
 # --- agents ------------------------------------------------------------------------------
@@ -207,6 +210,13 @@ class Agent:
 
     user_id: str
     display_name: str
+
+
+class Receipt(StrEnum):
+    """What became of an agent's reply, shown on it where the agent wrote it."""
+
+    DELIVERED = "delivered"  # the customer's platform accepted it
+    FAILED = "failed"  # refused for good (the thread says why)
 
 
 class CardStatus(StrEnum):
@@ -244,6 +254,9 @@ class CustomerRelay:
     # The stored message's id (the outbox id): the desk tags the post with it, so that after
     # a time-out it can look in the thread before posting again, never posting twice.
     outbox_id: int | None = None
+    # For a customer's edit: the post that showed the message before, to show the edit in
+    # its place (the record keeps both texts).
+    replaces: str | None = None
 
 
 class AgentCommand(StrEnum):
@@ -252,16 +265,21 @@ class AgentCommand(StrEnum):
     RETURN = "return"  # give the conversation back to the bot
     CLOSE = "close"  # resolved: thank the customer and ask for a rating
     STATUS = "status"  # tell the asking agent where the conversation stands
+    RETRY = "retry"  # send a reply again that could not be delivered (the message_id)
+    RETRACT = "retract"  # delete the bot's last answer in the customer's chat
 
 
 @dataclass(frozen=True, slots=True)
 class AgentReply:
-    """An agent's message in a handoff thread (to be relayed to the customer)."""
+    """An agent's message in a handoff thread (to be relayed to the customer), or, with
+    ``revises``, the agent's edit (``text``) or deletion of an earlier one."""
 
     thread: DeskThread
     agent: Agent
     text: str
-    message_ts: str
+    message_ts: str  # this event's own id: for an edit or a deletion, not the message's
+    revises: str | None = None  # the earlier message edited or deleted
+    deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,3 +289,4 @@ class AgentAction:
     thread: DeskThread
     agent: Agent
     command: AgentCommand
+    message_id: int | None = None  # RETRY: the stored reply to send again

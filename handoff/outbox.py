@@ -35,6 +35,7 @@ from handoff.outbox_records import (
     not_before,
 )
 from handoff.ports import AgentDesk
+from handoff.receipts import Receipts
 from handoff.records import Delivery, Handoff, NewMessage, StoredMessage
 from handoff.responses import Responses
 from handoff.threads import Threads
@@ -75,6 +76,7 @@ class Outbox:
         self._desk = desk
         self._responses = responses
         self._texts = texts
+        self._receipts = Receipts(desk=desk, texts=texts)
         self._due: dict[int, datetime] = {}  # conversations held back, and until when
         self._to_agents = ToAgents(
             conversations=conversations,
@@ -190,7 +192,7 @@ class Outbox:
         try:
             if introduce:
                 intro = introduction(message, key, *await self._introduce(agent, key))
-            sent, failure = await self._conversations.deliver(
+            sent, refusal = await self._conversations.attempt(
                 Outbound(key=key, text=message.text or "")
             )
         except DeliveryDeferred as exc:
@@ -204,14 +206,11 @@ class Outbox:
             return Outcome.WAITING
         if sent:
             await self._delivered(message, sent, intro)
-        else:
-            await self._mark(message, Delivery.FAILED, {"undelivered": failure}, intro)
-            if handoff is not None:
-                await self._threads.tell(
-                    handoff,
-                    agent,
-                    self._line(Line.UNDELIVERED, handoff, agent, failure=failure or ""),
-                )
+            await self._receipts.delivered(handoff, message)
+        elif refusal is not None:
+            failure = {"undelivered": str(refusal), "cause": refusal.cause.value}
+            await self._mark(message, Delivery.FAILED, failure, intro)
+            await self._receipts.failed(handoff, agent, message, refusal)
         logger.info(
             "relayed agent %s's message to %s (%s)",
             agent.user_id,

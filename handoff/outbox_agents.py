@@ -83,7 +83,7 @@ class ToAgents:
             if thread is None:
                 break  # the card could not be posted: Slack is away
             batch = await self._batch(queue)
-            relays = [_relay(message, fresh) for message in batch]
+            relays = [await self._shown(message, fresh) for message in batch]
             try:
                 posted = await self._post(thread, relays, message=batch[0])
             except DeliveryDeferred as exc:
@@ -112,6 +112,27 @@ class ToAgents:
                 break
             batch.append(message)
         return batch
+
+    async def _shown(
+        self, message: StoredMessage, fresh: tuple[int, CustomerRelay] | None
+    ) -> CustomerRelay:
+        """What the desk shows; a customer's edit names the post it replaces."""
+        relay = _relay(message, fresh)
+        if relay.edited and relay.replaces is None:
+            relay = replace(relay, replaces=await self._earlier_post(message))
+        return relay
+
+    async def _earlier_post(self, edit: StoredMessage) -> str | None:
+        """Where agents saw the message the customer edited, if they did (an edit's stored
+        id is the message's, then the edit marker)."""
+        original_id = (edit.platform_message_id or "").partition(EDITED)[0]
+        if not original_id or edit.platform_chat_id is None:
+            return None
+        original = await self._conversations.repository.find_message(
+            platform=edit.platform.value, chat_id=edit.platform_chat_id, message_id=original_id
+        )
+        posted = (original.decision or {}).get("sent_id") if original else None
+        return str(posted) if posted else None
 
     async def _post(
         self, thread: DeskThread, relays: list[CustomerRelay], *, message: StoredMessage

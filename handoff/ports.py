@@ -24,6 +24,7 @@ from handoff.model import (
     HandoffTicket,
     Inbound,
     Outbound,
+    Receipt,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,16 @@ class CustomerChannel(Protocol):
 
     async def show_typing(self, key: ConversationKey) -> None:
         """Show "typing..." while the bot works on an answer; failures are ignored."""
+        ...
+
+    async def edit_text(self, key: ConversationKey, message_id: str, text: str) -> None:
+        """Replace the text of a message sent earlier; raises
+        :class:`~handoff.errors.DeliveryError` if the platform refuses."""
+        ...
+
+    async def delete(self, key: ConversationKey, message_id: str) -> None:
+        """Delete a message sent earlier; raises :class:`~handoff.errors.DeliveryError` if
+        the platform refuses (Telegram: after 48 hours)."""
         ...
 
     async def download(self, attachment: Attachment) -> bytes:
@@ -98,6 +109,17 @@ class AgentDesk(Protocol):
 
     async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
         """A message only ``agent`` sees (e.g. "this conversation is already closed")."""
+        ...
+
+    async def offer_retry(
+        self, thread: DeskThread, text: str, button: str, message_id: int
+    ) -> None:
+        """``text`` in the thread with a button labelled ``button`` that sends reply
+        ``message_id`` again."""
+        ...
+
+    async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
+        """Mark the agent's message ``message_ts`` in the thread with ``receipt``."""
         ...
 
 

@@ -40,8 +40,16 @@ SYSTEM_KEYS = frozenset(
         "rating_already",
         "outage_notice",
         "error_notice",
+        "queue",
+        "queue_no_data",
+        "wait_update",
+        "wait_keep",
+        "wait_later",
+        "out_of_hours",
     }
 )
+# What a button's data may be: a person, an intent, or a choice of the wait update.
+WAIT_DATA = frozenset({"wait:keep", "wait:bot", "wait:later"})
 
 
 class ResponsesError(HandoffError):
@@ -195,10 +203,11 @@ def _buttons(where: str, raw: object, problems: list[str]) -> tuple[tuple[Button
             if not isinstance(label, str) or not isinstance(data, str):
                 problems.append(f"{where}.buttons: each button needs a 'label' and a 'data'")
                 continue
-            if not (data == "human" or data.startswith("intent:")) or len(data.encode()) > 64:
+            known = data == "human" or data.startswith("intent:") or data in WAIT_DATA
+            if not known or len(data.encode()) > 64:
                 problems.append(
-                    f"{where}.buttons: data {data!r} must be 'human' or 'intent:NAME' "
-                    "(at most 64 bytes)"
+                    f"{where}.buttons: data {data!r} must be 'human', 'intent:NAME' (at most "
+                    "64 bytes) or one of the wait update's: wait:keep, wait:bot, wait:later"
                 )
                 continue
             buttons.append(Button(label=label, data=data))

@@ -27,10 +27,18 @@ def wall_seconds(start: datetime, end: datetime) -> float:
     return max(0.0, (end - start).total_seconds())
 
 
+def with_skipped(elapsed: Elapsed, skipped: Elapsed | None) -> Elapsed:
+    """``elapsed`` plus time skipped on purpose (the sandbox's ``:later``)."""
+    if skipped is None:
+        return elapsed
+    return lambda start, end: elapsed(start, end) + skipped(start, end)
+
+
 class SlaStep(StrEnum):
     REPING = "reping"  # unclaimed too long: the agents are pinged again in the thread
     ESCALATE = "escalate"  # unclaimed much too long: posted to the escalation channel
     IDLE_REPING = "idle_reping"  # claimed, but its agent has not replied: the owner is pinged
+    WAIT_UPDATE = "wait_update"  # unclaimed: the customer is told, once, and offered choices
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,9 +48,11 @@ class SlaSettings:
     reping_after: float = 120.0
     escalate_after: float = 600.0
     claimed_idle_after: float = 300.0
+    # ``conversation.wait_update_after``: the customer's one update (handoff.waiting).
+    wait_update_after: float = 300.0
 
     def __post_init__(self) -> None:
-        for name in ("reping_after", "escalate_after", "claimed_idle_after"):
+        for name in ("reping_after", "escalate_after", "claimed_idle_after", "wait_update_after"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be more than 0 seconds")
 
@@ -61,6 +71,7 @@ class SlaSubject:
     repinged_at: datetime | None
     escalated_at: datetime | None
     idle_pinged_at: datetime | None
+    wait_updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +102,17 @@ def _unclaimed(
 ) -> tuple[DueStep, ...]:
     anchor = subject.requested_at
     waited = elapsed(anchor, now)
+    customer: tuple[DueStep, ...] = ()
+    if subject.wait_updated_at is None and waited >= settings.wait_update_after:
+        customer = (DueStep(SlaStep.WAIT_UPDATE, anchor, waited),)
     if subject.escalated_at is not None:
-        return ()
+        return customer
     if waited >= settings.escalate_after:
         # Escalation says more than a re-ping; after a long outage one post is enough.
-        return (DueStep(SlaStep.ESCALATE, anchor, waited),)
+        return (DueStep(SlaStep.ESCALATE, anchor, waited), *customer)
     if subject.repinged_at is None and waited >= settings.reping_after:
-        return (DueStep(SlaStep.REPING, anchor, waited),)
-    return ()
+        return (DueStep(SlaStep.REPING, anchor, waited), *customer)
+    return customer
 
 
 def _claimed(

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from handoff.agent_texts import AgentTexts, Line
 from handoff.clock import Clock, utc_now
-from handoff.errors import DeliveryDeferred, DeliveryError, HandoffError
+from handoff.errors import HandoffError
 from handoff.model import Agent, ConversationKey, DeskThread
 from handoff.sla import (
     DueStep,
@@ -67,6 +67,13 @@ class SlaAlerts(Protocol):
 Redraw = Callable[[int, ConversationKey], Awaitable[None]]
 """Draw handoff number N's card again (it shows the escalation)."""
 
+WaitUpdate = Callable[[SlaSubject, float], Awaitable[None]]
+"""Tell the waiting customer how long it has been, with their choices (handoff.waiting)."""
+
+
+async def _no_update(subject: SlaSubject, waited: float) -> None:
+    return None
+
 
 class SlaWatch:
     def __init__(
@@ -77,6 +84,7 @@ class SlaWatch:
         texts: AgentTexts,
         settings: SlaSettings,
         redraw: Redraw,
+        wait_update: WaitUpdate = _no_update,
         clock: Clock = utc_now,
         elapsed: Elapsed = wall_seconds,
     ) -> None:
@@ -85,6 +93,7 @@ class SlaWatch:
         self._texts = texts
         self._settings = settings
         self._redraw = redraw
+        self._wait_update = wait_update
         self._clock = clock
         self._elapsed = elapsed
 
@@ -104,7 +113,10 @@ class SlaWatch:
         return taken
 
     async def watch_forever(self, *, interval: float) -> None:
+        """Every ``interval`` seconds; the first look one interval after the start, out of
+        the way of the start (and of a stop that follows at once)."""
         while True:
+            await asyncio.sleep(interval)
             try:
                 taken = await self.tick()
             except HandoffError as exc:
@@ -112,7 +124,6 @@ class SlaWatch:
             else:
                 if taken:
                     logger.info("SLA ladder: %d step(s) taken", taken)
-            await asyncio.sleep(interval)
 
     async def _take(self, subject: SlaSubject, due: DueStep, now: datetime) -> int:
         if not await self._store.mark_sla_step(
@@ -121,7 +132,7 @@ class SlaWatch:
             return 0  # another worker took it, or the handoff changed meanwhile
         try:
             await self._post(subject, due)
-        except (DeliveryError, DeliveryDeferred) as exc:
+        except HandoffError as exc:  # Slack refused, or the conversation was busy too long
             logger.warning(
                 "handoff %s: could not post the SLA %s (%s); trying again later",
                 subject.handoff_id,
@@ -139,7 +150,9 @@ class SlaWatch:
 
     async def _post(self, subject: SlaSubject, due: DueStep) -> None:
         values = {"handoff": str(subject.handoff_id), "minutes": str(whole_minutes(due.waited))}
-        if due.step is SlaStep.REPING:
+        if due.step is SlaStep.WAIT_UPDATE:
+            await self._wait_update(subject, due.waited)
+        elif due.step is SlaStep.REPING:
             await self._alerts.reping(subject.thread, self._texts.line(Line.SLA_REPING, **values))
         elif due.step is SlaStep.ESCALATE:
             await self._alerts.escalate(
@@ -157,4 +170,6 @@ def _previous(subject: SlaSubject, step: SlaStep) -> datetime | None:
         return subject.repinged_at
     if step is SlaStep.ESCALATE:
         return subject.escalated_at
+    if step is SlaStep.WAIT_UPDATE:
+        return subject.wait_updated_at
     return subject.idle_pinged_at

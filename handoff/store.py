@@ -212,6 +212,15 @@ class ConversationStore(Protocol):
         conversation's messages still to deliver. Raises :class:`HandoffNotFound`."""
         ...
 
+    async def queue_position(self, handoff_id: int) -> int:
+        """Where an unclaimed handoff stands among those waiting for a person: 1 is next."""
+        ...
+
+    async def queue_view(self, handoff_id: int, *, claims: int) -> tuple[int, list[float]]:
+        """In one read: the handoff's place in the queue, and the seconds from request to
+        claim of the last ``claims`` handoffs claimed."""
+        ...
+
     async def handoff_events(self, handoff_id: int) -> list[HandoffEvent]:
         """The handoff's audit trail in time order (ties in the order recorded)."""
         ...

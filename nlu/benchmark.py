@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlu.client import NluParser, ParseResult
+from nlu.client import IntentScore, NluParser, ParseResult
 from nlu.errors import NluError
 
 OOS_LABEL = "oos"  # CLINC150's label for out-of-scope queries
@@ -299,3 +299,100 @@ def _top(item: Parsed) -> str | None:
 
 def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
+
+
+# --- two turns --------------------------------------------------------------------------
+
+TurnJudge = Callable[[ParseResult, bool], str]
+"""A decision rule on one turn: "answer", "clarify" or "handoff" for a parse, as a first
+message (False) or right after a failed turn (True)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TwoTurns:
+    """Of all ordered pairs of two different queries of one kind, how many hand off within
+    the two turns."""
+
+    handed_off: int
+    pairs: int
+
+    @property
+    def rate(self) -> float | None:
+        return _share(self.handed_off, self.pairs)
+
+
+def two_turn_handoffs(parsed: Sequence[Parsed], judge: TurnJudge) -> tuple[TwoTurns, TwoTurns]:
+    """(out of scope, in scope): a customer sends one query, then another of the same kind.
+
+    Exact over every ordered pair (q1, q2) with q1 != q2, counted without listing the
+    pairs: q1 hands off; or q1 fails (clarify) and q2, after a failed turn, hands off; or q1
+    is answered and q2, as after an answer, hands off (a failure there only asks again).
+    What q2 does after an answer is what it does as a first message: only a "no" or the
+    same intent again judge the answer, and those ask to rephrase, never hand off.
+    """
+    return (
+        _pairs([item for item in parsed if not item.in_scope], judge),
+        _pairs([item for item in parsed if item.in_scope], judge),
+    )
+
+
+def _pairs(parsed: Sequence[Parsed], judge: TurnJudge) -> TwoTurns:
+    n = len(parsed)
+    first = [judge(item.result, False) for item in parsed]
+    after_failure = [judge(item.result, True) == "handoff" for item in parsed]
+    fresh_handoff = [outcome == "handoff" for outcome in first]
+    clarified = [outcome == "clarify" for outcome in first]
+    answered = [outcome == "answer" for outcome in first]
+    handed = sum(fresh_handoff) * (n - 1)
+    # Pairs of two different queries: the sums over all q2 less the pair (q, q).
+    handed += sum(clarified) * sum(after_failure) - sum(
+        c and a for c, a in zip(clarified, after_failure, strict=True)
+    )
+    handed += sum(answered) * sum(fresh_handoff) - sum(
+        a and h for a, h in zip(answered, fresh_handoff, strict=True)
+    )
+    return TwoTurns(handed, n * (n - 1))
+
+
+# --- parses kept between runs ---------------------------------------------------------------
+
+
+def write_parses(parsed: Sequence[Parsed], path: Path) -> None:
+    """One JSON line per parse: the labelled text, the ranking and the seconds it took."""
+    lines = [
+        json.dumps(
+            {
+                "text": item.example.text,
+                "label": item.example.intent,
+                "ranking": [[score.name, score.confidence] for score in item.result.ranking],
+                "seconds": item.seconds,
+            }
+        )
+        for item in parsed
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def read_parses(path: Path) -> list[Parsed]:
+    """What :func:`write_parses` wrote (entities are not kept: the policy reads none)."""
+    parsed = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BenchmarkDataError(f"{path}: cannot read the parses: {exc}") from None
+    for number, line in enumerate(lines, 1):
+        try:
+            row = json.loads(line)
+            ranking = tuple(IntentScore(str(name), float(c)) for name, c in row["ranking"])
+            result = ParseResult(
+                text=str(row["text"]),
+                intent=ranking[0] if ranking else None,
+                ranking=ranking,
+                entities=(),
+            )
+            parsed.append(
+                Parsed(Example(str(row["text"]), str(row["label"])), result, float(row["seconds"]))
+            )
+        except (ValueError, KeyError, TypeError):
+            raise BenchmarkDataError(f"{path}:{number}: expected a parse as written") from None
+    return parsed

@@ -45,6 +45,7 @@ from handoff.model import (
     Inbound,
     MessageKind,
     Outbound,
+    Receipt,
 )
 from handoff.policy import FrustrationDetector, PolicyConfig
 from handoff.responses import load_responses
@@ -97,6 +98,12 @@ class _Channel:
     async def show_typing(self, key: ConversationKey) -> None:
         return None
 
+    async def edit_text(self, key: ConversationKey, message_id: str, text: str) -> None:
+        return None
+
+    async def delete(self, key: ConversationKey, message_id: str) -> None:
+        return None
+
     async def download(self, attachment: Attachment) -> bytes:
         return b""
 
@@ -133,6 +140,14 @@ class _Desk:
         self.calls += 1
 
     async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
+        self.calls += 1
+
+    async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
+        self.calls += 1
+
+    async def offer_retry(
+        self, thread: DeskThread, text: str, button: str, message_id: int
+    ) -> None:
         self.calls += 1
 
 

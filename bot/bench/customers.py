@@ -44,6 +44,18 @@ async def closed_loops(customers: Sequence[Turn], messages: int) -> tuple[list[S
     return samples, time.monotonic() - started
 
 
+async def each_takes(customers: Sequence[Turn], turns: int) -> list[Sample]:
+    """Every customer takes ``turns`` turns (all at once, each in its own closed loop)."""
+    samples: list[Sample] = []
+
+    async def loop(turn: Turn) -> None:
+        for _ in range(turns):
+            samples.append(await turn())
+
+    await asyncio.gather(*(loop(turn) for turn in customers))
+    return samples
+
+
 class Inbox:
     """The bot's messages, chat by chat, as the Telegram simulator receives them. It reads
     and forgets the simulator's record of calls, so a long run keeps it short."""

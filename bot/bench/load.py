@@ -21,8 +21,17 @@ from pathlib import Path
 
 from bot.app import nlu_parts
 from bot.bench.cpu import CpuMeter
-from bot.bench.customers import Crowd, Customer, Inbox, RasaCustomer, Turn, closed_loops
+from bot.bench.customers import (
+    Crowd,
+    Customer,
+    Inbox,
+    RasaCustomer,
+    Turn,
+    closed_loops,
+    each_takes,
+)
 from bot.bench.errors import BenchError
+from bot.bench.prefill import prefill
 from bot.bench.rasa import bare_rasa, current_model, private_store
 from bot.bench.report import Backend, Report, Row, Sample, Window
 from bot.bench.service import ServiceProcess, Storage, bench_config
@@ -48,6 +57,8 @@ class LoadOptions:
     concurrency: tuple[int, ...]
     backends: tuple[Backend, ...]  # of the service; bare Rasa always runs
     warmup: int = 3  # messages per customer before measuring
+    turns_before: int = 0  # if more: turns every customer takes before measuring
+    stored: int = 0  # closed conversations stored before each service starts
     timeout: float = 10.0  # seconds for each answer
     postgres: str
     redis: str
@@ -61,6 +72,8 @@ class LoadOptions:
             "concurrency": list(self.concurrency),
             "backends": [backend.value for backend in self.backends],
             "warmup_per_chat": self.warmup,
+            "turns_before": self.turns_before,
+            "stored_conversations": self.stored,
             "timeout": self.timeout,
             "cpus": os.cpu_count(),
         }
@@ -135,6 +148,9 @@ class _Run:
                 rasa_environment=self.environment.path,
                 storage=storage,
             )
+            if self.options.stored:
+                await prefill(storage.database_url or _embedded_database(here), self.options.stored)
+                self.progress(f"{self.options.stored} conversations stored on {backend.label}")
             service = ServiceProcess(
                 config=config,
                 folder=here,
@@ -197,7 +213,10 @@ async def _service_row(
     crowd.inbox.start()
     try:
         customers = [Customer(crowd=crowd, number=n) for n in range(concurrency)]
-        warm, _ = await closed_loops(customers, _warmup(concurrency, options))
+        if options.turns_before > options.warmup:
+            warm = await each_takes(customers, options.turns_before)
+        else:
+            warm, _ = await closed_loops(customers, _warmup(concurrency, options))
         _check_warm(warm, backend, service)
         return await _measured(
             backend,
@@ -227,6 +246,11 @@ async def _measured(
         rasa_cpu=rasa.seconds() - rasa_before,
     )
     return Row.of(backend, len(customers), samples, window)
+
+
+def _embedded_database(folder: Path) -> str:
+    """The service's SQLite database in ``folder`` (bench_config puts its data there)."""
+    return f"sqlite+aiosqlite:///{folder / 'data' / 'tandem.db'}"
 
 
 def _warmup(concurrency: int, options: LoadOptions) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from handoff.policy import Action, FrustrationDetector, IntentGuess, PolicyConfig, Turn, decide
-from nlu.benchmark import Example, Parsed
+from nlu.benchmark import Example, Parsed, TurnJudge
 from nlu.client import ParseResult
 
 # [text](entity) and [text]{"entity": ...}: Rasa's markup; the customer types the text.
@@ -51,6 +51,17 @@ def policy_judge(config: PolicyConfig, detector: FrustrationDetector) -> Judge:
         ranking = tuple(IntentGuess(s.name, s.confidence) for s in result.ranking)
         decision = decide(Turn(text=result.text, ranking=ranking), config=config, detector=detector)
         return decision.intent if decision.action is Action.ANSWER else None
+
+    return judge
+
+
+def policy_turn_judge(config: PolicyConfig, detector: FrustrationDetector) -> TurnJudge:
+    """The policy's action on a parse, as a first message or right after a failed turn."""
+
+    def judge(result: ParseResult, after_failure: bool) -> str:
+        ranking = tuple(IntentGuess(s.name, s.confidence) for s in result.ranking)
+        turn = Turn(text=result.text, ranking=ranking, failed_turns=1 if after_failure else 0)
+        return decide(turn, config=config, detector=detector).action.value
 
     return judge
 

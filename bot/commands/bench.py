@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from bot.bench.texts import policy_judge
+from bot.bench.rasa import private_store
+from bot.bench.texts import policy_judge, policy_turn_judge
 from bot.commands.common import CliContext, echo, explained, pass_cli, run_async
 from handoff.policy import PolicyConfig
 from handoff.policy.benchmark import (
@@ -26,7 +27,7 @@ from handoff.policy.benchmark import (
 )
 from handoff.policy.config import FrustrationConfig
 from handoff.policy.frustration import FrustrationDetector
-from handoff.policy.metrics import BinaryScore, ratio
+from handoff.policy.metrics import BinaryScore, auroc, ratio
 from nlu.benchmark import (
     Example,
     Parsed,
@@ -35,7 +36,10 @@ from nlu.benchmark import (
     load_clinc150,
     oos_pairs,
     parse_all,
+    read_parses,
     training_examples,
+    two_turn_handoffs,
+    write_parses,
     write_training_data,
 )
 from nlu.environment import RasaEnvironment, default_environment_path
@@ -79,6 +83,8 @@ def frustration(data: Path) -> None:
     echo("")
     echo(f"{'':<38}{'precision':>10}{'recall':>8}{'F1':>7}{'accuracy':>10}")
     _row(f"detector (threshold {config.threshold:.2f})", at_threshold(scored, config.threshold))
+    model_only = BinaryScore.of([(s.frustrated, s.model_probability >= 0.5) for s in scored])
+    _row("text model alone (probability >= 0.50)", model_only)
     _row(f"VADER only (compound <= {VADER_NEGATIVE})", vader_only(scored))
     cutoffs = [step / 100 for step in range(1, 100)]
     vader_points = sweep(scored, cutoffs, vader=True)
@@ -88,6 +94,14 @@ def frustration(data: Path) -> None:
     recall = at_threshold(scored, config.threshold).recall or 0.0
     same = min(vader_points, key=lambda p: abs((p.result.recall or 0.0) - recall))
     _row(f"VADER only, same recall (<= -{same.threshold:.2f})", same.result)
+    echo(
+        "AUROC: detector "
+        + ratio(auroc([(s.frustrated, s.score) for s in scored]))
+        + ", text model "
+        + ratio(auroc([(s.frustrated, s.model_probability) for s in scored]))
+        + ", VADER "
+        + ratio(auroc([(s.frustrated, -s.sentiment) for s in scored]))
+    )
     echo("")
     echo("threshold sweep: detector score >= t | VADER compound <= -t")
     echo(f"{'t':>5}{'P':>8}{'R':>7}{'F1':>7}  |{'P':>7}{'R':>7}{'F1':>7}")
@@ -181,14 +195,36 @@ def pii(cli: CliContext, data: Path | None, misses: bool) -> None:
     type=click.IntRange(min=1),
     help="Train on at most N examples of each intent (default: all), for a quicker run.",
 )
+@click.option(
+    "--model",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Parse with this model (one --keep-model kept) instead of training one.",
+)
+@click.option(
+    "--parses",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the parses from this file if it exists (no Rasa at all); else write them there.",
+)
 @explained
-def oos(data: Path, config_file: Path, keep_model: Path | None, per_intent: int | None) -> None:
+def oos(
+    *,
+    data: Path,
+    config_file: Path,
+    keep_model: Path | None,
+    per_intent: int | None,
+    model: Path | None,
+    parses: Path | None,
+) -> None:
     """Out-of-scope queries on CLINC150: refused by the policy, while in-scope ones are answered?
 
     Trains the pipeline on CLINC150's train split plus oos_train (as out_of_scope), parses
     val and oos_val with a real Rasa server, and replays each parse through the policy as a
     customer's first message.
     """
+    if parses is not None and parses.exists():
+        echo(f"the parses in {parses} (no training, no Rasa)")
+        _oos_report(read_parses(parses))
+        return
     clinc = load_clinc150(data)
     environment = RasaEnvironment(default_environment_path())
     environment.require_ready()  # before minutes of work, not after
@@ -200,11 +236,17 @@ def oos(data: Path, config_file: Path, keep_model: Path | None, per_intent: int 
         store = ModelStore(root / "models")
         intents = len({example.intent for example in examples})
         sample = f" (at most {per_intent} per intent)" if per_intent else ""
-        echo(f"training {config_file} on {len(examples)} examples of {intents} intents{sample}")
-        run_async(_train(environment, config_file, root / "data", store))
+        if model is not None:
+            store = private_store(model, root / "models")
+            echo(f"parsing with {model} (not trained here)")
+        else:
+            echo(f"training {config_file} on {len(examples)} examples of {intents} intents{sample}")
+            run_async(_train(environment, config_file, root / "data", store))
         if keep_model is not None:
             _keep(store, keep_model)
         parsed = run_async(_parse([*clinc.val, *clinc.oos_val], environment, store))
+    if parses is not None:
+        write_parses(parsed, parses)
     echo("")
     _oos_report(parsed)
 
@@ -280,7 +322,41 @@ def _oos_report(parsed: list[Parsed]) -> None:
         f"recall {ratio(classic.recall)}, F1 {ratio(classic.f1)}"
     )
     echo("")
+    _two_turn_report(parsed, config)
+    echo("")
     _policy_sweep(parsed, config)
+
+
+def _before_issue_9(config: PolicyConfig) -> PolicyConfig:
+    """The policy's rules before issue 9: a human-only topic at the confidence threshold,
+    no gibberish rule, frustration from the cues and VADER without the text model."""
+    return replace(
+        config,
+        human_only_threshold=config.confidence_threshold,
+        human_only_margin=0.0,
+        gibberish_log_prob=-1000.0,
+        frustration=replace(
+            config.frustration,
+            model_weight=0.0,
+            sentiment_weight=0.45,
+            not_helpful_weight=0.0,
+            after_failed_turn_weight=0.0,
+        ),
+    )
+
+
+def _two_turn_report(parsed: list[Parsed], config: PolicyConfig) -> None:
+    """Each customer sends two different queries of one kind: handed off within two turns?"""
+    echo("two turns (every ordered pair of two different val queries of the same kind):")
+    echo(f"  {'':<34}{'OOS handed off':>16}{'in scope handed off':>21}")
+    for label, rules in (("before issue 9", _before_issue_9(config)), ("as configured", config)):
+        judge = policy_turn_judge(rules, FrustrationDetector(rules.frustration))
+        oos_pairs_, in_scope = two_turn_handoffs(parsed, judge)
+        echo(f"  {label:<34}{_percent(oos_pairs_.rate):>16}{_percent(in_scope.rate):>21}")
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:.1%}"
 
 
 def _policy_sweep(parsed: list[Parsed], base: PolicyConfig) -> None:
@@ -305,6 +381,61 @@ def _policy_sweep(parsed: list[Parsed], base: PolicyConfig) -> None:
 
 def _share_row(label: str, part: int, whole: int) -> None:
     echo(f"  {label:<44}{ratio(part / whole if whole else None):>6}  ({part}/{whole})")
+
+
+# --- the shipped model: held out, out of domain, gibberish --------------------------------
+
+_TEST_DATA = Path(__file__).resolve().parents[2] / "nlu" / "test_data"
+
+
+@bench.command(short_help="The shipped model and policy on held-out, off-topic and mashed texts.")
+@click.option(
+    "--goemotions",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=_SHARED_DATA / "goemotions" / "dev.tsv",
+    show_default=True,
+    help="Out-of-domain texts: GoEmotions' dev split (Reddit comments).",
+)
+@click.option(
+    "--out-of-domain",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="How many of its comments to parse (the first N).",
+)
+@click.option(
+    "--model",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The model to parse with (default: the current one).",
+)
+@pass_cli
+@explained
+def intents(cli: CliContext, goemotions: Path, out_of_domain: int, model: Path | None) -> None:
+    """The shipped NLU model with the policy, before issue 9's rules and as configured:
+    held-out examples (nlu/test_data) answered with the right intent; Reddit comments
+    handed off at once as a human-only topic, or answered; generated keyboard mashing
+    answered; and what one policy decision costs (p50).
+    """
+    from bot.bench.intents import measure, parse_sets, table  # noqa: PLC0415 - only here
+    from bot.settings import policy_config  # noqa: PLC0415 - only here
+
+    sets = run_async(
+        parse_sets(
+            cli.settings,
+            test_data=_TEST_DATA,
+            goemotions=goemotions,
+            out_of_domain=out_of_domain,
+            model=model,
+            progress=_progress,
+        )
+    )
+    config = policy_config(cli.settings.config.policy)
+    rows = [
+        measure("before issue 9", _before_issue_9(config), sets),
+        measure("as configured", config, sets),
+    ]
+    for line in table(rows):
+        echo(line)
 
 
 # --- the whole service under load ---------------------------------------------------------
@@ -372,6 +503,20 @@ _REDIS_OPTION = click.option(
 @_BACKENDS
 @_JSON
 @click.option(
+    "--turns-before",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Turns every chat has had before the measured ones (0: the usual short warm-up).",
+)
+@click.option(
+    "--stored",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Closed conversations (4 messages each) stored before the service starts.",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
     default=10.0,
@@ -389,6 +534,8 @@ def load(
     concurrency: tuple[int, ...],
     backends: tuple[str, ...],
     as_json: bool,
+    turns_before: int,
+    stored: int,
     timeout: float,
     postgres: str,
     redis: str,
@@ -411,6 +558,8 @@ def load(
         messages=messages,
         concurrency=concurrency,
         backends=tuple(Backend(name) for name in backends),
+        turns_before=turns_before,
+        stored=stored,
         timeout=timeout,
         postgres=postgres,
         redis=redis,

@@ -33,6 +33,7 @@ def check(cli: CliContext) -> None:
     echo(f"database: {'DATABASE_URL' if settings.env.database_url else settings.database_url}")
     echo(f"live state: {'Redis (REDIS_URL)' if settings.redis_url else 'in-process'}")
     echo(f"NLU: {settings.env.rasa_url or 'managed Rasa server'}")
+    echo(f"business hours: {settings.config.agents.hours.describe()}")
     _routes(settings)
     echo("configuration OK")
 
@@ -53,6 +54,8 @@ def _routes(settings: Settings) -> None:
     named = {route.channel: f"route {route.name}" for route in reversed(routes)}
     if env.slack_agent_channel:
         named.setdefault(env.slack_agent_channel, "SLACK_AGENT_CHANNEL")
+    if escalations := settings.config.agents.sla.escalation_channel:
+        named.setdefault(escalations, "agents.sla.escalation_channel")
     problems = run_async(
         unreachable_channels(
             token=env.slack_bot_token.get_secret_value(),

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
 
-from bot.commands.common import echo, explained
+from bot.bench.texts import load_examples
+from bot.commands.common import echo, explained, fail
+from handoff.policy import PolicyConfig
 from handoff.policy.evaluation import SHIPPED_CONVERSATIONS, evaluate_file, format_report
+
+# The NLU's training data: support-desk examples for the text model too.
+_NLU_DATA = Path(__file__).resolve().parents[2] / "nlu" / "data"
 
 
 @click.group(short_help="Evaluate the escalation policy.")
@@ -34,3 +40,47 @@ def eval_(file: Path | None) -> None:
     report = evaluate_file(file or SHIPPED_CONVERSATIONS)
     for line in format_report(report):
         echo(line)
+
+
+@policy.command("train")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Retrain and compare with the committed weights instead of writing them (exit 1 "
+    "if they differ).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Where to write the weights (default: the shipped file).",
+)
+@explained
+def train(check: bool, out: Path | None) -> None:
+    """Train the frustration text model on the shipped GoEmotions data and the NLU's
+    examples (complaints frustrated, the rest not); about a minute.
+
+    Writes handoff/policy/data/frustration-weights.json.gz, which the service reads at
+    start. With --check, exits 1 unless the committed weights are what training gives.
+    """
+    # scikit-learn only here: the service scores without it.
+    from handoff.policy import training  # noqa: PLC0415
+    from handoff.policy.weights import SHIPPED_WEIGHTS, dump_weights, load_weights  # noqa: PLC0415
+
+    complaints = set(PolicyConfig().complaint_intents)
+    support = [(example.text, example.intent in complaints) for example in load_examples(_NLU_DATA)]
+    data = training.read_training_data().with_support(support)
+    started = time.monotonic()
+    weights = training.train(data, progress=echo)
+    echo(f"trained in {time.monotonic() - started:.1f} s: {len(weights.model.terms)} features")
+    target = out or SHIPPED_WEIGHTS
+    if check:
+        problem = training.mismatch(load_weights(target), weights, data.texts)
+        if problem is not None:
+            fail(
+                [f"{target}: not the weights training gives: {problem}; run `tandem policy train`"]
+            )
+        echo(f"{target}: matches the training data ({data.sha256[:12]})")
+        return
+    dump_weights(weights, target)
+    echo(f"wrote {target}")

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
+from bot.adapters.slack.cards import RETRY_ACTION
 from bot.adapters.slack.forget import ERASE_ACTION
 from bot.adapters.slack.reveal import REVEAL_ACTION
 from bot.sandbox.demo import Transcripts
@@ -30,16 +31,21 @@ Slack. Everything runs through the real service: NLU, policy, storage, both adap
   :press N                 Ada presses button N (1, 2, ...) under the bot's last message
   :alice TEXT, :bob TEXT   the agent replies in the newest handoff thread
                            (start with "note:" to keep it internal)
-  :claim AGENT             the agent presses Claim on the newest card (also :return, :close)
+  :edit AGENT TEXT         the agent edits their last reply to read TEXT (:delete AGENT
+                           deletes it): the customer's chat changes too
+  :claim AGENT             the agent presses Claim on the newest card (also :return, :close,
+                           :retract: delete the bot's last answer in Ada's chat)
   :tandem AGENT ARGS       the agent types /tandem ARGS (e.g. ":tandem bob status #1")
   :reveal AGENT            the agent presses the newest Reveal (masked personal data)
   :erase AGENT             the agent presses Erase under Ada's /forget request
+  :retry AGENT             the agent presses Retry under a reply that was not delivered
   :cards                   list the handoff cards
   :later SECONDS           that much time passes for Tandem's timers (re-pings, escalation)
   :help, :quit"""
 
 
-PRIVACY_BUTTONS = {"reveal": REVEAL_ACTION, "erase": ERASE_ACTION}
+# Tandem's buttons in threads and the channel: the newest of each kind is pressed.
+THREAD_BUTTONS = {"reveal": REVEAL_ACTION, "erase": ERASE_ACTION, "retry": RETRY_ACTION}
 
 
 class Console:
@@ -65,13 +71,13 @@ class Console:
                 if line.strip() in {":quit", ":q", ":exit"}:
                     break
                 if self._scripted:
-                    await self._sandbox.settle()
+                    await self._sandbox.quiet_down()
                 try:
                     await self.do(line.strip())
                 except (LookupError, ValueError, TimeoutError) as exc:
                     self._out(f"! {exc}")
             if self._scripted:
-                await self._sandbox.settle()  # the end of the input cuts nothing off
+                await self._sandbox.quiet_down()  # the end of the input cuts nothing off
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -97,12 +103,12 @@ class Console:
         elif command == "tandem":
             agent, _, arguments = rest.partition(" ")
             await self._sandbox.agent_command(agent, arguments)
-        elif command in PRIVACY_BUTTONS:
+        elif command in THREAD_BUTTONS:
             await self._sandbox.agent_presses_privacy(
-                rest.strip() or "alice", PRIVACY_BUTTONS[command]
+                rest.strip() or "alice", THREAD_BUTTONS[command]
             )
-        elif command == "later":
-            await self._later(rest)
+        elif command in {"edit", "delete", "later"}:
+            await (self._later(rest) if command == "later" else self._revise(command, rest))
         elif command == "cards":
             for number, card in enumerate(self._sandbox.cards(), start=1):
                 self._out(f"  {number}. {card.text[:100]}")
@@ -125,6 +131,22 @@ class Console:
         if not 1 <= number <= len(buttons):
             raise LookupError(f"the last message has {len(buttons)} button(s)")
         self._sandbox.customer_presses(view[-1], buttons[number - 1])
+
+    async def _revise(self, command: str, rest: str) -> None:
+        """:edit AGENT TEXT or :delete AGENT: the agent's last reply in the newest thread."""
+        agent, _, text = rest.strip().partition(" ")
+        agent = agent or "alice"
+        card = self._newest_card()
+        reply = self._last_reply(agent, card)
+        await self._sandbox.agent_revises(agent, card, reply, text if command == "edit" else None)
+
+    def _last_reply(self, agent: str, card: Message) -> Message:
+        if agent not in AGENTS:
+            raise LookupError(f"no agent {agent!r} (alice or bob)")
+        replies = [m for m in self._sandbox.thread(card) if m.user == AGENTS[agent]]
+        if not replies:
+            raise LookupError(f"{agent} has not replied in the newest thread")
+        return replies[-1]
 
     def _newest_card(self) -> Message:
         cards = self._sandbox.cards()

@@ -14,7 +14,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,12 @@ _PROXY_VARIABLES = (
     "https_proxy",
     "all_proxy",
 )
-CARD_ACTIONS = {"claim": "tandem_claim", "return": "tandem_return", "close": "tandem_close"}
+CARD_ACTIONS = {
+    "claim": "tandem_claim",
+    "return": "tandem_return",
+    "close": "tandem_close",
+    "retract": "tandem_retract",
+}
 
 
 def sandbox_settings(
@@ -84,15 +89,19 @@ def sandbox_settings(
     return dataclasses.replace(settings, env=env)
 
 
-class LaterClock:
-    """The real time, moved on by what :meth:`Sandbox.later` added: the service's timers
-    (the SLA ladder) run on it, so the sandbox shows in a moment what takes minutes."""
+class SkippedTime:
+    """The time :meth:`Sandbox.later` skipped: each skip counts for every timer running
+    when it was made (the SLA ladder's, the customer's wait), not for those started after,
+    so the sandbox shows in a moment what takes minutes."""
 
     def __init__(self) -> None:
-        self.offset = timedelta(0)
+        self._skips: list[tuple[datetime, float]] = []
 
-    def __call__(self) -> datetime:
-        return utc_now() + self.offset
+    def skip(self, seconds: float) -> None:
+        self._skips.append((utc_now(), seconds))
+
+    def __call__(self, start: datetime, end: datetime) -> float:
+        return sum(seconds for at, seconds in self._skips if start <= at <= end)
 
 
 class Sandbox:
@@ -107,7 +116,7 @@ class Sandbox:
         self.telegram = TelegramSimulator()
         self.slack = SlackSimulator()
         self.service: Service | None = None
-        self.clock = LaterClock()
+        self.skipped = SkippedTime()
         self._sender: SlackEventSender | None = None
         self._scratch = tempfile.TemporaryDirectory(prefix="tandem-sandbox-")
 
@@ -152,7 +161,7 @@ class Sandbox:
             database_url=self._database_url,
             redis_url=self._redis_url,
         )
-        self.service = Service(settings, clock=self.clock)
+        self.service = Service(settings, skipped=self.skipped)
         await self.service.start()
         assert self.service.http is not None
         assert self.service.http.port is not None
@@ -167,12 +176,12 @@ class Sandbox:
         returns how many SLA steps that took."""
         if seconds < 0:
             raise ValueError("time only moves forward: give seconds >= 0")
-        self.clock.offset += timedelta(seconds=seconds)
+        self.skipped.skip(seconds)
         assert self.service is not None
         assert self.service.sla is not None
         return await self.service.sla.tick()
 
-    async def settle(self, *, limit: float = 30.0) -> bool:
+    async def quiet_down(self, *, limit: float = 30.0) -> bool:
         """Wait until the service has fetched every customer update and neither platform has
         seen a call for a while (True), or ``limit`` seconds passed (False). The while is
         longer than Telegram's pace in one chat, so a paced message is not taken for quiet.
@@ -253,6 +262,24 @@ class Sandbox:
             event, event_id=event_id, retry_num=retry_num, signature=signature
         )
         return posted, answer
+
+    async def agent_revises(
+        self, agent: str, card: Message, reply: Message, text: str | None
+    ) -> EndpointResponse:
+        """The agent edits their ``reply`` in a card's thread to read ``text``, or deletes
+        it (``text`` None): Slack sends the change as a signed event."""
+        original = events.user_message_event(
+            channel=defaults.AGENTS_CHANNEL_ID,
+            user=AGENTS[agent],
+            text=reply.text,
+            ts=reply.ts,
+            thread_ts=card.ts,
+        )
+        if text is None:
+            change = events.message_deleted_event(original)
+        else:
+            change = events.message_changed_event(original, text=text)
+        return await self.slack_events.event_callback(change)
 
     async def agent_presses(self, agent: str, card: Message, action: str) -> None:
         """An agent clicks Claim, Return to bot or Close on a card."""

@@ -36,6 +36,7 @@ class Scored:
     score: float
     sentiment: float
     cues: tuple[str, ...] = ()
+    model_probability: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,13 @@ def score_texts(texts: Sequence[LabelledText], detector: FrustrationDetector) ->
     for item in texts:
         frustration = detector.assess(item.text, intent=None, previous_texts=())
         scored.append(
-            Scored(item.frustrated, frustration.score, frustration.sentiment, frustration.cues)
+            Scored(
+                item.frustrated,
+                frustration.score,
+                frustration.sentiment,
+                frustration.cues,
+                frustration.model_probability,
+            )
         )
     return scored
 

@@ -11,11 +11,11 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 
-# Weights of the frustration cues: a cue that fires adds its weight to the score. With the
-# default threshold of 0.5, one strong cue (an insult, a harsh judgement such as "useless",
-# a stated feeling such as "I'm fed up", sarcasm) is enough on its own; the weaker ones
-# (shouting, "!!!", a long wait, the same message again, the complaint intent, negative
-# sentiment) need a second signal. A false "frustrated" hands a customer to a person at
+# Weights of the frustration cues: a cue that fires adds its weight to the score, beside the
+# text model's evidence. With the default threshold of 0.5, one strong cue (an insult, a
+# harsh judgement such as "useless", a stated feeling such as "I'm fed up", sarcasm) is
+# enough on its own; the weaker ones (shouting, "!!!", a long wait, the same message again,
+# the complaint intent) need a second signal. A false "frustrated" hands a customer to a person at
 # once, so the weights favour precision; the two-turn rule catches what they miss. Set on
 # the labelled conversations (handoff/policy/eval/), checked on GoEmotions
 # (`tandem bench frustration`).
@@ -25,18 +25,30 @@ from dataclasses import dataclass, field, fields
 class FrustrationConfig:
     """How :class:`~handoff.policy.frustration.FrustrationDetector` scores a message.
 
-    score = sum of the weights of the cues that fired
+    score = model_weight * max(0, (P(frustrated | text) - model_floor) / (1 - model_floor))
             + sentiment_weight * max(0, (-compound - sentiment_floor) / (1 - sentiment_floor))
+            + sum of the weights of the cues that fired
     clipped to [0, 1]; the customer is frustrated when score >= threshold.
     """
 
     threshold: float = 0.5
+    # The text model (trained on GoEmotions by `tandem policy train`): its probability
+    # counts above model_floor, up to model_weight at 1. With the defaults, the model alone
+    # reaches the threshold at about 0.73: below the best F1 on GoEmotions' dev split (at
+    # 0.6), since Reddit's "disapproval" reads plain support requests as frustrated
+    # ("unfortunately I can't log in": 0.77; CLINC150's "no good", "stop it").
+    model_weight: float = 0.75
+    model_floor: float = 0.2
+    # Messages of fewer words give the model no evidence: on Reddit a bare "no" disagrees,
+    # at a support desk it answers a question.
+    model_min_words: int = 2
     # VADER's compound score counts only below -sentiment_floor: polite negatives ("no
     # thanks", "unfortunately I can't log in") score about -0.35 and must not add up.
     # The sentiment term stays below the threshold on its own (at most sentiment_weight):
     # VADER reads calm problem reports as furious ("the sync is failing with a fatal
     # error": -0.86), so it only tips the balance with another cue.
-    sentiment_weight: float = 0.45
+    # VADER's scores are among the model's inputs, so by default they add nothing more.
+    sentiment_weight: float = 0.0
     sentiment_floor: float = 0.3
     shouting_weight: float = 0.35
     punctuation_weight: float = 0.2
@@ -47,6 +59,11 @@ class FrustrationConfig:
     long_wait_weight: float = 0.35
     repeated_message_weight: float = 0.4
     complaint_intent_weight: float = 0.4
+    # The customer says the bot is not helping ("that didn't help"): the two-turn rule
+    # counts it as a failed turn; here it adds up with another cue.
+    not_helpful_weight: float = 0.2
+    # The bot already failed the turn before: the same words weigh a little more.
+    after_failed_turn_weight: float = 0.1
     # Shouting: the share of uppercase letters in words of 3+ letters (short all-caps words
     # such as PDF or API are acronyms unless the whole message is in capitals) ...
     shouting_ratio: float = 0.6
@@ -66,10 +83,12 @@ class FrustrationConfig:
                 _check_fraction(spec.name, value)
         _check_fraction("threshold", self.threshold, low_open=True)
         _check_fraction("sentiment_floor", self.sentiment_floor, high_open=True)
+        _check_fraction("model_floor", self.model_floor, high_open=True)
         _check_fraction("shouting_ratio", self.shouting_ratio, low_open=True)
         _check_fraction("repeat_similarity", self.repeat_similarity, low_open=True)
         _check_count("shouting_min_letters", self.shouting_min_letters, minimum=1)
         _check_count("repeat_min_chars", self.repeat_min_chars, minimum=0)
+        _check_count("model_min_words", self.model_min_words, minimum=1)
         _set_intents(self, "complaint_intents")
 
 
@@ -89,6 +108,10 @@ class PolicyConfig:
     person_request_intents: tuple[str, ...] = ("human_request",)
     # Topics only a person may handle: hand off at once when the NLU is confident.
     human_only_intents: tuple[str, ...] = ("refund_request", "legal_request")
+    # ... and only when the NLU is this sure, and this far ahead of the runner-up: one
+    # confident intent is not evidence enough to skip the bot (below, the turn fails).
+    human_only_threshold: float = 0.85
+    human_only_margin: float = 0.3
     # "No" right after an answer: the answer did not help ...
     not_helpful_intents: tuple[str, ...] = ("deny",)
     # ... unless that answer ended with a yes/no question ("Shall I cancel it?", "Anything
@@ -99,12 +122,40 @@ class PolicyConfig:
     repeatable_intents: tuple[str, ...] = ("greet", "thanks", "affirm", "goodbye")
     # The NLU's "none of the above": the bot has nothing to answer.
     fallback_intents: tuple[str, ...] = ("out_of_scope",)
+    # Gibberish: the mean log-probability of a message's letter pairs (English about -2.4;
+    # keyboard mashing below -4) under this, with most of its words unknown to the text
+    # model, fails the turn (0.2% of GoEmotions' dev comments, 92% of keyboard mashing).
+    gibberish_log_prob: float = -3.0
+    # A ranking spread over many intents (entropy in bits above this) fails the turn as
+    # ambiguous, whatever the top confidence; None: no such rule.
+    max_ranking_entropy: float | None = None
     frustration: FrustrationConfig = field(default_factory=FrustrationConfig)
 
     def __post_init__(self) -> None:
         _check_fraction("confidence_threshold", self.confidence_threshold)
         _check_fraction("ambiguity_margin", self.ambiguity_margin)
         _check_count("max_failed_turns", self.max_failed_turns, minimum=1)
+        _check_fraction("human_only_threshold", self.human_only_threshold)
+        _check_fraction("human_only_margin", self.human_only_margin)
+        entropy = self.max_ranking_entropy
+        if entropy is not None and not (
+            isinstance(entropy, int | float)
+            and not isinstance(entropy, bool)
+            and math.isfinite(entropy)
+            and entropy > 0
+        ):
+            raise ValueError(
+                f"max_ranking_entropy: expected a positive number or null, got {entropy!r}"
+            )
+        if not (
+            isinstance(self.gibberish_log_prob, int | float)
+            and not isinstance(self.gibberish_log_prob, bool)
+            and math.isfinite(self.gibberish_log_prob)
+            and self.gibberish_log_prob < 0
+        ):
+            raise ValueError(
+                f"gibberish_log_prob: expected a negative number, got {self.gibberish_log_prob!r}"
+            )
         for name in (
             "person_request_intents",
             "human_only_intents",

@@ -37,6 +37,13 @@ from handoff.policy.model import (
     ReasonCode,
     Turn,
 )
+from handoff.policy.understanding import (
+    gibberish,
+    said_not_helpful,
+    spread_out,
+    strong_human_only,
+    weak_human_only,
+)
 
 # Confidences are floats (0.6 - 0.5 == 0.09999999999999998): compare with a tolerance, so a
 # value exactly at a configured boundary lands on the documented side of it.
@@ -51,11 +58,12 @@ def decide(turn: Turn, *, config: PolicyConfig, detector: FrustrationDetector) -
         turn.text,
         intent=confident.name if confident else None,
         previous_texts=turn.previous_texts,
+        failed_turns=turn.failed_turns,
     )
     reasons = _immediate_reasons(turn, config, frustration, detector.config.threshold)
     # A press of the person button carries no message: the failure rules judge messages.
     judged = turn.ranking is not None and not (turn.person_requested and not turn.text.strip())
-    failures = _failures(turn, config) if judged else []
+    failures = _failures(turn, config, detector) if judged else []
     reasons += failures
     if failures:
         failed_turns = turn.failed_turns + 1
@@ -115,7 +123,8 @@ def _immediate_reasons(
                 _confidence(top, config),
             )
         )
-    if top is not None and confident and top.name in config.human_only_intents:
+    if strong_human_only(turn, config):
+        assert top is not None  # a strong topic has a top intent
         reasons.append(
             Reason(
                 ReasonCode.HUMAN_ONLY_TOPIC,
@@ -134,6 +143,7 @@ def _immediate_reasons(
                     "score": frustration.score,
                     "threshold": frustration_threshold,
                     "sentiment": frustration.sentiment,
+                    "model_probability": frustration.model_probability,
                 },
             )
         )
@@ -147,8 +157,26 @@ def _immediate_reasons(
     return reasons
 
 
-def _failures(turn: Turn, config: PolicyConfig) -> list[Reason]:
+def _failures(turn: Turn, config: PolicyConfig, detector: FrustrationDetector) -> list[Reason]:
     """Why this turn failed (nothing if the bot understood it and had been helpful)."""
+    checks = (
+        gibberish(turn.text, detector.model, config),
+        weak_human_only(turn, config),
+        said_not_helpful(turn),
+        spread_out(turn, config),
+    )
+    found = [reason for reason in checks if reason is not None]
+    return found + [
+        reason for reason in _nlu_failures(turn, config) if reason.code not in _codes(found)
+    ]
+
+
+def _codes(reasons: list[Reason]) -> set[ReasonCode]:
+    return {reason.code for reason in reasons}
+
+
+def _nlu_failures(turn: Turn, config: PolicyConfig) -> list[Reason]:
+    """Failures read from the NLU's ranking and the previous answer."""
     top, runner_up = turn.top, turn.runner_up
     if top is None:
         return [

@@ -25,6 +25,10 @@ class BenchmarkDataError(PolicyError):
     """A benchmark's data set is missing or malformed."""
 
 
+class WeightsError(PolicyError):
+    """The text model's weights or training data cannot be read, or do not match."""
+
+
 # --- words for error messages ---------------------------------------------------------
 
 

@@ -10,16 +10,16 @@ import re
 
 # --- lexicons ---------------------------------------------------------------------------
 
-# Insults and profanity. Matched after undoing the usual disguises (see _disguises), never
-# fuzzily: a typo of a swear word is rare, and fuzzy matching would hit ordinary words
-# ("garage" for "garbage").
+# Insults and profanity; "trash" and "garbage" count only as judgements (INSULTING_PHRASES).
+# Matched after undoing the usual disguises (see _disguises), never fuzzily: a typo of a
+# swear word is rare, and fuzzy matching would hit ordinary words ("dumb" for "drum").
 INSULTS = frozenset(
     {
         "asshole", "assholes", "bastard", "bastards", "bullshit", "clown", "clowns", "crap",
         "crappy", "dumb", "dumbest", "fck", "fckin", "fcking", "fuck", "fucked", "fucking",
-        "fuckin", "fucks", "fuk", "garbage", "idiot", "idiotic", "idiots", "moron", "moronic",
+        "fuckin", "fucks", "fuk", "idiot", "idiotic", "idiots", "moron", "moronic",
         "morons", "scam", "scammers", "shit", "shite", "shitty", "stfu", "stupid", "suck",
-        "sucked", "sucks", "trash", "wtf",
+        "sucked", "sucks", "wtf",
     }
 )  # fmt: skip
 
@@ -69,4 +69,52 @@ STATED_EMOTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("had enough", r"\b(?:i'?ve|i have|we'?ve|we have) had enough\b|\bhad enough of\b"),
         ("losing patience", r"\b(?:losing|lost|run(?:ning)? out of) (?:my |all )?patience\b"),
     )
+)
+
+# The customer says the bot is not helping ("that didn't help", "you're not helping",
+# "not what I asked"): whatever the NLU makes of it, the turn failed.
+NOT_HELPFUL = re.compile(
+    r"\b(?:did(?:n'?t| not)|does(?:n'?t| not)|do(?:n'?t| not)|is(?:n'?t| not)|was(?:n'?t| not)"
+    r"|are(?:n'?t| not)|you'?re not|not|never|no)\s+(?:really\s+|very\s+|at all\s+)?"
+    r"(?:help(?:s|ed|ing|ful)?|answer(?:ed|ing)? (?:my|the) question|useful)\b"
+    r"|\bnot what i (?:asked|meant|wanted|need(?:ed)?)\b"
+    r"|\b(?:that'?s|that is|this is) not (?:it|right|the answer)\b"
+    r"|\bwrong answer\b|\bno help\b|\b(?:useless|unhelpful|pointless) (?:answer|reply|bot)\b",
+    re.IGNORECASE,
+)
+
+# Judgements with "trash" or "garbage" (as insults they hit "put the trash out").
+INSULTING_PHRASES = re.compile(
+    r"\b(?:is|are|this|that|what|such|total|complete|absolute|utter|pure|piece of)\s+"
+    r"(?:a\s+)?(?:trash|garbage)\b(?!\s+(?:bin|can|day|bag|collection|truck|out))"
+    r"|\b(?:trash|garbage) (?:service|support|app|product|company|bot|software|update)\b",
+    re.IGNORECASE,
+)
+
+# A long wait or a problem that keeps coming back.
+LONG_WAIT = re.compile(
+    "|".join(
+        (
+            r"\bwait(?:s|ed|ing)?\b[^.!?]{0,25}?\b(?:minutes?|hours?|days?|weeks?|months?|ages"
+            r"|forever|so long|too long|a long time)\b",
+            r"\bfor (?:days|weeks|months|ages|hours|so long)\b",
+            r"\b(?:minutes?|hours?|ages|forever) on hold\b|\bon hold for\b",
+            r"\bstill (?:haven'?t|hasn'?t|have not|has not|not|no|nothing|waiting|broken"
+            r"|can'?t|cannot|doesn'?t|don'?t|isn'?t|won'?t|didn'?t)\b",
+            r"\bagain and again\b|\bover and over\b|\btime after time\b",
+            r"\b(?:second|third|fourth|fifth|\d+(?:st|nd|rd|th)|umpteenth|hundredth) time\b",
+            r"\b(?:\d+|three|four|five|several|many|multiple|countless) times\b",
+            r"\bhow many times\b",
+            r"\b(?:no ?one|no-one|nobody)\b[^.!?]{0,20}?\b(?:help\w*|answer\w*|repl\w*"
+            r"|respond\w*|cares|got back|gets back|called)\b",
+            r"\b(?:no|zero) (?:response|reply|answer)\b",
+            r"\bsince (?:yesterday|last \w+|(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+            r"|\d+ (?:days|weeks|months))\b",
+            r"\b(?:broken|down|failing|failed|fails|crash\w*|not working|wrong|happen\w*|stuck"
+            r"|locked out|charged) again\b",
+            r"\banother (?:error|bug|crash|outage|failure)\b",
+            r"\bkeeps? (?:happening|failing|crashing|breaking)\b",
+        )
+    ),
+    re.IGNORECASE,
 )

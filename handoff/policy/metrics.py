@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -49,6 +50,25 @@ class BinaryScore:
     def accuracy(self) -> float | None:
         total = self.tp + self.fp + self.fn + self.tn
         return (self.tp + self.tn) / total if total else None
+
+
+def auroc(pairs: Sequence[tuple[bool, float]]) -> float | None:
+    """The area under the ROC curve of (truth, score) pairs: the chance that a random
+    positive scores above a random negative (ties count half); None without both kinds."""
+    ranked = sorted(pairs, key=lambda pair: pair[1])
+    positives = sum(1 for truth, _ in ranked if truth)
+    negatives = len(ranked) - positives
+    if not positives or not negatives:
+        return None
+    rank_sum, index = 0.0, 0
+    while index < len(ranked):
+        end = index
+        while end < len(ranked) and ranked[end][1] == ranked[index][1]:
+            end += 1
+        average_rank = (index + 1 + end) / 2  # ranks from 1; ties share their average
+        rank_sum += average_rank * sum(1 for truth, _ in ranked[index:end] if truth)
+        index = end
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
 def ratio(value: float | None, digits: int = 3) -> str:

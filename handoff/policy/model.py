@@ -25,6 +25,7 @@ class ReasonCode(StrEnum):
     NOT_HELPFUL = "not_helpful"
     REPEATED_INTENT = "repeated_intent"
     OUT_OF_SCOPE = "out_of_scope"
+    GIBBERISH = "gibberish"  # keyboard mashing: letters in an order no language uses
     # Hand off; in order of priority (HANDOFF_PRIORITY).
     PERSON_REQUESTED = "person_requested"
     HUMAN_ONLY_TOPIC = "human_only_topic"
@@ -53,6 +54,7 @@ FAILURE_CODES = frozenset(
         ReasonCode.NOT_HELPFUL,
         ReasonCode.REPEATED_INTENT,
         ReasonCode.OUT_OF_SCOPE,
+        ReasonCode.GIBBERISH,
     }
 )
 
@@ -149,6 +151,7 @@ class Decision:
                 "score": _json_number(self.frustration.score),
                 "frustrated": self.frustration.frustrated,
                 "sentiment": _json_number(self.frustration.sentiment),
+                "model_probability": _json_number(self.frustration.model_probability),
                 "cues": list(self.frustration.cues),
             },
         }

@@ -23,6 +23,7 @@ from handoff.model import (
     CustomerRelay,
     DeskThread,
     HandoffTicket,
+    Receipt,
 )
 from handoff.ports import AgentDesk
 from handoff.privacy.masking import Masker
@@ -110,6 +111,14 @@ class MaskingDesk:
 
     async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
         await self._inner.tell_agent(thread, agent, text)
+
+    async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
+        await self._inner.react(thread, message_ts, receipt)
+
+    async def offer_retry(
+        self, thread: DeskThread, text: str, button: str, message_id: int
+    ) -> None:
+        await self._inner.offer_retry(thread, text, button, message_id)
 
     # --- helpers ------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -29,6 +30,11 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 _Write = tuple[str, tuple[Any, ...]]  # a statement and its arguments
 MAX_FILES = 64  # more workers than this on one data folder is a mistake, not a plan
+# A handled event is deleted with the next write, or this many seconds after it was handled
+# when none comes: one commit and one hop to the journal's thread per event, not two. A
+# crash in between replays it, which its handling recognises as a repeat, as it does after
+# a crash between handling an event and deleting it.
+FORGET_WITHIN = 0.05
 
 _SENT = """
 CREATE TABLE IF NOT EXISTS sent (outbox_id INTEGER PRIMARY KEY, sent_id TEXT NOT NULL)
@@ -59,6 +65,9 @@ class SqliteJournal:
         # write (two per event) was an eighth of a customer turn's CPU (py-spy).
         self._queued: list[tuple[_Write, asyncio.Future[int]]] = []
         self._committing: asyncio.Task[None] | None = None
+        # Events handled, deleted with the next commit (see FORGET_WITHIN).
+        self._forgotten: list[int] = []
+        self._forget_timer: asyncio.TimerHandle | None = None
 
     @classmethod
     def open(cls, folder: Path) -> SqliteJournal:
@@ -75,6 +84,7 @@ class SqliteJournal:
         raise IntakeUnavailable(f"all {MAX_FILES} intake journals in {folder} are in use")
 
     async def close(self) -> None:
+        await self._settle()
         await self._run(self._connection.close)
         self._thread.shutdown(wait=True)
         self._lock.close()  # releases the file lock
@@ -93,12 +103,17 @@ class SqliteJournal:
         return JournalEntry(id=entry_id, lane=lane, kind=kind, payload=payload, received_at=moment)
 
     async def done(self, entry_id: int) -> None:
-        await self._write("DELETE FROM intake WHERE id = ?", (entry_id,))
+        self._forgotten.append(entry_id)
+        if self._committing is None and self._forget_timer is None:
+            loop = asyncio.get_running_loop()
+            self._forget_timer = loop.call_later(FORGET_WITHIN, self._commit_soon)
 
     async def failed(self, entry_id: int, *, reason: str) -> None:
         await self._write("UPDATE intake SET failed = ? WHERE id = ?", (reason, entry_id))
 
     async def pending(self) -> list[JournalEntry]:
+        await self._settle()
+
         def select() -> list[tuple[Any, ...]]:
             return self._connection.execute(
                 "SELECT id, lane, kind, payload, received_at FROM intake"
@@ -156,17 +171,34 @@ class SqliteJournal:
         """Run one write, committed with the others queued meanwhile; its row id."""
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._queued.append(((statement, arguments), done))
+        self._commit_soon()
+        return await done
+
+    def _commit_soon(self) -> None:
+        if self._forget_timer is not None:
+            self._forget_timer.cancel()
+            self._forget_timer = None
         if self._committing is None:
             self._committing = asyncio.create_task(self._commit_queued())
-        return await done
+
+    async def _settle(self) -> None:
+        """Until every write asked for, and every deletion, is committed."""
+        while self._forgotten or self._committing is not None:
+            self._commit_soon()
+            task = self._committing
+            if task is not None:
+                await asyncio.shield(task)
 
     async def _commit_queued(self) -> None:
         try:
-            while self._queued:
+            while self._queued or self._forgotten:
                 group, self._queued = self._queued, []
+                forgotten, self._forgotten = self._forgotten, []
                 try:
-                    row_ids = await self._run(lambda group=group: self._commit(group))
+                    row_ids = await self._run(functools.partial(self._commit, group, forgotten))
                 except Exception as exc:  # the disk, or a bug: every writer waiting learns it
+                    if forgotten:  # handled already; at worst they are handled again
+                        logger.error("could not delete handled journal entries: %s", exc)
                     for _, done in group:
                         if not done.done():
                             done.set_exception(exc)
@@ -177,8 +209,14 @@ class SqliteJournal:
         finally:
             self._committing = None
 
-    def _commit(self, group: list[tuple[_Write, asyncio.Future[int]]]) -> list[int]:
+    def _commit(
+        self, group: list[tuple[_Write, asyncio.Future[int]]], forgotten: list[int]
+    ) -> list[int]:
         with self._connection:
+            if forgotten:
+                self._connection.executemany(
+                    "DELETE FROM intake WHERE id = ?", [(entry_id,) for entry_id in forgotten]
+                )
             return [
                 self._connection.execute(statement, arguments).lastrowid or 0
                 for (statement, arguments), _ in group

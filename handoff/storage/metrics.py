@@ -229,8 +229,8 @@ def _first_response(times: Sequence[_HandoffTimes]) -> FirstResponse:
     silent = [t for t in times if t.first_reply_at is None]
     return FirstResponse(
         answered=len(waits),
-        median_seconds=_percentile(waits, MEDIAN),
-        p90_seconds=_percentile(waits, P90),
+        median_seconds=percentile(waits, MEDIAN),
+        p90_seconds=percentile(waits, P90),
         waiting=sum(1 for t in silent if t.outcome is None),
         unanswered=sum(1 for t in silent if t.outcome is not None),
     )
@@ -244,8 +244,8 @@ def _resolution(times: Sequence[_HandoffTimes]) -> Resolution:
     ]
     return Resolution(
         closed=len(spans),
-        median_seconds=_percentile(spans, MEDIAN),
-        p90_seconds=_percentile(spans, P90),
+        median_seconds=percentile(spans, MEDIAN),
+        p90_seconds=percentile(spans, P90),
     )
 
 
@@ -265,7 +265,7 @@ def _rate(part: int, whole: int) -> float | None:
     return None if whole == 0 else part / whole
 
 
-def _percentile(durations: Sequence[timedelta], fraction: Fraction) -> float | None:
+def percentile(durations: Sequence[timedelta], fraction: Fraction) -> float | None:
     """The ``fraction`` quantile in seconds, interpolated linearly between neighbours.
 
     The same definition as PostgreSQL's ``percentile_cont`` (the median of an even count

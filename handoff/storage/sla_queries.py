@@ -1,5 +1,6 @@
 """The repository's side of the SLA ladder (:mod:`handoff.sla`): the open handoffs as the
-ladder sees them, and each step taken once, by one conditional UPDATE, across workers."""
+ladder sees them, and each step taken once, by one conditional UPDATE, across workers; and
+the queue as the waiting customer is told it (:mod:`handoff.waiting`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handoff.model import Agent, Author, ConversationKey, DeskThread
 from handoff.records import HandoffEventKind
@@ -23,6 +25,7 @@ _COLUMN = {
     SlaStep.REPING: _HANDOFFS.c.repinged_at,
     SlaStep.ESCALATE: _HANDOFFS.c.escalated_at,
     SlaStep.IDLE_REPING: _HANDOFFS.c.idle_pinged_at,
+    SlaStep.WAIT_UPDATE: _HANDOFFS.c.wait_updated_at,
 }
 _OWNERSHIP = (HandoffEventKind.CLAIMED.value, HandoffEventKind.TRANSFERRED.value)
 
@@ -78,6 +81,21 @@ class SlaQueries(RepositoryBase):
             )
             return result.one_or_none() is not None
 
+    async def queue_position(self, handoff_id: int) -> int:
+        """Where an unclaimed handoff stands among those waiting: 1 is next."""
+        async with self._database.statements(doing="reading the queue") as connection:
+            return await _position(connection, handoff_id)
+
+    async def recent_claim_waits(self, *, limit: int) -> list[float]:
+        """Seconds from request to claim of the last ``limit`` handoffs claimed, newest first."""
+        async with self._database.statements(doing="reading recent claims") as connection:
+            return await _claim_waits(connection, limit)
+
+    async def queue_view(self, handoff_id: int, *, claims: int) -> tuple[int, list[float]]:
+        """:meth:`queue_position` and :meth:`recent_claim_waits` in one transaction."""
+        async with self._database.statements(doing="reading the queue") as connection:
+            return await _position(connection, handoff_id), await _claim_waits(connection, claims)
+
     async def unmark_sla_step(
         self, handoff_id: int, step: SlaStep, *, at: datetime, previous: datetime | None
     ) -> None:
@@ -91,6 +109,31 @@ class SlaQueries(RepositoryBase):
             )
 
 
+async def _position(connection: AsyncConnection, handoff_id: int) -> int:
+    ahead = await connection.scalar(
+        select(func.count())
+        .select_from(_HANDOFFS)
+        .where(
+            _HANDOFFS.c.outcome.is_(None),
+            _HANDOFFS.c.agent_id.is_(None),
+            _HANDOFFS.c.id < handoff_id,
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+async def _claim_waits(connection: AsyncConnection, limit: int) -> list[float]:
+    rows = (
+        await connection.execute(
+            select(_HANDOFFS.c.requested_at, _HANDOFFS.c.claimed_at)
+            .where(_HANDOFFS.c.claimed_at.is_not(None))
+            .order_by(_HANDOFFS.c.claimed_at.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [max(0.0, (row.claimed_at - row.requested_at).total_seconds()) for row in rows]
+
+
 def _still_due(step: SlaStep, column: Any, anchor: datetime) -> list[ColumnElement[bool]]:
     """What the handoff must still be for ``step`` to be taken now."""
     is_open = _HANDOFFS.c.outcome.is_(None)
@@ -99,6 +142,8 @@ def _still_due(step: SlaStep, column: Any, anchor: datetime) -> list[ColumnEleme
         quiet = or_(column.is_(None), column < anchor)
         return [is_open, _HANDOFFS.c.agent_id.is_not(None), quiet]
     unclaimed = and_(is_open, _HANDOFFS.c.agent_id.is_(None))
+    if step is SlaStep.WAIT_UPDATE:
+        return [unclaimed, column.is_(None)]
     return [unclaimed, column.is_(None), _HANDOFFS.c.escalated_at.is_(None)]
 
 
@@ -116,4 +161,5 @@ def _subject(row: Any) -> SlaSubject:
         repinged_at=row.repinged_at,
         escalated_at=row.escalated_at,
         idle_pinged_at=row.idle_pinged_at,
+        wait_updated_at=row.wait_updated_at,
     )

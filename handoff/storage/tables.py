@@ -191,7 +191,8 @@ class HandoffRow(Base):
     reason: Mapped[str] = mapped_column(String)
     reason_detail: Mapped[dict[str, Any]] = mapped_column(Json)
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Indexed: the waiting customer's estimate reads the latest claims (handoff.waiting).
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     agent_id: Mapped[str | None] = mapped_column(String)
@@ -209,6 +210,8 @@ class HandoffRow(Base):
     repinged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     idle_pinged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When the waiting customer got their one update with choices (handoff.waiting).
+    wait_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class HandoffEventRow(Base):

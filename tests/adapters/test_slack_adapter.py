@@ -261,6 +261,7 @@ async def test_open_handoff_posts_one_card_and_returns_its_thread(
         "tandem_claim",
         "tandem_return",
         "tandem_close",
+        "tandem_retract",
     ]
     assert card.text.startswith("Handoff #42: Maria González")
 
@@ -554,7 +555,12 @@ async def test_display_names_fall_back_and_are_looked_up_once(
 
 def ignored_events(thread: DeskThread) -> dict[str, JsonDict]:
     """Messages that must never reach a customer, by what they are."""
-    earlier = reply_event(thread, "a reply that is then edited and deleted")
+    note = reply_event(thread, "note: then edited")
+    earlier = reply_event(thread, "a reply")
+    unfurled = {
+        **events.message_changed_event(earlier, text="a reply"),
+        "message": {**earlier, "attachments": [{"title": "a preview"}]},
+    }
     join = reply_event(thread, "<@U0AGENT2> has joined the channel", subtype="channel_join")
     return {
         "Tandem's own post": events.bot_message_event(
@@ -564,8 +570,9 @@ def ignored_events(thread: DeskThread) -> dict[str, JsonDict]:
         "another bot": events.bot_message_event(
             channel=AGENTS, bot_id="B0OTHER", text="beep", thread_ts=thread.thread_ts
         ),
-        "an edit": events.message_changed_event(earlier, text="edited"),
-        "a deletion": events.message_deleted_event(earlier),
+        "an edit of a note": events.message_changed_event(note, text="note: edited"),
+        "a deleted note": events.message_deleted_event(note),
+        "a change that is no edit": unfurled,
         "a thread broadcast": events.thread_broadcast_event(
             channel=AGENTS, user=ALICE, text="to all", thread_ts=thread.thread_ts
         ),
@@ -599,6 +606,34 @@ def test_each_kind_of_ignored_message_is_told_apart(case: str) -> None:
     outcome = classify_message(event, channel=AGENTS, me=ME, note_prefix="note:")
 
     assert isinstance(outcome, Ignored), outcome
+
+
+def test_an_edit_and_a_deletion_name_the_reply_they_change() -> None:
+    thread = DeskThread(AGENTS, "1700000000.000100")
+    earlier = reply_event(thread, "Your refund is 50 EUR.")
+
+    edited = classify_message(
+        events.message_changed_event(earlier, text="Your refund is 40 EUR.", ts="1700000009.1"),
+        channel=AGENTS,
+        me=ME,
+        note_prefix="note:",
+    )
+    deleted = classify_message(
+        events.message_deleted_event(earlier, ts="1700000009.2"),
+        channel=AGENTS,
+        me=ME,
+        note_prefix="note:",
+    )
+
+    assert isinstance(edited, ReplyDraft)
+    assert (edited.text, edited.ts, edited.revises, edited.deleted) == (
+        "Your refund is 40 EUR.",
+        "1700000009.1",
+        earlier["ts"],
+        False,
+    )
+    assert isinstance(deleted, ReplyDraft)
+    assert (deleted.ts, deleted.revises, deleted.deleted) == ("1700000009.2", earlier["ts"], True)
 
 
 def test_a_reply_is_told_from_a_note_by_its_prefix_only() -> None:

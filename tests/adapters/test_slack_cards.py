@@ -15,6 +15,7 @@ from bot.adapters.slack.cards import (
     CLAIM_ACTION,
     CLOSE_ACTION,
     REASONS,
+    RETRACT_ACTION,
     RETURN_ACTION,
     render_card,
 )
@@ -182,6 +183,7 @@ def test_a_new_card_shows_who_why_what_the_nlu_saw_and_the_conversation() -> Non
         (CLAIM_ACTION, "42", "Claim"),
         (RETURN_ACTION, "42", "Return to bot"),
         (CLOSE_ACTION, "42", "Close"),
+        (RETRACT_ACTION, "42", "Retract bot's answer"),
     ]
     assert buttons(card)[2]["confirm"]["confirm"]["text"] == "Close"
     assert card.text.startswith("Handoff #42: Maria González (@maria\u200b_\u200bg).")
@@ -267,7 +269,7 @@ def test_a_long_conversation_shows_its_end_within_the_block_limit() -> None:
     assert "(the last 5 of 30 turns)" in text
     assert "intent_9 90%, intent_8 80%, intent_7 70%" in text
     assert "intent_6" not in text
-    assert len(buttons(card)) == 3
+    assert len(buttons(card)) == 4
 
 
 def test_claimed_card_names_the_owner_and_keeps_the_buttons_for_a_transfer() -> None:
@@ -283,7 +285,7 @@ def test_claimed_card_names_the_owner_and_keeps_the_buttons_for_a_transfer() -> 
 
     assert "Claimed by <@U0AGENT1>" in status_text(card)
     assert "<!date^" in status_text(card)
-    assert len(buttons(card)) == 3
+    assert len(buttons(card)) == 4
     assert "Claimed by Alice" in card.text
 
 

@@ -18,10 +18,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 from telegram import Update
-from telegram.error import NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.adapters.telegram import RetryPolicy, SendLimits, TelegramAdapter, TelegramAdapterError
-from bot.adapters.telegram.delivery import Delivery, retry_after_seconds
+from bot.adapters.telegram.delivery import Delivery, failure_cause, retry_after_seconds
 from bot.adapters.telegram.files import MAX_DOWNLOAD_BYTES
 from bot.adapters.telegram.inbound import to_inbound
 from bot.adapters.telegram.limiter import SendLimiter
@@ -34,7 +34,7 @@ from bot.simulators.telegram import (
     TelegramSimulator,
     telegram_user,
 )
-from handoff.errors import DeliveryError
+from handoff.errors import DeliveryError, FailureCause
 from handoff.model import (
     Attachment,
     Button,
@@ -810,6 +810,20 @@ def test_split_text_counts_utf16_code_units_like_telegram() -> None:
 def test_split_text_refuses_an_empty_message() -> None:
     with pytest.raises(ValueError, match="without text"):
         split_text(" \n ")
+
+
+@pytest.mark.parametrize(
+    ("error", "cause"),
+    [
+        (Forbidden("Forbidden: bot was blocked by the user"), FailureCause.BLOCKED),
+        (Forbidden("Forbidden: user is deactivated"), FailureCause.CHAT_GONE),
+        (BadRequest("Bad Request: chat not found"), FailureCause.CHAT_GONE),
+        (BadRequest("Bad Request: message is too long"), FailureCause.REFUSED),
+    ],
+)
+def test_a_refusal_names_its_cause(error: TelegramError, cause: FailureCause) -> None:
+    assert failure_cause(error) is cause
+    assert cause.retryable is (cause is FailureCause.BLOCKED)
 
 
 # --- the command menu -------------------------------------------------------------------

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -33,8 +34,10 @@ from bot.bench.customers import (
     Customer,
     Inbox,
     closed_loops,
+    each_takes,
 )
 from bot.bench.load import LoadOptions, run_load
+from bot.bench.prefill import MESSAGES_EACH, prefill
 from bot.bench.report import Backend, Report, Row, Sample, Window, report_json, table
 from bot.bench.service import Storage, bench_config, child_environment
 from bot.bench.storage import run_name
@@ -268,6 +271,35 @@ async def test_closed_loops_send_exactly_the_messages_asked_for(
     assert all(sample.seconds is not None and sample.seconds > 0 for sample in samples)
     assert seconds > 0
     assert len(set(bot.chats)) == 3
+
+
+async def test_every_customer_takes_its_turns_before_the_measured_ones(
+    telegram: TelegramSimulator,
+) -> None:
+    async with customers_of(telegram, lambda _: ANSWER, 3, timeout=10.0) as (customers, bot):
+        samples = await each_takes(customers, 4)
+    assert len(samples) == 12
+    assert all(sample.answered for sample in samples)
+    assert sorted(Counter(bot.chats).values()) == [4, 4, 4]
+
+
+async def test_stored_conversations_are_closed_with_their_messages(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'tandem.db'}"
+    await prefill(url, 250)
+    engine = create_async_engine(make_url(url), poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            counts = [
+                (await connection.execute(text(query))).scalar_one()
+                for query in (
+                    "SELECT count(*) FROM customers",
+                    "SELECT count(*) FROM conversations WHERE mode = 'closed'",
+                    "SELECT count(*) FROM messages",
+                )
+            ]
+    finally:
+        await engine.dispose()
+    assert counts == [250, 250, 250 * MESSAGES_EACH]
 
 
 async def test_a_reply_that_is_not_an_answer_is_an_error_and_the_customer_starts_over(

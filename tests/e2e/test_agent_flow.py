@@ -124,6 +124,7 @@ async def test_the_card_shows_who_why_what_the_nlu_saw_and_the_transcript(
         "tandem_claim",
         "tandem_return",
         "tandem_close",
+        "tandem_retract",
     }
 
 

@@ -4,6 +4,8 @@ took over; /readyz for load balancers."""
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -11,7 +13,7 @@ from prometheus_client.samples import Sample
 
 from bot.sandbox.world import Sandbox
 from tests.e2e import test_agent_flow
-from tests.e2e.test_agent_flow import AGENTS, Customer
+from tests.e2e.test_agent_flow import AGENTS, Customer, thread_post
 
 pytestmark = [pytest.mark.rasa, pytest.mark.asyncio(loop_scope="module")]
 sandbox = test_agent_flow.sandbox  # the same fixture: a running service of this module's own
@@ -77,3 +79,99 @@ async def test_readyz_names_what_it_checked(sandbox: Sandbox) -> None:
     status, text = await get(sandbox, "/readyz")
     assert status == 200
     assert all(f'"{name}": "ok"' in text for name in ("database", "state", "nlu"))
+
+
+async def test_each_reply_is_marked_where_the_agent_typed_it(sandbox: Sandbox) -> None:
+    customer = Customer(sandbox)
+    card = await customer.hands_off()
+    mark = sandbox.slack.mark()
+    delivered, _ = await sandbox.agent_says("alice", card, "Hi, Alice here.")
+    await customer.receives("Hi, Alice here.")
+    await sandbox.slack.wait_for_call(
+        "reactions.add",
+        lambda c: c.ok and c.params.get("timestamp") == delivered.ts,
+        since=mark,
+        timeout=15,
+    )
+
+    sandbox.telegram.block(int(customer.user["id"]))
+    mark = sandbox.slack.mark()
+    failed, _ = await sandbox.agent_says("alice", card, "Are you still there?")
+    note = await thread_post(sandbox, card, "has blocked the bot", since=mark)
+
+    reactions = {
+        m.ts: {r.name for r in m.reactions} for m in sandbox.slack.messages_in(AGENTS, card.ts)
+    }
+    assert reactions[delivered.ts] == {"white_check_mark"}
+    assert reactions[failed.ts] == {"x"}
+    assert "Alice" in note["text"]
+
+    # Unblocked, the bot can reach the customer again: Retry sends the reply.
+    sandbox.telegram.unblock(int(customer.user["id"]))
+    mark = sandbox.slack.mark()
+    await sandbox.agent_presses_privacy("bob", "tandem_retry")
+    await customer.receives("Are you still there?")
+    await sandbox.slack.wait_for_call(
+        "reactions.add",
+        lambda c: c.ok and c.params.get("timestamp") == failed.ts,
+        since=mark,
+        timeout=15,
+    )
+
+
+async def test_an_agents_edit_and_deletion_reach_telegram(sandbox: Sandbox) -> None:
+    customer = Customer(sandbox)
+    card = await customer.hands_off()
+    reply, _ = await sandbox.agent_says("alice", card, "Your refund is 50 EUR.")
+    await customer.receives("Your refund is 50 EUR.")
+
+    mark = sandbox.slack.mark()
+    await sandbox.agent_revises("alice", card, reply, "Your refund is 40 EUR.")
+    await thread_post(sandbox, card, "edited a reply", since=mark)
+    mark = sandbox.slack.mark()
+    await sandbox.agent_revises("alice", card, reply, None)
+    await thread_post(sandbox, card, "deleted a reply", since=mark)
+
+    view = sandbox.customer_view(customer=customer.user)
+    (seen,) = [m for m in view if m.text == "Your refund is 40 EUR."]
+    assert seen.edited
+    assert seen.deleted
+    assert not any("50 EUR" in text for text in customer.view())
+
+
+async def test_a_customers_edit_shows_in_place_in_the_thread(sandbox: Sandbox) -> None:
+    customer = Customer(sandbox)
+    card = await customer.hands_off()
+    chat = int(customer.user["id"])
+    mark = sandbox.slack.mark()
+    sent = sandbox.telegram.send_text(chat, "my order is 1234", user=customer.user)
+    await thread_post(sandbox, card, "my order is 1234", since=mark)
+
+    mark = sandbox.slack.mark()
+    assert sent.message_id is not None
+    sandbox.telegram.edit_text(chat, sent.message_id, "my order is 1243")
+    update = await sandbox.slack.wait_for_call(
+        "chat.update",
+        lambda c: c.ok and "my order is 1243" in json.dumps(c.params),
+        since=mark,
+        timeout=15,
+    )
+
+    shown = {m.ts: m.text for m in sandbox.slack.messages_in(AGENTS, card.ts)}
+    assert "(edited)" in shown[update.params["ts"]]
+    assert not any("1234" in text for text in shown.values())  # in place, not beside it
+
+
+async def test_an_agent_retracts_the_bots_last_answer(sandbox: Sandbox) -> None:
+    customer = Customer(sandbox)
+    customer.says("hello")
+    answer = await customer.receives("")
+    card = await customer.hands_off()
+
+    mark = sandbox.slack.mark()
+    await sandbox.agent_presses("alice", card, "retract")
+    await thread_post(sandbox, card, "retracted the bot's last answer", since=mark)
+
+    view = sandbox.customer_view(customer=customer.user)
+    (gone,) = [m for m in view if m.message_id == answer.message_id]
+    assert gone.deleted

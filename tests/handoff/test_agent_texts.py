@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 import yaml
 
-from handoff.agent_texts import PLACEHOLDERS, AgentTextsError, Line, load_agent_texts
+from handoff.agent_texts import (
+    PLACEHOLDERS,
+    SECTIONS,
+    AgentTextsError,
+    Line,
+    load_agent_texts,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "config" / "agents.yml"
@@ -79,7 +85,11 @@ def test_every_line_fills_from_its_placeholders(line: Line) -> None:
             "Your message is delayed, not lost: Telegram asked Tandem to wait 30 s before "
             "sending more to this customer. It will be sent then.",
         ),
-        (Line.UNDELIVERED, {"failure": "Forbidden"}, "Could not deliver your message: Forbidden"),
+        (
+            Line.RECEIPT_REFUSED,
+            {"agent": "Alice", "failure": "Bad Request"},
+            "Alice's reply was not delivered: Telegram refused it (Bad Request).",
+        ),
         (
             Line.NOT_HANDLED,
             {},
@@ -160,8 +170,8 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
 
 def test_a_file_that_is_not_a_catalogue_is_refused(tmp_path: Path) -> None:
     assert problems(write(tmp_path, "- just\n- a list\n")) == [
-        f"{tmp_path / 'agents.yml'}: expected the sections 'notes', 'privacy', 'replies', "
-        "'sla', 'status', 'teaching'"
+        f"{tmp_path / 'agents.yml'}: expected the sections "
+        + ", ".join(repr(section) for section in sorted(SECTIONS))
     ]
     [invalid] = problems(write(tmp_path, "notes: [unclosed\n"))
     assert invalid.startswith(f"{tmp_path / 'agents.yml'}:2: not valid YAML")

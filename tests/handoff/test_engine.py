@@ -15,7 +15,7 @@ from handoff.agent_texts import load_agent_texts
 from handoff.conversations import Conversations
 from handoff.desk import HandoffDesk
 from handoff.engine import NLU_MAX_CHARS, ConversationEngine
-from handoff.errors import LockTimeout
+from handoff.errors import FailureCause, LockTimeout
 from handoff.model import (
     Agent,
     AgentAction,
@@ -31,6 +31,7 @@ from handoff.model import (
     Inbound,
     MessageKind,
     Mode,
+    Receipt,
 )
 from handoff.policy import FrustrationDetector, PolicyConfig
 from handoff.responses import load_responses
@@ -480,6 +481,8 @@ async def test_an_agent_reply_reaches_the_customer_introduced_the_first_time(
         "Which email do you use?",
     ]
     assert await world.live_mode() is Mode.HUMAN
+    # Each reply marked delivered where the agent typed it.
+    assert world.desk.reactions == [("1.1", Receipt.DELIVERED), ("1.2", Receipt.DELIVERED)]
     handoff = await world.repository.open_handoff_for(world.desk.tickets[0].conversation_id)
     assert handoff is not None
     assert handoff.agent_id == ALICE.user_id
@@ -687,17 +690,137 @@ async def test_redelivery_posts_a_missing_card_before_the_message(world: World) 
 async def test_a_reply_refused_for_good_is_never_retried(world: World) -> None:
     thread = await handed_off(world)
     world.channel.refuse = "Forbidden: bot was blocked by the user"
+    world.channel.refuse_cause = FailureCause.BLOCKED
     await world.handoffs.agent_reply(AgentReply(thread, ALICE, "Hello?", "1.1"))
-    assert world.desk.told[-1][2] == (
-        "Could not deliver your message: Forbidden: bot was blocked by the user"
+    # Where the agent typed: the failed reaction on the reply and the cause in words.
+    assert world.desk.reactions == [("1.1", Receipt.FAILED)]
+    assert world.desk.notes[-1][1] == (
+        "Alice Agent's reply was not delivered: the customer has blocked the bot. It reaches them "
+        "only if they unblock it and write again."
     )
     stored = await world.stored("Hello?")
     assert stored.delivery is Delivery.FAILED
-    assert stored.decision == {"undelivered": "Forbidden: bot was blocked by the user"}
+    assert stored.decision == {
+        "undelivered": "Forbidden: bot was blocked by the user",
+        "cause": "blocked",
+    }
 
     world.channel.refuse = None  # unblocked later: still not sent again
     assert await world.redeliver() == 0
     assert "Hello?" not in world.replies()
+
+
+async def test_an_agents_edit_and_deletion_reach_the_customer_the_record_keeps_all(
+    world: World,
+) -> None:
+    thread = await handed_off(world)
+    await world.handoffs.agent_reply(AgentReply(thread, ALICE, "Your refund is 50 EUR.", "1.1"))
+    sent_id = ((await world.stored("Your refund is 50 EUR.")).decision or {})["sent_id"]
+
+    edit = AgentReply(thread, ALICE, "Your refund is 40 EUR.", "1.5", revises="1.1")
+    await world.handoffs.agent_reply(edit)
+    await world.handoffs.agent_reply(edit)  # a replayed event changes nothing more
+    await world.handoffs.agent_reply(
+        AgentReply(thread, ALICE, "", "1.6", revises="1.1", deleted=True)
+    )
+
+    assert world.channel.edits == [(sent_id, "Your refund is 40 EUR.")]
+    assert world.channel.deletions == [sent_id]
+    assert [text for _, text in world.desk.notes[-2:]] == [
+        "Alice Agent edited a reply: the customer now sees the new text.",
+        "Alice Agent deleted a reply: it is deleted in the customer's chat too.",
+    ]
+    original = await world.stored("Your refund is 50 EUR.")  # the original text is kept
+    revisions = (original.decision or {})["revisions"]
+    assert [(r["text"], r["deleted"], r["by"]) for r in revisions] == [
+        ("Your refund is 40 EUR.", False, ALICE.user_id),
+        (None, True, ALICE.user_id),
+    ]
+
+
+async def test_an_edit_telegram_refuses_is_noted_and_not_recorded(world: World) -> None:
+    thread = await handed_off(world)
+    await world.handoffs.agent_reply(AgentReply(thread, ALICE, "Hello", "1.1"))
+    world.channel.refuse = "Bad Request: message can't be deleted for everyone"
+    await world.handoffs.agent_reply(
+        AgentReply(thread, ALICE, "", "1.2", revises="1.1", deleted=True)
+    )
+
+    assert world.desk.notes[-1][1] == (
+        "Alice Agent's change to a reply did not reach the customer: "
+        "Bad Request: message can't be deleted for everyone"
+    )
+    assert "revisions" not in ((await world.stored("Hello")).decision or {})
+
+
+async def test_an_edit_of_a_note_or_an_unknown_message_is_ignored(world: World) -> None:
+    thread = await handed_off(world)
+    notes = len(world.desk.notes)
+    await world.handoffs.agent_reply(AgentReply(thread, ALICE, "new", "1.2", revises="9.9"))
+    assert world.channel.edits == []
+    assert len(world.desk.notes) == notes
+
+
+async def test_a_customers_edit_is_shown_in_place_of_the_earlier_post(world: World) -> None:
+    await handed_off(world)
+    first = world.event(text="my order is 1234")
+    await world.engine.handle(first)
+    await world.engine.handle(
+        world.event(text="my order is 1243", message_id=first.message_id, edited=True)
+    )
+
+    (_, before, _), (_, after, _) = world.desk.relays[-2:]
+    assert (before.text, before.replaces) == ("my order is 1234", None)
+    assert (after.text, after.edited) == ("my order is 1243", True)
+    assert after.replaces == "1700000001.000001"  # the post that showed the first text
+    texts = [text for _, text in await world.messages()]
+    assert "my order is 1234" in texts  # the record keeps the original
+
+
+async def test_a_reply_to_a_customer_who_blocked_the_bot_can_be_retried(world: World) -> None:
+    thread = await handed_off(world)
+    world.channel.refuse = "Forbidden: bot was blocked by the user"
+    world.channel.refuse_cause = FailureCause.BLOCKED
+    await world.handoffs.agent_reply(AgentReply(thread, ALICE, "Hello?", "1.1"))
+    [offered] = world.desk.retries
+    world.channel.refuse = None  # the customer unblocked the bot
+
+    retry = AgentAction(thread, BOB, AgentCommand.RETRY, message_id=offered)
+    await world.handoffs.agent_action(retry)
+    await world.handoffs.agent_action(retry)  # pressed twice: sent once
+
+    assert world.replies().count("Hello?") == 1
+    assert world.desk.reactions == [("1.1", Receipt.FAILED), ("1.1", Receipt.DELIVERED)]
+    assert (await world.stored("Hello?")).delivery is Delivery.DELIVERED
+    assert world.desk.notes[-1][1] == "Bob Builder is sending the reply again."
+    assert world.desk.told[-1][2].startswith("That reply cannot be sent again")
+
+
+async def test_a_reply_telegram_refused_is_not_offered_again(world: World) -> None:
+    thread = await handed_off(world)
+    world.channel.refuse = "Bad Request: message is too long"
+    await world.handoffs.agent_reply(AgentReply(thread, ALICE, "Hello?", "1.1"))
+    assert world.desk.retries == []
+    assert "Telegram refused it" in world.desk.notes[-1][1]
+
+
+async def test_an_agent_retracts_the_bots_last_answer_from_the_card(world: World) -> None:
+    await world.say("how do I cancel")  # answered by the bot
+    [answer] = world.channel.sent
+    thread = await handed_off(world)
+    answer_id = str(1000)  # the channel's first message id
+
+    retract = AgentAction(thread, ALICE, AgentCommand.RETRACT)
+    await world.handoffs.agent_action(retract)
+    await world.handoffs.agent_action(retract)  # nothing left to retract
+
+    assert world.channel.deletions == [answer_id]
+    assert world.desk.notes[-1][1] == (
+        "Alice Agent retracted the bot's last answer: it is deleted in the customer's chat."
+    )
+    assert world.desk.told[-1][2] == "The bot has no answer in this conversation left to retract."
+    stored = await world.stored(answer.text)  # kept in the record, marked
+    assert (stored.decision or {})["retracted"]["by"] == ALICE.user_id
 
 
 async def test_recent_pending_messages_are_left_to_their_first_attempt(world: World) -> None:

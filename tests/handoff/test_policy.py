@@ -403,8 +403,9 @@ def test_frustration_hands_off_at_once() -> None:
 
 def test_the_detector_sees_the_complaint_intent_only_when_confident() -> None:
     text = "terrible experience"
-    confident = run(turn(("complaint", 0.78), text=text))
-    unsure = run(turn(("complaint", 0.45), ("bug_report", 0.1), text=text))
+    cues_only = FrustrationDetector(FrustrationConfig(model_weight=0.0, sentiment_weight=0.45))
+    confident = run(turn(("complaint", 0.78), text=text), detector=cues_only)
+    unsure = run(turn(("complaint", 0.45), ("bug_report", 0.1), text=text), detector=cues_only)
 
     assert "complaint_intent" in confident.frustration.cues
     assert confident.handoff_reason is ReasonCode.FRUSTRATED
@@ -471,9 +472,9 @@ ANGRY = "this is ridiculous!!!"
             {ReasonCode.FRUSTRATED},
         ),
         (
-            turn(("refund_request", 0.55), ("billing_question", 0.5), failed=1),
+            turn(("refund_request", 0.9), ("billing_question", 0.05), failed=1, text=ANGRY),
             ReasonCode.HUMAN_ONLY_TOPIC,
-            {ReasonCode.AMBIGUOUS, ReasonCode.FAILED_TURNS},
+            {ReasonCode.FRUSTRATED},
         ),
         (turn(text=ANGRY, nlu_down=True), ReasonCode.FRUSTRATED, {ReasonCode.NLU_UNAVAILABLE}),
         (
@@ -494,10 +495,12 @@ def test_the_primary_reason_follows_the_priority(
 
 
 def test_reasons_are_listed_immediate_first_then_failures() -> None:
-    decision = run(turn(("refund_request", 0.55), ("billing_question", 0.5), failed=1))
+    decision = run(turn(("refund_request", 0.9), ("billing_question", 0.05), text=ANGRY, failed=1))
+    weak = run(turn(("refund_request", 0.55), ("billing_question", 0.5), failed=1))
 
-    assert codes(decision) == [
-        ReasonCode.HUMAN_ONLY_TOPIC,
+    assert codes(decision) == [ReasonCode.HUMAN_ONLY_TOPIC, ReasonCode.FRUSTRATED]
+    assert codes(weak) == [
+        ReasonCode.LOW_CONFIDENCE,
         ReasonCode.AMBIGUOUS,
         ReasonCode.FAILED_TURNS,
     ]
@@ -554,8 +557,8 @@ def test_reasons_are_listed_immediate_first_then_failures() -> None:
         ("fallback_intents", (), turn(("out_of_scope", 0.9)), "clarify", "answer"),
         (
             "frustration",
-            FrustrationConfig(complaint_intents=()),
-            turn(("complaint", 0.78), text="terrible experience"),
+            FrustrationConfig(model_weight=0.0),
+            turn(("bug_report", 0.78), text="terrible experience"),
             "handoff",
             "answer",
         ),
@@ -728,7 +731,13 @@ def test_to_record_of_an_answer() -> None:
         "failed_turns": 0,
         "handoff_reason": None,
         "reasons": [],
-        "frustration": {"score": 0.0, "frustrated": False, "sentiment": 0.4019, "cues": []},
+        "frustration": {
+            "score": 0.0,
+            "frustrated": False,
+            "sentiment": 0.4019,
+            "model_probability": record["frustration"]["model_probability"],
+            "cues": [],
+        },
     }
 
 
@@ -789,3 +798,102 @@ def test_memory_keeps_recent_texts_and_skips_button_presses() -> None:
     memory = memory.after("  ", decision)
 
     assert memory.previous_texts == tuple(f"message {n}" for n in range(2, RECENT_TEXTS + 2))
+
+
+# --- issue 9: gibberish, "that didn't help", household words, weak human-only topics --------
+
+
+def test_gibberish_is_asked_to_rephrase_and_counts_as_a_failed_turn() -> None:
+    first = run(turn(("greet", 0.77), text="hjkl hjkl hjkl"))
+    second = run(turn(("greet", 0.8), text="asdf jkl asdf", failed=1))
+
+    assert first.action is Action.CLARIFY
+    assert codes(first) == [ReasonCode.GIBBERISH]
+    assert reason(first, ReasonCode.GIBBERISH).numbers["char_log_prob"] < -3.5
+    assert second.handoff_reason is ReasonCode.FAILED_TURNS
+
+
+def test_words_are_not_gibberish() -> None:
+    assert run(turn(("greet", 0.9), text="hello there")).action is Action.ANSWER
+
+
+def test_saying_the_bot_is_not_helping_twice_hands_off() -> None:
+    memory = PolicyMemory(last_answered_intent="billing_question")
+    decisions = []
+    for text, nlu in (
+        ("this didn't answer my question", ("deny", 0.52)),
+        ("that is not what I asked for", ("deny", 0.6)),
+    ):
+        decision = run(memory.turn(text, ranking=ranking(nlu), person_requested=False))
+        decisions.append(decision)
+        memory = memory.after(text, decision)
+
+    assert [d.action for d in decisions] == [Action.CLARIFY, Action.HANDOFF]
+    assert ReasonCode.NOT_HELPFUL in codes(decisions[1])
+    assert decisions[1].handoff_reason is ReasonCode.FAILED_TURNS
+
+
+def test_not_helping_fails_even_after_a_clarify() -> None:
+    decision = run(turn(("deny", 0.9), text="that is not what I asked for", failed=1))
+
+    assert decision.handoff_reason is ReasonCode.FAILED_TURNS
+
+
+def test_household_trash_is_no_insult() -> None:
+    decision = run(turn(("out_of_scope", 0.7), text="set up a reminder to put the trash out"))
+
+    assert "insult" not in decision.frustration.cues
+    assert decision.action is Action.CLARIFY
+
+
+@pytest.mark.parametrize(
+    ("pairs", "action"),
+    [
+        ((("legal_request", 0.63), ("bug_report", 0.2)), Action.CLARIFY),  # not sure enough
+        ((("legal_request", 0.88), ("bug_report", 0.7)), Action.CLARIFY),  # no clear lead
+        ((("legal_request", 0.9), ("bug_report", 0.05)), Action.HANDOFF),
+    ],
+)
+def test_a_human_only_topic_needs_strong_evidence(
+    pairs: tuple[tuple[str, float], ...], action: Action
+) -> None:
+    decision = run(turn(*pairs))
+
+    assert decision.action is action
+    assert decision.intent is None  # never answered either
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"gibberish_log_prob": 0}, "gibberish_log_prob: expected a negative number"),
+        ({"human_only_threshold": 2}, "human_only_threshold: expected a number from 0 to 1"),
+        ({"human_only_margin": -1}, "human_only_margin: expected a number from 0 to 1"),
+    ],
+)
+def test_bad_understanding_settings_are_named(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        PolicyConfig(**options)
+
+
+@pytest.mark.parametrize("text", ["hiya", "ttyl", "cya", "uh huh", "thx"])
+def test_the_desk_s_own_short_words_are_not_gibberish(text: str) -> None:
+    assert ReasonCode.GIBBERISH not in codes(run(turn(("greet", 0.9), text=text)))
+
+
+def test_a_spread_out_ranking_fails_when_the_rule_is_on() -> None:
+    flat = turn(("order_status", 0.55), ("billing_question", 0.1), ("bug_report", 0.1))
+    peaked = turn(("order_status", 0.95), ("billing_question", 0.02))
+    config = PolicyConfig(max_ranking_entropy=1.0)
+
+    assert run(flat).action is Action.ANSWER  # off by default
+    spread = run(flat, config)
+    assert spread.action is Action.CLARIFY
+    assert reason(spread, ReasonCode.AMBIGUOUS).numbers["entropy"] > 1.0
+    assert run(peaked, config).action is Action.ANSWER
+
+
+@pytest.mark.parametrize("value", [0, -1, math.inf, True])
+def test_a_bad_entropy_limit_is_named(value: object) -> None:
+    with pytest.raises(ValueError, match="max_ranking_entropy: expected a positive number"):
+        PolicyConfig(max_ranking_entropy=value)  # type: ignore[arg-type]

@@ -90,7 +90,7 @@ def minimal_system() -> str:
         (
             "intents:\n  greet:\n    - text: hi\n      buttons:\n"
             "        - [{label: Go, data: go}]\n",
-            "must be 'human' or 'intent:NAME'",
+            "must be 'human', 'intent:NAME'",
         ),
     ],
 )

@@ -17,10 +17,13 @@ from handoff.sla import (
     idle_since,
     wall_seconds,
     whole_minutes,
+    with_skipped,
 )
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
-SETTINGS = SlaSettings(reping_after=120, escalate_after=600, claimed_idle_after=300)
+SETTINGS = SlaSettings(
+    reping_after=120, escalate_after=600, claimed_idle_after=300, wait_update_after=1e9
+)
 ALICE = Agent("U0AGENT1", "Alice")
 WAITING = SlaSubject(
     handoff_id=7,
@@ -129,3 +132,30 @@ def test_waits_read_in_whole_minutes(seconds: float, minutes: int) -> None:
 def test_settings_refuse_a_time_that_is_not_positive(name: str) -> None:
     with pytest.raises(ValueError, match=name):
         SlaSettings(**{name: 0})
+
+
+def test_the_customer_gets_one_wait_update_beside_the_agents_steps() -> None:
+    settings = replace(SETTINGS, wait_update_after=300)
+    assert [d.step for d in due_steps(WAITING, now=at(299), settings=settings)] == [SlaStep.REPING]
+    assert [d.step for d in due_steps(WAITING, now=at(300), settings=settings)] == [
+        SlaStep.REPING,
+        SlaStep.WAIT_UPDATE,
+    ]
+    escalated = replace(WAITING, repinged_at=at(121), escalated_at=at(601))
+    assert [d.step for d in due_steps(escalated, now=at(700), settings=settings)] == [
+        SlaStep.WAIT_UPDATE
+    ]
+    updated = replace(escalated, wait_updated_at=at(301))
+    assert due_steps(updated, now=at(5_000), settings=settings) == ()
+
+
+def test_a_claimed_customer_gets_no_wait_update() -> None:
+    assert SlaStep.WAIT_UPDATE not in steps(CLAIMED, 10_000)
+
+
+def test_skipped_time_adds_to_what_elapsed() -> None:
+    def ten(start: datetime, end: datetime) -> float:
+        return 10.0
+
+    assert with_skipped(wall_seconds, None) is wall_seconds
+    assert with_skipped(wall_seconds, ten)(at(0), at(5)) == 15.0

@@ -31,8 +31,11 @@ from nlu.benchmark import (
     parse_all,
     per_intent_sample,
     percentile,
+    read_parses,
     to_rasa_yaml,
     training_examples,
+    two_turn_handoffs,
+    write_parses,
     write_training_data,
 )
 from nlu.client import IntentScore, ParseResult
@@ -312,3 +315,59 @@ def test_oos_pairs_are_the_classic_clinc150_rule() -> None:
     ]
     # At the threshold is not below it.
     assert oos_pairs(SAMPLE[2:3], 0.3) == [(False, False)]
+
+
+# --- two turns --------------------------------------------------------------------------
+
+
+def test_two_turn_handoffs_count_every_pair_of_two_different_queries() -> None:
+    # Each query's text says what the rule does with it: first / after a failed turn.
+    rules = {
+        "a": ("answer", "answer"),
+        "b": ("clarify", "handoff"),
+        "c": ("clarify", "clarify"),
+        "d": ("handoff", "handoff"),
+        "e": ("answer", "handoff"),
+    }
+    items = [
+        Parsed(Example(text, label), parse(text, ("x", 0.5)), seconds=0.0)
+        for text, label in (("a", "x"), ("b", "x"), ("c", "oos"), ("d", "oos"), ("e", "oos"))
+    ]
+
+    def judge(result: ParseResult, after_failure: bool) -> str:
+        return rules[result.text][1 if after_failure else 0]
+
+    def brute(kind: list[Parsed]) -> int:
+        count = 0
+        for first in kind:
+            for second in kind:
+                if first is second:
+                    continue
+                one = judge(first.result, False)
+                two = judge(second.result, one == "clarify")
+                count += one == "handoff" or two == "handoff"
+        return count
+
+    oos, in_scope = two_turn_handoffs(items, judge)
+
+    assert (oos.handed_off, oos.pairs) == (brute(items[2:]), 6)
+    assert (in_scope.handed_off, in_scope.pairs) == (brute(items[:2]), 2)
+    assert oos.rate == oos.handed_off / 6
+    assert two_turn_handoffs([], judge)[0].rate is None
+
+
+def test_parses_are_kept_and_read_back(tmp_path: Path) -> None:
+    items = [parsed("balance", ("balance", 0.9), ("oos", 0.05)), parsed("oos")]
+    path = tmp_path / "parses.jsonl"
+
+    write_parses(items, path)
+
+    assert read_parses(path) == items
+
+
+def test_a_broken_parses_file_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "parses.jsonl"
+    path.write_text('{"text": "hi"}\n', encoding="utf-8")
+
+    with pytest.raises(BenchmarkDataError, match=r"parses\.jsonl:1: expected a parse"):
+        read_parses(path)

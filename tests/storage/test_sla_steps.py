@@ -14,7 +14,7 @@ from handoff.model import Agent, Author, ConversationKey, DeskThread
 from handoff.records import HandoffEventKind, NewMessage, Platform
 from handoff.sla import SlaSettings, SlaStep
 from handoff.sla_watch import SlaWatch
-from handoff.storage import Conversation, Handoff, HandoffOutcome, Repository
+from handoff.storage import Conversation, Customer, Handoff, HandoffOutcome, Repository
 from tests.storage.conftest import START
 
 AGENTS_FILE = Path(__file__).resolve().parents[2] / "config" / "agents.yml"
@@ -185,7 +185,7 @@ async def test_the_watcher_tries_a_failed_post_again_and_redraws_an_escalated_ca
         store=repository,
         alerts=alerts,
         texts=load_agent_texts(AGENTS_FILE),
-        settings=SlaSettings(),
+        settings=SlaSettings(wait_update_after=1e9),  # the customer's side: test_waiting
         redraw=redraw,
         clock=lambda: now[0],
     )
@@ -200,3 +200,55 @@ async def test_the_watcher_tries_a_failed_post_again_and_redraws_an_escalated_ca
     assert alerts.posts[-1][0] == "escalate"
     assert "10 min" in alerts.posts[-1][1]
     assert redrawn == [handoff.id]
+
+
+async def test_the_wait_update_is_sent_once_and_escalation_does_not_stop_it(
+    repository: Repository, handoff: Handoff
+) -> None:
+    at = START + timedelta(seconds=700)
+    assert await repository.mark_sla_step(handoff.id, SlaStep.ESCALATE, at=at, anchor=START)
+    update = SlaStep.WAIT_UPDATE
+    assert await repository.mark_sla_step(handoff.id, update, at=at, anchor=START)
+    assert not await repository.mark_sla_step(handoff.id, update, at=at, anchor=START)
+    [subject] = await repository.sla_subjects()
+    assert subject.wait_updated_at == at
+
+
+async def test_the_queue_counts_the_unclaimed_handoffs_before_this_one(
+    repository: Repository, customer: Customer, handoff: Handoff
+) -> None:
+    later = []
+    for chat in ("2002", "2003"):
+        conversation = await repository.open_conversation(
+            customer_id=customer.id, channel="telegram", chat_id=chat
+        )
+        later.append(
+            await repository.create_handoff(conversation_id=conversation.id, reason="frustrated")
+        )
+    assert [await repository.queue_position(h.id) for h in (handoff, *later)] == [1, 2, 3]
+    await repository.claim_handoff(handoff.id, agent_id="U0AGENT1", agent_name="Alice")
+    assert await repository.queue_position(later[1].id) == 2
+
+
+async def test_recent_claim_waits_are_measured_newest_first(
+    repository: Repository, customer: Customer, handoff: Handoff
+) -> None:
+    assert await repository.recent_claim_waits(limit=20) == []
+    await repository.claim_handoff(
+        handoff.id, agent_id="U0AGENT1", agent_name="Alice", at=START + timedelta(seconds=90)
+    )
+    conversation = await repository.open_conversation(
+        customer_id=customer.id, channel="telegram", chat_id="2002"
+    )
+    second = await repository.create_handoff(
+        conversation_id=conversation.id, reason="frustrated", at=START + timedelta(minutes=5)
+    )
+    await repository.claim_handoff(
+        second.id, agent_id="U0AGENT2", agent_name="Bob", at=START + timedelta(minutes=6)
+    )
+    assert await repository.recent_claim_waits(limit=20) == [60.0, 90.0]
+    assert await repository.recent_claim_waits(limit=1) == [60.0]
+
+
+async def test_the_queue_view_reads_both_at_once(repository: Repository, handoff: Handoff) -> None:
+    assert await repository.queue_view(handoff.id, claims=20) == (1, [])

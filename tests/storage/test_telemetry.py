@@ -7,15 +7,15 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from bot.metrics import Metrics
 from handoff.model import Author
-from handoff.storage import Database, Delivery, JsonObject, NewMessage, Platform, Repository
+from handoff.storage import Database, Delivery, JsonObject, NewMessage, Platform
 from handoff.storage.telemetry import Count, read_telemetry
-from tests.storage.test_metrics import SINCE, UNTIL, History, write_history, write_outside
+from tests.storage import test_metrics
+from tests.storage.test_metrics import SINCE, History
 
 DECISION_HANDOFF: JsonObject = {"action": "handoff", "handoff_reason": "frustrated", "reasons": []}
 DECISION_REPHRASE: JsonObject = {
@@ -53,12 +53,7 @@ async def write_turns(history: History) -> None:
     )
 
 
-@pytest.fixture
-async def history(repository: Repository) -> History:
-    history = History(repository)
-    await write_history(history, SINCE)
-    await write_outside(history, SINCE, UNTIL)
-    return history
+history = test_metrics.history  # its known history, inside and outside the window
 
 
 def as_dict(counts: tuple[Count, ...]) -> dict[tuple[str, ...], int]:

@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from handoff.errors import DeliveryError
+from handoff.errors import DeliveryError, FailureCause
 from handoff.model import (
     Agent,
     Attachment,
@@ -19,6 +19,7 @@ from handoff.model import (
     DeskThread,
     HandoffTicket,
     Outbound,
+    Receipt,
 )
 from nlu.client import Entity, IntentScore, ParseResult
 from nlu.errors import NluUnavailable
@@ -39,7 +40,10 @@ class RecordingChannel:
         self.sent: list[Outbound] = []
         self.answers: list[ButtonAnswer] = []
         self.typing: list[ConversationKey] = []
+        self.edits: list[tuple[str, str]] = []  # (message id, new text)
+        self.deletions: list[str] = []
         self.refuse: str | None = None  # a DeliveryError message, while set
+        self.refuse_cause = FailureCause.REFUSED  # and why it is refused
         self.crash = False  # while set, sending fails as if the process died in it
         self.files: dict[str, bytes] = {}
         self.downloads: list[Attachment] = []
@@ -49,7 +53,7 @@ class RecordingChannel:
         if self.crash:
             raise ProcessDied("the process died while sending")
         if self.refuse is not None:
-            raise DeliveryError(self.refuse)
+            raise DeliveryError(self.refuse, cause=self.refuse_cause)
         self.sent.append(message)
         return str(next(self._ids))
 
@@ -58,6 +62,16 @@ class RecordingChannel:
 
     async def show_typing(self, key: ConversationKey) -> None:
         self.typing.append(key)
+
+    async def edit_text(self, key: ConversationKey, message_id: str, text: str) -> None:
+        if self.refuse is not None:
+            raise DeliveryError(self.refuse, cause=self.refuse_cause)
+        self.edits.append((message_id, text))
+
+    async def delete(self, key: ConversationKey, message_id: str) -> None:
+        if self.refuse is not None:
+            raise DeliveryError(self.refuse, cause=self.refuse_cause)
+        self.deletions.append(message_id)
 
     async def download(self, attachment: Attachment) -> bytes:
         self.downloads.append(attachment)
@@ -98,6 +112,8 @@ class RecordingDesk:
     cards: list[tuple[DeskThread, CardState]] = field(default_factory=list)
     notes: list[tuple[DeskThread, str]] = field(default_factory=list)
     told: list[tuple[DeskThread, Agent, str]] = field(default_factory=list)
+    reactions: list[tuple[str, Receipt]] = field(default_factory=list)
+    retries: list[int] = field(default_factory=list)  # replies offered again with Retry
     fail_open: bool = False
     fail_relays: int = 0  # this many relays raise DeliveryError, then they succeed again
     merged: list[int] = field(default_factory=list)  # how many messages each relay_many had
@@ -148,6 +164,15 @@ class RecordingDesk:
 
     async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
         self.told.append((thread, agent, text))
+
+    async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
+        self.reactions.append((message_ts, receipt))
+
+    async def offer_retry(
+        self, thread: DeskThread, text: str, button: str, message_id: int
+    ) -> None:
+        self.notes.append((thread, text))
+        self.retries.append(message_id)
 
 
 async def _until(done: Callable[[], bool], changed: asyncio.Event, timeout: float) -> None:

@@ -39,6 +39,8 @@ from .sizing import BUTTON_TEXT_LIMIT, FIELD_TEXT_LIMIT, MAX_BLOCKS, clip
 CLAIM_ACTION = "tandem_claim"
 RETURN_ACTION = "tandem_return"
 CLOSE_ACTION = "tandem_close"
+RETRACT_ACTION = "tandem_retract"
+RETRY_ACTION = "tandem_retry"  # under a note of a failed reply; its value is the reply's id
 ACTIONS_BLOCK_ID = "tandem_card_actions"
 
 REASONS = {
@@ -72,6 +74,7 @@ def render_card(state: CardState) -> SlackMessage:
     head = [
         header(f"Handoff #{ticket.handoff_id}: {_name(ticket.customer)}"),
         _facts(ticket),
+        *_out_of_hours(ticket),
         *_why(ticket),
         *_failed_turns(ticket.failed_turns),
     ]
@@ -116,6 +119,18 @@ def _facts(ticket: HandoffTicket) -> Block:
         mrkdwn(slack_date(ticket.requested_at, "{date_short_pretty} {time}", "%Y-%m-%d %H:%M UTC")),
     ]
     return {"type": "section", "fields": fields}
+
+
+def _out_of_hours(ticket: HandoffTicket) -> list[Block]:
+    """A handoff requested while the desk was closed: the SLA clocks wait for the hours."""
+    if not ticket.out_of_hours:
+        return []
+    told = "; the customer was told"
+    if ticket.back_at is not None:
+        back = slack_date(ticket.back_at, "{date_long_pretty} {time}", "%Y-%m-%d %H:%M UTC")
+        told += f" people are back {back}"
+    line = f"🌙 *Out of hours:* requested while the desk was closed{told}. The SLA clocks wait."
+    return [context(mrkdwn(line))]
 
 
 def _why(ticket: HandoffTicket) -> list[Block]:
@@ -178,8 +193,8 @@ def _transcript_line(line: TranscriptLine) -> Block:
 
 
 def _buttons(state: CardState) -> list[Block]:
-    """Claim (also to take over from another agent), Return to bot, Close; none once the
-    conversation is back with the bot or closed."""
+    """Claim (also to take over from another agent), Return to bot, Close, and Retract the
+    bot's last answer; none once the conversation is back with the bot or closed."""
     if state.status in {CardStatus.RETURNED, CardStatus.CLOSED}:
         return []
     value = str(state.ticket.handoff_id)
@@ -194,6 +209,7 @@ def _buttons(state: CardState) -> list[Block]:
         _button("Claim", CLAIM_ACTION, value, style="primary"),
         _button("Return to bot", RETURN_ACTION, value),
         {**_button("Close", CLOSE_ACTION, value, style="danger"), "confirm": close_confirmation},
+        _button("Retract bot's answer", RETRACT_ACTION, value),
     ]
     return [{"type": "actions", "block_id": ACTIONS_BLOCK_ID, "elements": elements}]
 

@@ -30,6 +30,7 @@ from handoff.model import (
     CustomerRelay,
     DeskThread,
     HandoffTicket,
+    Receipt,
 )
 
 from .blocks import SlackMessage
@@ -38,7 +39,7 @@ from .delivery import call
 from .escape import escape_mrkdwn
 from .keyed import KeyedLocks
 from .pacing import ChannelPacer, PacingPolicy, Unpaced
-from .posts import merged_post, note_post, relay_posts, relay_upload
+from .posts import merged_post, note_post, relay_posts, relay_upload, retry_post
 from .sizing import TEXT_LIMIT, clip
 from .tagged import PostTag, TaggedPoster
 
@@ -48,6 +49,8 @@ T = TypeVar("T")
 
 # Escaping at most quintuples a character ("&" becomes "&amp;"): this much always fits.
 EPHEMERAL_TEXT_LIMIT = TEXT_LIMIT // 5
+# Slack's standard emoji, as reactions on an agent's reply (every workspace has them).
+RECEIPT_EMOJI = {Receipt.DELIVERED: "white_check_mark", Receipt.FAILED: "x"}
 
 
 class SlackDesk:
@@ -144,6 +147,11 @@ class SlackDesk:
     async def _relay_one(
         self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
     ) -> str:
+        if message.replaces is not None and message.content is None:
+            try:
+                return await self._show_edit(thread, message, message.replaces, customer)
+            except DeliveryError as exc:  # too old to update, or gone: a new post
+                logger.warning("posting a customer's edit anew: %s", exc)
         if message.content is not None:
             try:
                 return await self._upload(thread, message, message.content, customer=customer)
@@ -152,6 +160,19 @@ class SlackDesk:
                 # still take a post: the agents get the caption and a note of the file.
                 logger.warning("posting a note instead of the customer's file: %s", exc)
         return await self._relay_posts(thread, message, customer=customer)
+
+    async def _show_edit(
+        self, thread: DeskThread, message: CustomerRelay, ts: str, customer: Customer
+    ) -> str:
+        """The customer's edit in place of the post that showed the message before."""
+        post = relay_posts(message, customer=customer)[0]  # a very long edit: its start
+        await call(
+            f"a customer's edit of {ts} in {thread.thread_ts}",
+            lambda: self._client.chat_update(
+                channel=thread.channel, ts=ts, text=post.text, blocks=post.blocks
+            ),
+        )
+        return ts
 
     async def _relay_posts(
         self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
@@ -227,6 +248,28 @@ class SlackDesk:
                 text=escape_mrkdwn(clip(text, EPHEMERAL_TEXT_LIMIT)),
             ),
         )
+
+    async def offer_retry(
+        self, thread: DeskThread, text: str, button: str, message_id: int
+    ) -> None:
+        """The note with a Retry button whose value is the reply's id."""
+        async with self._threads.hold(thread):
+            await self._post(
+                thread, retry_post(text, button, message_id), what=f"a retry in {thread.thread_ts}"
+            )
+
+    async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
+        """A reaction on the agent's message; one already there is no failure."""
+        try:
+            await call(
+                f"the {receipt} receipt on {message_ts}",
+                lambda: self._client.reactions_add(
+                    channel=thread.channel, timestamp=message_ts, name=RECEIPT_EMOJI[receipt]
+                ),
+            )
+        except DeliveryError as exc:
+            if "already_reacted" not in str(exc):
+                raise
 
     async def _post(self, thread: DeskThread, post: SlackMessage, *, what: str) -> str:
         # Unfurling would make Slack fetch a customer's link and show whatever preview

@@ -27,7 +27,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from handoff.errors import DeliveryDeferred, DeliveryError, IntakeUnavailable
-from handoff.model import Agent, AgentAction, AgentReply, DeskThread
+from handoff.model import Agent, AgentAction, AgentCommand, AgentReply, DeskThread
 from handoff.ports import AgentEventHandler
 
 from .dedupe import Once, request_identity
@@ -126,7 +126,15 @@ class Listeners:
                 press.handoff_id,
             )
             agent = await self._agent(press.user_id)
-            action = AgentAction(thread=press.thread, agent=agent, command=press.command)
+            action = AgentAction(
+                thread=press.thread,
+                agent=agent,
+                command=press.command,
+                # Retry names the reply to send again; a card's buttons, the handoff.
+                message_id=_number(press.handoff_id)
+                if press.command is AgentCommand.RETRY
+                else None,
+            )
             if await self._act(action):
                 turn.taken()
             else:
@@ -170,8 +178,10 @@ class Listeners:
         reply = AgentReply(
             thread=draft.thread,
             agent=agent,
-            text=to_plain_text(draft.text, names=names),
+            text="" if draft.deleted else to_plain_text(draft.text, names=names),
             message_ts=draft.ts,
+            revises=draft.revises,
+            deleted=draft.deleted,
         )
         what = f"{agent.user_id}'s reply {reply.message_ts} in thread {reply.thread.thread_ts}"
         if await _handed_on(self._handler.agent_reply(reply), what=what):
@@ -260,3 +270,7 @@ def _retry_number(request: AsyncBoltRequest) -> int:
     ``retry_attempt`` in the same header."""
     value = request.headers.get("x-slack-retry-num", ["0"])[0]
     return int(value) if value.isdigit() else 0
+
+
+def _number(value: str) -> int | None:
+    return int(value) if value.isdigit() else None

@@ -14,9 +14,16 @@ from dataclasses import dataclass
 from handoff.model import Attachment, Customer, CustomerRelay, MessageKind
 
 from .blocks import Block, SlackMessage, context, plain_section
-from .cards import telegram_handle
+from .cards import RETRY_ACTION, telegram_handle
 from .escape import clean, escape_mrkdwn, plain_text
-from .sizing import MAX_BLOCKS, SECTION_TEXT_LIMIT, TEXT_LIMIT, clip, split_text
+from .sizing import (
+    BUTTON_TEXT_LIMIT,
+    MAX_BLOCKS,
+    SECTION_TEXT_LIMIT,
+    TEXT_LIMIT,
+    clip,
+    split_text,
+)
 
 # 10 sections of 3,000: 30,000 characters per post, under Slack's 40,000 for a message.
 SECTIONS_PER_POST = 10
@@ -83,8 +90,8 @@ def merged_post(
     shown: list[str] = []
     count = 0
     for message in messages:
-        if message.content is not None:
-            break  # a file is uploaded on its own
+        if message.content is not None or message.replaces is not None:
+            break  # a file is uploaded on its own; an edit shows in its earlier post
         own = _merged_blocks(message)
         text = message.text or ""
         if len(blocks) + len(own) > MAX_BLOCKS or sum(map(len, shown)) + len(text) > COMMENT_LIMIT:
@@ -128,6 +135,20 @@ def relay_upload(message: CustomerRelay, *, customer: Customer) -> FileUpload:
         filename=name or DEFAULT_FILE_NAMES.get(message.kind, "file"),
         title=name or f"{kind} from the customer",
         comment=escape_mrkdwn(clip(f"{label}: {caption}", COMMENT_LIMIT)),
+    )
+
+
+def retry_post(text: str, button: str, message_id: int) -> SlackMessage:
+    """A note of Tandem's with a button that sends a failed reply again."""
+    note = note_post(text)
+    retry = {
+        "type": "button",
+        "text": plain_text(clip(button, BUTTON_TEXT_LIMIT), emoji=True),
+        "action_id": RETRY_ACTION,
+        "value": str(message_id),
+    }
+    return SlackMessage(
+        text=note.text, blocks=[*note.blocks, {"type": "actions", "elements": [retry]}]
     )
 
 

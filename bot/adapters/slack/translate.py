@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs
 
 from handoff.model import AgentCommand, DeskThread
 
-from .cards import CLAIM_ACTION, CLOSE_ACTION, RETURN_ACTION
+from .cards import CLAIM_ACTION, CLOSE_ACTION, RETRACT_ACTION, RETRY_ACTION, RETURN_ACTION
 
 SLASH_COMMAND = "/tandem"
 CARD_ACTIONS: Mapping[str, AgentCommand] = {
     CLAIM_ACTION: AgentCommand.CLAIM,
     RETURN_ACTION: AgentCommand.RETURN,
     CLOSE_ACTION: AgentCommand.CLOSE,
+    RETRY_ACTION: AgentCommand.RETRY,
+    RETRACT_ACTION: AgentCommand.RETRACT,
 }
 SUBCOMMANDS: Mapping[str, AgentCommand] = {
     "claim": AgentCommand.CLAIM,
@@ -65,7 +67,9 @@ class ReplyDraft:
     thread: DeskThread
     user_id: str
     text: str  # Slack's markup, as sent
-    ts: str
+    ts: str  # for an edit or a deletion, the change's own ts
+    revises: str | None = None  # the ts of the reply edited or deleted
+    deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,8 @@ def classify_message(  # noqa: PLR0911 - one guard per kind of message that is n
     if where != channel and where not in others:
         return Ignored("not in the agent channel")
     subtype = event.get("subtype")
+    if subtype in REVISIONS:
+        return classify_revision(event, channel=channel, me=me, note_prefix=note_prefix)
     user = event.get("user")
     if user == me.user_id or (me.bot_id and event.get("bot_id") == me.bot_id):
         return Ignored("Tandem's own message")
@@ -139,6 +145,35 @@ def classify_message(  # noqa: PLR0911 - one guard per kind of message that is n
     if not text.strip():
         return Ignored("no text")
     return ReplyDraft(thread=DeskThread(str(where), thread_ts), user_id=user, text=text, ts=ts)
+
+
+REVISIONS = frozenset({"message_changed", "message_deleted"})
+
+
+def classify_revision(
+    event: Mapping[str, Any], *, channel: str, me: BotIdentity, note_prefix: str
+) -> ReplyDraft | Ignored:
+    """An agent's edit or deletion of a reply in a thread: the reply as it reads now (or as
+    it read, when deleted), checked like any reply, and the change's own ts."""
+    deleted = event.get("subtype") == "message_deleted"
+    inner = event.get("previous_message" if deleted else "message")
+    ts = event.get("ts")
+    if not isinstance(inner, Mapping) or not isinstance(ts, str):
+        return Ignored("a change without its message")
+    if not deleted and "edited" not in inner:
+        return Ignored("a change that is not an edit (an unfurl, a reaction)")
+    previous = event.get("previous_message")
+    if not deleted and isinstance(previous, Mapping) and previous.get("text") == inner.get("text"):
+        return Ignored("an edit that left the text as it was")
+    draft = classify_message(
+        {**inner, "channel": event.get("channel")},
+        channel=channel,
+        me=me,
+        note_prefix=note_prefix,
+    )
+    if isinstance(draft, Ignored):
+        return draft
+    return replace(draft, ts=ts, revises=draft.ts, deleted=deleted)
 
 
 def is_note(text: str, prefix: str) -> bool:

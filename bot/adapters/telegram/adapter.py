@@ -340,7 +340,9 @@ class TelegramAdapter:
                 what, send_chunk, chat_id=chat_id, policy=self._finishing
             )
         except DeliveryError as exc:
-            raise DeliveryError(f"{exc} ({number - 1} of its {parts} parts were sent)") from exc
+            raise DeliveryError(
+                f"{exc} ({number - 1} of its {parts} parts were sent)", cause=exc.cause
+            ) from exc
 
     async def answer_button(self, answer: ButtonAnswer) -> None:
         """Acknowledge a press; a refused acknowledgement (too old) is logged, not raised,
@@ -364,6 +366,26 @@ class TelegramAdapter:
             )
         except DeliveryError as exc:
             logger.debug("%s", exc)
+
+    async def edit_text(self, key: ConversationKey, message_id: str, text: str) -> None:
+        """``editMessageText``: plain text, like every message Tandem sends."""
+        chat_id = chat_id_of(key)
+        await self._delivery.call(
+            f"the edit of message {message_id} in {key}",
+            lambda: self._app.bot.edit_message_text(
+                text=text, chat_id=chat_id, message_id=int(message_id)
+            ),
+            chat_id=chat_id,
+        )
+
+    async def delete(self, key: ConversationKey, message_id: str) -> None:
+        """``deleteMessage`` (Telegram refuses after 48 hours)."""
+        chat_id = chat_id_of(key)
+        await self._delivery.call(
+            f"the deletion of message {message_id} in {key}",
+            lambda: self._app.bot.delete_message(chat_id=chat_id, message_id=int(message_id)),
+            chat_id=chat_id,
+        )
 
     async def download(self, attachment: Attachment) -> bytes:
         """The file's bytes, fetched with the retries of every other call."""

@@ -35,7 +35,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from handoff.errors import DeliveryDeferred, DeliveryError
+from handoff.errors import DeliveryDeferred, DeliveryError, FailureCause
 
 from .limiter import SendLimiter
 
@@ -106,7 +106,9 @@ class Delivery:
                 delay, error = retry_after_seconds(exc), exc
             except (Forbidden, BadRequest, InvalidToken, ChatMigrated) as exc:
                 # BadRequest first: PTB makes it a NetworkError, but it will not go away.
-                raise DeliveryError(f"Telegram refused {what}: {self._text(exc)}") from exc
+                raise DeliveryError(
+                    f"Telegram refused {what}: {self._text(exc)}", cause=failure_cause(exc)
+                ) from exc
             except NetworkError as exc:  # also TimedOut and 5xx answers
                 delay, error = policy.backoff(tries), exc
             except TelegramError as exc:
@@ -115,7 +117,8 @@ class Delivery:
                 if deferrable and isinstance(error, RetryAfter):
                     raise self._deferred(what, chat_id, delay) from error
                 raise DeliveryError(
-                    f"gave up on {what} after {tries} attempts: {self._text(error)}"
+                    f"gave up on {what} after {tries} attempts: {self._text(error)}",
+                    cause=FailureCause.UNREACHABLE,
                 ) from error
             logger.warning("retrying %s in %.1fs: %s", what, delay, self._text(error))
             waited += delay
@@ -148,6 +151,20 @@ class Delivery:
         for form in self._token_forms:
             text = text.replace(form, "***")
         return text
+
+
+# What Telegram says when the chat is gone for good, lower case (Bot API error texts).
+_CHAT_GONE = ("chat not found", "user is deactivated", "bot was kicked", "group chat was")
+
+
+def failure_cause(exc: TelegramError) -> FailureCause:
+    """Why Telegram refused: the customer blocked the bot, the chat is gone, or this message."""
+    text = exc.message.lower()
+    if isinstance(exc, ChatMigrated) or any(gone in text for gone in _CHAT_GONE):
+        return FailureCause.CHAT_GONE
+    if isinstance(exc, Forbidden) and "blocked" in text:
+        return FailureCause.BLOCKED
+    return FailureCause.REFUSED
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:

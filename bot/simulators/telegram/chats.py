@@ -77,6 +77,12 @@ class Chats:
         self._signal.notify()
         return edited
 
+    def delete(self, key: MessageKey) -> None:
+        del self.messages[key]
+        if key in self.sent:
+            self.sent[key] = replace(self.sent[key], deleted=True)
+        self._signal.notify()
+
     def is_bot_message(self, message: JsonDict) -> bool:
         return bool(message.get("from", {}).get("id") == self.bot_user["id"])
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -37,6 +38,8 @@ _CHAT_ACTIONS = frozenset(
         "upload_video_note",
     }
 )
+# The bot may delete its own messages in a private chat for 48 hours.
+DELETE_WINDOW = 48 * 3600
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply "
     "markup are exactly the same as a current content and reply markup of the message"
@@ -71,6 +74,7 @@ class BotApi:
                 "sendMessage": self._send_message,
                 "editMessageText": self._edit_message_text,
                 "editMessageReplyMarkup": self._edit_message_reply_markup,
+                "deleteMessage": self._delete_message,
                 "answerCallbackQuery": self._answer_callback_query,
                 "sendChatAction": self._send_chat_action,
                 "setWebhook": self._set_webhook,
@@ -203,6 +207,18 @@ class BotApi:
         return self._chats.apply_edit(
             key, message, text=text, markup=markup, parse_mode=params.get("parse_mode")
         )
+
+    async def _delete_message(self, params: JsonDict) -> bool:
+        """The bot's own message, within Telegram's 48 hours."""
+        chat = self._chats.writable_chat(params)
+        key = (chat["id"], int(params.get("message_id", 0)))
+        message = self._chats.messages.get(key)
+        if message is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        if time.time() - float(message.get("date", 0)) > DELETE_WINDOW:
+            raise ApiError(400, "Bad Request: message can't be deleted for everyone")
+        self._chats.delete(key)
+        return True
 
     async def _edit_message_reply_markup(self, params: JsonDict) -> JsonDict:
         key, message = self._chats.editable_message(params)

@@ -35,6 +35,7 @@ class SentMessage:
     reply_markup: JsonDict | None = None
     parse_mode: str | None = None
     edited: bool = False
+    deleted: bool = False  # deleteMessage: gone from the customer's chat
 
     @property
     def buttons(self) -> list[list[tuple[str, str]]]:
