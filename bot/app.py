@@ -246,6 +246,9 @@ class Service:
                 desk=privacy.desk(),
                 masker=privacy.masker,
                 texts=texts,
+                nlu=privacy.nlu(self.nlu),
+                responses=responses,
+                replies=self.intake,
             )
         ).desk
         alarm = Alarm()
@@ -292,6 +295,7 @@ class Service:
             reveal=privacy.revealer(),
             erase=privacy.erasures(),
             teach=learning.teacher,
+            send_draft=learning.drafts,
         )
         self._stack.push_async_callback(slack.stop)
         # Stopped before the adapters, while they can still send what is being handled.

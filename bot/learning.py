@@ -1,22 +1,26 @@
 """The learning loop, wired: agents teach the bot from handoff threads (the offers under
-each card and the picks), stored as lessons for trainers to review. Part of the composition
-root (:mod:`bot.app`), kept apart so the core's wiring reads on its own."""
+each card and the picks), stored as lessons for trainers to review; and the bot drafts
+replies for agents (under each customer message in a thread, sent with one click). Part of
+the composition root (:mod:`bot.app`), kept apart so the core's wiring reads on its own."""
 
 from __future__ import annotations
 
 import logging
 
 from bot.adapters.slack import SlackAdapter
-from bot.settings import Settings
+from bot.settings import Settings, policy_config
 from handoff.agent_texts import AgentTexts
 from handoff.conversations import Conversations
-from handoff.ports import AgentDesk
+from handoff.drafts import DraftingDesk, DraftSender
+from handoff.ports import AgentDesk, AgentEventHandler
 from handoff.privacy import Masker
+from handoff.responses import Responses
 from handoff.storage import Database
 from handoff.storage.lesson_queries import LessonQueries
 from handoff.teaching import Teacher, TeachingDesk
 from nlu.learned import DOMAIN_FILE, DomainError, domain_names
 from nlu.models import ModelStore
+from nlu.parsing import NluParser
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +36,9 @@ class LearningWiring:
         desk: AgentDesk,
         masker: Masker,
         texts: AgentTexts,
+        nlu: NluParser,
+        responses: Responses,
+        replies: AgentEventHandler,
     ) -> None:
         models = ModelStore(settings.models_dir)
         managed = settings.env.rasa_url is None
@@ -47,8 +54,17 @@ class LearningWiring:
             model=lambda: _model_name(models) if managed else None,
             transcript_lines=settings.config.conversation.transcript_lines,
         )
-        # The agents' desk with teaching offers under each new card.
-        self.desk: AgentDesk = TeachingDesk(inner=desk, teacher=self.teacher)
+        # The agents' desk with teaching offers under each new card, and drafts under each
+        # customer message relayed (parsed by ``nlu``: the masked one, they go to Slack).
+        self.desk: AgentDesk = DraftingDesk(
+            inner=TeachingDesk(inner=desk, teacher=self.teacher),
+            nlu=nlu,
+            responses=responses,
+            offers=slack,
+            texts=texts,
+            withheld=policy_config(settings.config.policy).human_only_intents,
+        )
+        self.drafts = DraftSender(replies=replies, responses=responses, desk=desk, texts=texts)
 
 
 def model_intents(settings: Settings) -> list[str]:

@@ -77,6 +77,11 @@ class Line(StrEnum):
     SLA_ESCALATED = "sla.escalated"
     SLA_ESCALATED_NOTE = "sla.escalated_note"
     SLA_IDLE = "sla.idle"
+    # Drafts for agents (handoff.drafts): the bot's answers suggested under a customer's message.
+    DRAFTS_OFFER = "drafts.offer"
+    DRAFTS_SEND = "drafts.send"
+    DRAFTS_SENT = "drafts.sent"
+    DRAFTS_NO_SAVED_REPLY = "drafts.no_saved_reply"
     # The waiting customer's choices (handoff.waiting).
     WAIT_CUSTOMER = "waiting.customer"
     WAIT_LATER = "waiting.later"
@@ -135,6 +140,10 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.SLA_ESCALATED: frozenset({"handoff", "minutes"}),
     Line.SLA_ESCALATED_NOTE: frozenset({"handoff", "minutes"}),
     Line.SLA_IDLE: _ABOUT | {"minutes"},
+    Line.DRAFTS_OFFER: frozenset(),
+    Line.DRAFTS_SEND: frozenset(),
+    Line.DRAFTS_SENT: frozenset({"agent", "text"}),
+    Line.DRAFTS_NO_SAVED_REPLY: frozenset({"name", "names"}),
     Line.WAIT_CUSTOMER: frozenset({"name"}),
     Line.WAIT_LATER: frozenset({"handoff"}),
 }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -164,6 +166,30 @@ def parse(cli: CliContext, text: str) -> None:
         )
 
     run_async(go())
+
+
+@nlu.command(short_help="Parse sentences line by line.")
+@pass_cli
+@explained
+def shell(cli: CliContext) -> None:
+    """Type a sentence, see the top intents and entities; an empty line or Ctrl-D ends it.
+    Rasa starts once (or RASA_URL is used), so each line answers at once."""
+
+    async def go() -> None:
+        async with open_nlu(cli.settings) as parser:
+            echo("type a sentence (an empty line or Ctrl-D ends)")
+            while line := await asyncio.to_thread(_read_line):
+                result = await parser.parse(line)
+                guesses = ", ".join(f"{s.name} {s.confidence:.2f}" for s in result.ranking[:3])
+                found = " ".join(f"{e.entity}={e.value!r}" for e in result.entities)
+                echo(f"  {guesses or 'no intent'}" + (f"   [{found}]" if found else ""))
+
+    run_async(go())
+
+
+def _read_line() -> str:
+    line = sys.stdin.readline()
+    return line.strip()
 
 
 def _validate(cli: CliContext, *, quiet: bool = False) -> ValidationReport:

@@ -71,13 +71,13 @@ class Console:
                 if line.strip() in {":quit", ":q", ":exit"}:
                     break
                 if self._scripted:
-                    await self._sandbox.settle()
+                    await self._sandbox.quiet_down()
                 try:
                     await self.do(line.strip())
                 except (LookupError, ValueError, TimeoutError) as exc:
                     self._out(f"! {exc}")
             if self._scripted:
-                await self._sandbox.settle()  # the end of the input cuts nothing off
+                await self._sandbox.quiet_down()  # the end of the input cuts nothing off
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -181,7 +181,7 @@ class Sandbox:
         assert self.service.sla is not None
         return await self.service.sla.tick()
 
-    async def settle(self, *, limit: float = 30.0) -> bool:
+    async def quiet_down(self, *, limit: float = 30.0) -> bool:
         """Wait until the service has fetched every customer update and neither platform has
         seen a call for a while (True), or ``limit`` seconds passed (False). The while is
         longer than Telegram's pace in one chat, so a paced message is not taken for quiet.

@@ -215,3 +215,20 @@ def test_db_upgrade_against_an_unreachable_database_is_one_line(project: Path) -
     [line] = ran.err_lines
     assert line.startswith("tandem: ")
     assert "hunter2secret" not in ran.out + ran.err
+
+
+@pytest.mark.rasa
+def test_nlu_shell_parses_line_by_line_until_an_empty_line(
+    project: Path, shipped_model: Path, tmp_path: Path
+) -> None:
+    from tests.support.rasa_server import rasa_server  # noqa: PLC0415 - only Rasa tests pay
+
+    with rasa_server(shipped_model, log=tmp_path / "rasa.log") as rasa:
+        feed = "I forgot my password\nwhere is ORD-48213\n\nnever read\n"
+        ran = tandem(project, "nlu", "shell", feed=feed, RASA_URL=rasa.url, RASA_TOKEN=rasa.token)
+    assert ran.code == 0, ran.err
+    answers = [line.strip() for line in ran.out.splitlines() if line.startswith("  ")]
+    assert len(answers) == 2
+    assert answers[0].startswith("reset_password ")
+    assert answers[1].startswith("order_status ")
+    assert "[order_id='ORD-48213']" in answers[1]

@@ -5,8 +5,12 @@ failed) and the thread says what was taught."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import re
 import shutil
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +18,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from bot.adapters.slack.drafts import SEND_DRAFT_ACTION
 from bot.adapters.slack.teaching import TEACH_ACTION
 from bot.sandbox.world import Sandbox
 from bot.settings import load_settings
@@ -28,14 +33,24 @@ pytestmark = [pytest.mark.rasa, pytest.mark.asyncio(loop_scope="module")]
 CARD = "4111 1111 1111 1111"
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def sandbox(
-    shipped_model: Path, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Sandbox]:
+@pytest.fixture(scope="module")
+def project(shipped_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sandbox's config file: the shipped model, a copy of the trainers' folder."""
     root = tmp_path_factory.mktemp("teaching")
     config = project_with(shipped_model, root)
     shutil.copytree(REPO / "nlu", root / "nlu", ignore=shutil.ignore_patterns("*.py", "__py*"))
-    world = Sandbox(load_settings(config))
+    return config
+
+
+def database_url(config: Path) -> str:
+    """The project's database, shared by the sandbox and the commands run beside it."""
+    return f"sqlite:///{config.parent.parent / 'data' / 'tandem.db'}"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def sandbox(project: Path) -> AsyncIterator[Sandbox]:
+    (project.parent.parent / "data").mkdir(exist_ok=True)
+    world = Sandbox(load_settings(project), database_url=database_url(project))
     await world.start()
     try:
         yield world
@@ -132,3 +147,179 @@ async def test_an_agent_teaches_a_failed_turn_from_the_thread(sandbox: Sandbox) 
     assert [(x.intent, x.taught_by_id) for x in await lessons(sandbox)] == [
         ("refund_question", defaults.BOB_ID)
     ]
+
+
+def drafts(sandbox: Sandbox, card: Message) -> list[tuple[Message, str]]:
+    """The drafts offered in the card's thread: each post with a draft's text."""
+    found = []
+    for post in sandbox.thread(card):
+        for block in post.blocks or []:
+            accessory = block.get("accessory") or {}
+            if accessory.get("action_id") == SEND_DRAFT_ACTION:
+                found.append((post, str(accessory["value"])))
+    return found
+
+
+async def test_a_draft_is_sent_as_the_agent_with_one_click(sandbox: Sandbox) -> None:
+    customer = telegram_user(8802, first_name="Grace", username="grace8802")
+    sandbox.customer_says("/human", customer=customer)
+    await sandbox.bot_messages(1, customer=customer)
+    mark = sandbox.slack.mark()
+    sandbox.customer_says("I forgot my password and can't sign in", customer=customer)
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: c.ok and SEND_DRAFT_ACTION in json.dumps(c.params),
+        since=mark,
+        timeout=15,
+    )
+    card = next(c for c in reversed(sandbox.cards()) if "grace8802" in json.dumps(c.blocks))
+    [(post, text), *_] = drafts(sandbox, card)
+    assert "password" in text.lower()
+    seen = len(sandbox.customer_view(customer=customer))
+
+    mark = sandbox.slack.mark()
+    await sandbox.slack_events.block_action(
+        SEND_DRAFT_ACTION,
+        text,
+        user=defaults.ALICE_ID,
+        channel=defaults.AGENTS_CHANNEL_ID,
+        message_ts=post.ts,
+        thread_ts=card.ts,
+    )
+    received = await sandbox.bot_messages(seen + 1, customer=customer)
+    while not any(text in m.text for m in received[seen:]):
+        received = await sandbox.bot_messages(len(received) + 1, customer=customer)
+    assert any("Alice" in m.text for m in received[seen:])  # introduced: the agent is named
+    update = await sandbox.slack.wait_for_call("chat.update", lambda c: c.ok, since=mark)
+    assert "sent a suggested reply" in json.dumps(update.params)
+    assert SEND_DRAFT_ACTION not in json.dumps(update.params)  # no second send
+
+
+async def test_no_draft_for_a_human_only_topic(sandbox: Sandbox) -> None:
+    customer = telegram_user(8803, first_name="Alan", username="alan8803")
+    sandbox.customer_says("/human", customer=customer)
+    await sandbox.bot_messages(1, customer=customer)
+    mark = sandbox.slack.mark()
+    sandbox.customer_says("I want a refund for last month, I was charged twice", customer=customer)
+    relayed = await sandbox.slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: c.ok and "charged twice" in json.dumps(c.params),
+        since=mark,
+        timeout=15,
+    )
+    sandbox.customer_says("thanks", customer=customer)  # drafts of the first come before this
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage", lambda c: c.ok and "thanks" in json.dumps(c.params), since=mark
+    )
+    after = [
+        call.params
+        for call in sandbox.slack.calls[mark:]
+        if call.method == "chat.postMessage" and SEND_DRAFT_ACTION in json.dumps(call.params)
+    ]
+    assert relayed.ok
+    assert all("refund" not in json.dumps(params).lower() for params in after)
+
+
+async def test_a_saved_reply_by_name_is_sent_as_the_agent(sandbox: Sandbox) -> None:
+    customer = telegram_user(8804, first_name="Mary", username="mary8804")
+    mark = sandbox.slack.mark()
+    sandbox.customer_says("/human", customer=customer)
+    await sandbox.bot_messages(1, customer=customer)
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage", lambda c: c.ok and "mary8804" in json.dumps(c.params), since=mark
+    )
+    card = next(c for c in reversed(sandbox.cards()) if "mary8804" in json.dumps(c.blocks))
+    number = re.search(r"Handoff #(\d+)", json.dumps(card.blocks))
+    assert number is not None
+    seen = len(sandbox.customer_view(customer=customer))
+
+    unknown = await sandbox.agent_command("bob", f"reply no_such_reply #{number.group(1)}")
+    assert "no saved reply named" in json.dumps(unknown.json())
+    mark = sandbox.slack.mark()
+    answer = await sandbox.agent_command("bob", f"reply billing_question #{number.group(1)}")
+    assert "On it" in json.dumps(answer.json())
+    received = await sandbox.bot_messages(seen + 1, customer=customer)
+    while not any("Settings > Billing" in m.text for m in received[seen:]):
+        received = await sandbox.bot_messages(len(received) + 1, customer=customer)
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: (
+            c.params.get("thread_ts") == card.ts and "suggested reply" in json.dumps(c.params)
+        ),
+        since=mark,
+    )
+
+
+async def tandem(config: Path, *args: str) -> str:
+    """``tandem ARGS`` on the sandbox's project (its database, its trainers' folder)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "--config",
+        str(config),
+        *args,
+        env={**os.environ, "DATABASE_URL": database_url(config)},
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=600)
+    text = out.decode()
+    assert process.returncode == 0, text
+    return text
+
+
+async def bot_answers(sandbox: Sandbox, text: str, *, user_id: int) -> str:
+    customer = telegram_user(user_id, first_name="Kay", username=f"kay{user_id}")
+    sandbox.customer_says(text, customer=customer)
+    return "\n".join(m.text for m in await sandbox.bot_messages(1, customer=customer))
+
+
+async def test_the_loop_taught_reviewed_learned_trained_now_understood(
+    sandbox: Sandbox, project: Path
+) -> None:
+    receipt = "i need a copy of my receipt from march"
+    before = await bot_answers(sandbox, receipt, user_id=8810)
+    assert "Settings > Billing" not in before  # not understood: the bot asks to rephrase
+
+    customer = telegram_user(8811, first_name="Lin", username="lin8811")
+    mark = sandbox.slack.mark()
+    sandbox.customer_says(receipt, customer=customer)
+    await sandbox.bot_messages(1, customer=customer)
+    sandbox.customer_says("/human", customer=customer)
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: c.ok and TEACH_ACTION in json.dumps(c.params) and receipt in json.dumps(c.params),
+        since=mark,
+        timeout=15,
+    )
+    card = next(c for c in reversed(sandbox.cards()) if "lin8811" in json.dumps(c.blocks))
+    [(offer, values)] = offers(sandbox, card)
+    await pick(
+        sandbox,
+        defaults.ALICE_ID,
+        card,
+        offer,
+        values[values.index(next(v for v in values if v.endswith(":billing_question")))],
+    )
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage", lambda c: "taught the bot" in json.dumps(c.params), since=mark
+    )
+
+    reviewed = await tandem(project, "nlu", "review", "--intent", "billing_question")
+    assert receipt in reviewed
+    await tandem(project, "nlu", "review", "--intent", "billing_question", "--accept", "all")
+    learned = await tandem(project, "nlu", "learn")
+    assert "1 example(s) written" in learned
+    await tandem(project, "nlu", "train")
+
+    # The running service hot-loads the new model: the same text is now understood.
+    for attempt in range(30):
+        after = await bot_answers(sandbox, receipt, user_id=8820 + attempt)
+        if "Settings > Billing" in after:
+            break
+        await asyncio.sleep(1)
+    assert "Settings > Billing" in after
+    effect = await tandem(project, "nlu", "review", "--effect")
+    assert "failed: 1 of 1" in effect

@@ -87,7 +87,12 @@ def test_export_then_erase(clean_environment: Path) -> None:
 
     trail = runner.invoke(cli, ["privacy", "audit", "--customer", "1"])
     assert trail.exit_code == 0, trail.output
-    lines = [line for line in trail.output.splitlines() if line[:4].isdigit()]  # not the log
+    # The audit's lines, not the log's (which start with the date and time, then the level).
+    lines = [
+        line
+        for line in trail.output.splitlines()
+        if line[:4].isdigit() and line.split()[2:3] != ["INFO"]
+    ]
     assert [line.split()[1] for line in lines] == ["exported", "erased"]
     assert "customer 1; 1 row(s)" not in lines[1]
     assert "customer 1; 2 row(s)" in lines[1]

@@ -15,6 +15,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.http import HttpServer
+from handoff.drafts import DraftOffer, DraftSender
 from handoff.model import (
     Agent,
     CardState,
@@ -33,6 +34,7 @@ from .app import EVENTS_PATH, SlackInbound
 from .delivery import RetryPolicy, describe, error_code, web_client
 from .desk import SlackDesk
 from .directory import Directory
+from .drafts import SEND_DRAFT_ACTION, DraftListener, SlackDraftOffers
 from .errors import SlackAdapterError
 from .forget import ERASE_ACTION, EraseHandler, EraseListener, SlackForgetDesk
 from .ladder import SlackLadder
@@ -141,6 +143,14 @@ class SlackAdapter:
         self._teach = TeachListener(
             channel=agent_channel, directory=directory, inflight=listeners.inflight
         )
+        # Drafts for agents (handoff.drafts): the bot's answers, each with Send.
+        self._draft_offers = SlackDraftOffers(client=self._client)
+        self._drafts = DraftListener(
+            client=self._client,
+            channel=agent_channel,
+            directory=directory,
+            inflight=listeners.inflight,
+        )
         self._inbound = SlackInbound(
             bolt_client=web_client(token=None, api_url=api_url, policy=policy),
             signing_secret=signing_secret,
@@ -149,6 +159,7 @@ class SlackAdapter:
                 REVEAL_ACTION: self._reveal.on_reveal,
                 ERASE_ACTION: self._erase.on_erase,
                 TEACH_ACTION: self._teach.on_teach,
+                SEND_DRAFT_ACTION: self._drafts.on_send,
             },
         )
         if signing_secret is not None and http is not None:
@@ -165,18 +176,21 @@ class SlackAdapter:
         reveal: RevealHandler | None = None,
         erase: EraseHandler | None = None,
         teach: TeachHandler | None = None,
+        send_draft: DraftSender | None = None,
     ) -> None:
         """Learn who the bot is (which proves the token), then take Slack's requests.
 
         ``resolve_handoff_number`` (the core's, built after this adapter) lets
         ``/tandem claim #42`` find the thread of handoff 42; ``reveal`` and ``erase`` handle
         the Reveal and Erase buttons of personal data; ``teach`` the intents agents pick
-        to teach the bot.
+        to teach the bot; ``send_draft`` the drafts and saved replies agents send.
         """
         self._listeners.resolve_handoff_number = resolve_handoff_number
         self._reveal.handler = reveal
         self._erase.handler = erase
         self._teach.handler = teach
+        self._drafts.handler = send_draft
+        self._listeners.saved_replies = send_draft
         identity = await self._introduce()
         self.identity = identity
         self._inbound.open(identity)
@@ -299,6 +313,11 @@ class SlackAdapter:
 
     async def offer_teaching(self, thread: DeskThread, offer: TeachOffer) -> None:
         await self._teach_offers.offer_teaching(thread, offer)
+
+    # --- DraftOffers -------------------------------------------------------------------
+
+    async def offer_drafts(self, thread: DeskThread, offer: DraftOffer) -> None:
+        await self._draft_offers.offer_drafts(thread, offer)
 
     # --- ThreadCleaner ------------------------------------------------------------------
 

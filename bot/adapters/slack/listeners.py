@@ -20,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from handoff.drafts import SavedReply
 from handoff.errors import DeliveryDeferred, DeliveryError, IntakeUnavailable
 from handoff.model import Agent, AgentAction, AgentCommand, AgentReply, DeskThread
 from handoff.ports import AgentEventHandler
@@ -38,6 +39,7 @@ from .markup import mentioned_users, to_plain_text
 from .translate import (
     USAGE,
     BotIdentity,
+    CommandRequest,
     Ignored,
     Refusal,
     button_press,
@@ -60,6 +62,10 @@ LAST_RETRY = 3
 RESOLVE_TIMEOUT = 1.5
 
 HandoffResolver = Callable[[int], Awaitable[DeskThread | None]]
+
+
+class SavedReplyHandler(Protocol):
+    async def send_saved(self, saved: SavedReply) -> str | None: ...
 
 
 class Listeners:
@@ -85,6 +91,7 @@ class Listeners:
         self._note_prefix = note_prefix
         # Given at start (the core that resolves numbers is built after the adapter).
         self.resolve_handoff_number: HandoffResolver | None = None
+        self.saved_replies: SavedReplyHandler | None = None  # `/tandem reply NAME`
         self._once = once or Once()
         self.identity: BotIdentity | None = None
         self.inflight = InFlight()
@@ -192,19 +199,48 @@ class Listeners:
 
     async def _command(self, form: dict[str, Any]) -> str:
         """What to answer the command with: :data:`ON_IT` once it was handed on."""
+        words = str(form.get("text") or "").split()
+        if len(words) >= 2 and words[0].casefold() == "reply" and self.saved_replies:
+            # `/tandem reply NAME <thread>`: the thread is read as the other commands read it.
+            return await self._saved_reply(
+                {**form, "text": " ".join(["status", *words[2:]])}, name=words[1]
+            )
         parsed = parse_command(form, channel=self._channel, others=self._others)
         if isinstance(parsed, Refusal):
             return parsed.text
-        thread = parsed.thread
-        if thread is None:
-            assert parsed.handoff_number is not None  # parse_command gives one of them
-            found = await self._find(parsed.handoff_number)
-            if isinstance(found, Refusal):
-                return found.text
-            thread = found
+        thread = await self._thread_of(parsed)
+        if isinstance(thread, Refusal):
+            return thread.text
         agent = await self._agent(parsed.user_id)
         action = AgentAction(thread=thread, agent=agent, command=parsed.command)
         return ON_IT if await self._act(action) else FAILED_ACTION
+
+    async def _saved_reply(self, form: dict[str, Any], *, name: str) -> str:
+        parsed = parse_command(form, channel=self._channel, others=self._others)
+        if isinstance(parsed, Refusal):
+            return parsed.text.replace("claim|release|return|close|status", "reply NAME")
+        thread = await self._thread_of(parsed)
+        if isinstance(thread, Refusal):
+            return thread.text
+        assert self.saved_replies is not None
+        saved = SavedReply(
+            thread=thread,
+            agent=await self._agent(parsed.user_id),
+            name=name,
+            request_id=str(form.get("trigger_id") or ""),
+        )
+        try:
+            refusal = await self.saved_replies.send_saved(saved)
+        except IntakeUnavailable as exc:
+            logger.warning("could not take a saved reply by %s: %s", parsed.user_id, exc)
+            return FAILED_ACTION
+        return ON_IT if refusal is None else refusal
+
+    async def _thread_of(self, parsed: CommandRequest) -> DeskThread | Refusal:
+        if parsed.thread is not None:
+            return parsed.thread
+        assert parsed.handoff_number is not None  # parse_command gives one of them
+        return await self._find(parsed.handoff_number)
 
     async def _act(self, action: AgentAction) -> bool:
         what = f"{action.command.value} by {action.agent.user_id} in {action.thread.thread_ts}"

@@ -1,0 +1,234 @@
+"""Drafts for agents: after a customer's message is shown in a handoff's thread, Tandem
+suggests the bot's answers for the NLU's top intents (placeholders filled from what the
+customer wrote), each sent as the agent with one click. Agents can also pick a saved reply
+by name.
+
+:class:`DraftingDesk` decorates the agents' desk in the composition root; the engine never
+knows. A draft that is sent becomes an ordinary :class:`~handoff.model.AgentReply` of the
+agent who clicked, through the intake like a reply typed in Slack (durable, introduced,
+claiming the handoff), so nothing here sends anything to a customer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from handoff.agent_texts import AgentTexts, Line
+from handoff.errors import DeliveryDeferred, DeliveryError
+from handoff.model import (
+    Agent,
+    AgentReply,
+    CardState,
+    Customer,
+    CustomerRelay,
+    DeskThread,
+    HandoffTicket,
+    Receipt,
+)
+from handoff.ports import AgentDesk, AgentEventHandler
+from handoff.responses import Responses
+from nlu.errors import NluError
+from nlu.parsing import NluParser, ParseResult
+
+logger = logging.getLogger(__name__)
+
+MAX_DRAFTS = 2  # the top intents that get a draft
+MIN_CONFIDENCE = 0.2  # below this, a guess is noise, not a draft
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    intent: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DraftOffer:
+    prompt: str  # what the post says above the drafts (the catalogue's)
+    send_label: str
+    drafts: tuple[Draft, ...]
+
+
+class DraftOffers(Protocol):
+    """Where drafts are posted (the Slack adapter implements it)."""
+
+    async def offer_drafts(self, thread: DeskThread, offer: DraftOffer) -> None: ...
+
+
+def drafts_for(
+    parse: ParseResult,
+    responses: Responses,
+    *,
+    values: Mapping[str, str],
+    withheld: Collection[str],
+    limit: int = MAX_DRAFTS,
+) -> list[Draft]:
+    """The bot's answers for the top intents of ``parse`` that have one, best first; none
+    for an intent in ``withheld`` (human-only topics: a person answers those in their own
+    words)."""
+    drafts: list[Draft] = []
+    for guess in parse.ranking:
+        if len(drafts) == limit or guess.confidence < MIN_CONFIDENCE:
+            break
+        if guess.name in withheld:
+            continue
+        reply = responses.for_intent(guess.name, {**values, **_entities(parse)})
+        if reply is not None and all(d.text != reply.text for d in drafts):
+            drafts.append(Draft(intent=guess.name, text=reply.text))
+    return drafts
+
+
+def saved_reply(responses: Responses, name: str, *, values: Mapping[str, str]) -> str | None:
+    """The replies catalogue's answer named ``name`` (an intent's), for ``/tandem reply``."""
+    reply = responses.for_intent(name.strip(), values)
+    return None if reply is None else reply.text
+
+
+def _entities(parse: ParseResult) -> dict[str, str]:
+    return {entity.entity: entity.value for entity in parse.entities}
+
+
+class DraftingDesk:
+    """The agents' desk, with drafts under each customer message relayed to a thread.
+    ``nlu`` should be the masked one: drafts are posted in Slack."""
+
+    def __init__(
+        self,
+        *,
+        inner: AgentDesk,
+        nlu: NluParser,
+        responses: Responses,
+        offers: DraftOffers,
+        texts: AgentTexts,
+        withheld: Collection[str],
+    ) -> None:
+        self._inner = inner
+        self._nlu = nlu
+        self._responses = responses
+        self._offers = offers
+        self._texts = texts
+        self._withheld = frozenset(withheld)
+
+    async def relay_to_agents(
+        self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
+    ) -> str | None:
+        posted = await self._inner.relay_to_agents(thread, message, customer=customer)
+        if message.text and not message.edited:
+            await self._suggest(thread, message.text, customer=customer)
+        return posted
+
+    async def relay_many(
+        self, thread: DeskThread, messages: Sequence[CustomerRelay], *, customer: Customer
+    ) -> list[str]:
+        posted = await self._inner.relay_many(thread, messages, customer=customer)
+        texts = [m.text for m in messages if m.text and not m.edited]
+        if texts:  # one set of drafts, for the newest: what the customer asks now
+            await self._suggest(thread, texts[-1], customer=customer)
+        return posted
+
+    async def open_handoff(self, ticket: HandoffTicket) -> DeskThread | None:
+        return await self._inner.open_handoff(ticket)
+
+    async def show_card(self, thread: DeskThread, state: CardState) -> None:
+        await self._inner.show_card(thread, state)
+
+    async def post_note(self, thread: DeskThread, text: str) -> None:
+        await self._inner.post_note(thread, text)
+
+    async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
+        await self._inner.tell_agent(thread, agent, text)
+
+    async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
+        await self._inner.react(thread, message_ts, receipt)
+
+    async def offer_retry(
+        self, thread: DeskThread, text: str, button: str, message_id: int
+    ) -> None:
+        await self._inner.offer_retry(thread, text, button, message_id)
+
+    async def _suggest(self, thread: DeskThread, text: str, *, customer: Customer) -> None:
+        """Best effort: the customer's message is in the thread; drafts only help."""
+        try:
+            parse = await self._nlu.parse(text)
+            first_name = customer.display_name.split()[0] if customer.display_name else ""
+            drafts = drafts_for(
+                parse,
+                self._responses,
+                values={"name": first_name} if first_name else {},
+                withheld=self._withheld,
+            )
+            if drafts:
+                offer = DraftOffer(
+                    prompt=self._texts.line(Line.DRAFTS_OFFER),
+                    send_label=self._texts.line(Line.DRAFTS_SEND),
+                    drafts=tuple(drafts),
+                )
+                await self._offers.offer_drafts(thread, offer)
+        except (NluError, DeliveryError, DeliveryDeferred) as exc:
+            logger.warning("no drafts in thread %s: %s", thread.thread_ts, exc)
+
+
+@dataclass(frozen=True, slots=True)
+class DraftSend:
+    thread: DeskThread
+    agent: Agent
+    text: str
+    press_id: str  # unique per click (Slack's action_ts): the reply's platform id
+
+
+class DraftSender:
+    """Sends a draft, or a saved reply named by an agent, as the agent: an ordinary reply,
+    handed to the intake."""
+
+    def __init__(
+        self,
+        *,
+        replies: AgentEventHandler,
+        responses: Responses,
+        desk: AgentDesk,
+        texts: AgentTexts,
+    ) -> None:
+        self._replies = replies
+        self._responses = responses
+        self._desk = desk
+        self._texts = texts
+
+    async def send_draft(self, send: DraftSend) -> str:
+        """Hand the reply on (raises :class:`~handoff.errors.IntakeUnavailable` when it could
+        not be taken); what the draft's post shows instead once it is sent."""
+        await self._replies.agent_reply(
+            AgentReply(
+                thread=send.thread,
+                agent=send.agent,
+                text=send.text,
+                message_ts=f"draft-{send.press_id}",
+            )
+        )
+        return self._texts.line(Line.DRAFTS_SENT, agent=send.agent.display_name, text=send.text)
+
+    async def send_saved(self, saved: SavedReply) -> str | None:
+        """Send the saved reply ``saved.name`` (``/tandem reply NAME``) and tell the thread
+        what was sent; None once sent, else what to tell the agent."""
+        text = saved_reply(self._responses, saved.name, values={})
+        if text is None:
+            names = ", ".join(sorted(self._responses.intents))
+            return self._texts.line(Line.DRAFTS_NO_SAVED_REPLY, name=saved.name, names=names)
+        sent = await self.send_draft(
+            DraftSend(thread=saved.thread, agent=saved.agent, text=text, press_id=saved.request_id)
+        )
+        try:
+            await self._desk.post_note(saved.thread, sent)
+        except (DeliveryError, DeliveryDeferred) as exc:  # the reply is on its way regardless
+            logger.warning("could not note a saved reply in %s: %s", saved.thread.thread_ts, exc)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedReply:
+    thread: DeskThread
+    agent: Agent
+    name: str  # an intent's name in the replies catalogue
+    request_id: str  # unique per command (Slack's trigger_id): the reply's platform id
