@@ -147,7 +147,10 @@ class SlackAdapter:
         # Teaching the bot (handoff.teaching): offers under failed turns, and the pick.
         self._teach_offers = SlackTeachOffers(client=self._client)
         self._teach = TeachListener(
-            channel=agent_channel, directory=directory, inflight=listeners.inflight
+            channel=agent_channel,
+            directory=directory,
+            inflight=listeners.inflight,
+            others=route_channels,
         )
         # Drafts for agents (handoff.drafts): the bot's answers, each with Send.
         self._draft_offers = SlackDraftOffers(client=self._client)
@@ -156,6 +159,7 @@ class SlackAdapter:
             channel=agent_channel,
             directory=directory,
             inflight=listeners.inflight,
+            others=route_channels,
         )
         self._inbound = SlackInbound(
             bolt_client=web_client(token=None, api_url=api_url, policy=policy),

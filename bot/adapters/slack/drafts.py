@@ -62,7 +62,9 @@ def offer_post(offer: DraftOffer) -> SlackMessage:
     return SlackMessage(text=escape_mrkdwn(clip(offer.prompt, TEXT_LIMIT)), blocks=blocks)
 
 
-def edit_view(form: EditForm, draft: str, *, thread_ts: str, post_ts: str) -> dict[str, Any]:
+def edit_view(
+    form: EditForm, draft: str, *, channel: str, thread_ts: str, post_ts: str
+) -> dict[str, Any]:
     """The modal an Edit click opens: the draft in a text field; its thread and post kept in
     ``private_metadata`` for the submission."""
     return {
@@ -70,7 +72,9 @@ def edit_view(form: EditForm, draft: str, *, thread_ts: str, post_ts: str) -> di
         "callback_id": EDIT_VIEW,
         "title": plain_text(clip(form.title, TITLE_LIMIT), emoji=True),
         "submit": plain_text(clip(form.submit, TITLE_LIMIT), emoji=True),
-        "private_metadata": json.dumps({"thread_ts": thread_ts, "post_ts": post_ts}),
+        "private_metadata": json.dumps(
+            {"channel": channel, "thread_ts": thread_ts, "post_ts": post_ts}
+        ),
         "blocks": [
             {
                 "type": "input",
@@ -87,17 +91,18 @@ def edit_view(form: EditForm, draft: str, *, thread_ts: str, post_ts: str) -> di
     }
 
 
-def submitted(view: Mapping[str, Any]) -> tuple[str, str, str] | None:
-    """(thread ts, post ts, text) of a submitted edit modal; None for anything else."""
+def submitted(view: Mapping[str, Any]) -> tuple[str, str, str, str] | None:
+    """(channel, thread ts, post ts, text) of a submitted edit modal; None for anything
+    else."""
     try:
         meta = json.loads(str(view.get("private_metadata") or ""))
         text = view["state"]["values"][EDIT_BLOCK][EDIT_FIELD]["value"]
     except (ValueError, KeyError, TypeError):
         return None
-    thread_ts, post_ts = meta.get("thread_ts"), meta.get("post_ts")
-    if not all(isinstance(x, str) and x for x in (thread_ts, post_ts, text)):
+    channel, thread_ts, post_ts = meta.get("channel"), meta.get("thread_ts"), meta.get("post_ts")
+    if not all(isinstance(x, str) and x for x in (channel, thread_ts, post_ts, text)):
         return None
-    return thread_ts, post_ts, text.strip()
+    return channel, thread_ts, post_ts, text.strip()
 
 
 def action_ts(body: Mapping[str, Any]) -> str | None:
@@ -121,10 +126,16 @@ class DraftListener:
     start."""
 
     def __init__(
-        self, *, client: AsyncWebClient, channel: str, directory: Directory, inflight: InFlight
+        self,
+        *,
+        client: AsyncWebClient,
+        channel: str,
+        directory: Directory,
+        inflight: InFlight,
+        others: frozenset[str] = frozenset(),
     ) -> None:
         self._client = client
-        self._channel = channel
+        self._channels = frozenset({channel, *others})  # the agent channel and the routes
         self._directory = directory
         self._inflight = inflight
         self.handler: DraftSendHandler | None = None
@@ -132,17 +143,26 @@ class DraftListener:
     async def on_send(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async with self._inflight.track():
             await ack()
-            press = pressed(body, channel=self._channel, action_id=SEND_DRAFT_ACTION)
+            channel = self._where(body)
+            press = pressed(body, channel=channel, action_id=SEND_DRAFT_ACTION)
             stamp = action_ts(body)
             if press is None or press.thread_ts is None or stamp is None:
                 logger.warning("ignored a Send press outside a handoff thread")
                 return
-            await self._send(press.user_id, press.thread_ts, press.message_ts, press.value, stamp)
+            await self._send(
+                press.user_id,
+                channel=channel,
+                thread_ts=press.thread_ts,
+                post_ts=press.message_ts,
+                text=press.value,
+                press_id=stamp,
+            )
 
     async def on_edit(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async with self._inflight.track():
             await ack()
-            press = pressed(body, channel=self._channel, action_id=EDIT_DRAFT_ACTION)
+            channel = self._where(body)
+            press = pressed(body, channel=channel, action_id=EDIT_DRAFT_ACTION)
             trigger = body.get("trigger_id")
             if press is None or press.thread_ts is None or not isinstance(trigger, str):
                 logger.warning("ignored an Edit press outside a handoff thread")
@@ -152,6 +172,7 @@ class DraftListener:
             view = edit_view(
                 self.handler.edit_form(),
                 press.value,
+                channel=channel,
                 thread_ts=press.thread_ts,
                 post_ts=press.message_ts,
             )
@@ -170,17 +191,34 @@ class DraftListener:
             if found is None or not isinstance(user, str) or not found[2]:
                 logger.warning("ignored an edit modal's submission without a draft")
                 return
-            thread_ts, post_ts, text = found
-            await self._send(user, thread_ts, post_ts, text, f"{view.get('id')}", edited=True)
+            channel, thread_ts, post_ts, text = found
+            if channel not in self._channels:
+                logger.warning("ignored an edit modal's submission for another channel")
+                return
+            await self._send(
+                user,
+                channel=channel,
+                thread_ts=thread_ts,
+                post_ts=post_ts,
+                text=text,
+                press_id=f"{view.get('id')}",
+                edited=True,
+            )
+
+    def _where(self, body: Mapping[str, Any]) -> str:
+        """The channel a press came from when it is one of Tandem's, else "" (refused)."""
+        where = (body.get("container") or {}).get("channel_id")
+        return where if isinstance(where, str) and where in self._channels else ""
 
     async def _send(
         self,
         user: str,
+        *,
+        channel: str,
         thread_ts: str,
         post_ts: str,
         text: str,
         press_id: str,
-        *,
         edited: bool = False,
     ) -> None:
         if self.handler is None:
@@ -188,7 +226,7 @@ class DraftListener:
             return
         agent = Agent(user_id=user, display_name=await self._directory.display_name(user))
         send = DraftSend(
-            thread=DeskThread(self._channel, thread_ts),
+            thread=DeskThread(channel, thread_ts),
             agent=agent,
             text=text,
             press_id=press_id,
@@ -202,15 +240,15 @@ class DraftListener:
         except Exception:  # the top of a listener: the press is answered; log the stack
             logger.exception("sending a draft for %s failed", user)
             return
-        await self._replace(post_ts, shown)
+        await self._replace(channel, post_ts, shown)
 
-    async def _replace(self, ts: str, text: str) -> None:
+    async def _replace(self, channel: str, ts: str, text: str) -> None:
         """The drafts' post now says who sent what; best effort (the reply is on its way)."""
         try:
             await call(
                 f"the drafts {ts}",
                 lambda: self._client.chat_update(
-                    channel=self._channel,
+                    channel=channel,
                     ts=ts,
                     text=escape_mrkdwn(clip(text, TEXT_LIMIT)),
                     blocks=[context(plain_text(clip(text, TEXT_LIMIT)))],

@@ -61,9 +61,11 @@ def offer_post(offer: TeachOffer) -> SlackMessage:
     )
 
 
-def picked(body: Mapping[str, Any], *, channel: str) -> tuple[str, str, int, str] | None:
-    """(user, thread, message id, intent) of an option picked in a teaching offer in
-    ``channel``; None for anything else."""
+def picked(
+    body: Mapping[str, Any], *, channels: frozenset[str]
+) -> tuple[str, str, str, int, str] | None:
+    """(user, channel, thread, message id, intent) of an option picked in a teaching offer
+    in one of ``channels``; None for anything else."""
     actions = body.get("actions") or []
     action = actions[0] if actions and isinstance(actions[0], Mapping) else {}
     container = body.get("container") or {}
@@ -74,22 +76,29 @@ def picked(body: Mapping[str, Any], *, channel: str) -> tuple[str, str, int, str
     number, _, intent = value.partition(":") if isinstance(value, str) else ("", "", "")
     if (
         action.get("action_id") != TEACH_ACTION
-        or container.get("channel_id") != channel
+        or container.get("channel_id") not in channels
         or not isinstance(user, str)
         or not isinstance(thread_ts, str)
         or not number.isdigit()
         or not intent
     ):
         return None
-    return user, thread_ts, int(number), intent
+    return user, str(container["channel_id"]), thread_ts, int(number), intent
 
 
 class TeachListener:
     """Bolt's listener for the intent picked in an offer; the core's handler is given at
     start."""
 
-    def __init__(self, *, channel: str, directory: Directory, inflight: InFlight) -> None:
-        self._channel = channel
+    def __init__(
+        self,
+        *,
+        channel: str,
+        directory: Directory,
+        inflight: InFlight,
+        others: frozenset[str] = frozenset(),
+    ) -> None:
+        self._channels = frozenset({channel, *others})  # the agent channel and the routes
         self._directory = directory
         self._inflight = inflight
         self.handler: TeachHandler | None = None
@@ -97,14 +106,14 @@ class TeachListener:
     async def on_teach(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async with self._inflight.track():
             await ack()
-            choice = picked(body, channel=self._channel)
+            choice = picked(body, channels=self._channels)
             if choice is None or self.handler is None:
                 logger.warning("ignored a teaching pick (outside a handoff thread, or too early)")
                 return
-            user, thread_ts, message_id, intent = choice
+            user, channel, thread_ts, message_id, intent = choice
             agent = Agent(user_id=user, display_name=await self._directory.display_name(user))
             request = TeachRequest(
-                thread=DeskThread(self._channel, thread_ts),
+                thread=DeskThread(channel, thread_ts),
                 agent=agent,
                 message_id=message_id,
                 intent=intent,
