@@ -72,6 +72,13 @@ def families(snapshot: Telemetry) -> Iterator[Metric]:
         messages.add_metric([direction, author, platform], count.value)
     yield messages
     yield _counter(
+        "tandem_agent_replies",
+        "Agents' replies to customers, by source: a draft sent as it was, a draft edited "
+        "first, or typed.",
+        ["source"],
+        snapshot.agent_replies,
+    )
+    yield _counter(
         "tandem_decisions",
         "The bot's decisions on customers' turns, by action and primary reason.",
         ["action", "reason"],

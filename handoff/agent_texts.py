@@ -82,6 +82,9 @@ class Line(StrEnum):
     DRAFTS_SEND = "drafts.send"
     DRAFTS_SENT = "drafts.sent"
     DRAFTS_NO_SAVED_REPLY = "drafts.no_saved_reply"
+    DRAFTS_EDIT = "drafts.edit"
+    DRAFTS_EDIT_TITLE = "drafts.edit_title"
+    DRAFTS_EDIT_FIELD = "drafts.edit_field"
     # The waiting customer's choices (handoff.waiting).
     WAIT_CUSTOMER = "waiting.customer"
     WAIT_LATER = "waiting.later"
@@ -144,6 +147,9 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.DRAFTS_SEND: frozenset(),
     Line.DRAFTS_SENT: frozenset({"agent", "text"}),
     Line.DRAFTS_NO_SAVED_REPLY: frozenset({"name", "names"}),
+    Line.DRAFTS_EDIT: frozenset(),
+    Line.DRAFTS_EDIT_TITLE: frozenset(),
+    Line.DRAFTS_EDIT_FIELD: frozenset(),
     Line.WAIT_CUSTOMER: frozenset({"name"}),
     Line.WAIT_LATER: frozenset({"handoff"}),
 }

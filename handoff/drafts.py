@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 MAX_DRAFTS = 2  # the top intents that get a draft
 MIN_CONFIDENCE = 0.2  # below this, a guess is noise, not a draft
+# A reply sent from a draft is stored with one of these before its platform id, so the
+# record tells drafted, edited and typed replies apart (nothing else stores it).
+DRAFTED, EDITED = "draft-", "edited-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +52,17 @@ class Draft:
 class DraftOffer:
     prompt: str  # what the post says above the drafts (the catalogue's)
     send_label: str
+    edit_label: str
     drafts: tuple[Draft, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EditForm:
+    """The words of the form an agent edits a draft in."""
+
+    title: str
+    field: str
+    submit: str
 
 
 class DraftOffers(Protocol):
@@ -142,6 +155,8 @@ class DraftingDesk:
         await self._inner.tell_agent(thread, agent, text)
 
     async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
+        if message_ts.startswith((DRAFTED, EDITED)):
+            return  # sent from a draft: no message of the agent's in Slack to mark
         await self._inner.react(thread, message_ts, receipt)
 
     async def offer_retry(
@@ -164,6 +179,7 @@ class DraftingDesk:
                 offer = DraftOffer(
                     prompt=self._texts.line(Line.DRAFTS_OFFER),
                     send_label=self._texts.line(Line.DRAFTS_SEND),
+                    edit_label=self._texts.line(Line.DRAFTS_EDIT),
                     drafts=tuple(drafts),
                 )
                 await self._offers.offer_drafts(thread, offer)
@@ -177,6 +193,7 @@ class DraftSend:
     agent: Agent
     text: str
     press_id: str  # unique per click (Slack's action_ts): the reply's platform id
+    edited: bool = False  # changed by the agent before it was sent
 
 
 class DraftSender:
@@ -204,10 +221,17 @@ class DraftSender:
                 thread=send.thread,
                 agent=send.agent,
                 text=send.text,
-                message_ts=f"draft-{send.press_id}",
+                message_ts=f"{EDITED if send.edited else DRAFTED}{send.press_id}",
             )
         )
         return self._texts.line(Line.DRAFTS_SENT, agent=send.agent.display_name, text=send.text)
+
+    def edit_form(self) -> EditForm:
+        return EditForm(
+            title=self._texts.line(Line.DRAFTS_EDIT_TITLE),
+            field=self._texts.line(Line.DRAFTS_EDIT_FIELD),
+            submit=self._texts.line(Line.DRAFTS_SEND),
+        )
 
     async def send_saved(self, saved: SavedReply) -> str | None:
         """Send the saved reply ``saved.name`` (``/tandem reply NAME``) and tell the thread

@@ -9,6 +9,7 @@ table, the same SQL on SQLite and PostgreSQL): 100,000 conversations take second
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam
@@ -46,6 +47,8 @@ async def prefill(database_url: str, conversations: int) -> None:
     conversations in it."""
     database = Database.from_url(database_url)
     try:
+        # The service migrates again at its start and says so; one account of it is enough.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         await database.upgrade()
         at = bindparam("at", value=datetime.now(UTC) - timedelta(days=1), type_=UtcDateTime())
         async with database.statements(doing="storing conversations for the benchmark") as db:

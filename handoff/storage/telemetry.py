@@ -17,6 +17,8 @@ from sqlalchemy import ColumnElement, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from handoff.drafts import DRAFTED, EDITED
+from handoff.model import Author
 from handoff.records import Delivery
 from handoff.storage.database import Database
 from handoff.storage.metrics import first_reply_at
@@ -49,6 +51,7 @@ class Telemetry:
     time_to_claim: tuple[float, ...]
     first_response: tuple[float, ...]
     resolution: tuple[float, ...]
+    agent_replies: tuple[Count, ...] = ()  # by source: drafted, edited, typed
 
 
 async def read_telemetry(database: Database) -> Telemetry:
@@ -66,6 +69,7 @@ async def read_telemetry(database: Database) -> Telemetry:
         )
         waiting, claimed = await _open_handoffs(session)
         claims, replies, closes = await _durations(session)
+        agent_replies = await _agent_reply_counts(session)
     return Telemetry(
         conversations=conversations,
         ratings=ratings,
@@ -78,6 +82,7 @@ async def read_telemetry(database: Database) -> Telemetry:
         time_to_claim=claims,
         first_response=replies,
         resolution=closes,
+        agent_replies=agent_replies,
     )
 
 
@@ -123,6 +128,20 @@ async def _decision_counts(session: AsyncSession) -> tuple[Count, ...]:
     return tuple(
         Count(labels=(str(a), str(r) if r else NO_REASON), value=int(n)) for a, r, n in rows
     )
+
+
+async def _agent_reply_counts(session: AsyncSession) -> tuple[Count, ...]:
+    """Agents' replies by source: sent from a draft as it was, edited first, or typed (the
+    platform id of a drafted reply starts with :data:`handoff.drafts.DRAFTED`)."""
+    source = case(
+        (MessageRow.platform_message_id.startswith(DRAFTED), "drafted"),
+        (MessageRow.platform_message_id.startswith(EDITED), "edited"),
+        else_="typed",
+    )
+    rows = await session.execute(
+        select(source, func.count()).where(MessageRow.author == Author.AGENT.value).group_by(source)
+    )
+    return tuple(Count(labels=(str(s),), value=int(n)) for s, n in rows)
 
 
 async def _handoff_counts(session: AsyncSession) -> tuple[Count, ...]:

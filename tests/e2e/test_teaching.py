@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.adapters.slack.drafts import SEND_DRAFT_ACTION
+from bot.adapters.slack.drafts import EDIT_DRAFT_ACTION, SEND_DRAFT_ACTION
 from bot.adapters.slack.teaching import TEACH_ACTION
 from bot.sandbox.world import Sandbox
 from bot.settings import load_settings
@@ -154,9 +154,9 @@ def drafts(sandbox: Sandbox, card: Message) -> list[tuple[Message, str]]:
     found = []
     for post in sandbox.thread(card):
         for block in post.blocks or []:
-            accessory = block.get("accessory") or {}
-            if accessory.get("action_id") == SEND_DRAFT_ACTION:
-                found.append((post, str(accessory["value"])))
+            for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                if element.get("action_id") == SEND_DRAFT_ACTION:
+                    found.append((post, str(element["value"])))
     return found
 
 
@@ -193,6 +193,51 @@ async def test_a_draft_is_sent_as_the_agent_with_one_click(sandbox: Sandbox) -> 
     update = await sandbox.slack.wait_for_call("chat.update", lambda c: c.ok, since=mark)
     assert "sent a suggested reply" in json.dumps(update.params)
     assert SEND_DRAFT_ACTION not in json.dumps(update.params)  # no second send
+
+
+async def test_an_edited_draft_is_sent_as_edited(sandbox: Sandbox) -> None:
+    customer = telegram_user(8805, first_name="Edsger", username="edsger8805")
+    sandbox.customer_says("/human", customer=customer)
+    await sandbox.bot_messages(1, customer=customer)
+    mark = sandbox.slack.mark()
+    sandbox.customer_says("where is my order ORD-48213?", customer=customer)
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: c.ok and EDIT_DRAFT_ACTION in json.dumps(c.params),
+        since=mark,
+        timeout=15,
+    )
+    card = next(c for c in reversed(sandbox.cards()) if "edsger8805" in json.dumps(c.blocks))
+    [(post, text), *_] = drafts(sandbox, card)
+    assert "ORD-48213" in text  # the placeholder filled from what the customer wrote
+    seen = len(sandbox.customer_view(customer=customer))
+
+    mark = sandbox.slack.mark()
+    await sandbox.slack_events.block_action(
+        EDIT_DRAFT_ACTION,
+        text,
+        user=defaults.BOB_ID,
+        channel=defaults.AGENTS_CHANNEL_ID,
+        message_ts=post.ts,
+        thread_ts=card.ts,
+    )
+    opened = await sandbox.slack.wait_for_call("views.open", lambda c: c.ok, since=mark)
+    view = opened.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert json.dumps(view).count("ORD-48213") == 1  # the draft, prefilled
+    edited = "Your order ORD-48213 left our warehouse this morning; it arrives Friday."
+    answer = await sandbox.slack_events.view_submission(
+        {**view, "id": "V0EDIT1"},
+        {"draft": {"text": {"type": "plain_text_input", "value": edited}}},
+        user=defaults.BOB_ID,
+    )
+    assert answer.status == 200
+    received = await sandbox.bot_messages(seen + 1, customer=customer)
+    while not any(edited in m.text for m in received[seen:]):
+        received = await sandbox.bot_messages(len(received) + 1, customer=customer)
+    assert not any(text == m.text for m in received[seen:])  # the draft as edited, only
+    update = await sandbox.slack.wait_for_call("chat.update", lambda c: c.ok, since=mark)
+    assert edited in json.dumps(update.params)
 
 
 async def test_no_draft_for_a_human_only_topic(sandbox: Sandbox) -> None:

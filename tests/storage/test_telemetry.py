@@ -155,3 +155,26 @@ async def test_without_the_database_metrics_say_so(migrated: Database) -> None:
 
 def total(sample: Sample) -> bool:
     return sample.name.endswith("_total")
+
+
+async def test_agents_replies_by_source_drafted_edited_or_typed(
+    migrated: Database, history: History
+) -> None:
+    conversation = await history.conversation(SINCE + timedelta(days=9))
+    before = as_dict((await read_telemetry(migrated)).agent_replies)
+    for n, platform_id in enumerate(("draft-1796550831.1", "edited-V0EDIT1", "1796550831.000200")):
+        await history.repository.add_message(
+            NewMessage(
+                conversation_id=conversation,
+                author=Author.AGENT,
+                platform=Platform.SLACK,
+                platform_chat_id="C0AGENTS",
+                platform_message_id=platform_id,
+                created_at=SINCE + timedelta(days=9, minutes=n),
+                text="hello",
+            )
+        )
+    after = as_dict((await read_telemetry(migrated)).agent_replies)
+    assert after.get(("drafted",), 0) - before.get(("drafted",), 0) == 1
+    assert after.get(("edited",), 0) - before.get(("edited",), 0) == 1
+    assert after.get(("typed",), 0) - before.get(("typed",), 0) == 1

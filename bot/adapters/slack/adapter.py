@@ -34,7 +34,13 @@ from .app import EVENTS_PATH, SlackInbound
 from .delivery import RetryPolicy, describe, error_code, web_client
 from .desk import SlackDesk
 from .directory import Directory
-from .drafts import SEND_DRAFT_ACTION, DraftListener, SlackDraftOffers
+from .drafts import (
+    EDIT_DRAFT_ACTION,
+    EDIT_VIEW,
+    SEND_DRAFT_ACTION,
+    DraftListener,
+    SlackDraftOffers,
+)
 from .errors import SlackAdapterError
 from .forget import ERASE_ACTION, EraseHandler, EraseListener, SlackForgetDesk
 from .ladder import SlackLadder
@@ -160,7 +166,9 @@ class SlackAdapter:
                 ERASE_ACTION: self._erase.on_erase,
                 TEACH_ACTION: self._teach.on_teach,
                 SEND_DRAFT_ACTION: self._drafts.on_send,
+                EDIT_DRAFT_ACTION: self._drafts.on_edit,
             },
+            views={EDIT_VIEW: self._drafts.on_submit},
         )
         if signing_secret is not None and http is not None:
             http.add_route("POST", EVENTS_PATH, self._inbound.handle_http)

@@ -64,6 +64,7 @@ class SlackInbound:
         signing_secret: str | None,
         listeners: Listeners,
         actions: Mapping[str, Callable[..., Awaitable[None]]] | None = None,
+        views: Mapping[str, Callable[..., Awaitable[None]]] | None = None,
     ) -> None:
         self._listeners = listeners
         self._closing = False
@@ -99,6 +100,9 @@ class SlackInbound:
         # Buttons of other parts (the Reveal and Erase buttons of handoff.privacy).
         for action_id, listener in (actions or {}).items():
             self.app.action(action_id)(listener)
+        # Modals' submissions (a draft edited before it is sent), by callback id.
+        for callback_id, listener in (views or {}).items():
+            self.app.view(callback_id)(listener)
 
     # --- lifecycle ----------------------------------------------------------------------
 

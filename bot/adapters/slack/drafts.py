@@ -1,13 +1,14 @@
-"""Drafts in Slack: the bot's answers posted under a customer's message, each with a Send
-button; a click hands the draft to the core as the clicking agent's reply
-(:class:`handoff.drafts.DraftSender`), and the post then says who sent what (so nobody sends
-it twice).
+"""Drafts in Slack: the bot's answers posted under a customer's message, each with Send and
+Edit. Send hands the draft to the core as the clicking agent's reply
+(:class:`handoff.drafts.DraftSender`); Edit opens a modal prefilled with it, whose
+submission is sent as edited. The post then says who sent what (so nobody sends it twice).
 
 Implements :class:`handoff.drafts.DraftOffers`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -15,7 +16,7 @@ from typing import Any, Protocol
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handoff.drafts import DraftOffer, DraftSend
+from handoff.drafts import DraftOffer, DraftSend, EditForm
 from handoff.errors import DeliveryDeferred, DeliveryError, IntakeUnavailable
 from handoff.model import Agent, DeskThread
 
@@ -30,28 +31,73 @@ from .sizing import BUTTON_TEXT_LIMIT, clip
 logger = logging.getLogger(__name__)
 
 SEND_DRAFT_ACTION = "tandem_send_draft"
+EDIT_DRAFT_ACTION = "tandem_edit_draft"
+EDIT_VIEW = "tandem_draft_edit"  # the modal's callback id
+EDIT_BLOCK, EDIT_FIELD = "draft", "text"
 VALUE_LIMIT = 2_000  # Slack's limit for a button's value: longer drafts are not offered
 TEXT_LIMIT = 2_000
+TITLE_LIMIT = 24  # of a modal's title and its buttons
+INPUT_LIMIT = 3_000  # of a plain_text_input's value
 
 
 class DraftSendHandler(Protocol):
     async def send_draft(self, send: DraftSend) -> str: ...
 
+    def edit_form(self) -> EditForm: ...
+
 
 def offer_post(offer: DraftOffer) -> SlackMessage:
     blocks: list[dict[str, Any]] = [context(plain_text(clip(offer.prompt, TEXT_LIMIT)))]
-    for number, draft in enumerate(offer.drafts):
+    for draft in offer.drafts:
         if len(draft.text) > VALUE_LIMIT:
             continue
-        button = {
-            "type": "button",
-            "text": plain_text(clip(offer.send_label, BUTTON_TEXT_LIMIT), emoji=True),
-            "action_id": SEND_DRAFT_ACTION,
-            "value": draft.text,
-        }
-        section = plain_section(clip(draft.text, TEXT_LIMIT))
-        blocks.append({**section, "block_id": f"draft_{number}", "accessory": button})
+        buttons = [
+            _button(offer.send_label, SEND_DRAFT_ACTION, draft.text, style="primary"),
+            _button(offer.edit_label, EDIT_DRAFT_ACTION, draft.text),
+        ]
+        blocks += [
+            plain_section(clip(draft.text, TEXT_LIMIT)),
+            {"type": "actions", "elements": buttons},
+        ]
     return SlackMessage(text=escape_mrkdwn(clip(offer.prompt, TEXT_LIMIT)), blocks=blocks)
+
+
+def edit_view(form: EditForm, draft: str, *, thread_ts: str, post_ts: str) -> dict[str, Any]:
+    """The modal an Edit click opens: the draft in a text field; its thread and post kept in
+    ``private_metadata`` for the submission."""
+    return {
+        "type": "modal",
+        "callback_id": EDIT_VIEW,
+        "title": plain_text(clip(form.title, TITLE_LIMIT), emoji=True),
+        "submit": plain_text(clip(form.submit, TITLE_LIMIT), emoji=True),
+        "private_metadata": json.dumps({"thread_ts": thread_ts, "post_ts": post_ts}),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": EDIT_BLOCK,
+                "label": plain_text(clip(form.field, TITLE_LIMIT * 2), emoji=True),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": EDIT_FIELD,
+                    "multiline": True,
+                    "initial_value": draft[:INPUT_LIMIT],
+                },
+            }
+        ],
+    }
+
+
+def submitted(view: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """(thread ts, post ts, text) of a submitted edit modal; None for anything else."""
+    try:
+        meta = json.loads(str(view.get("private_metadata") or ""))
+        text = view["state"]["values"][EDIT_BLOCK][EDIT_FIELD]["value"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    thread_ts, post_ts = meta.get("thread_ts"), meta.get("post_ts")
+    if not all(isinstance(x, str) and x for x in (thread_ts, post_ts, text)):
+        return None
+    return thread_ts, post_ts, text.strip()
 
 
 def action_ts(body: Mapping[str, Any]) -> str | None:
@@ -60,8 +106,19 @@ def action_ts(body: Mapping[str, Any]) -> str | None:
     return stamp if isinstance(stamp, str) else None
 
 
+def _button(label: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
+    button = {
+        "type": "button",
+        "text": plain_text(clip(label, BUTTON_TEXT_LIMIT), emoji=True),
+        "action_id": action_id,
+        "value": value,
+    }
+    return {**button, "style": style} if style else button
+
+
 class DraftListener:
-    """Bolt's listener for Send; the core's handler is given at start."""
+    """Bolt's listeners for Send, Edit and the edit modal; the core's handler is given at
+    start."""
 
     def __init__(
         self, *, client: AsyncWebClient, channel: str, directory: Directory, inflight: InFlight
@@ -77,28 +134,75 @@ class DraftListener:
             await ack()
             press = pressed(body, channel=self._channel, action_id=SEND_DRAFT_ACTION)
             stamp = action_ts(body)
-            if press is None or press.thread_ts is None or stamp is None or self.handler is None:
-                logger.warning("ignored a Send press (outside a handoff thread, or too early)")
+            if press is None or press.thread_ts is None or stamp is None:
+                logger.warning("ignored a Send press outside a handoff thread")
                 return
-            agent = Agent(
-                user_id=press.user_id,
-                display_name=await self._directory.display_name(press.user_id),
-            )
-            send = DraftSend(
-                thread=DeskThread(self._channel, press.thread_ts),
-                agent=agent,
-                text=press.value,
-                press_id=stamp,
+            await self._send(press.user_id, press.thread_ts, press.message_ts, press.value, stamp)
+
+    async def on_edit(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        async with self._inflight.track():
+            await ack()
+            press = pressed(body, channel=self._channel, action_id=EDIT_DRAFT_ACTION)
+            trigger = body.get("trigger_id")
+            if press is None or press.thread_ts is None or not isinstance(trigger, str):
+                logger.warning("ignored an Edit press outside a handoff thread")
+                return
+            if self.handler is None:
+                return
+            view = edit_view(
+                self.handler.edit_form(),
+                press.value,
+                thread_ts=press.thread_ts,
+                post_ts=press.message_ts,
             )
             try:
-                shown = await self.handler.send_draft(send)
-            except IntakeUnavailable as exc:  # not taken: the buttons stay for another try
-                logger.warning("a draft sent by %s was not taken: %s", press.user_id, exc)
+                await call(
+                    "the edit modal", lambda: self._client.views_open(trigger_id=trigger, view=view)
+                )
+            except (DeliveryError, DeliveryDeferred) as exc:
+                logger.warning("could not open the edit modal for %s: %s", press.user_id, exc)
+
+    async def on_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        async with self._inflight.track():
+            await ack()  # closes the modal
+            found = submitted(view)
+            user = (body.get("user") or {}).get("id")
+            if found is None or not isinstance(user, str) or not found[2]:
+                logger.warning("ignored an edit modal's submission without a draft")
                 return
-            except Exception:  # the top of a listener: the press is answered; log the stack
-                logger.exception("sending a draft for %s failed", press.user_id)
-                return
-            await self._replace(press.message_ts, shown)
+            thread_ts, post_ts, text = found
+            await self._send(user, thread_ts, post_ts, text, f"{view.get('id')}", edited=True)
+
+    async def _send(
+        self,
+        user: str,
+        thread_ts: str,
+        post_ts: str,
+        text: str,
+        press_id: str,
+        *,
+        edited: bool = False,
+    ) -> None:
+        if self.handler is None:
+            logger.warning("ignored a draft sent before Tandem started")
+            return
+        agent = Agent(user_id=user, display_name=await self._directory.display_name(user))
+        send = DraftSend(
+            thread=DeskThread(self._channel, thread_ts),
+            agent=agent,
+            text=text,
+            press_id=press_id,
+            edited=edited,
+        )
+        try:
+            shown = await self.handler.send_draft(send)
+        except IntakeUnavailable as exc:  # not taken: the buttons stay for another try
+            logger.warning("a draft sent by %s was not taken: %s", user, exc)
+            return
+        except Exception:  # the top of a listener: the press is answered; log the stack
+            logger.exception("sending a draft for %s failed", user)
+            return
+        await self._replace(post_ts, shown)
 
     async def _replace(self, ts: str, text: str) -> None:
         """The drafts' post now says who sent what; best effort (the reply is on its way)."""

@@ -3,8 +3,9 @@
 Bolt indexes into payloads as Slack shapes them (``body["event"]["type"]``,
 ``body["actions"][0]``) while it finds a listener and builds its arguments, even inside its
 own error handler: a signed payload of another shape would end in a 500 and a traceback.
-Tandem takes Slack's URL check and SSL check, message events, block actions and slash
-commands; anything else, or any of these not shaped as Slack sends them, is not passed on.
+Tandem takes Slack's URL check and SSL check, message events, block actions, slash
+commands and modals' submissions; anything else, or any of these not shaped as Slack sends
+them, is not passed on.
 """
 
 from __future__ import annotations
@@ -30,7 +31,23 @@ def shape_problem(body: Mapping[str, Any]) -> str | None:
         return _event_problem(body)
     if kind == "block_actions":
         return _actions_problem(body)
+    if kind == "view_submission":
+        return _view_problem(body)
     return "not a kind of request Tandem takes"
+
+
+def _view_problem(body: Mapping[str, Any]) -> str | None:
+    """A modal's submission (a draft edited before it is sent)."""
+    view = body.get("view")
+    if not isinstance(view, Mapping) or not isinstance(view.get("callback_id"), str):
+        return "bad view"
+    state = view.get("state")
+    if not isinstance(state, Mapping) or not isinstance(state.get("values"), Mapping):
+        return "bad view state"
+    user = body.get("user")
+    if not isinstance(user, Mapping) or not isinstance(user.get("id"), str):
+        return "bad user"
+    return None
 
 
 def _event_problem(body: Mapping[str, Any]) -> str | None:

@@ -294,3 +294,26 @@ def slash_command_form(
         "response_url": response_url,
         "trigger_id": _trigger_id(),
     }
+
+
+def view_submission_payload(
+    view: Mapping[str, Any],
+    values: Mapping[str, Mapping[str, Any]],
+    *,
+    user: str,
+    team_id: str = defaults.TEAM_ID,
+    api_app_id: str = defaults.APP_ID,
+) -> JsonDict:
+    """A modal ``view`` (as views.open answered it) submitted with ``values``: block id ->
+    action id -> the element's state, e.g. ``{"type": "plain_text_input", "value": "hi"}``."""
+    return {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": defaults.TEAM_DOMAIN},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team_id},
+        "api_app_id": api_app_id,
+        "token": defaults.VERIFICATION_TOKEN,
+        "trigger_id": _trigger_id(),
+        "view": {**view, "state": {"values": {k: dict(v) for k, v in values.items()}}},
+        "response_urls": [],
+        "is_enterprise_install": False,
+    }

@@ -156,6 +156,23 @@ class SlackEventSender:
             body, content_type="application/x-www-form-urlencoded", signature=signature
         )
 
+    async def view_submission(
+        self,
+        view: Mapping[str, Any],
+        values: Mapping[str, Mapping[str, Any]],
+        *,
+        user: str,
+        signature: Signature = Signature.VALID,
+    ) -> EndpointResponse:
+        """``user`` submits the modal ``view`` (as views.open answered it) with ``values``."""
+        payload = events.view_submission_payload(
+            view, values, user=user, team_id=self._team_id, api_app_id=self._api_app_id
+        )
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.send(
+            body, content_type="application/x-www-form-urlencoded", signature=signature
+        )
+
     async def slash_command(
         self,
         command: str,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -109,6 +110,7 @@ class WebApi:
         self._deleted_files: set[str] = set()
         self._file_ids = (f"F{n:07d}" for n in itertools.count(1))
         self._pending: dict[str, _PendingUpload] = {}
+        self._view_ids = itertools.count(1)
         self._methods: dict[str, Method] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -126,6 +128,7 @@ class WebApi:
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "files.delete": self._files_delete,
+            "views.open": self._views_open,
         }
 
     def knows(self, method: str) -> bool:
@@ -285,6 +288,21 @@ class WebApi:
         if message.is_reply:
             permalink += f"?thread_ts={message.thread_ts}&cid={channel_id}"
         return {"channel": channel_id, "permalink": permalink}
+
+    def _views_open(self, request: MethodRequest) -> JsonDict:
+        """A modal opened for a trigger (a click or a shortcut); tests read it from the
+        recorded call, and answer it with :meth:`SlackEventSender.view_submission`."""
+        params = request.params
+        _text(params, "trigger_id", error="invalid_trigger_id")
+        view = params.get("view")
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except ValueError:
+                raise MethodError("invalid_arguments") from None
+        if not isinstance(view, dict) or view.get("type") != "modal" or not view.get("title"):
+            raise MethodError("invalid_arguments")
+        return {"view": {**view, "id": f"V{next(self._view_ids):09d}", "state": {"values": {}}}}
 
     def _reactions_add(self, request: MethodRequest) -> JsonDict:
         params = request.params
