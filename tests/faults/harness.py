@@ -56,6 +56,7 @@ class FaultTimes:
     notice_grace: float = 1.5  # a customer who waited this much longer must have been told
     slack_retry_delays: tuple[float, ...] = (0.5, 2.0, 6.0)  # Slack's redeliveries, compressed
     slack_ack_timeout: float = 3.0  # Slack's own: no 2xx within 3 s is a failed attempt
+    slack_paced: bool = True  # False: slack.pacing null (a scenario about something else)
 
     @property
     def notice_threshold(self) -> float | None:
@@ -73,10 +74,10 @@ def write_config(root: Path, times: FaultTimes) -> Path:
         conversation["outage_notice_after"] = times.notice_after
     config = root / "config" / "tandem.yml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(
-        yaml.safe_dump({"data_dir": str(root / "data"), "conversation": conversation}),
-        encoding="utf-8",
-    )
+    operator: dict[str, Any] = {"data_dir": str(root / "data"), "conversation": conversation}
+    if not times.slack_paced:
+        operator["slack"] = {"pacing": None}
+    config.write_text(yaml.safe_dump(operator), encoding="utf-8")
     return config
 
 
