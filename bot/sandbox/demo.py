@@ -32,6 +32,7 @@ class Transcripts:
     slack: list[str] = field(default_factory=list)
     _bot_seen: int = 0
     _slack_seen: int = 0
+    _telegram_calls_seen: int = 0
 
     def customer(self, text: str) -> None:
         self.telegram.append(f"  Ada    > {text}")
@@ -47,12 +48,30 @@ class Transcripts:
                 f"  Tandem < {text}" + (f"\n           {buttons}" if buttons else "")
             )
         self._bot_seen = len(sandbox.customer_view())
+        # Edits and deletions change messages already printed: said as they happen.
+        telegram_calls = sandbox.telegram.calls
+        for change in telegram_calls[self._telegram_calls_seen :]:
+            line = _describe_telegram_change(change.method, change.params, change.status)
+            if line:
+                self.telegram.append(line)
+        self._telegram_calls_seen = len(telegram_calls)
         calls = sandbox.slack.calls
         for call in calls[self._slack_seen :]:
             line = _describe_slack_call(call.method, call.params)
             if line:
                 self.slack.append(line)
         self._slack_seen = len(calls)
+
+
+def _describe_telegram_change(method: str, params: dict[str, Any], status: int) -> str | None:
+    if status != 200:
+        return None
+    if method == "editMessageText":
+        text = str(params.get("text", "")).replace("\n", "\n           ")
+        return f"  Tandem < (edited) {text}"
+    if method == "deleteMessage":
+        return f"  (Tandem's message {params.get('message_id')} was deleted)"
+    return None
 
 
 def _describe_slack_call(method: str, params: dict[str, Any]) -> str | None:
@@ -65,6 +84,10 @@ def _describe_slack_call(method: str, params: dict[str, Any]) -> str | None:
         return f"  [card updated] {short}"
     if method == "chat.postEphemeral":
         return f"  [only {params.get('user')}] {short}"
+    if method == "reactions.add":
+        return f"  [reaction :{params.get('name')}: on {params.get('timestamp')}]"
+    if method == "chat.delete":
+        return f"  [deleted {params.get('ts')}]"
     return None
 
 
