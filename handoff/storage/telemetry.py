@@ -122,7 +122,9 @@ async def _decision_counts(session: AsyncSession) -> tuple[Count, ...]:
     )
     rows = await session.execute(
         select(action, reason, func.count())
-        .where(MessageRow.decision.is_not(None))
+        # Only the customer's turns: a bot reply keeps a copy of its turn's decision, and an
+        # agent's message keeps its delivery's details in the same column.
+        .where(MessageRow.author == Author.CUSTOMER.value, MessageRow.decision.is_not(None))
         .group_by(action, reason)
     )
     return tuple(

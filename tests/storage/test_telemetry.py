@@ -51,6 +51,19 @@ async def write_turns(history: History) -> None:
             delivery=Delivery.FAILED,
         )
     )
+    # Not turns: the bot's reply keeps its turn's decision; an agent's message keeps its
+    # delivery's details in the same column.
+    for author, decision in ((Author.BOT, DECISION_ANSWER), (Author.AGENT, {"telegram_id": 7})):
+        await history.repository.add_message(
+            NewMessage(
+                conversation_id=conversation,
+                author=author,
+                platform=Platform.TELEGRAM,
+                created_at=at + timedelta(seconds=6),
+                text="a reply",
+                decision=decision,
+            )
+        )
 
 
 history = test_metrics.history  # its known history, inside and outside the window
@@ -83,7 +96,7 @@ async def test_the_record_read_whole(migrated: Database, history: History) -> No
     assert as_dict(figures.failed_deliveries) == {("telegram",): 1}
     messages = as_dict(figures.messages)
     assert messages[("agent", "slack")] == 8
-    assert messages[("agent", "telegram")] == 1
+    assert messages[("agent", "telegram")] == 2  # the failed reply and the delivered one
     # The late conversation's handoff and c7 wait; c8 is claimed.
     assert (figures.waiting, figures.claimed) == (2, 1)
     assert figures.time_to_claim == (20.0,)
