@@ -35,11 +35,19 @@ def _empty(axes: Axes, what: str) -> None:
     axes.set_axis_off()
 
 
+def _day_axis(axes: Axes, figures: ReportFigures) -> list[int]:
+    """The days' positions, labelled with their dates. Positions, not the date strings
+    themselves: matplotlib takes "12-06" for a date and logs a warning per chart."""
+    positions = list(range(len(figures.days)))
+    axes.set_xticks(positions, [d.day.strftime("%m-%d") for d in figures.days])
+    return positions
+
+
 def handoffs_per_day(figures: ReportFigures) -> bytes:
     """Conversations per day, the bot's alone and handed off, with the deflection rate."""
     figure = Figure(figsize=_SIZE)
     axes = figure.add_subplot()
-    labels = [d.day.strftime("%m-%d") for d in figures.days]
+    labels = _day_axis(axes, figures)
     bot = [d.bot_only for d in figures.days]
     person = [d.handed_off for d in figures.days]
     axes.bar(labels, bot, color=BOT_COLOUR, label="the bot alone")
@@ -135,7 +143,7 @@ def csat(figures: ReportFigures) -> bytes:
 def sla_breaches(figures: ReportFigures) -> bytes:
     figure = Figure(figsize=_SIZE)
     axes = figure.add_subplot()
-    labels = [d.day.strftime("%m-%d") for d in figures.days]
+    labels = _day_axis(axes, figures)
     reping = [d.past_reping - d.past_escalation for d in figures.days]
     escalated = [d.past_escalation for d in figures.days]
     targets = figures.targets
