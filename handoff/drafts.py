@@ -18,14 +18,13 @@ from typing import Protocol
 
 from handoff.agent_texts import AgentTexts, Line
 from handoff.errors import DeliveryDeferred, DeliveryError
+from handoff.forwarding import ForwardingDesk
 from handoff.model import (
     Agent,
     AgentReply,
-    CardState,
     Customer,
     CustomerRelay,
     DeskThread,
-    HandoffTicket,
     Receipt,
 )
 from handoff.ports import AgentDesk, AgentEventHandler
@@ -104,7 +103,7 @@ def _entities(parse: ParseResult) -> dict[str, str]:
     return {entity.entity: entity.value for entity in parse.entities}
 
 
-class DraftingDesk:
+class DraftingDesk(ForwardingDesk):
     """The agents' desk, with drafts under each customer message relayed to a thread.
     ``nlu`` should be the masked one: drafts are posted in Slack."""
 
@@ -118,7 +117,7 @@ class DraftingDesk:
         texts: AgentTexts,
         withheld: Collection[str],
     ) -> None:
-        self._inner = inner
+        super().__init__(inner=inner)
         self._nlu = nlu
         self._responses = responses
         self._offers = offers
@@ -142,27 +141,10 @@ class DraftingDesk:
             await self._suggest(thread, texts[-1], customer=customer)
         return posted
 
-    async def open_handoff(self, ticket: HandoffTicket) -> DeskThread | None:
-        return await self._inner.open_handoff(ticket)
-
-    async def show_card(self, thread: DeskThread, state: CardState) -> None:
-        await self._inner.show_card(thread, state)
-
-    async def post_note(self, thread: DeskThread, text: str) -> None:
-        await self._inner.post_note(thread, text)
-
-    async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
-        await self._inner.tell_agent(thread, agent, text)
-
     async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
         if message_ts.startswith((DRAFTED, EDITED)):
             return  # sent from a draft: no message of the agent's in Slack to mark
         await self._inner.react(thread, message_ts, receipt)
-
-    async def offer_retry(
-        self, thread: DeskThread, text: str, button: str, message_id: int
-    ) -> None:
-        await self._inner.offer_retry(thread, text, button, message_id)
 
     async def _suggest(self, thread: DeskThread, text: str, *, customer: Customer) -> None:
         """Best effort: the customer's message is in the thread; drafts only help."""

@@ -18,6 +18,7 @@ from typing import Protocol
 from handoff.agent_texts import AgentTexts, Line
 from handoff.clock import utc_now
 from handoff.errors import DeliveryDeferred, DeliveryError, HandoffError
+from handoff.forwarding import ForwardingDesk
 from handoff.lessons import (
     Lesson,
     LessonError,
@@ -30,12 +31,8 @@ from handoff.lessons import (
 from handoff.model import (
     Agent,
     Author,
-    CardState,
-    Customer,
-    CustomerRelay,
     DeskThread,
     HandoffTicket,
-    Receipt,
 )
 from handoff.ports import AgentDesk
 from handoff.privacy.masking import Masker
@@ -177,11 +174,11 @@ class Teacher:
         await self._desk.tell_agent(request.thread, request.agent, self._texts.line(line, **values))
 
 
-class TeachingDesk:
+class TeachingDesk(ForwardingDesk):
     """The agents' desk, with teaching offers under each new card."""
 
     def __init__(self, *, inner: AgentDesk, teacher: Teacher) -> None:
-        self._inner = inner
+        super().__init__(inner=inner)
         self._teacher = teacher
 
     async def open_handoff(self, ticket: HandoffTicket) -> DeskThread | None:
@@ -193,30 +190,3 @@ class TeachingDesk:
                 # The card is posted; offers are a help, not part of the handoff.
                 logger.warning("handoff %s: no teaching offers: %s", ticket.handoff_id, exc)
         return thread
-
-    async def relay_to_agents(
-        self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
-    ) -> str | None:
-        return await self._inner.relay_to_agents(thread, message, customer=customer)
-
-    async def relay_many(
-        self, thread: DeskThread, messages: Sequence[CustomerRelay], *, customer: Customer
-    ) -> list[str]:
-        return await self._inner.relay_many(thread, messages, customer=customer)
-
-    async def show_card(self, thread: DeskThread, state: CardState) -> None:
-        await self._inner.show_card(thread, state)
-
-    async def post_note(self, thread: DeskThread, text: str) -> None:
-        await self._inner.post_note(thread, text)
-
-    async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
-        await self._inner.tell_agent(thread, agent, text)
-
-    async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
-        await self._inner.react(thread, message_ts, receipt)
-
-    async def offer_retry(
-        self, thread: DeskThread, text: str, button: str, message_id: int
-    ) -> None:
-        await self._inner.offer_retry(thread, text, button, message_id)

@@ -16,14 +16,13 @@ from typing import Protocol
 
 from handoff.agent_texts import AgentTexts, Line
 from handoff.errors import DeliveryDeferred, DeliveryError
+from handoff.forwarding import ForwardingDesk
 from handoff.model import (
-    Agent,
     CardState,
     Customer,
     CustomerRelay,
     DeskThread,
     HandoffTicket,
-    Receipt,
 )
 from handoff.ports import AgentDesk
 from handoff.privacy.masking import Masker
@@ -49,13 +48,13 @@ class RevealOffers(Protocol):
     async def offer_reveal(self, thread: DeskThread, offer: RevealOffer) -> None: ...
 
 
-class MaskingDesk:
-    """Implements :class:`~handoff.ports.AgentDesk` around ``inner``."""
+class MaskingDesk(ForwardingDesk):
+    """Implements :class:`~handoff.ports.AgentDesk` around ``inner``, masking what it shows."""
 
     def __init__(
         self, *, inner: AgentDesk, masker: Masker, texts: AgentTexts, offers: RevealOffers
     ) -> None:
-        self._inner = inner
+        super().__init__(inner=inner)
         self._masker = masker
         self._texts = texts
         self._offers = offers
@@ -105,22 +104,6 @@ class MaskingDesk:
                 text = self._texts.line(Line.PRIVACY_MASKED_MESSAGE, kinds=", ".join(found.kinds))
                 await self._offer(thread, text, f"message:{message.outbox_id}")
         return posted
-
-    async def post_note(self, thread: DeskThread, text: str) -> None:
-        await self._inner.post_note(thread, text)
-
-    async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
-        await self._inner.tell_agent(thread, agent, text)
-
-    async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
-        await self._inner.react(thread, message_ts, receipt)
-
-    async def offer_retry(
-        self, thread: DeskThread, text: str, button: str, message_id: int
-    ) -> None:
-        await self._inner.offer_retry(thread, text, button, message_id)
-
-    # --- helpers ------------------------------------------------------------------------
 
     def _ticket(self, ticket: HandoffTicket) -> tuple[HandoffTicket, tuple[str, ...]]:
         """The ticket with every text masked, and the kinds that were."""

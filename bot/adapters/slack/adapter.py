@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.http import HttpServer
 from handoff.drafts import DraftOffer, DraftSender
+from handoff.forwarding import ForwardingDesk
 from handoff.model import (
-    Agent,
-    CardState,
     Customer,
     CustomerRelay,
     DeskThread,
     HandoffTicket,
-    Receipt,
 )
 from handoff.ports import AgentEventHandler
 from handoff.privacy.desk import RevealOffer
@@ -66,7 +63,7 @@ REFUSED_TOKEN_ERRORS = frozenset(
 )
 
 
-class SlackAdapter:
+class SlackAdapter(ForwardingDesk):
     """Posts handoffs in ``agent_channel`` and passes agents' replies and actions on.
 
     The HTTP route is added at construction, because aiohttp freezes its routes when the
@@ -124,6 +121,7 @@ class SlackAdapter:
             pacer=pacer,
             wait_up_to=wait_up_to,
         )
+        super().__init__(inner=self._desk)
         listeners = Listeners(
             channel=agent_channel,
             handler=handler,
@@ -281,6 +279,9 @@ class SlackAdapter:
         """The SLA ladder's pings (:class:`handoff.sla_watch.SlaAlerts`) in this workspace."""
         return SlackLadder(client=self._client, ping=ping, escalation_channel=escalation_channel)
 
+    # The rest of the port is forwarded by ForwardingDesk; these two only narrow what is
+    # returned: Slack always has a thread and a post to show.
+
     async def open_handoff(self, ticket: HandoffTicket) -> DeskThread:
         return await self._desk.open_handoff(ticket)
 
@@ -288,28 +289,6 @@ class SlackAdapter:
         self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
     ) -> str:
         return await self._desk.relay_to_agents(thread, message, customer=customer)
-
-    async def relay_many(
-        self, thread: DeskThread, messages: Sequence[CustomerRelay], *, customer: Customer
-    ) -> list[str]:
-        return await self._desk.relay_many(thread, messages, customer=customer)
-
-    async def show_card(self, thread: DeskThread, state: CardState) -> None:
-        await self._desk.show_card(thread, state)
-
-    async def post_note(self, thread: DeskThread, text: str) -> None:
-        await self._desk.post_note(thread, text)
-
-    async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
-        await self._desk.tell_agent(thread, agent, text)
-
-    async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
-        await self._desk.react(thread, message_ts, receipt)
-
-    async def offer_retry(
-        self, thread: DeskThread, text: str, button: str, message_id: int
-    ) -> None:
-        await self._desk.offer_retry(thread, text, button, message_id)
 
     # --- RevealOffers -------------------------------------------------------------------
 
