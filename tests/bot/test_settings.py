@@ -258,3 +258,13 @@ def test_a_misspelt_name_in_dotenv_is_reported(clean_environment: Path) -> None:
 )
 def test_database_urls_use_the_async_drivers(raw: str, normalized: str) -> None:
     assert normalize_database_url(raw) == normalized
+
+
+def test_a_plain_http_webhook_is_accepted_on_this_machine_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A local stand-in of Telegram (the simulator behind `tandem bench load --workers`).
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "http://127.0.0.1:8443/telegram/webhook")
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "local-secret")
+    settings = load_settings(REPO / "config" / "tandem.yml")
+    assert str(settings.env.telegram_webhook_url) == "http://127.0.0.1:8443/telegram/webhook"

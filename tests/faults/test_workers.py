@@ -22,14 +22,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-import aiohttp
 import pytest
-from aiohttp import web
 from pydantic import AnyHttpUrl, SecretStr
 
 from bot.app import Service
 from bot.sandbox.world import SANDBOX_SIGNING_SECRET, sandbox_settings
 from bot.settings import Settings, SlackPacingSection
+from bot.simulators.balancer import Balancer
 from bot.simulators.slack import SlackSimulator, defaults, events
 from bot.simulators.slack.sender import SlackEventSender
 from bot.simulators.telegram import TelegramSimulator, telegram_user
@@ -61,52 +60,6 @@ SECRET = "workers-webhook-secret"
 SETTLE = 150.0  # seconds for everything to arrive
 TAG = re.compile(r"\bc(\d+) m(\d+)\b")
 REPLY = re.compile(r"\breply (\d+) to c(\d+)\b")
-
-
-class Balancer:
-    """Round-robin over the workers' ports; a worker that does not answer is skipped, as a
-    load balancer's health check would."""
-
-    def __init__(self) -> None:
-        self.ports: list[int] = []
-        self._turn = itertools.count()
-        self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
-        self.port = 0
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{path:.*}", self._forward)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
-        self._session = aiohttp.ClientSession()
-
-    async def stop(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _forward(self, request: web.Request) -> web.Response:
-        assert self._session is not None
-        body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in {"host"}}
-        for _ in range(len(self.ports)):
-            port = self.ports[next(self._turn) % len(self.ports)]
-            try:
-                async with self._session.request(
-                    request.method,
-                    f"http://127.0.0.1:{port}{request.path_qs}",
-                    data=body,
-                    headers=headers,
-                ) as answer:
-                    return web.Response(status=answer.status, body=await answer.read())
-            except aiohttp.ClientConnectionError:
-                continue
-        return web.Response(status=503)
 
 
 def worker_settings(
