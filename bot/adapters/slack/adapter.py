@@ -137,10 +137,16 @@ class SlackAdapter(ForwardingDesk):
         self._forget = SlackForgetDesk(client=self._client, channel=agent_channel)
         directory = Directory(client=self._client)
         self._reveal = RevealListener(
-            channel=agent_channel, directory=directory, inflight=listeners.inflight
+            channel=agent_channel,
+            directory=directory,
+            inflight=listeners.inflight,
+            others=route_channels,
         )
         self._erase = EraseListener(
-            channel=agent_channel, directory=directory, inflight=listeners.inflight
+            channel=agent_channel,
+            directory=directory,
+            inflight=listeners.inflight,
+            others=route_channels,
         )
         # Teaching the bot (handoff.teaching): offers under failed turns, and the pick.
         self._teach_offers = SlackTeachOffers(client=self._client)

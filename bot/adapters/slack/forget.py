@@ -12,14 +12,13 @@ from typing import Any, Protocol
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handoff.model import Agent, DeskThread
+from handoff.model import DeskThread
 from handoff.privacy.forget import EraseConfirmation, ForgetRequest
 
 from .blocks import SlackMessage, plain_section
-from .directory import Directory
 from .escape import escape_mrkdwn, plain_text
-from .inflight import InFlight
-from .reveal import post_message, pressed
+from .listening import ChannelListener
+from .reveal import post_message, press_channel, pressed
 from .sizing import BUTTON_TEXT_LIMIT, clip
 
 logger = logging.getLogger(__name__)
@@ -64,27 +63,22 @@ class SlackForgetDesk:
         )
 
 
-class EraseListener:
-    """Bolt's listener for the Erase button; the core's handler is given at start."""
+class EraseListener(ChannelListener):
+    """Bolt's listener for the Erase button, in the agent channel and the routes'; the
+    core's handler is given at start."""
 
-    def __init__(self, *, channel: str, directory: Directory, inflight: InFlight) -> None:
-        self._channel = channel
-        self._directory = directory
-        self._inflight = inflight
-        self.handler: EraseHandler | None = None
+    handler: EraseHandler | None = None
 
     async def on_erase(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async with self._inflight.track():
             await ack()
-            press = pressed(body, channel=self._channel, action_id=ERASE_ACTION)
+            channel = press_channel(body, self._channels)
+            press = pressed(body, channel=channel, action_id=ERASE_ACTION)
             if press is None or not press.value.isdigit() or self.handler is None:
-                logger.warning("ignored an Erase press (outside the agent channel, or too early)")
+                logger.warning("ignored an Erase press (outside Tandem's channels, or too early)")
                 return
-            agent = Agent(
-                user_id=press.user_id,
-                display_name=await self._directory.display_name(press.user_id),
-            )
-            where = DeskThread(self._channel, press.thread_ts or press.message_ts)
+            agent = await self._agent(press.user_id)
+            where = DeskThread(channel, press.thread_ts or press.message_ts)
             try:
                 await self.handler.confirm(
                     EraseConfirmation(customer_id=int(press.value), agent=agent, where=where)

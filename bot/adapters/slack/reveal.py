@@ -17,16 +17,15 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handoff.errors import DeliveryDeferred, DeliveryError
-from handoff.model import Agent, DeskThread
+from handoff.model import DeskThread
 from handoff.privacy.desk import RevealOffer
 from handoff.privacy.errors import PrivacyError
 from handoff.privacy.reveal import RevealRequest
 
 from .blocks import SlackMessage, context
 from .delivery import RetryPolicy, call, web_client
-from .directory import Directory
 from .escape import escape_mrkdwn, plain_text
-from .inflight import InFlight
+from .listening import ChannelListener
 from .sizing import BUTTON_TEXT_LIMIT, clip
 
 logger = logging.getLogger(__name__)
@@ -94,27 +93,29 @@ def pressed(body: Mapping[str, Any], *, channel: str, action_id: str) -> Press |
     )
 
 
-class RevealListener:
-    """Bolt's listener for the Reveal button; the core's handler is given at start."""
+def press_channel(body: Mapping[str, Any], channels: frozenset[str]) -> str:
+    """The channel a press in ``body`` came from when it is one of ``channels`` (the agent
+    channel and the routes'), else "" (which no press matches)."""
+    where = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id")
+    return where if isinstance(where, str) and where in channels else ""
 
-    def __init__(self, *, channel: str, directory: Directory, inflight: InFlight) -> None:
-        self._channel = channel
-        self._directory = directory
-        self._inflight = inflight
-        self.handler: RevealHandler | None = None
+
+class RevealListener(ChannelListener):
+    """Bolt's listener for the Reveal button, in the agent channel and the routes'; the
+    core's handler is given at start."""
+
+    handler: RevealHandler | None = None
 
     async def on_reveal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async with self._inflight.track():
             await ack()
-            press = pressed(body, channel=self._channel, action_id=REVEAL_ACTION)
+            channel = press_channel(body, self._channels)
+            press = pressed(body, channel=channel, action_id=REVEAL_ACTION)
             if press is None or press.thread_ts is None or self.handler is None:
                 logger.warning("ignored a Reveal press (outside a handoff thread, or too early)")
                 return
-            agent = Agent(
-                user_id=press.user_id,
-                display_name=await self._directory.display_name(press.user_id),
-            )
-            thread = DeskThread(self._channel, press.thread_ts)
+            agent = await self._agent(press.user_id)
+            thread = DeskThread(channel, press.thread_ts)
             try:
                 await self.handler.reveal(
                     RevealRequest(thread=thread, agent=agent, target=press.value)

@@ -14,13 +14,12 @@ from typing import Any, Protocol
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handoff.model import Agent, DeskThread
+from handoff.model import DeskThread
 from handoff.teaching import TeachOffer, TeachRequest
 
 from .blocks import SlackMessage, context, plain_section
-from .directory import Directory
 from .escape import escape_mrkdwn, plain_text
-from .inflight import InFlight
+from .listening import ChannelListener
 from .reveal import post_message
 from .sizing import clip
 
@@ -86,22 +85,11 @@ def picked(
     return user, str(container["channel_id"]), thread_ts, int(number), intent
 
 
-class TeachListener:
+class TeachListener(ChannelListener):
     """Bolt's listener for the intent picked in an offer; the core's handler is given at
     start."""
 
-    def __init__(
-        self,
-        *,
-        channel: str,
-        directory: Directory,
-        inflight: InFlight,
-        others: frozenset[str] = frozenset(),
-    ) -> None:
-        self._channels = frozenset({channel, *others})  # the agent channel and the routes
-        self._directory = directory
-        self._inflight = inflight
-        self.handler: TeachHandler | None = None
+    handler: TeachHandler | None = None
 
     async def on_teach(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async with self._inflight.track():
@@ -111,7 +99,7 @@ class TeachListener:
                 logger.warning("ignored a teaching pick (outside a handoff thread, or too early)")
                 return
             user, channel, thread_ts, message_id, intent = choice
-            agent = Agent(user_id=user, display_name=await self._directory.display_name(user))
+            agent = await self._agent(user)
             request = TeachRequest(
                 thread=DeskThread(channel, thread_ts),
                 agent=agent,
