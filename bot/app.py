@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.adapters.slack import SlackAdapter
 from bot.adapters.telegram import SendLimits, TelegramAdapter
@@ -34,6 +35,7 @@ from handoff.responses import load_responses, menu_commands
 from handoff.sla import Elapsed, with_skipped
 from handoff.sla_watch import SlaWatch
 from handoff.state import LiveState, lease_from_url, live_state_from_url
+from handoff.stopping import pause, stop_between_rounds
 from handoff.storage import Database, Repository, StorageUnavailable
 from handoff.storage.journal import SqliteJournal
 from nlu.client import NluParser, RasaClient
@@ -301,9 +303,9 @@ class Service:
         # Stopped before the adapters, while they can still send what is being handled.
         self._stack.push_async_callback(self.intake.stop)
 
-        async def handle_and_redeliver() -> None:
-            if not storage_ready:
-                await self._until_storage_is_back()
+        async def handle_and_redeliver(stop: asyncio.Event) -> None:
+            if not storage_ready and not await self._until_storage_is_back(stop):
+                return  # stopped before storage came back: the journal keeps everything
             assert self.intake is not None
             self.intake.run(handlers)
             # Once now, then every interval; stopped first, while both adapters are up.
@@ -317,13 +319,24 @@ class Service:
                 interval=config.conversation.redelivery_interval,
                 alarm=alarm,
                 due=handoffs.redeliver_due,
+                stop=stop,
             )
 
-        running = asyncio.create_task(handle_and_redeliver(), name="intake and redelivery")
-        self._stack.push_async_callback(_cancel, running)
-        expiring = asyncio.create_task(privacy.expire_forever(lease=lease), name="retention")
-        self._stack.push_async_callback(_cancel, expiring)
+        self._periodic(handle_and_redeliver, name="intake and redelivery")
+        self._periodic(
+            lambda stop: privacy.expire_forever(lease=lease, stop=stop), name="retention"
+        )
         self._watch_sla(repository, slack, texts=texts, handoffs=handoffs)
+
+    def _periodic(
+        self, loop: Callable[[asyncio.Event], Coroutine[Any, Any, None]], *, name: str
+    ) -> None:
+        """Run ``loop`` until the service stops; it is asked to stop between its rounds
+        (cancelled only if a round overruns, see handoff.stopping), before anything it
+        uses is stopped."""
+        stop = asyncio.Event()
+        task = asyncio.create_task(loop(stop), name=name)
+        self._stack.push_async_callback(stop_between_rounds, task, stop)
 
     def _watch_sla(
         self, store: Repository, slack: SlackAdapter, *, texts: AgentTexts, handoffs: HandoffDesk
@@ -343,10 +356,10 @@ class Service:
                 self._settings.config.agents.hours.core().open_seconds, self._skipped
             ),
         )
-        watching = asyncio.create_task(
-            self.sla.watch_forever(interval=sla.check_interval), name="SLA ladder"
+        watch = self.sla.watch_forever
+        self._periodic(
+            lambda stop: watch(interval=sla.check_interval, stop=stop), name="SLA ladder"
         )
-        self._stack.push_async_callback(_cancel, watching)
 
     def _endpoints(self) -> tuple[HttpServer, Metrics]:
         """The HTTP server with /healthz, /readyz and /metrics."""
@@ -384,10 +397,11 @@ class Service:
         restored = await self.engine.restore_live_state()
         logger.info("%d active conversation(s) restored from the database", restored)
 
-    async def _until_storage_is_back(self, *, longest: float = 10.0) -> None:
+    async def _until_storage_is_back(self, stop: asyncio.Event, *, longest: float = 10.0) -> bool:
+        """True once storage is back and the live state restored; False if the service
+        stops first."""
         delay = 0.5
-        while True:
-            await asyncio.sleep(delay)
+        while not await pause(stop, delay):
             delay = min(delay * 2, longest)
             if await self._storage_ready():
                 try:
@@ -395,7 +409,8 @@ class Service:
                 except (StorageUnavailable, StateError) as exc:
                     logger.warning("storage went away again: %s", exc)
                     continue
-                return
+                return True
+        return False
 
     async def stop(self) -> None:
         await self._stack.aclose()
@@ -518,11 +533,6 @@ def build_slack(
         route_channels=settings.config.agents.routing().channels,
         **slack_pacing(settings),
     )
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)  # waits; its CancelledError is not ours
 
 
 def _database_kind(url: str) -> str:

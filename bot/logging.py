@@ -9,7 +9,6 @@ through a filter that replaces any configured secret with ``***``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import Callable, Iterable
@@ -73,19 +72,6 @@ class MaskPersonalData(logging.Filter):
         return True
 
 
-class CancelledAtStop(logging.Filter):
-    """Drops the connection pool's report of a rollback that the service's own stop
-    cancelled (a periodic scan cancelled mid-transaction): SQLAlchemy then discards the
-    connection, the transaction was never committed, and its traceback would only alarm."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        cancelled = record.exc_info is not None and isinstance(
-            record.exc_info[1], asyncio.CancelledError
-        )
-        # A pool logs as "sqlalchemy.pool.impl.<its class>": a child of no logger of ours.
-        return not (cancelled and record.name.startswith("sqlalchemy.pool"))
-
-
 def configure_logging(
     level: str,
     *,
@@ -99,7 +85,6 @@ def configure_logging(
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter(log_format))
     handler.addFilter(NameConversation())
-    handler.addFilter(CancelledAtStop())
     if personal_data is not None:
         handler.addFilter(MaskPersonalData(personal_data))
     handler.addFilter(RedactSecrets(secrets))

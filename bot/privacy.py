@@ -26,6 +26,7 @@ from handoff.privacy.nlu import MaskingNlu
 from handoff.privacy.reveal import Revealer
 from handoff.privacy.rights import CustomerRights
 from handoff.responses import Responses
+from handoff.stopping import pause
 from handoff.storage import Database
 from handoff.storage.privacy_queries import PrivacyStore
 from nlu.parsing import NluParser
@@ -107,22 +108,27 @@ class PrivacyWiring:
         )
 
     async def expire_forever(
-        self, *, interval: float = EXPIRY_INTERVAL, lease: Lease | None = None
+        self,
+        *,
+        interval: float = EXPIRY_INTERVAL,
+        lease: Lease | None = None,
+        stop: asyncio.Event | None = None,
     ) -> None:
         """Remove texts past the retention period now, then every ``interval`` seconds
-        (nothing when no period is set); with several workers, the one holding the lease."""
+        (nothing when no period is set); with several workers, the one holding the lease.
+        Ends between rounds once ``stop`` is set."""
         days = self._config.retention_days
         if days is None:
             return
-        lease = lease or SoleLease()
-        while True:
+        lease, stop = lease or SoleLease(), stop or asyncio.Event()
+        while not stop.is_set():
             try:
                 if await lease.take(RETENTION, ttl=2 * interval + 60):
                     await self.rights.expire(days=days)
             except HandoffError as exc:  # storage away: the next round catches up
                 logger.warning("retention: could not remove old texts now: %s", exc)
             expire_files(self._files, before=utc_now() - timedelta(days=days))
-            await asyncio.sleep(interval)
+            await pause(stop, interval)
 
 
 def expire_files(directory: Path, *, before: datetime) -> list[Path]:

@@ -4,7 +4,6 @@ once when a platform's "wait" is over."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -29,10 +28,11 @@ class Alarm:
             self._due = due
             self._changed.set()
 
-    async def wait(self, longest: float) -> bool:
-        """Sleep until the alarm or ``longest`` seconds; True if the alarm rang."""
+    async def wait(self, longest: float, *, stop: asyncio.Event | None = None) -> bool:
+        """Sleep until the alarm or ``longest`` seconds, or less once ``stop`` is set; True
+        if the alarm rang."""
         deadline = self._clock() + longest
-        while True:
+        while stop is None or not stop.is_set():
             now = self._clock()
             if self._due <= now:
                 self._due = math.inf
@@ -40,8 +40,18 @@ class Alarm:
             if deadline <= now:
                 return False
             self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=min(self._due, deadline) - now)
+            await _first_of(self._changed, stop, timeout=min(self._due, deadline) - now)
+        return False
+
+
+async def _first_of(event: asyncio.Event, stop: asyncio.Event | None, *, timeout: float) -> None:
+    """Until ``event`` or ``stop`` is set, or ``timeout`` seconds."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in (event, stop) if e is not None]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 async def redeliver_forever(
@@ -50,14 +60,16 @@ async def redeliver_forever(
     interval: float,
     alarm: Alarm,
     due: Callable[[], Awaitable[int]] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> None:
     """Once now, then every ``interval`` seconds (messages at least that old: their first
     attempt is not raced) and whenever the alarm rings: ``due()``, the conversations held
     back until then, or without it every pending message (the conversation's lock keeps a
-    message from being sent by two paths)."""
+    message from being sent by two paths). Ends between rounds once ``stop`` is set."""
+    stop = stop or asyncio.Event()
     older_than = timedelta(seconds=interval)
     rang = False
-    while True:
+    while not stop.is_set():
         try:
             count = await (due() if rang and due is not None else redeliver(older_than))
         except Exception:
@@ -65,5 +77,5 @@ async def redeliver_forever(
         else:
             if count:
                 logger.info("redelivered %d stored message(s)", count)
-        rang = await alarm.wait(interval)
+        rang = await alarm.wait(interval, stop=stop)
         older_than = timedelta(0) if rang else timedelta(seconds=interval)

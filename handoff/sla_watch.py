@@ -28,6 +28,7 @@ from handoff.sla import (
     wall_seconds,
     whole_minutes,
 )
+from handoff.stopping import pause
 
 logger = logging.getLogger(__name__)
 
@@ -112,11 +113,12 @@ class SlaWatch:
                     )
         return taken
 
-    async def watch_forever(self, *, interval: float) -> None:
+    async def watch_forever(self, *, interval: float, stop: asyncio.Event | None = None) -> None:
         """Every ``interval`` seconds; the first look one interval after the start, out of
-        the way of the start (and of a stop that follows at once)."""
-        while True:
-            await asyncio.sleep(interval)
+        the way of the start (and of a stop that follows at once). Ends between rounds
+        once ``stop`` is set."""
+        stop = stop or asyncio.Event()
+        while not await pause(stop, interval):
             try:
                 taken = await self.tick()
             except HandoffError as exc:

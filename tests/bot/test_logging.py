@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
@@ -310,25 +309,3 @@ def test_text_lines_are_readable_with_the_date(capsys: pytest.CaptureFixture[str
     assert "grace@example.com" not in err
     assert TELEGRAM_TOKEN not in err
     assert "tandem.text: outside any conversation" in err
-
-
-@pytest.mark.usefixtures("restore_logging")
-def test_a_rollback_cancelled_by_the_stop_is_not_reported(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    configure_logging("INFO")
-    pool = logging.getLogger("sqlalchemy.pool.impl.AsyncAdaptedQueuePool")
-
-    def report(error: BaseException) -> None:
-        try:
-            raise error
-        except BaseException:
-            pool.error("Exception during reset or similar", exc_info=True)
-
-    report(asyncio.CancelledError())  # the service's stop cancelled a scan mid-transaction
-    report(OSError("disk I/O error"))  # a real failure is still reported, with its traceback
-
-    err = capsys.readouterr().err
-    assert "CancelledError" not in err
-    assert err.count("Exception during reset or similar") == 1
-    assert "OSError: disk I/O error" in err

@@ -1,4 +1,5 @@
-"""The redelivery loop's alarm: an injected clock, no sleeping on the test's side."""
+"""The redelivery loop's alarm (an injected clock, no sleeping on the test's side) and how
+periodic loops stop: between rounds."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 from datetime import timedelta
 
 from handoff.redelivery import Alarm, redeliver_forever
+from handoff.stopping import pause, stop_between_rounds
 
 
 class Clock:
@@ -54,3 +56,55 @@ async def test_a_ring_while_waiting_wakes_the_loop_which_then_looks_at_everythin
     finally:
         loop.cancel()
     assert asked == [timedelta(hours=1), timedelta(0)]
+
+
+async def test_a_stop_ends_the_loop_between_rounds_and_not_in_one() -> None:
+    stop = asyncio.Event()
+    rounds: list[str] = []
+    in_round, finish = asyncio.Event(), asyncio.Event()
+
+    async def redeliver(older_than: timedelta) -> int:
+        rounds.append("began")
+        in_round.set()
+        await finish.wait()
+        rounds.append("ended")
+        return 0
+
+    loop = asyncio.create_task(
+        redeliver_forever(redeliver, interval=3600, alarm=Alarm(), stop=stop)
+    )
+    async with asyncio.timeout(10):
+        await in_round.wait()
+        stopping = asyncio.create_task(stop_between_rounds(loop, stop))
+        await asyncio.sleep(0)
+        assert not stopping.done()  # the round in progress is not cut short
+        finish.set()
+        await stopping  # and the hour's wait after it does not hold the stop up
+    assert rounds == ["began", "ended"]
+    assert not loop.cancelled()
+
+
+async def test_a_round_that_overruns_the_stop_is_cancelled() -> None:
+    stop = asyncio.Event()
+    in_round = asyncio.Event()
+
+    async def redeliver(older_than: timedelta) -> int:
+        in_round.set()
+        await asyncio.Event().wait()  # never ends by itself
+        return 0
+
+    loop = asyncio.create_task(
+        redeliver_forever(redeliver, interval=3600, alarm=Alarm(), stop=stop)
+    )
+    async with asyncio.timeout(10):
+        await in_round.wait()
+        await stop_between_rounds(loop, stop, within=0)
+    assert loop.cancelled()
+
+
+async def test_a_pause_ends_early_when_stopped() -> None:
+    stop = asyncio.Event()
+    stop.set()
+    async with asyncio.timeout(10):
+        assert await pause(stop, 3600) is True
+    assert await pause(asyncio.Event(), 0) is False

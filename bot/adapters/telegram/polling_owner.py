@@ -13,12 +13,12 @@ spreads them over every worker.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from handoff.errors import HandoffError
 from handoff.lease import Lease
+from handoff.stopping import pause, stop_between_rounds
 
 logger = logging.getLogger(__name__)
 
@@ -45,20 +45,20 @@ class PollingOwner:
         self.polling = False
         self.changed = asyncio.Event()  # set at every start or stop of polling (tests await)
         self._task: asyncio.Task[None] | None = None
+        self._ending = asyncio.Event()  # set at end(): the lease's look stops between rounds
         self._looked = False
 
     async def begin(self) -> None:
         """Take the lease if it is free and poll, then keep looking in the background."""
         await self._look()
+        self._ending = asyncio.Event()
         self._task = asyncio.create_task(self._watch(), name="telegram polling lease")
 
     async def end(self, *, give_up: bool = True) -> None:
         """Stop looking and polling; ``give_up`` lets a standby take over at once (a crash
         does not, and the lease runs out instead)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_between_rounds(self._task, self._ending)
             self._task = None
         if self.polling:
             await self._set(polling=False)
@@ -70,8 +70,7 @@ class PollingOwner:
         await self._lease.close()  # the adapter's own (see bot.scale.polling_lease)
 
     async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(self._ttl / 3)
+        while not await pause(self._ending, self._ttl / 3):
             try:
                 await self._look()
             except Exception:
