@@ -17,7 +17,15 @@ from urllib.parse import quote
 from bot.log_format import LogFormat, NameConversation, formatter
 
 # Libraries whose INFO lines print request URLs, which carry tokens.
-_CHATTY_LIBRARIES = ("httpx", "httpcore", "telegram", "slack_bolt", "slack_sdk", "aiohttp.access")
+_CHATTY_LIBRARIES = (
+    "httpx",
+    "httpcore",
+    "telegram",
+    "slack_bolt",
+    "slack_sdk",
+    "aiohttp.access",
+    "alembic",
+)
 _MASK = "***"
 
 

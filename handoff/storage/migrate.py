@@ -9,6 +9,7 @@ head, and a failed upgrade leaves the previous revision in place.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from handoff.storage.engine import SQLITE_BEGIN_OPTION
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+log = logging.getLogger(__name__)
 
 # env.py reads the connection to migrate from the Alembic config under this key.
 CONNECTION_ATTRIBUTE = "connection"
@@ -75,7 +78,14 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
 
 def _upgrade_to_head(connection: Connection) -> None:
+    before = _current_revision(connection)
     command.upgrade(alembic_config(connection=connection), "head")
+    after = _current_revision(connection)
+    # Alembic's own lines (one per revision, plus two about the dialect on every start) are
+    # kept below WARNING, so every command that opens the database stays quiet; one line
+    # says what changed, when something did.
+    if after != before:
+        log.info("database schema upgraded from %s to %s", before or "empty", after)
 
 
 def _current_revision(connection: Connection) -> str | None:

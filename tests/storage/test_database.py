@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -63,6 +64,18 @@ async def test_upgrade_from_empty_creates_the_schema(database: Database, databas
 
     assert await database.current_revision() == head_revision() == "0008"
     assert await _run_sync(database_url, _table_names) == {*TABLES, "alembic_version"}
+
+
+async def test_an_upgrade_says_in_one_line_what_changed_and_a_no_op_says_nothing(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+
+    await database.upgrade()
+    await database.upgrade()
+
+    said = [r.getMessage() for r in caplog.records if r.name == "handoff.storage.migrate"]
+    assert said == [f"database schema upgraded from empty to {head_revision()}"]
 
 
 async def test_upgrade_twice_is_a_no_op_and_keeps_data(migrated: Database) -> None:
