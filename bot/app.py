@@ -531,6 +531,7 @@ def build_slack(
         handler=handler,
         note_prefix=settings.config.agents.note_prefix,
         route_channels=settings.config.agents.routing().channels,
+        approvers=settings.config.agents.approvers,
         **slack_pacing(settings),
     )
 

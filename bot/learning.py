@@ -10,6 +10,7 @@ import logging
 from bot.adapters.slack import SlackAdapter
 from bot.settings import Settings, policy_config
 from handoff.agent_texts import AgentTexts
+from handoff.approvals import ApprovalGate, SensitiveTexts
 from handoff.conversations import Conversations
 from handoff.drafts import DraftingDesk, DraftSender
 from handoff.ports import AgentDesk, AgentEventHandler
@@ -56,15 +57,27 @@ class LearningWiring:
         )
         # The agents' desk with teaching offers under each new card, and drafts under each
         # customer message relayed (parsed by ``nlu``: the masked one, they go to Slack).
+        sensitive = policy_config(settings.config.policy).human_only_intents
         self.desk: AgentDesk = DraftingDesk(
             inner=TeachingDesk(inner=desk, teacher=self.teacher),
             nlu=nlu,
             responses=responses,
             offers=slack,
             texts=texts,
-            withheld=policy_config(settings.config.policy).human_only_intents,
+            sensitive=sensitive,
+            approvals=bool(settings.config.agents.approvers),
         )
-        self.drafts = DraftSender(replies=replies, responses=responses, desk=desk, texts=texts)
+        # Drafts on human-only topics are sent by approvers only, whatever was pressed.
+        gate = ApprovalGate(
+            store=conversations.repository,
+            approvers=slack.approvers,
+            sensitive=SensitiveTexts(t for i in sensitive for t in responses.templates(i)),
+            desk=desk,
+            texts=texts,
+        )
+        self.drafts = DraftSender(
+            replies=replies, responses=responses, desk=desk, texts=texts, gate=gate
+        )
 
 
 def model_intents(settings: Settings) -> list[str]:

@@ -261,6 +261,9 @@ class ConversationSection(_Section):
     wait_update_after: PositiveSeconds = 300.0
 
 
+APPROVER = re.compile(r"[SUW][A-Z0-9]{2,}|@[a-z0-9][a-z0-9._-]{0,79}")
+
+
 class AgentsSection(_Section):
     note_prefix: str = Field(default="note:", min_length=1)
     sla: SlaSection = SlaSection()
@@ -268,6 +271,20 @@ class AgentsSection(_Section):
     # Handoffs to team channels by intent, reason or language; the first match wins, the
     # rest go to SLACK_AGENT_CHANNEL.
     routes: tuple[RouteSection, ...] = ()
+    # Who may send drafts on human-only topics (handoff.approvals): Slack user group ids
+    # (S...), user group handles (@name) or user ids (U...). Empty: no such drafts.
+    approvers: tuple[str, ...] = ()
+
+    @field_validator("approvers")
+    @classmethod
+    def _approver_shapes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for target in value:
+            if not APPROVER.fullmatch(target):
+                raise ValueError(
+                    f"{target!r} is not a Slack user group id (S0123456789), user group "
+                    "handle (@support-leads) or user id (U0123456789)"
+                )
+        return value
 
     def routing(self) -> Routes:
         return routing(self.routes)

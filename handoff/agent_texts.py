@@ -85,6 +85,17 @@ class Line(StrEnum):
     DRAFTS_EDIT = "drafts.edit"
     DRAFTS_EDIT_TITLE = "drafts.edit_title"
     DRAFTS_EDIT_FIELD = "drafts.edit_field"
+    # Approval for sensitive topics (handoff.approvals).
+    DRAFTS_NEEDS_APPROVAL = "drafts.needs_approval"
+    DRAFTS_REQUEST_APPROVAL = "drafts.request_approval"
+    DRAFTS_APPROVAL_REQUESTED = "drafts.approval_requested"
+    DRAFTS_APPROVE = "drafts.approve"
+    DRAFTS_APPROVED = "drafts.approved"
+    DRAFTS_NEEDS_APPROVER = "drafts.needs_approver"
+    DRAFTS_CANNOT_APPROVE = "drafts.cannot_approve"
+    DRAFTS_APPROVER_SENDS = "drafts.approver_sends"
+    DRAFTS_NO_APPROVAL_NEEDED = "drafts.no_approval_needed"
+    DRAFTS_APPROVERS_UNKNOWN = "drafts.approvers_unknown"
     # The waiting customer's choices (handoff.waiting).
     WAIT_CUSTOMER = "waiting.customer"
     WAIT_LATER = "waiting.later"
@@ -150,6 +161,16 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.DRAFTS_EDIT: frozenset(),
     Line.DRAFTS_EDIT_TITLE: frozenset(),
     Line.DRAFTS_EDIT_FIELD: frozenset(),
+    Line.DRAFTS_NEEDS_APPROVAL: frozenset(),
+    Line.DRAFTS_REQUEST_APPROVAL: frozenset(),
+    Line.DRAFTS_APPROVAL_REQUESTED: frozenset({"agent", "text"}),
+    Line.DRAFTS_APPROVE: frozenset(),
+    Line.DRAFTS_APPROVED: frozenset({"approver", "agent", "text"}),
+    Line.DRAFTS_NEEDS_APPROVER: frozenset({"agent"}),
+    Line.DRAFTS_CANNOT_APPROVE: frozenset({"agent"}),
+    Line.DRAFTS_APPROVER_SENDS: frozenset({"agent"}),
+    Line.DRAFTS_NO_APPROVAL_NEEDED: frozenset({"agent"}),
+    Line.DRAFTS_APPROVERS_UNKNOWN: frozenset({"agent"}),
     Line.WAIT_CUSTOMER: frozenset({"name"}),
     Line.WAIT_LATER: frozenset({"handoff"}),
 }

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from handoff.agent_texts import AgentTexts, Line
+from handoff.approvals import ApprovalGate, DraftPress, Press
 from handoff.errors import DeliveryDeferred, DeliveryError
 from handoff.forwarding import ForwardingDesk
 from handoff.model import (
@@ -45,6 +46,7 @@ DRAFTED, EDITED = "draft-", "edited-"
 class Draft:
     intent: str
     text: str
+    needs_approval: bool = False  # a human-only topic's: approvers send it (handoff.approvals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,8 @@ class DraftOffer:
     send_label: str
     edit_label: str
     drafts: tuple[Draft, ...]
+    approval_note: str = ""  # above a draft needing approval
+    request_label: str = ""  # its button asking the approvers
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,21 +79,23 @@ def drafts_for(
     responses: Responses,
     *,
     values: Mapping[str, str],
-    withheld: Collection[str],
+    sensitive: Collection[str],
+    approvals: bool,
     limit: int = MAX_DRAFTS,
 ) -> list[Draft]:
-    """The bot's answers for the top intents of ``parse`` that have one, best first; none
-    for an intent in ``withheld`` (human-only topics: a person answers those in their own
-    words)."""
+    """The bot's answers for the top intents of ``parse`` that have one, best first. An
+    intent in ``sensitive`` (a human-only topic) gets a draft needing approval when there
+    are approvers (``approvals``), else none: a person answers in their own words."""
     drafts: list[Draft] = []
     for guess in parse.ranking:
         if len(drafts) == limit or guess.confidence < MIN_CONFIDENCE:
             break
-        if guess.name in withheld:
+        needs_approval = guess.name in sensitive
+        if needs_approval and not approvals:
             continue
         reply = responses.for_intent(guess.name, {**values, **_entities(parse)})
         if reply is not None and all(d.text != reply.text for d in drafts):
-            drafts.append(Draft(intent=guess.name, text=reply.text))
+            drafts.append(Draft(guess.name, reply.text, needs_approval=needs_approval))
     return drafts
 
 
@@ -115,14 +121,16 @@ class DraftingDesk(ForwardingDesk):
         responses: Responses,
         offers: DraftOffers,
         texts: AgentTexts,
-        withheld: Collection[str],
+        sensitive: Collection[str],
+        approvals: bool,
     ) -> None:
         super().__init__(inner=inner)
         self._nlu = nlu
         self._responses = responses
         self._offers = offers
         self._texts = texts
-        self._withheld = frozenset(withheld)
+        self._sensitive = frozenset(sensitive)
+        self._approvals = approvals
 
     async def relay_to_agents(
         self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
@@ -155,7 +163,8 @@ class DraftingDesk(ForwardingDesk):
                 parse,
                 self._responses,
                 values={"name": first_name} if first_name else {},
-                withheld=self._withheld,
+                sensitive=self._sensitive,
+                approvals=self._approvals,
             )
             if drafts:
                 offer = DraftOffer(
@@ -163,6 +172,8 @@ class DraftingDesk(ForwardingDesk):
                     send_label=self._texts.line(Line.DRAFTS_SEND),
                     edit_label=self._texts.line(Line.DRAFTS_EDIT),
                     drafts=tuple(drafts),
+                    approval_note=self._texts.line(Line.DRAFTS_NEEDS_APPROVAL),
+                    request_label=self._texts.line(Line.DRAFTS_REQUEST_APPROVAL),
                 )
                 await self._offers.offer_drafts(thread, offer)
         except (NluError, DeliveryError, DeliveryDeferred) as exc:
@@ -176,6 +187,18 @@ class DraftSend:
     text: str
     press_id: str  # unique per click (Slack's action_ts): the reply's platform id
     edited: bool = False  # changed by the agent before it was sent
+    post: str = ""  # the post the draft was offered in
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalGrant:
+    """An approver's Approve: ``text`` is sent as ``requester``, the agent who asked."""
+
+    thread: DeskThread
+    approver: Agent
+    requester: Agent
+    text: str
+    ping_id: str  # the approvers' ping: the reply's platform id (sent once, however pressed)
 
 
 class DraftSender:
@@ -189,24 +212,46 @@ class DraftSender:
         responses: Responses,
         desk: AgentDesk,
         texts: AgentTexts,
+        gate: ApprovalGate,
     ) -> None:
         self._replies = replies
         self._responses = responses
         self._desk = desk
         self._texts = texts
+        self._gate = gate
 
-    async def send_draft(self, send: DraftSend) -> str:
+    async def send_draft(self, send: DraftSend) -> str | None:
         """Hand the reply on (raises :class:`~handoff.errors.IntakeUnavailable` when it could
-        not be taken); what the draft's post shows instead once it is sent."""
-        await self._replies.agent_reply(
-            AgentReply(
-                thread=send.thread,
-                agent=send.agent,
-                text=send.text,
-                message_ts=f"{EDITED if send.edited else DRAFTED}{send.press_id}",
-            )
-        )
+        not be taken); what the draft's post shows instead once it is sent. None when it
+        is not sent: it needs an approver (the agent is told)."""
+        press = DraftPress(Press.SEND, send.thread, send.agent, send.text, draft_post=send.post)
+        if not await self._gate.admit(press):
+            return None
+        sent_as = f"{EDITED if send.edited else DRAFTED}{send.press_id}"
+        await self._replies.agent_reply(AgentReply(send.thread, send.agent, send.text, sent_as))
         return self._texts.line(Line.DRAFTS_SENT, agent=send.agent.display_name, text=send.text)
+
+    async def request_approval(self, send: DraftSend) -> None:
+        """Ping the approvers for ``send`` (or tell its agent why not)."""
+        press = DraftPress(Press.REQUEST, send.thread, send.agent, send.text, draft_post=send.post)
+        await self._gate.admit(press)
+
+    async def approve(self, grant: ApprovalGrant) -> str | None:
+        """Send an approved reply as the agent who asked; what the ping shows instead, or
+        None when ``grant.approver`` may not approve (told so)."""
+        press = DraftPress(Press.APPROVE, grant.thread, grant.approver, grant.text)
+        if not await self._gate.admit(press):
+            return None
+        sent_as = f"{DRAFTED}{grant.ping_id}"  # the same for every press: sent once
+        await self._replies.agent_reply(
+            AgentReply(grant.thread, grant.requester, grant.text, sent_as)
+        )
+        return self._texts.line(
+            Line.DRAFTS_APPROVED,
+            approver=grant.approver.display_name,
+            agent=grant.requester.display_name,
+            text=grant.text,
+        )
 
     def edit_form(self) -> EditForm:
         return EditForm(
@@ -225,6 +270,8 @@ class DraftSender:
         sent = await self.send_draft(
             DraftSend(thread=saved.thread, agent=saved.agent, text=text, press_id=saved.request_id)
         )
+        if sent is None:  # it needs an approver: the agent was told
+            return None
         try:
             await self._desk.post_note(saved.thread, sent)
         except (DeliveryError, DeliveryDeferred) as exc:  # the reply is on its way regardless

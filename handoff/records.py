@@ -64,6 +64,10 @@ class HandoffEventKind(StrEnum):
     RETURNED = "returned"
     CLOSED = "closed"
     RATED = "rated"
+    # Approval for sensitive topics (handoff.approvals).
+    APPROVAL_REQUESTED = "approval_requested"
+    APPROVED = "approved"
+    APPROVAL_REFUSED = "approval_refused"
 
 
 @dataclass(frozen=True, slots=True)

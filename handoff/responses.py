@@ -105,6 +105,10 @@ class Responses:
     def intents(self) -> frozenset[str]:
         return frozenset(self._intents)
 
+    def templates(self, intent: str) -> tuple[str, ...]:
+        """The texts of ``intent``'s variants, placeholders unfilled."""
+        return tuple(v.template for v in self._intents.get(intent, ()))
+
     def for_intent(self, intent: str, values: Mapping[str, str]) -> Reply | None:
         """An answer to ``intent``, or None when the file has none (or none fits)."""
         return self._pick(self._intents.get(intent, ()), values)

@@ -35,7 +35,34 @@ def check(cli: CliContext) -> None:
     echo(f"NLU: {settings.env.rasa_url or 'managed Rasa server'}")
     echo(f"business hours: {settings.config.agents.hours.describe()}")
     _routes(settings)
+    _approvers(settings)
     echo("configuration OK")
+
+
+def _approvers(settings: Settings) -> None:
+    """Who sends drafts on human-only topics; with SLACK_BOT_TOKEN, each user group's
+    members are asked of Slack."""
+    approvers = settings.config.agents.approvers
+    if not approvers:
+        echo("approvers: none (human-only topics get no suggested reply)")
+        return
+    echo(f"approvers: {', '.join(approvers)}")
+    token = settings.env.slack_bot_token
+    if token is None:
+        if any(a[0] in "S@" for a in approvers):
+            echo("approvers: user groups not checked (SLACK_BOT_TOKEN is not set)")
+        return
+    from bot.adapters.slack.approvals import unresolved_approvers  # noqa: PLC0415 - as above
+
+    problems = run_async(
+        unresolved_approvers(
+            token=token.get_secret_value(),
+            api_url=str(settings.env.slack_api_url),
+            approvers=approvers,
+        )
+    )
+    if problems:
+        raise ConfigError([f"agents.approvers: {group}: {why}" for group, why in problems.items()])
 
 
 def _routes(settings: Settings) -> None:

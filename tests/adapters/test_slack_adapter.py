@@ -1078,6 +1078,7 @@ def test_the_manifest_asks_for_exactly_what_the_adapter_uses() -> None:
         "groups:history",
         "commands",
         "files:write",
+        "usergroups:read",  # the members of a user group in agents.approvers
     }
     settings = manifest["settings"]
     assert settings["event_subscriptions"]["bot_events"] == ["message.channels", "message.groups"]

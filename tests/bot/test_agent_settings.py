@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.agent_settings import HoursSection, SlaSection
+from bot.settings import AgentsSection
 from handoff.sla import SlaSettings
 
 
@@ -42,3 +43,14 @@ def test_hours_are_described_in_one_line() -> None:
 def test_a_bad_schedule_is_refused_when_the_settings_load() -> None:
     with pytest.raises(ValidationError, match=r"weekly\.tue: the spans overlap"):
         HoursSection.model_validate({"weekly": {"tue": ["09:00-12:00", "11:00-13:00"]}})
+
+
+@pytest.mark.parametrize("approver", ["S0LEADS", "U0AGENT2", "W0AGENT3", "@support-leads"])
+def test_approvers_are_user_groups_or_users(approver: str) -> None:
+    assert AgentsSection.model_validate({"approvers": [approver]}).approvers == (approver,)
+
+
+@pytest.mark.parametrize("approver", ["support-leads", "@Support Leads", "alice", "C0AGENTS"])
+def test_an_approver_slack_cannot_name_is_refused(approver: str) -> None:
+    with pytest.raises(ValidationError, match="is not a Slack user group id"):
+        AgentsSection.model_validate({"approvers": [approver]})

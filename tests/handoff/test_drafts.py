@@ -1,5 +1,6 @@
 """handoff.drafts: the bot's answers for the top intents, placeholders filled, none for a
-human-only topic or a guess too weak to be worth a draft; saved replies by name."""
+human-only topic without approvers (one needing approval with them) or a guess too weak to
+be worth a draft; saved replies by name."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def test_the_top_intents_answers_with_placeholders_filled(tmp_path: Path) -> Non
         ),
         responses(tmp_path),
         values={"name": "Grace"},
-        withheld=(),
+        sensitive=(),
+        approvals=False,
     )
     assert [(d.intent, d.text) for d in found] == [
         ("order_status", "Order ORD-1 is on its way, Grace."),
@@ -60,9 +62,26 @@ def test_no_draft_for_a_human_only_topic_a_weak_guess_or_an_intent_without_answe
         parse(("refund_request", 0.7), ("greet", 0.5), ("billing_question", 0.1)),
         responses(tmp_path),
         values={},
-        withheld=("refund_request",),
+        sensitive=("refund_request",),
+        approvals=False,
     )
     assert found == []
+
+
+def test_a_human_only_topic_gets_a_draft_needing_approval_when_there_are_approvers(
+    tmp_path: Path,
+) -> None:
+    found = drafts_for(
+        parse(("refund_request", 0.7), ("billing_question", 0.5)),
+        responses(tmp_path),
+        values={},
+        sensitive=("refund_request",),
+        approvals=True,
+    )
+    assert [(d.intent, d.needs_approval) for d in found] == [
+        ("refund_request", True),
+        ("billing_question", False),
+    ]
 
 
 def test_a_saved_reply_by_name(tmp_path: Path) -> None:

@@ -28,12 +28,14 @@ from handoff.privacy.forget import ForgetRequest
 from handoff.teaching import TeachOffer
 
 from .app import EVENTS_PATH, SlackInbound
+from .approvals import APPROVE_ACTION, ApprovalListener, SlackApprovers
 from .delivery import RetryPolicy, describe, error_code, web_client
 from .desk import SlackDesk
 from .directory import Directory
 from .drafts import (
     EDIT_DRAFT_ACTION,
     EDIT_VIEW,
+    REQUEST_APPROVAL_ACTION,
     SEND_DRAFT_ACTION,
     DraftListener,
     SlackDraftOffers,
@@ -89,6 +91,7 @@ class SlackAdapter(ForwardingDesk):
         pacer: ChannelPacer | None = None,
         wait_up_to: float = PacingPolicy().wait_up_to,
         route_channels: frozenset[str] = frozenset(),
+        approvers: tuple[str, ...] = (),
     ) -> None:
         if app_token is None and signing_secret is None:
             raise ValueError("Slack needs an app token (Socket Mode) or a signing secret (HTTP)")
@@ -165,6 +168,14 @@ class SlackAdapter(ForwardingDesk):
             inflight=listeners.inflight,
             others=route_channels,
         )
+        # Approval for sensitive topics (handoff.approvals): who approves, their pings.
+        self.approvers = SlackApprovers(client=self._client, approvers=approvers)
+        self._approvals = ApprovalListener(
+            client=self._client,
+            channels=frozenset({agent_channel, *route_channels}),
+            directory=directory,
+            inflight=listeners.inflight,
+        )
         self._inbound = SlackInbound(
             bolt_client=web_client(token=None, api_url=api_url, policy=policy),
             signing_secret=signing_secret,
@@ -175,6 +186,8 @@ class SlackAdapter(ForwardingDesk):
                 TEACH_ACTION: self._teach.on_teach,
                 SEND_DRAFT_ACTION: self._drafts.on_send,
                 EDIT_DRAFT_ACTION: self._drafts.on_edit,
+                REQUEST_APPROVAL_ACTION: self._approvals.on_request,
+                APPROVE_ACTION: self._approvals.on_approve,
             },
             views={EDIT_VIEW: self._drafts.on_submit},
         )
@@ -206,6 +219,7 @@ class SlackAdapter(ForwardingDesk):
         self._erase.handler = erase
         self._teach.handler = teach
         self._drafts.handler = send_draft
+        self._approvals.handler = send_draft
         self._listeners.saved_replies = send_draft
         identity = await self._introduce()
         self.identity = identity

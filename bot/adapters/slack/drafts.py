@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 SEND_DRAFT_ACTION = "tandem_send_draft"
 EDIT_DRAFT_ACTION = "tandem_edit_draft"
+REQUEST_APPROVAL_ACTION = "tandem_request_approval"
 EDIT_VIEW = "tandem_draft_edit"  # the modal's callback id
 EDIT_BLOCK, EDIT_FIELD = "draft", "text"
 VALUE_LIMIT = 2_000  # Slack's limit for a button's value: longer drafts are not offered
@@ -41,7 +42,7 @@ INPUT_LIMIT = 3_000  # of a plain_text_input's value
 
 
 class DraftSendHandler(Protocol):
-    async def send_draft(self, send: DraftSend) -> str: ...
+    async def send_draft(self, send: DraftSend) -> str | None: ...
 
     def edit_form(self) -> EditForm: ...
 
@@ -51,10 +52,13 @@ def offer_post(offer: DraftOffer) -> SlackMessage:
     for draft in offer.drafts:
         if len(draft.text) > VALUE_LIMIT:
             continue
-        buttons = [
-            _button(offer.send_label, SEND_DRAFT_ACTION, draft.text, style="primary"),
-            _button(offer.edit_label, EDIT_DRAFT_ACTION, draft.text),
-        ]
+        send = action_button(offer.send_label, SEND_DRAFT_ACTION, draft.text, style="primary")
+        if draft.needs_approval:  # no Edit: an edited reply is the agent's own words
+            request = action_button(offer.request_label, REQUEST_APPROVAL_ACTION, draft.text)
+            blocks.append(context(plain_text(clip(offer.approval_note, TEXT_LIMIT))))
+            buttons = [send, request]
+        else:
+            buttons = [send, action_button(offer.edit_label, EDIT_DRAFT_ACTION, draft.text)]
         blocks += [
             plain_section(clip(draft.text, TEXT_LIMIT)),
             {"type": "actions", "elements": buttons},
@@ -105,13 +109,21 @@ def submitted(view: Mapping[str, Any]) -> tuple[str, str, str, str] | None:
     return channel, thread_ts, post_ts, text.strip()
 
 
+def pressed_in(body: Mapping[str, Any], channels: frozenset[str]) -> str:
+    """The channel a press came from when it is one of ``channels``, else "" (refused)."""
+    where = (body.get("container") or {}).get("channel_id")
+    return where if isinstance(where, str) and where in channels else ""
+
+
 def action_ts(body: Mapping[str, Any]) -> str | None:
     actions = body.get("actions") or []
     stamp = actions[0].get("action_ts") if actions and isinstance(actions[0], Mapping) else None
     return stamp if isinstance(stamp, str) else None
 
 
-def _button(label: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
+def action_button(
+    label: str, action_id: str, value: str, *, style: str | None = None
+) -> dict[str, Any]:
     button = {
         "type": "button",
         "text": plain_text(clip(label, BUTTON_TEXT_LIMIT), emoji=True),
@@ -206,9 +218,7 @@ class DraftListener:
             )
 
     def _where(self, body: Mapping[str, Any]) -> str:
-        """The channel a press came from when it is one of Tandem's, else "" (refused)."""
-        where = (body.get("container") or {}).get("channel_id")
-        return where if isinstance(where, str) and where in self._channels else ""
+        return pressed_in(body, self._channels)
 
     async def _send(
         self,
@@ -231,6 +241,7 @@ class DraftListener:
             text=text,
             press_id=press_id,
             edited=edited,
+            post=post_ts,
         )
         try:
             shown = await self.handler.send_draft(send)
@@ -240,22 +251,24 @@ class DraftListener:
         except Exception:  # the top of a listener: the press is answered; log the stack
             logger.exception("sending a draft for %s failed", user)
             return
-        await self._replace(channel, post_ts, shown)
+        if shown is not None:  # None: not sent (it needs an approver), the buttons stay
+            await replace_post(self._client, channel, post_ts, shown)
 
-    async def _replace(self, channel: str, ts: str, text: str) -> None:
-        """The drafts' post now says who sent what; best effort (the reply is on its way)."""
-        try:
-            await call(
-                f"the drafts {ts}",
-                lambda: self._client.chat_update(
-                    channel=channel,
-                    ts=ts,
-                    text=escape_mrkdwn(clip(text, TEXT_LIMIT)),
-                    blocks=[context(plain_text(clip(text, TEXT_LIMIT)))],
-                ),
-            )
-        except (DeliveryError, DeliveryDeferred) as exc:
-            logger.warning("could not mark the drafts %s as sent: %s", ts, exc)
+
+async def replace_post(client: AsyncWebClient, channel: str, ts: str, text: str) -> None:
+    """A drafts' post now says who sent what; best effort (the reply is on its way)."""
+    try:
+        await call(
+            f"the drafts {ts}",
+            lambda: client.chat_update(
+                channel=channel,
+                ts=ts,
+                text=escape_mrkdwn(clip(text, TEXT_LIMIT)),
+                blocks=[context(plain_text(clip(text, TEXT_LIMIT)))],
+            ),
+        )
+    except (DeliveryError, DeliveryDeferred) as exc:
+        logger.warning("could not mark the drafts %s as sent: %s", ts, exc)
 
 
 class SlackDraftOffers:

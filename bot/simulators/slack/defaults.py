@@ -25,10 +25,14 @@ VERIFICATION_TOKEN = "tandemsimulatedverification"  # noqa: S105 - invented
 # What auth.test reports in ``X-OAuth-Scopes``; Bolt copies it into the authorize result.
 BOT_SCOPES = (
     "app_mentions:read,channels:history,channels:join,channels:read,chat:write,commands,"
-    "files:write,groups:history,groups:read,im:history,reactions:write,users:read"
+    "files:write,groups:history,groups:read,im:history,reactions:write,usergroups:read,"
+    "users:read"
 )
 
 AGENTS_CHANNEL_ID = "C0AGENTS"
 AGENTS_CHANNEL_NAME = "support-agents"
 ALICE_ID = "U0AGENT1"
 BOB_ID = "U0AGENT2"
+# A user group with Bob in it (the approvers of sensitive drafts in tests and the sandbox).
+LEADS_GROUP_ID = "S0LEADS"
+LEADS_GROUP_HANDLE = "support-leads"

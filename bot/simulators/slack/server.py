@@ -41,6 +41,7 @@ from bot.simulators.slack.workspace import (
     Message,
     SimulatedChannel,
     SimulatedUser,
+    SimulatedUserGroup,
     Workspace,
 )
 
@@ -163,6 +164,15 @@ class SlackSimulator:
         )
         self.workspace.users[id] = user
         return user
+
+    def add_usergroup(
+        self,
+        id: str,  # Slack's name for the field
+        handle: str,
+        users: tuple[str, ...],
+    ) -> None:
+        """A user group (``usergroups.list``, ``usergroups.users.list``); replaces one."""
+        self.workspace.usergroups[id] = SimulatedUserGroup(id=id, handle=handle, users=users)
 
     def add_channel(
         self,

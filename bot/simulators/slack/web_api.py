@@ -119,6 +119,8 @@ class WebApi:
             "chat.delete": self._chat_delete,
             "chat.getPermalink": self._chat_get_permalink,
             "users.info": self._users_info,
+            "usergroups.list": self._usergroups_list,
+            "usergroups.users.list": self._usergroups_users_list,
             "conversations.info": self._conversations_info,
             "conversations.join": self._conversations_join,
             "conversations.history": self._conversations_history,
@@ -165,6 +167,13 @@ class WebApi:
     def _users_info(self, request: MethodRequest) -> JsonDict:
         user_id = _text(request.params, "user", error="user_not_found")
         return {"user": self._ws.user(user_id).to_api()}
+
+    def _usergroups_list(self, request: MethodRequest) -> JsonDict:
+        return {"usergroups": [group.to_api() for group in self._ws.usergroups.values()]}
+
+    def _usergroups_users_list(self, request: MethodRequest) -> JsonDict:
+        group_id = _text(request.params, "usergroup", error="no_such_subteam")
+        return {"users": list(self._ws.usergroup(group_id).users)}
 
     def _conversations_info(self, request: MethodRequest) -> JsonDict:
         channel_id = _text(request.params, "channel", error="channel_not_found")

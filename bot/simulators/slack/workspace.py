@@ -20,6 +20,23 @@ JsonDict = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
+class SimulatedUserGroup:
+    id: str
+    handle: str
+    users: tuple[str, ...]
+
+    def to_api(self) -> JsonDict:
+        """A ``usergroup`` object of ``usergroups.list``, with the fields clients read."""
+        return {
+            "id": self.id,
+            "team_id": defaults.TEAM_ID,
+            "handle": self.handle,
+            "name": self.handle,
+            "user_count": len(self.users),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class SimulatedUser:
     id: str
     name: str
@@ -150,6 +167,7 @@ class Workspace:
         self._clock = clock
         self.users: dict[str, SimulatedUser] = {}
         self.channels: dict[str, SimulatedChannel] = {}
+        self.usergroups: dict[str, SimulatedUserGroup] = {}
         # Keyed by (channel, ts); insertion order is ts order because the clock only increases.
         self._messages: dict[tuple[str, str], Message] = {}
 
@@ -183,6 +201,15 @@ class Workspace:
         self.channels[defaults.AGENTS_CHANNEL_ID] = SimulatedChannel(
             id=defaults.AGENTS_CHANNEL_ID, name=defaults.AGENTS_CHANNEL_NAME
         )
+        self.usergroups[defaults.LEADS_GROUP_ID] = SimulatedUserGroup(
+            id=defaults.LEADS_GROUP_ID, handle=defaults.LEADS_GROUP_HANDLE, users=(defaults.BOB_ID,)
+        )
+
+    def usergroup(self, group_id: str) -> SimulatedUserGroup:
+        try:
+            return self.usergroups[group_id]
+        except KeyError:
+            raise MethodError("no_such_subteam") from None
 
     def user(self, user_id: str) -> SimulatedUser:
         try:
