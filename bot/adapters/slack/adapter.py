@@ -172,9 +172,10 @@ class SlackAdapter(ForwardingDesk):
         self.approvers = SlackApprovers(client=self._client, approvers=approvers)
         self._approvals = ApprovalListener(
             client=self._client,
-            channels=frozenset({agent_channel, *route_channels}),
+            channel=agent_channel,
             directory=directory,
             inflight=listeners.inflight,
+            others=route_channels,
         )
         self._inbound = SlackInbound(
             bolt_client=web_client(token=None, api_url=api_url, policy=policy),

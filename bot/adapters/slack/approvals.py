@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handoff.approvals import ApprovalPing
 from handoff.drafts import ApprovalGrant, DraftSend
 from handoff.errors import DeliveryError, IntakeUnavailable
-from handoff.model import Agent, DeskThread
+from handoff.model import DeskThread
 
 from .blocks import SlackMessage, mrkdwn_section
 from .delivery import call, web_client
@@ -29,14 +29,14 @@ from .drafts import (
     REQUEST_APPROVAL_ACTION,
     action_button,
     action_ts,
-    pressed_in,
     replace_post,
 )
 from .escape import escape_mrkdwn
 from .inflight import InFlight
 from .ladder import mention
+from .listening import ChannelListener
 from .reach import CHECK
-from .reveal import post_message, pressed
+from .reveal import post_message, press_channel, pressed
 from .sizing import clip
 
 logger = logging.getLogger(__name__)
@@ -136,22 +136,21 @@ async def unresolved_approvers(
     return await SlackApprovers(client=client, approvers=approvers).unresolved()
 
 
-class ApprovalListener:
-    """Bolt's listeners for Request approval and Approve; the core's handler is given at
-    start."""
+class ApprovalListener(ChannelListener):
+    """Bolt's listeners for Request approval and Approve, in the agent channel and the
+    routes'; the core's handler is given at start."""
 
     def __init__(
         self,
         *,
         client: AsyncWebClient,
-        channels: frozenset[str],
+        channel: str,
         directory: Directory,
         inflight: InFlight,
+        others: frozenset[str] = frozenset(),
     ) -> None:
+        super().__init__(channel=channel, directory=directory, inflight=inflight, others=others)
         self._client = client
-        self._channels = channels  # the agent channel and the routes'
-        self._directory = directory
-        self._inflight = inflight
         self.handler: ApprovalHandler | None = None
 
     async def on_request(self, ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -205,11 +204,8 @@ class ApprovalListener:
                 for ts in (press.message_ts, draft_post) if draft_post else (press.message_ts,):
                     await replace_post(self._client, channel, ts, shown)
 
-    async def _agent(self, user_id: str) -> Agent:
-        return Agent(user_id=user_id, display_name=await self._directory.display_name(user_id))
-
     def _where(self, body: Mapping[str, Any]) -> str:
-        return pressed_in(body, self._channels)
+        return press_channel(body, self._channels)
 
 
 def approval_asked(value: str) -> tuple[str, str, str] | None:

@@ -18,14 +18,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handoff.drafts import DraftOffer, DraftSend, EditForm
 from handoff.errors import DeliveryDeferred, DeliveryError, IntakeUnavailable
-from handoff.model import Agent, DeskThread
+from handoff.model import DeskThread
 
 from .blocks import SlackMessage, context, plain_section
 from .delivery import call
 from .directory import Directory
 from .escape import escape_mrkdwn, plain_text
 from .inflight import InFlight
-from .reveal import post_message, pressed
+from .listening import ChannelListener
+from .reveal import post_message, press_channel, pressed
 from .sizing import BUTTON_TEXT_LIMIT, clip
 
 logger = logging.getLogger(__name__)
@@ -109,12 +110,6 @@ def submitted(view: Mapping[str, Any]) -> tuple[str, str, str, str] | None:
     return channel, thread_ts, post_ts, text.strip()
 
 
-def pressed_in(body: Mapping[str, Any], channels: frozenset[str]) -> str:
-    """The channel a press came from when it is one of ``channels``, else "" (refused)."""
-    where = (body.get("container") or {}).get("channel_id")
-    return where if isinstance(where, str) and where in channels else ""
-
-
 def action_ts(body: Mapping[str, Any]) -> str | None:
     actions = body.get("actions") or []
     stamp = actions[0].get("action_ts") if actions and isinstance(actions[0], Mapping) else None
@@ -133,7 +128,7 @@ def action_button(
     return {**button, "style": style} if style else button
 
 
-class DraftListener:
+class DraftListener(ChannelListener):
     """Bolt's listeners for Send, Edit and the edit modal; the core's handler is given at
     start."""
 
@@ -146,10 +141,8 @@ class DraftListener:
         inflight: InFlight,
         others: frozenset[str] = frozenset(),
     ) -> None:
+        super().__init__(channel=channel, directory=directory, inflight=inflight, others=others)
         self._client = client
-        self._channels = frozenset({channel, *others})  # the agent channel and the routes
-        self._directory = directory
-        self._inflight = inflight
         self.handler: DraftSendHandler | None = None
 
     async def on_send(self, ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -218,7 +211,7 @@ class DraftListener:
             )
 
     def _where(self, body: Mapping[str, Any]) -> str:
-        return pressed_in(body, self._channels)
+        return press_channel(body, self._channels)
 
     async def _send(
         self,
@@ -234,7 +227,7 @@ class DraftListener:
         if self.handler is None:
             logger.warning("ignored a draft sent before Tandem started")
             return
-        agent = Agent(user_id=user, display_name=await self._directory.display_name(user))
+        agent = await self._agent(user)
         send = DraftSend(
             thread=DeskThread(channel, thread_ts),
             agent=agent,
