@@ -93,6 +93,7 @@ class RasaClient:
 
     def __init__(self, *, base_url: str, token: str | None = None, timeout: float = 3.0) -> None:
         self.base_url = base_url.rstrip("/")
+        self.token = token
         self._params = {"token": token} if token else {}
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None  # made in the loop that uses it

@@ -122,6 +122,11 @@ class ManagedRasaServer:
         return self._client.base_url if self._client else None
 
     @property
+    def token(self) -> str | None:
+        """The server's auth token, for another client of it (``RASA_TOKEN``)."""
+        return self._client.token if self._client else None
+
+    @property
     def loaded_model(self) -> Path | None:
         return self._loaded
 

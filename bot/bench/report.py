@@ -174,10 +174,11 @@ def _number(value: float | None, digits: int) -> str:
 
 def report_json(report: Report, *, settings: dict[str, Any]) -> str:
     """Machine-readable: the run's settings and every row, with its ratio to bare Rasa."""
-    return json.dumps(
-        {"settings": settings, "rows": [_row_json(report, row) for row in report.ordered()]},
-        indent=2,
-    )
+    return json.dumps(report_dict(report, settings=settings), indent=2)
+
+
+def report_dict(report: Report, *, settings: dict[str, Any]) -> dict[str, Any]:
+    return {"settings": settings, "rows": [_row_json(report, row) for row in report.ordered()]}
 
 
 def _row_json(report: Report, row: Row) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from bot.simulators.telegram import TelegramSimulator
 from nlu.lifetime import die_with_parent
 
 # Invented for the simulated Slack; not a secret of anything real.
-_SIGNING_SECRET = "bench-signing-secret"  # noqa: S105
+SIGNING_SECRET = "bench-signing-secret"  # noqa: S105
 # The parent's settings must not reach the child: it gets exactly the ones below.
 _OURS = ("TELEGRAM_", "SLACK_", "TANDEM_", "RASA_", "DATABASE_URL", "REDIS_URL")
 _PROXIES = ("http_proxy", "https_proxy", "all_proxy")
@@ -96,8 +96,11 @@ class ServiceProcess:
         slack: SlackSimulator,
         storage: Storage,
         startup_timeout: float,
+        variables: Mapping[str, str] | None = None,
     ) -> None:
+        """``variables``: more environment for the service (e.g. ``RASA_URL``, a webhook)."""
         self._folder = folder
+        self._more = dict(variables or {})
         self._config = config
         self._telegram = telegram
         self._slack = slack
@@ -111,6 +114,11 @@ class ServiceProcess:
     def pid(self) -> int:
         assert self._process is not None, "start the service first"
         return self._process.pid
+
+    @property
+    def port(self) -> int:
+        """Where its HTTP server (health, Slack events, Telegram's webhook) listens."""
+        return self._port
 
     def rasa_pids(self) -> list[int]:
         """The service's managed Rasa (and anything it started)."""
@@ -168,7 +176,7 @@ class ServiceProcess:
             "TELEGRAM_BOT_TOKEN": self._telegram.token,
             "TELEGRAM_API_URL": self._telegram.api_url,
             "SLACK_BOT_TOKEN": self._slack.bot_token,
-            "SLACK_SIGNING_SECRET": _SIGNING_SECRET,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": self._slack.api_url,
             "SLACK_AGENT_CHANNEL": defaults.AGENTS_CHANNEL_ID,
             "TANDEM_HTTP_HOST": "127.0.0.1",
@@ -178,7 +186,7 @@ class ServiceProcess:
             values["DATABASE_URL"] = self._storage.database_url
         if self._storage.redis_url:
             values["REDIS_URL"] = self._storage.redis_url
-        return values
+        return {**values, **self._more}
 
     async def _until_healthy(self) -> None:
         """Until /healthz answers with the NLU up (the managed Rasa has loaded the model)."""

@@ -80,6 +80,8 @@ def explained(command: Callable[P, R]) -> Callable[P, R]:
             fail(str(exc).splitlines() or [type(exc).__name__])
         except KeyboardInterrupt:
             fail(["interrupted"], code=130)
+        except click.ClickException:
+            raise  # a usage error found by the command itself: click says it (exit code 2)
         except Exception as exc:  # the top of a command: say something true, keep the stack
             if debug:
                 raise

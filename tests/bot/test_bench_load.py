@@ -18,7 +18,6 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-import redis.asyncio as aioredis
 import yaml
 from pydantic import BaseModel
 from sqlalchemy import make_url, text
@@ -46,7 +45,7 @@ from bot.settings import load_settings, policy_config
 from bot.simulators.telegram import TelegramSimulator
 from handoff.policy import PolicyConfig
 from nlu.benchmark import Example
-from tests.support.rasa import store_with
+from tests.support.bench import assert_nothing_left, bench_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -400,16 +399,7 @@ def test_the_service_gets_only_the_settings_the_bench_gives_it() -> None:
 async def test_a_small_run_has_every_row_and_no_errors(
     shipped_model: Path, tmp_path: Path, postgres_url: str, redis_url: str
 ) -> None:
-    models = store_with(shipped_model, tmp_path / "models")
-    config = tmp_path / "config" / "tandem.yml"
-    config.parent.mkdir()
-    config.write_text(
-        f"data_dir: {tmp_path / 'data'}\n"
-        f"nlu:\n  project_dir: {REPO / 'nlu'}\n  models_dir: {models.directory}\n"
-        f"conversation:\n  responses_file: {REPO / 'config' / 'responses.yml'}\n"
-        f"  agents_file: {REPO / 'config' / 'agents.yml'}\n",
-        encoding="utf-8",
-    )
+    settings = bench_settings(shipped_model, tmp_path)
     options = LoadOptions(
         messages=10,
         concurrency=(1, 2),
@@ -419,7 +409,7 @@ async def test_a_small_run_has_every_row_and_no_errors(
         name=run_name(),
     )
     progress: list[str] = []
-    report = await run_load(load_settings(config, environ={}), options, progress=progress.append)
+    report = await run_load(settings, options, progress=progress.append)
 
     assert [(row.backend, row.concurrency) for row in report.ordered()] == [
         (Backend.RASA, 1),
@@ -441,18 +431,6 @@ async def test_a_small_run_has_every_row_and_no_errors(
     assert len(table(report)) == 5
     assert any("texts of" in line for line in progress)
     # Nothing is left behind: the run's folder, its database, its Redis keys.
-    assert not (tmp_path / "data" / "bench" / options.name).exists()
-    admin = create_async_engine(make_url(postgres_url), poolclass=NullPool)
-    try:
-        async with admin.connect() as connection:
-            found = await connection.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": options.name}
-            )
-            assert found.first() is None
-    finally:
-        await admin.dispose()
-    client = aioredis.from_url(redis_url)
-    try:
-        assert [key async for key in client.scan_iter(match=f"{options.name}:*")] == []
-    finally:
-        await client.aclose()
+    await assert_nothing_left(
+        settings, options.name, postgres_url=postgres_url, redis_url=redis_url
+    )
