@@ -269,6 +269,7 @@ class Service:
             routes=config.agents.routing(),
             hours=config.agents.hours.core(),
         )
+        learning.teacher.cards = handoffs  # a lesson stored shows on the handoff's card
         self.engine = ConversationEngine(
             conversations=conversations,
             desk=handoffs,

@@ -72,6 +72,16 @@ class Line(StrEnum):
     TEACHING_TAUGHT = "teaching.taught"
     TEACHING_NOT_TEACHABLE = "teaching.not_teachable"
     TEACHING_BAD_INTENT = "teaching.bad_intent"
+    TEACHING_CARD = "teaching.card"
+    TEACHING_OTHER = "teaching.other"
+    TEACHING_FORM_TITLE = "teaching.form_title"
+    TEACHING_FORM_NEW = "teaching.form_new"
+    TEACHING_FORM_HINT = "teaching.form_hint"
+    TEACHING_FORM_SUBMIT = "teaching.form_submit"
+    TEACHING_CHOOSE_ONE = "teaching.choose_one"
+    TEACHING_NAME_INVALID = "teaching.name_invalid"
+    TEACHING_NAME_TAKEN = "teaching.name_taken"
+    TEACHING_NAME_RESERVED = "teaching.name_reserved"
     # The SLA ladder (handoff.sla): unclaimed or unanswered handoffs.
     SLA_REPING = "sla.reping"
     SLA_ESCALATED = "sla.escalated"
@@ -150,6 +160,16 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.TEACHING_TAUGHT: _ABOUT | {"text", "intent"},
     Line.TEACHING_NOT_TEACHABLE: _ABOUT,
     Line.TEACHING_BAD_INTENT: _ABOUT | {"intent"},
+    Line.TEACHING_CARD: frozenset({"agent", "text", "intent"}),
+    Line.TEACHING_OTHER: frozenset(),
+    Line.TEACHING_FORM_TITLE: frozenset(),
+    Line.TEACHING_FORM_NEW: frozenset(),
+    Line.TEACHING_FORM_HINT: frozenset(),
+    Line.TEACHING_FORM_SUBMIT: frozenset(),
+    Line.TEACHING_CHOOSE_ONE: frozenset(),
+    Line.TEACHING_NAME_INVALID: frozenset({"intent"}),
+    Line.TEACHING_NAME_TAKEN: frozenset({"intent"}),
+    Line.TEACHING_NAME_RESERVED: frozenset({"intent"}),
     Line.SLA_REPING: frozenset({"handoff", "minutes"}),
     Line.SLA_ESCALATED: frozenset({"handoff", "minutes"}),
     Line.SLA_ESCALATED_NOTE: frozenset({"handoff", "minutes"}),

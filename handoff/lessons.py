@@ -20,6 +20,9 @@ OUT_OF_SCOPE = "out_of_scope"
 # turn: these are the turns worth teaching (not a request for a person, say).
 MISUNDERSTOOD = frozenset({"low_confidence", "ambiguous", "out_of_scope"})
 INTENT_NAME = re.compile(r"[a-z][a-z0-9_]{1,63}")
+# Rasa's own intents (rasa.shared.core.constants.DEFAULT_INTENTS): a trainers' intent of one
+# of these names would be mistaken for Rasa's.
+RASA_INTENTS = frozenset({"restart", "back", "out_of_scope", "session_start", "nlu_fallback"})
 # Rasa reads brackets in an example as an entity annotation. A masked text's placeholders
 # ("[card]") become "<card>": Rasa's tokenizer reads both as the word "card", as it reads
 # the placeholder in the masked text it is asked to parse.
@@ -69,8 +72,11 @@ class LessonStore(Protocol):
         changed their mind)."""
         ...
 
-    async def lessons(self, *, statuses: Sequence[LessonStatus] = ()) -> list[Lesson]:
-        """Lessons in the order they were taught; all when ``statuses`` is empty."""
+    async def lessons(
+        self, *, statuses: Sequence[LessonStatus] = (), handoff_id: int | None = None
+    ) -> list[Lesson]:
+        """Lessons in the order they were taught; all when ``statuses`` is empty; only
+        those taught in handoff ``handoff_id``'s thread when given."""
         ...
 
     async def set_status(
@@ -99,6 +105,25 @@ def check_intent_name(name: str) -> str:
             "underscores, starting with a letter (e.g. change_email)"
         )
     return cleaned
+
+
+class NameProblem(StrEnum):
+    """Why a name an agent typed cannot be a new intent."""
+
+    INVALID = "invalid"  # not a Rasa-safe identifier
+    TAKEN = "taken"  # an intent already: pick it instead
+    RESERVED = "reserved"  # one of Rasa's own intents
+
+
+def new_intent_problem(name: str, known: Iterable[str]) -> NameProblem | None:
+    """What is wrong with ``name`` (trimmed) as the name of a new intent beside ``known``;
+    None when nothing is."""
+    cleaned = name.strip()
+    if not INTENT_NAME.fullmatch(cleaned):
+        return NameProblem.INVALID
+    if cleaned in set(known):
+        return NameProblem.TAKEN
+    return NameProblem.RESERVED if cleaned in RASA_INTENTS else None
 
 
 def example_text(text: str) -> str:

@@ -237,6 +237,7 @@ class CardState:
     changed_by: Agent | None = None
     changed_at: datetime | None = None
     escalated: bool = False  # the SLA ladder escalated it (handoff.sla)
+    taught: tuple[str, ...] = ()  # what agents taught the bot in its thread (handoff.teaching)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """Agents teach the bot from a handoff's thread: under each customer turn the bot failed,
 Tandem offers the model's intents (its top guesses first); the intent an agent picks is
 stored as a lesson (the text masked, who, when, the model that failed) for a trainer to
-review, and the thread is told what was taught.
+review, and the thread and the card are told what was taught. Any other customer message
+Tandem relayed into the thread can be taught too (the "Teach the bot this" shortcut), in a
+form that also takes a new intent's name (:class:`TeachForm`).
 
 :class:`TeachingDesk` decorates the agents' desk in the composition root: after a card is
 posted, the offers follow it in the thread. The engine never knows.
@@ -11,26 +13,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
-from typing import Protocol
 
 from handoff.agent_texts import AgentTexts, Line
 from handoff.clock import utc_now
 from handoff.errors import DeliveryDeferred, DeliveryError, HandoffError
 from handoff.forwarding import ForwardingDesk
 from handoff.lessons import (
+    OUT_OF_SCOPE,
     Lesson,
     LessonError,
     LessonStore,
+    NameProblem,
     NewLesson,
     check_intent_name,
     intent_choices,
     misunderstood,
+    new_intent_problem,
 )
 from handoff.model import (
     Agent,
     Author,
+    CardState,
     DeskThread,
     HandoffTicket,
 )
@@ -38,33 +43,20 @@ from handoff.ports import AgentDesk
 from handoff.privacy.masking import Masker
 from handoff.records import Handoff, StoredMessage
 from handoff.store import ConversationStore
+from handoff.teaching_model import CardRedraw, TeachForm, TeachOffer, TeachOffers, TeachRequest
 
 logger = logging.getLogger(__name__)
 
 MAX_OFFERS = 5  # the last failed turns of a handoff that get an offer
-
-
-@dataclass(frozen=True, slots=True)
-class TeachOffer:
-    message_id: int
-    text: str  # the customer's text, masked
-    prompt: str  # what the offer says (the catalogue's)
-    label: str  # the picker's label
-    choices: tuple[str, ...]  # intents, the model's top guesses first
-
-
-class TeachOffers(Protocol):
-    """Where offers are posted (the Slack adapter implements it)."""
-
-    async def offer_teaching(self, thread: DeskThread, offer: TeachOffer) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class TeachRequest:
-    thread: DeskThread
-    agent: Agent
-    message_id: int
-    intent: str  # one of the offer's choices, or a new intent's name
+CARD_LESSONS = 5  # the newest lessons of a handoff its card shows
+CARD_TEXT = 60  # characters of a lesson's text on the card
+# How far back in a conversation a shortcut's message is looked for (its stored messages).
+RELAYED_REACH = 1_000
+_NAME_LINES = {
+    NameProblem.INVALID: Line.TEACHING_NAME_INVALID,
+    NameProblem.TAKEN: Line.TEACHING_NAME_TAKEN,
+    NameProblem.RESERVED: Line.TEACHING_NAME_RESERVED,
+}
 
 
 class Teacher:
@@ -95,6 +87,7 @@ class Teacher:
         self._model = model
         self._transcript_lines = transcript_lines
         self._clock = clock
+        self.cards: CardRedraw | None = None  # given once the handoff desk is built
 
     async def offer(self, thread: DeskThread, ticket: HandoffTicket) -> None:
         """Post an offer under the card for each turn the bot failed before the handoff."""
@@ -120,7 +113,7 @@ class Teacher:
         if found is None:
             await self._tell(request, Line.NOT_A_HANDOFF, agent=agent.display_name)
             return None
-        handoff, _key = found
+        handoff, key = found
         about = {"agent": agent.display_name, "handoff": str(handoff.id)}
         message = await self._customer_message(handoff, request.message_id)
         if message is None or message.text is None:
@@ -148,7 +141,61 @@ class Teacher:
             thread,
             self._texts.line(Line.TEACHING_TAUGHT, **about, text=lesson.text, intent=intent),
         )
+        if self.cards is not None:
+            await self.cards.redraw_card(handoff.id, key)
         return lesson
+
+    async def form(
+        self, thread: DeskThread, agent: Agent, *, post_ts: str = "", message_id: int = 0
+    ) -> TeachForm | str:
+        """The form for one customer message of ``thread``'s handoff: the one Tandem posted
+        as ``post_ts`` there, or the stored ``message_id``. Otherwise what to tell the
+        agent (a message that is not a customer's, a thread that is not a handoff's)."""
+        found = await self._store.locate_thread(
+            agent_channel=thread.channel, thread_ts=thread.thread_ts
+        )
+        if found is None:
+            return self._texts.line(Line.NOT_A_HANDOFF, agent=agent.display_name)
+        handoff, _key = found
+        message = await (
+            self._relayed(handoff, post_ts)
+            if post_ts
+            else self._customer_message(handoff, message_id)
+        )
+        if message is None or not message.text:
+            about = {"agent": agent.display_name, "handoff": str(handoff.id)}
+            return self._texts.line(Line.TEACHING_NOT_TEACHABLE, **about)
+        return TeachForm(
+            thread=thread,
+            offer=self._offer_for(message),
+            title=self._texts.line(Line.TEACHING_FORM_TITLE),
+            new=self._texts.line(Line.TEACHING_FORM_NEW),
+            hint=self._texts.line(Line.TEACHING_FORM_HINT),
+            submit=self._texts.line(Line.TEACHING_FORM_SUBMIT),
+        )
+
+    def name_problem(self, name: str) -> str | None:
+        """What is wrong with ``name`` as a new intent's (the catalogue's words); None when
+        nothing is."""
+        problem = new_intent_problem(name, [*self._intents, OUT_OF_SCOPE])
+        return None if problem is None else self._texts.line(_NAME_LINES[problem], intent=name)
+
+    def choose_one(self) -> str:
+        """What the form says when it names no intent, or two."""
+        return self._texts.line(Line.TEACHING_CHOOSE_ONE)
+
+    async def taught(self, handoff_id: int) -> tuple[str, ...]:
+        """The card's lines about what agents taught in the handoff's thread."""
+        lessons = await self._lessons.lessons(handoff_id=handoff_id)
+        return tuple(
+            self._texts.line(
+                Line.TEACHING_CARD,
+                agent=lesson.taught_by_name,
+                text=_short(lesson.text),
+                intent=lesson.intent,
+            )
+            for lesson in lessons[-CARD_LESSONS:]
+        )
 
     def _offer_for(self, message: StoredMessage) -> TeachOffer:
         ranking = [str(g.get("intent")) for g in (message.nlu or {}).get("ranking") or []]
@@ -158,7 +205,19 @@ class Teacher:
             prompt=self._texts.line(Line.TEACHING_OFFER),
             label=self._texts.line(Line.TEACHING_PICK),
             choices=tuple(intent_choices(ranking, self._intents)),
+            other=self._texts.line(Line.TEACHING_OTHER),
         )
+
+    async def _relayed(self, handoff: Handoff, post_ts: str) -> StoredMessage | None:
+        """The customer message Tandem posted as ``post_ts`` (its delivery's ``sent_id``);
+        of several merged into one post, the first."""
+        recent = await self._store.recent_messages(handoff.conversation_id, limit=RELAYED_REACH)
+        posted = [
+            m
+            for m in recent
+            if m.author is Author.CUSTOMER and (m.decision or {}).get("sent_id") == post_ts
+        ]
+        return posted[0] if posted else None
 
     async def _customer_message(self, handoff: Handoff, message_id: int) -> StoredMessage | None:
         message = await self._store.get_message(message_id)
@@ -190,3 +249,17 @@ class TeachingDesk(ForwardingDesk):
                 # The card is posted; offers are a help, not part of the handoff.
                 logger.warning("handoff %s: no teaching offers: %s", ticket.handoff_id, exc)
         return thread
+
+    async def show_card(self, thread: DeskThread, state: CardState) -> None:
+        try:
+            taught = await self._teacher.taught(state.ticket.handoff_id)
+        except HandoffError as exc:  # the card's state matters more than this help
+            logger.warning(
+                "handoff %s: card drawn without lessons: %s", state.ticket.handoff_id, exc
+            )
+            taught = ()
+        await self._inner.show_card(thread, replace(state, taught=taught))
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= CARD_TEXT else text[: CARD_TEXT - 1].rstrip() + "…"

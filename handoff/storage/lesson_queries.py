@@ -40,10 +40,14 @@ class LessonQueries(RepositoryBase):
             await session.flush()
             return _lesson(row)
 
-    async def lessons(self, *, statuses: Sequence[LessonStatus] = ()) -> list[Lesson]:
+    async def lessons(
+        self, *, statuses: Sequence[LessonStatus] = (), handoff_id: int | None = None
+    ) -> list[Lesson]:
         query = select(LessonRow).order_by(LessonRow.id)
         if statuses:
             query = query.where(LessonRow.status.in_([s.value for s in statuses]))
+        if handoff_id is not None:
+            query = query.where(LessonRow.handoff_id == handoff_id)
         async with self._transaction("reading lessons") as session:
             return [_lesson(row) for row in (await session.scalars(query)).all()]
 

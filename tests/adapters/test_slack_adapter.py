@@ -29,6 +29,7 @@ from bot.adapters.slack import (
 )
 from bot.adapters.slack.escape import escape_mrkdwn
 from bot.adapters.slack.listeners import FAILED_REPLY, ON_IT
+from bot.adapters.slack.teach_form import TEACH_SHORTCUT
 from bot.adapters.slack.translate import (
     FILES_NOT_RELAYED,
     USAGE,
@@ -1087,6 +1088,8 @@ def test_the_manifest_asks_for_exactly_what_the_adapter_uses() -> None:
     (command,) = manifest["features"]["slash_commands"]
     assert command["command"] == SLASH_COMMAND
     assert "#42" in command["usage_hint"]
+    (shortcut,) = manifest["features"]["shortcuts"]  # on a customer's message: teach the bot
+    assert (shortcut["type"], shortcut["callback_id"]) == ("message", TEACH_SHORTCUT)
     # HTTP mode: the three request URLs (events, interactivity, the command), commented out
     # for Socket Mode, all name the adapter's one route.
     request_urls = re.findall(

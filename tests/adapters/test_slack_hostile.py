@@ -73,6 +73,11 @@ GARBAGE = {
     ),
     "a submission without a view": (b'payload={"type": "view_submission", "view": 5}', FORM),
     "a kind Tandem does not take": (b'payload={"type": "shortcut", "callback_id": "x"}', FORM),
+    "a message shortcut on a string": (
+        b'payload={"type": "message_action", "callback_id": "tandem_teach_message", '
+        b'"trigger_id": "1", "user": {"id": "U1"}, "channel": {"id": "C1"}, "message": "x"}',
+        FORM,
+    ),
     "a command sent as JSON": (b'{"command": {"x": 1}, "text": ["claim"]}', JSON),
     "XML": (b"<event/>", "text/xml"),
     "no content type": (b'{"type": "event_callback"}', ""),

@@ -19,6 +19,7 @@ import pytest
 import pytest_asyncio
 
 from bot.adapters.slack.drafts import EDIT_DRAFT_ACTION, SEND_DRAFT_ACTION
+from bot.adapters.slack.teach_form import TEACH_OTHER_ACTION, TEACH_SHORTCUT, TEACH_VIEW
 from bot.adapters.slack.teaching import TEACH_ACTION
 from bot.sandbox.world import Sandbox
 from bot.settings import load_settings
@@ -26,6 +27,7 @@ from bot.simulators.slack import Message, defaults
 from bot.simulators.telegram import telegram_user
 from handoff.lessons import Lesson, LessonStatus
 from handoff.storage.lesson_queries import LessonQueries
+from handoff.storage.repository import Repository
 from tests.support.rasa import project_with
 
 REPO = Path(__file__).resolve().parents[2]
@@ -147,6 +149,163 @@ async def test_an_agent_teaches_a_failed_turn_from_the_thread(sandbox: Sandbox) 
     assert [(x.intent, x.taught_by_id) for x in await lessons(sandbox)] == [
         ("refund_question", defaults.BOB_ID)
     ]
+
+
+async def shortcut(sandbox: Sandbox, message: Message, *, channel: str = "") -> Any:
+    """Alice uses "Teach the bot this" on ``message``: the form it opened (views.open's
+    view), or what she was told instead (the response_url's text)."""
+    mark, told = sandbox.slack.mark(), len(sandbox.slack.response_posts)
+    await sandbox.slack_events.message_shortcut(
+        TEACH_SHORTCUT,
+        message.to_api(),
+        user=defaults.ALICE_ID,
+        channel=channel or message.channel,
+    )
+    opened = asyncio.create_task(sandbox.slack.wait_for_call("views.open", since=mark))
+    answered = asyncio.create_task(sandbox.slack.wait_for_response_post(since=told))
+    done, pending = await asyncio.wait({opened, answered}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    if opened in done:
+        view = opened.result().params["view"]
+        return json.loads(view) if isinstance(view, str) else view
+    return str(answered.result().body.get("text"))
+
+
+async def handed_off(sandbox: Sandbox, customer: Any, *, shows: str = "") -> Message:
+    """``customer`` asks for a person: their card, once the thread shows ``shows``."""
+    mark = sandbox.slack.mark()
+    sandbox.customer_says("/human", customer=customer)
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: c.ok and (shows or customer["username"]) in json.dumps(c.params),
+        since=mark,
+        timeout=15,
+    )
+    return next(
+        c for c in reversed(sandbox.cards()) if customer["username"] in json.dumps(c.blocks)
+    )
+
+
+async def relayed_into(sandbox: Sandbox, said: str, *, customer: Any) -> None:
+    mark = sandbox.slack.mark()
+    sandbox.customer_says(said, customer=customer)
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage", lambda c: c.ok and said in json.dumps(c.params), since=mark, timeout=15
+    )
+
+
+async def delivery_recorded(sandbox: Sandbox, card: Message, post: Message) -> None:
+    """Until Tandem has recorded that ``post`` shows its customer's message (just after
+    posting it; until then the shortcut finds no message behind the post)."""
+    assert sandbox.service is not None
+    assert sandbox.service.database is not None
+    repository = Repository(database=sandbox.service.database)
+    found = await repository.locate_thread(agent_channel=card.channel, thread_ts=card.ts)
+    assert found is not None
+    for _ in range(100):
+        recent = await repository.recent_messages(found[0].conversation_id, limit=20)
+        if any((m.decision or {}).get("sent_id") == post.ts for m in recent):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the delivery of {post.ts} was never recorded")
+
+
+async def submit(sandbox: Sandbox, view: Any, *, picked: str = "", typed: str = "") -> Any:
+    """Alice submits the teaching form; Tandem's answer (errors shown in the form, or {})."""
+    values: dict[str, dict[str, Any]] = {
+        "pick": {"intent": {"type": "static_select", "selected_option": None}},
+        "new": {"name": {"type": "plain_text_input", "value": typed or None}},
+    }
+    if picked:
+        values["pick"]["intent"]["selected_option"] = {"value": picked}
+    answer = await sandbox.slack_events.view_submission(
+        {**view, "id": "V0TEACH1"}, values, user=defaults.ALICE_ID
+    )
+    assert answer.status == 200
+    return json.loads(answer.body) if answer.body else {}
+
+
+async def test_any_relayed_customer_message_is_taught_a_new_intent_by_shortcut(
+    sandbox: Sandbox,
+) -> None:
+    customer = telegram_user(8830, first_name="Joan", username="joan8830")
+    card = await handed_off(sandbox, customer)
+    said = "can I pay with apple pay"
+    await relayed_into(sandbox, said, customer=customer)
+    relayed = next(m for m in sandbox.thread(card) if said in m.text)
+    await delivery_recorded(sandbox, card, relayed)
+
+    # Only a customer's message that Tandem relayed, in a handoff's thread, can be taught.
+    assert "can be taught" in await shortcut(sandbox, card)
+    assert "not a Tandem handoff" in await shortcut(sandbox, relayed, channel="C0ELSEWHERE")
+
+    view = await shortcut(sandbox, relayed)
+    assert view["callback_id"] == TEACH_VIEW
+    assert said in json.dumps(view["blocks"])
+    options = [o["value"] for o in view["blocks"][1]["element"]["options"]]
+    assert options[-1] == "out_of_scope"
+    assert "billing_question" in options
+    # One intent exactly, and a new one must be a name Rasa takes that is not taken.
+    errors = {
+        "": (await submit(sandbox, view))["errors"]["pick"],
+        "both": (await submit(sandbox, view, picked="greet", typed="pay_methods"))["errors"],
+        "Apple Pay!": (await submit(sandbox, view, typed="Apple Pay!"))["errors"]["new"],
+        "billing": (await submit(sandbox, view, typed="billing_question"))["errors"]["new"],
+        "rasa": (await submit(sandbox, view, typed="nlu_fallback"))["errors"]["new"],
+    }
+    assert "one of the two" in errors[""]
+    assert "one of the two" in errors["both"]["pick"]
+    assert "cannot be an intent name" in errors["Apple Pay!"]
+    assert "is an intent already" in errors["billing"]
+    assert "Rasa's own intents" in errors["rasa"]
+    assert await lessons_of(sandbox, relayed_text=said) == []
+
+    mark = sandbox.slack.mark()
+    assert await submit(sandbox, view, typed="payment_methods") == {}
+    redrawn = await sandbox.slack.wait_for_call(
+        "chat.update", lambda c: c.ok and "payment" in json.dumps(c.params), since=mark, timeout=15
+    )
+    assert redrawn.params["ts"] == card.ts  # the card shows what was taught, and by whom
+    assert "Taught: “can I pay with apple pay” → payment" in json.dumps(
+        redrawn.params, ensure_ascii=False
+    ).replace("\u200b", "")
+    assert "Alice" in json.dumps(redrawn.params)
+    [lesson] = await lessons_of(sandbox, relayed_text=said)
+    assert (lesson.intent, lesson.taught_by_id) == ("payment_methods", defaults.ALICE_ID)
+
+
+async def test_the_button_under_an_offer_opens_the_form_for_its_message(sandbox: Sandbox) -> None:
+    customer = telegram_user(8831, first_name="Ken", username="ken8831")
+    sandbox.customer_says("my zorblax is frobnicated again", customer=customer)
+    await sandbox.bot_messages(1, customer=customer)
+    card = await handed_off(sandbox, customer, shows=TEACH_OTHER_ACTION)
+    [(offer, values)] = offers(sandbox, card)
+    mark = sandbox.slack.mark()
+    await sandbox.slack_events.block_action(
+        TEACH_OTHER_ACTION,
+        values[0].partition(":")[0],
+        user=defaults.BOB_ID,
+        channel=defaults.AGENTS_CHANNEL_ID,
+        message_ts=offer.ts,
+        thread_ts=card.ts,
+    )
+    opened = await sandbox.slack.wait_for_call("views.open", lambda c: c.ok, since=mark)
+    assert "zorblax is frobnicated" in json.dumps(opened.params)
+    view = opened.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert await submit(sandbox, view, picked="out_of_scope") == {}
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: "out" in json.dumps(c.params) and "taught" in json.dumps(c.params),
+        since=mark,
+    )
+    [lesson] = await lessons_of(sandbox, relayed_text="zorblax")
+    assert lesson.intent == "out_of_scope"
+
+
+async def lessons_of(sandbox: Sandbox, *, relayed_text: str) -> list[Lesson]:
+    return [x for x in await lessons(sandbox) if relayed_text in x.text]
 
 
 def drafts(sandbox: Sandbox, card: Message) -> list[tuple[Message, str]]:

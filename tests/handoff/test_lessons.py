@@ -13,12 +13,14 @@ from handoff.lessons import (
     Lesson,
     LessonError,
     LessonStatus,
+    NameProblem,
     by_intent,
     check_intent_name,
     effect,
     example_text,
     intent_choices,
     misunderstood,
+    new_intent_problem,
     plan_learning,
 )
 from handoff.policy.model import ReasonCode
@@ -147,3 +149,30 @@ def test_the_turns_worth_teaching_are_those_the_nlu_did_not_understand(
 
 def test_the_reasons_named_are_the_policys() -> None:
     assert {code.value for code in ReasonCode} >= MISUNDERSTOOD
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("payment_methods", None),
+        (" payment_methods ", None),  # trimmed, as the form's field is
+        ("ab", None),
+        ("a", NameProblem.INVALID),  # too short
+        ("a" * 65, NameProblem.INVALID),
+        ("Payment", NameProblem.INVALID),  # upper case
+        ("pay methods", NameProblem.INVALID),
+        ("2fa_help", NameProblem.INVALID),  # not starting with a letter
+        ("pay-methods", NameProblem.INVALID),
+        ("", NameProblem.INVALID),
+        ("billing_question", NameProblem.TAKEN),
+        ("out_of_scope", NameProblem.TAKEN),
+        ("nlu_fallback", NameProblem.RESERVED),
+        ("session_start", NameProblem.RESERVED),
+        ("restart", NameProblem.RESERVED),
+        ("back", NameProblem.RESERVED),
+    ],
+)
+def test_a_new_intents_name_is_rasa_safe_and_clashes_with_nothing(
+    name: str, problem: NameProblem | None
+) -> None:
+    assert new_intent_problem(name, ["billing_question", OUT_OF_SCOPE]) is problem

@@ -25,7 +25,7 @@ from handoff.model import (
 from handoff.ports import AgentEventHandler
 from handoff.privacy.desk import RevealOffer
 from handoff.privacy.forget import ForgetRequest
-from handoff.teaching import TeachOffer
+from handoff.teaching_model import TeachOffer
 
 from .app import EVENTS_PATH, SlackInbound
 from .approvals import APPROVE_ACTION, ApprovalListener, SlackApprovers
@@ -53,6 +53,7 @@ from .reveal import (
     SlackThreadCleaner,
 )
 from .tagged import TaggedPoster
+from .teach_form import TEACH_OTHER_ACTION, TEACH_SHORTCUT, TEACH_VIEW
 from .teaching import TEACH_ACTION, SlackTeachOffers, TeachHandler, TeachListener
 from .translate import BotIdentity
 
@@ -159,6 +160,7 @@ class SlackAdapter(ForwardingDesk):
             inflight=listeners.inflight,
             others=route_channels,
         )
+        self._teach.client = self._client
         # Drafts for agents (handoff.drafts): the bot's answers, each with Send.
         self._draft_offers = SlackDraftOffers(client=self._client)
         self._drafts = DraftListener(
@@ -185,12 +187,14 @@ class SlackAdapter(ForwardingDesk):
                 REVEAL_ACTION: self._reveal.on_reveal,
                 ERASE_ACTION: self._erase.on_erase,
                 TEACH_ACTION: self._teach.on_teach,
+                TEACH_OTHER_ACTION: self._teach.on_other,
                 SEND_DRAFT_ACTION: self._drafts.on_send,
                 EDIT_DRAFT_ACTION: self._drafts.on_edit,
                 REQUEST_APPROVAL_ACTION: self._approvals.on_request,
                 APPROVE_ACTION: self._approvals.on_approve,
             },
-            views={EDIT_VIEW: self._drafts.on_submit},
+            views={EDIT_VIEW: self._drafts.on_submit, TEACH_VIEW: self._teach.on_submit},
+            shortcuts={TEACH_SHORTCUT: self._teach.on_shortcut},
         )
         if signing_secret is not None and http is not None:
             http.add_route("POST", EVENTS_PATH, self._inbound.handle_http)

@@ -65,6 +65,7 @@ class SlackInbound:
         listeners: Listeners,
         actions: Mapping[str, Callable[..., Awaitable[None]]] | None = None,
         views: Mapping[str, Callable[..., Awaitable[None]]] | None = None,
+        shortcuts: Mapping[str, Callable[..., Awaitable[None]]] | None = None,
     ) -> None:
         self._listeners = listeners
         self._closing = False
@@ -103,6 +104,9 @@ class SlackInbound:
         # Modals' submissions (a draft edited before it is sent), by callback id.
         for callback_id, listener in (views or {}).items():
             self.app.view(callback_id)(listener)
+        # Message shortcuts (the "Teach the bot this" on a customer's message), by callback id.
+        for callback_id, listener in (shortcuts or {}).items():
+            self.app.message_shortcut(callback_id)(listener)
 
     # --- lifecycle ----------------------------------------------------------------------
 

@@ -78,7 +78,7 @@ def render_card(state: CardState) -> SlackMessage:
         *_why(ticket),
         *_failed_turns(ticket.failed_turns),
     ]
-    tail = [divider(), mrkdwn_section(status_line(state)), *_buttons(state)]
+    tail = [divider(), *_taught(state), mrkdwn_section(status_line(state)), *_buttons(state)]
     transcript = _transcript(ticket.transcript, room=MAX_BLOCKS - len(head) - len(tail))
     return SlackMessage(text=_fallback(state), blocks=[*head, *transcript, *tail])
 
@@ -119,6 +119,12 @@ def _facts(ticket: HandoffTicket) -> Block:
         mrkdwn(slack_date(ticket.requested_at, "{date_short_pretty} {time}", "%Y-%m-%d %H:%M UTC")),
     ]
     return {"type": "section", "fields": fields}
+
+
+def _taught(state: CardState) -> list[Block]:
+    """What agents taught the bot in the thread, one line each (the catalogue's words)."""
+    lines = "\n".join(state.taught)
+    return [context(plain_text(clip(lines, NLU_TEXT_LIMIT * 2)))] if lines else []
 
 
 def _out_of_hours(ticket: HandoffTicket) -> list[Block]:

@@ -4,13 +4,13 @@ Bolt indexes into payloads as Slack shapes them (``body["event"]["type"]``,
 ``body["actions"][0]``) while it finds a listener and builds its arguments, even inside its
 own error handler: a signed payload of another shape would end in a 500 and a traceback.
 Tandem takes Slack's URL check and SSL check, message events, block actions, slash
-commands and modals' submissions; anything else, or any of these not shaped as Slack sends
-them, is not passed on.
+commands, message shortcuts and modals' submissions; anything else, or any of these not
+shaped as Slack sends them, is not passed on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 # Inside a message event: what Slack nests as objects (edits, deletions, broadcasts).
@@ -27,13 +27,8 @@ def shape_problem(body: Mapping[str, Any]) -> str | None:
     kind = body.get("type")
     if kind == "url_verification":
         return None if isinstance(body.get("challenge"), str) else "bad challenge"
-    if kind == "event_callback":
-        return _event_problem(body)
-    if kind == "block_actions":
-        return _actions_problem(body)
-    if kind == "view_submission":
-        return _view_problem(body)
-    return "not a kind of request Tandem takes"
+    check = _CHECKS.get(kind) if isinstance(kind, str) else None
+    return check(body) if check is not None else "not a kind of request Tandem takes"
 
 
 def _view_problem(body: Mapping[str, Any]) -> str | None:
@@ -47,6 +42,15 @@ def _view_problem(body: Mapping[str, Any]) -> str | None:
     user = body.get("user")
     if not isinstance(user, Mapping) or not isinstance(user.get("id"), str):
         return "bad user"
+    return None
+
+
+def _shortcut_problem(body: Mapping[str, Any]) -> str | None:
+    """A message shortcut (the "Teach the bot this" on a customer's message)."""
+    if not isinstance(body.get("callback_id"), str) or not isinstance(body.get("trigger_id"), str):
+        return "bad shortcut"
+    if not all(isinstance(body.get(key), Mapping) for key in ("user", "channel", "message")):
+        return "bad payload"
     return None
 
 
@@ -82,3 +86,12 @@ def _actions_problem(body: Mapping[str, Any]) -> str | None:
 def _object_or_absent(container: Mapping[str, Any], key: str) -> bool:
     value = container.get(key)
     return value is None or isinstance(value, Mapping)
+
+
+# The payloads Tandem takes, by type, and their checks.
+_CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+    "event_callback": _event_problem,
+    "block_actions": _actions_problem,
+    "view_submission": _view_problem,
+    "message_action": _shortcut_problem,
+}

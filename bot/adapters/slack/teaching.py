@@ -1,5 +1,7 @@
 """Teaching the bot in Slack: under a failed customer turn, a list of the model's intents
-(its top guesses first); the option an agent picks is handed to the core
+(its top guesses first) and a button to the teaching form (another or a new intent); the
+"Teach the bot this" message shortcut opens the same form on any customer message in a
+handoff's thread. What an agent picks is handed to the core
 (:class:`handoff.teaching.Teacher`), which stores the lesson and tells the thread.
 
 Implements :class:`handoff.teaching.TeachOffers`.
@@ -12,28 +14,48 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handoff.model import DeskThread
-from handoff.teaching import TeachOffer, TeachRequest
+from handoff.errors import DeliveryDeferred, DeliveryError
+from handoff.model import Agent, DeskThread
+from handoff.teaching_model import TeachForm, TeachOffer, TeachRequest
 
 from .blocks import SlackMessage, context, plain_section
+from .delivery import call
 from .escape import escape_mrkdwn, plain_text
 from .listening import ChannelListener
-from .reveal import post_message
-from .sizing import clip
+from .reveal import post_message, press_channel, pressed
+from .sizing import BUTTON_TEXT_LIMIT, clip
+from .teach_form import (
+    MAX_OPTIONS,
+    NEW_BLOCK,
+    OPTION_TEXT_LIMIT,
+    PICK_BLOCK,
+    TEACH_OTHER_ACTION,
+    Filled,
+    filled,
+    form_view,
+    shortcut_on,
+)
 
 logger = logging.getLogger(__name__)
 
 TEACH_ACTION = "tandem_teach"
-MAX_OPTIONS = 100  # Slack's limit for a static_select
-OPTION_TEXT_LIMIT = 75
 PLACEHOLDER_LIMIT = 150
 TEXT_LIMIT = 2_000
 
 
 class TeachHandler(Protocol):
     async def teach(self, request: TeachRequest) -> object: ...
+
+    async def form(
+        self, thread: DeskThread, agent: Agent, *, post_ts: str = "", message_id: int = 0
+    ) -> TeachForm | str: ...
+
+    def name_problem(self, name: str) -> str | None: ...
+
+    def choose_one(self) -> str: ...
 
 
 def offer_post(offer: TeachOffer) -> SlackMessage:
@@ -50,12 +72,18 @@ def offer_post(offer: TeachOffer) -> SlackMessage:
         "placeholder": plain_text(clip(offer.label, PLACEHOLDER_LIMIT), emoji=True),
         "options": options,
     }
+    other = {
+        "type": "button",
+        "text": plain_text(clip(offer.other, BUTTON_TEXT_LIMIT), emoji=True),
+        "action_id": TEACH_OTHER_ACTION,
+        "value": str(offer.message_id),
+    }
     return SlackMessage(
         text=escape_mrkdwn(clip(f"{offer.prompt} {offer.text}", TEXT_LIMIT)),
         blocks=[
             context(plain_text(clip(offer.prompt, TEXT_LIMIT))),
             plain_section(clip(offer.text, TEXT_LIMIT)),
-            {"type": "actions", "elements": [picker]},
+            {"type": "actions", "elements": [picker, other]},
         ],
     )
 
@@ -86,10 +114,11 @@ def picked(
 
 
 class TeachListener(ChannelListener):
-    """Bolt's listener for the intent picked in an offer; the core's handler is given at
-    start."""
+    """Bolt's listeners for the intent picked in an offer, the shortcut and the button that
+    open the teaching form, and its submission; the core's handler is given at start."""
 
     handler: TeachHandler | None = None
+    client: AsyncWebClient | None = None  # opens the form (views.open)
 
     async def on_teach(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async with self._inflight.track():
@@ -106,10 +135,102 @@ class TeachListener(ChannelListener):
                 message_id=message_id,
                 intent=intent,
             )
+            await self._teach(request)
+
+    async def on_shortcut(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """ "Teach the bot this" on a message: the form, or the agent told why not (the core
+        finds no handoff in a channel that is not Tandem's)."""
+        async with self._inflight.track():
+            await ack()
+            found = shortcut_on(body)
+            if found is None or self.handler is None:
+                logger.warning("ignored a teaching shortcut (malformed, or too early)")
+                return
+            user, channel, thread_ts, ts, trigger = found
+            thread = DeskThread(channel if channel in self._channels else "", thread_ts)
+            form = await self.handler.form(thread, await self._agent(user), post_ts=ts)
+            await self._open(form, trigger, respond)
+
+    async def on_other(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """The button under an offer: the form for its message."""
+        async with self._inflight.track():
+            await ack()
+            channel = press_channel(body, self._channels)
+            press = pressed(body, channel=channel, action_id=TEACH_OTHER_ACTION)
+            trigger = body.get("trigger_id")
+            if (
+                press is None
+                or press.thread_ts is None
+                or not press.value.isdigit()
+                or not isinstance(trigger, str)
+                or self.handler is None
+            ):
+                logger.warning("ignored a press for the teaching form outside a handoff thread")
+                return
+            thread = DeskThread(channel, press.thread_ts)
+            agent = await self._agent(press.user_id)
+            form = await self.handler.form(thread, agent, message_id=int(press.value))
+            await self._open(form, trigger, respond)
+
+    async def on_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """The form submitted: refused in place when it names no intent, two, or a new
+        one that cannot be; otherwise closed and taught."""
+        async with self._inflight.track():
+            form = filled(view)
+            user = (body.get("user") or {}).get("id")
+            if form is None or not isinstance(user, str) or self.handler is None:
+                await ack()
+                logger.warning("ignored a teaching form's submission without its message")
+                return
+            errors = self._problems(self.handler, form)
+            if errors:
+                await ack(response_action="errors", errors=errors)
+                return
+            await ack()
+            if form.channel not in self._channels:
+                logger.warning("ignored a teaching form's submission for another channel")
+                return
+            request = TeachRequest(
+                thread=DeskThread(form.channel, form.thread_ts),
+                agent=await self._agent(user),
+                message_id=form.message_id,
+                intent=form.picked or form.typed,
+            )
+            await self._teach(request)
+
+    @staticmethod
+    def _problems(handler: TeachHandler, form: Filled) -> dict[str, str]:
+        """The form's errors, by block: one intent exactly, and a new one must be valid."""
+        if bool(form.picked) == bool(form.typed):
+            return {PICK_BLOCK: handler.choose_one()}
+        problem = handler.name_problem(form.typed) if form.typed else None
+        return {NEW_BLOCK: problem} if problem else {}
+
+    async def _open(self, form: TeachForm | str, trigger: str, respond: AsyncRespond) -> None:
+        """Open ``form``, or tell the agent (only them) why there is none."""
+        if isinstance(form, str):
             try:
-                await self.handler.teach(request)
-            except Exception:  # the top of a listener: the pick is answered; log the stack
-                logger.exception("teaching message %s by %s failed", message_id, user)
+                await respond(text=form, response_type="ephemeral", replace_original=False)
+            except Exception:  # the top of a listener: the request is answered; log the stack
+                logger.exception("could not tell an agent why there is no teaching form")
+            return
+        client, view = self.client, form_view(form)
+        assert client is not None  # given with the listener (SlackAdapter)
+        try:
+            await call(
+                "the teaching form", lambda: client.views_open(trigger_id=trigger, view=view)
+            )
+        except (DeliveryError, DeliveryDeferred) as exc:
+            logger.warning("could not open the teaching form: %s", exc)
+
+    async def _teach(self, request: TeachRequest) -> None:
+        assert self.handler is not None  # checked by every caller
+        try:
+            await self.handler.teach(request)
+        except Exception:  # the top of a listener: the pick is answered; log the stack
+            logger.exception(
+                "teaching message %s by %s failed", request.message_id, request.agent.user_id
+            )
 
 
 class SlackTeachOffers:

@@ -256,6 +256,37 @@ def block_actions_payload(
     }
 
 
+def message_action_payload(
+    callback_id: str,
+    message: Mapping[str, Any],
+    *,
+    user: str,
+    channel: str,
+    response_url: str,
+    team_id: str = defaults.TEAM_ID,
+    api_app_id: str = defaults.APP_ID,
+) -> JsonDict:
+    """A message shortcut ``callback_id`` used on ``message`` (as the Web API shows it,
+    e.g. ``Message.to_api()``) in ``channel`` (Slack sends it as form field ``payload``)."""
+    user_name = user.lower()
+    return {
+        "type": "message_action",
+        "token": defaults.VERIFICATION_TOKEN,
+        "action_ts": next_ts(),
+        "team": {"id": team_id, "domain": defaults.TEAM_DOMAIN},
+        "user": {"id": user, "username": user_name, "name": user_name, "team_id": team_id},
+        "api_app_id": api_app_id,
+        "channel": {"id": channel, "name": channel.lower()},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": _trigger_id(),
+        "response_url": response_url,
+        "message_ts": message.get("ts"),
+        "message": dict(message),
+    }
+
+
 def _action(kind: str, action_id: str, value: str, *, block_id: str) -> JsonDict:
     text = {"type": "plain_text", "text": value, "emoji": True}
     action: JsonDict = {"action_id": action_id, "block_id": block_id, "type": kind}

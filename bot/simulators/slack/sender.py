@@ -151,10 +151,29 @@ class SlackEventSender:
             api_app_id=self._api_app_id,
             kind=kind,
         )
-        body = urlencode({"payload": json.dumps(payload)})
-        return await self.send(
-            body, content_type="application/x-www-form-urlencoded", signature=signature
+        return await self._interactive(payload, signature)
+
+    async def message_shortcut(
+        self,
+        callback_id: str,
+        message: Mapping[str, Any],
+        *,
+        user: str,
+        channel: str,
+        signature: Signature = Signature.VALID,
+    ) -> EndpointResponse:
+        """``user`` uses the message shortcut ``callback_id`` on ``message`` (as the Web API
+        shows it, e.g. ``Message.to_api()``) in ``channel``."""
+        payload = events.message_action_payload(
+            callback_id,
+            message,
+            user=user,
+            channel=channel,
+            response_url=self._response_url(channel, str(message.get("ts") or "")),
+            team_id=self._team_id,
+            api_app_id=self._api_app_id,
         )
+        return await self._interactive(payload, signature)
 
     async def view_submission(
         self,
@@ -168,10 +187,7 @@ class SlackEventSender:
         payload = events.view_submission_payload(
             view, values, user=user, team_id=self._team_id, api_app_id=self._api_app_id
         )
-        body = urlencode({"payload": json.dumps(payload)})
-        return await self.send(
-            body, content_type="application/x-www-form-urlencoded", signature=signature
-        )
+        return await self._interactive(payload, signature)
 
     async def slash_command(
         self,
@@ -226,6 +242,15 @@ class SlackEventSender:
                 body=await resp.text(errors="replace"),
                 content_type=resp.content_type,
             )
+
+    async def _interactive(
+        self, payload: Mapping[str, Any], signature: Signature
+    ) -> EndpointResponse:
+        """An interactivity payload, sent as Slack does: form field ``payload``."""
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.send(
+            body, content_type="application/x-www-form-urlencoded", signature=signature
+        )
 
     def signature_headers(
         self, body: str | bytes, *, signature: Signature = Signature.VALID
