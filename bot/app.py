@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
@@ -34,7 +35,7 @@ from handoff.redelivery import Alarm, redeliver_forever
 from handoff.responses import load_responses, menu_commands
 from handoff.sla import Elapsed, with_skipped
 from handoff.sla_watch import SlaWatch
-from handoff.state import LiveState, lease_from_url, live_state_from_url
+from handoff.state import LiveState, lane_order_from_url, lease_from_url, live_state_from_url
 from handoff.stopping import pause, stop_between_rounds
 from handoff.storage import Database, Repository, StorageUnavailable
 from handoff.storage.journal import SqliteJournal
@@ -45,6 +46,10 @@ from nlu.models import ModelStore
 from nlu.server import ManagedRasaServer
 
 logger = logging.getLogger(__name__)
+
+# Seconds a stopping worker goes on handling what it journaled (a load balancer has taken
+# it out already); what is left then waits in its journal for its restart.
+DRAIN_WITHIN = 15.0
 
 
 # --- NLU ------------------------------------------------------------------------------
@@ -209,11 +214,15 @@ class Service:
         # every event, then the core that talks through the adapters.
         self.journal = SqliteJournal.open(settings.data_dir / "intake")
         self._stack.push_async_callback(self.journal.close)
+        # Several workers: each lane's order across them (a ticket per event in Redis).
+        order = lane_order_from_url(settings.redis_url, key_prefix=config.state.key_prefix)
+        self._stack.push_async_callback(order.close)
         self.intake = Intake(
             journal=self.journal,
             responses=responses,
             texts=texts,
             notice_after=config.conversation.outage_notice_after,
+            order=order,
         )
         telegram = build_telegram(
             settings,
@@ -301,8 +310,14 @@ class Service:
             send_draft=learning.drafts,
         )
         self._stack.push_async_callback(slack.stop)
-        # Stopped before the adapters, while they can still send what is being handled.
-        self._stack.push_async_callback(self.intake.stop)
+        # A stop, in this order (the stack unwinds backwards): the periodic loops end
+        # between rounds; Telegram takes no more updates (the balancer's next worker gets
+        # them); the intake drains for a bounded time, then stops its lanes, while both
+        # adapters can still send; then the adapters, and only then the journal, so that
+        # nothing works on a closed journal. What was journaled and not handled is
+        # replayed at the next start.
+        self._stack.push_async_callback(functools.partial(self.intake.stop, grace=DRAIN_WITHIN))
+        self._stack.push_async_callback(telegram.stop_receiving)
 
         async def handle_and_redeliver(stop: asyncio.Event) -> None:
             if not storage_ready and not await self._until_storage_is_back(stop):

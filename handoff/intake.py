@@ -23,9 +23,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from handoff import log_context
 from handoff.agent_texts import AgentTexts, Line
@@ -34,51 +32,16 @@ from handoff.errors import (
     DeliveryDeferred,
     DeliveryError,
     HandoffError,
-    StateError,
-    StorageUnavailable,
 )
+from handoff.intake_parts import TRANSIENT, Backoff, CustomerHandler, Halted, Handlers
 from handoff.journal import Event, EventKind, Journal, JournalEntry, kind_of, lane_of, to_json
+from handoff.lane_order import WAIT_UP_TO, LaneOrder, NoOrder, Turns
 from handoff.model import AgentAction, AgentReply, Inbound, Outbound
-from handoff.ports import AgentDesk, AgentEventHandler, CustomerChannel
 from handoff.responses import Responses
 
+__all__ = ["Backoff", "CustomerHandler", "Handlers", "Intake"]
+
 logger = logging.getLogger(__name__)
-
-# Failures that pass: the lane waits and tries again for as long as they last.
-TRANSIENT = (StorageUnavailable, StateError)
-
-
-class CustomerHandler(Protocol):
-    """The conversation engine, as the intake sees it."""
-
-    async def handle(self, inbound: Inbound) -> None: ...
-
-    async def give_up(self, inbound: Inbound, *, error: str) -> bool:
-        """Handling ``inbound`` failed for good: hand the conversation to a person; False
-        if that failed too."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Seconds between tries while something is unavailable: doubling, capped."""
-
-    first: float = 0.25
-    longest: float = 5.0
-    attempts_for_errors: int = 3  # other errors: tries before giving up
-
-    def delay(self, failures: int) -> float:
-        return float(min(self.longest, self.first * 2 ** max(failures - 1, 0)))
-
-
-@dataclass(frozen=True, slots=True)
-class Handlers:
-    """Who handles what the intake took in, and how it reaches people meanwhile."""
-
-    customers: CustomerHandler
-    agents: AgentEventHandler
-    channel: CustomerChannel
-    desk: AgentDesk
 
 
 class Intake:
@@ -99,8 +62,12 @@ class Intake:
         backoff: Backoff | None = None,
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        order: LaneOrder | None = None,
+        order_wait: float = WAIT_UP_TO,
     ) -> None:
         self._journal = journal
+        # Several workers: a lane's events in the order they were journaled, by any worker.
+        self._turns = Turns(order or NoOrder(), wait_up_to=order_wait, clock=clock, sleep=sleep)
         self._handlers: Handlers | None = None
         self._responses = responses
         self._texts = texts
@@ -114,6 +81,7 @@ class Intake:
         self._idle = asyncio.Event()
         self._idle.set()
         self._running = False  # events are queued, not handled, until run()
+        self._halted = False  # stop() interrupts what is being handled: no retries then
 
     # --- what the adapters call ---------------------------------------------------------
 
@@ -127,9 +95,20 @@ class Intake:
         await self._accept(action)
 
     async def _accept(self, event: Event) -> None:
-        entry = await self._journal.append(
-            lane=lane_of(event), kind=kind_of(event), payload=to_json(event), at=self._clock()
-        )
+        lane = lane_of(event)
+        # Stopped: handled at the next start, so nobody should wait for its place meanwhile.
+        ticket = None if self._halted else await self._turns.ticket(lane)
+        try:
+            entry = await self._journal.append(
+                lane=lane,
+                kind=kind_of(event),
+                payload=to_json(event),
+                at=self._clock(),
+                ticket=ticket,
+            )
+        except Exception:  # refused (the platform sends it again): its place is given back
+            await self._turns.done(lane, [ticket] if ticket is not None else [])
+            raise
         self._submit(entry)
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -150,18 +129,24 @@ class Intake:
             self._start_worker(lane)
 
     async def stop(self, *, grace: float = 5.0) -> None:
-        """Let what is being handled finish for up to ``grace`` seconds, then stop; what is
-        not handled yet stays in the journal for the next start."""
-        self._running = False
+        """Let the lanes drain for up to ``grace`` seconds, then stop them and return once
+        no handling is left running (nothing of the intake touches the journal or the
+        handlers after this); what is not handled yet stays in the journal for the next
+        start. Events accepted meanwhile are journaled, and handled within the grace."""
         if self._workers:
             try:
                 await asyncio.wait_for(self._idle.wait(), timeout=grace)
             except TimeoutError:
                 logger.warning("stopping with %d event(s) left in the journal", self.backlog)
+        self._running, self._halted = False, True
         workers = list(self._workers.values())
         for worker in workers:
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+        # What is left waits for this worker's restart: the other workers need not wait
+        # for it (see handoff.lane_order).
+        for lane, queue in self._lanes.items():
+            await self._turns.done(lane, [e.ticket for e in queue if e.ticket is not None])
 
     async def drained(self) -> None:
         """Wait until every accepted event has been handled (for tests and the demo)."""
@@ -210,13 +195,16 @@ class Intake:
                     await self._tell_customer_to_wait(entry)
             await work
         finally:
-            work.cancel()
+            if not work.done():  # the lane was stopped: so is its handling, before stop() ends
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
 
     async def _until_handled(self, entry: JournalEntry) -> None:
+        await self._turns.wait(entry.lane, entry.ticket)  # earlier events of other workers
         failures = 0
         while True:
             try:
-                await self._dispatch(entry)
+                await self._dispatch_unless_halted(entry)
             except TRANSIENT as exc:
                 failures += 1
                 if failures == 1:
@@ -240,12 +228,22 @@ class Intake:
             else:
                 self._noticed.discard(entry.lane)
                 await self._forget(entry)
+            if entry.ticket is not None:  # the lane's next event, in any worker, may go
+                await self._turns.done(entry.lane, [entry.ticket])
             return
 
     @property
     def _running_with(self) -> Handlers:
         assert self._handlers is not None  # workers start in run()
         return self._handlers
+
+    async def _dispatch_unless_halted(self, entry: JournalEntry) -> None:
+        try:
+            await self._dispatch(entry)
+        except Exception as exc:
+            if self._halted:  # a stop cut it short (an error raised while cancelling)
+                raise Halted from exc
+            raise
 
     async def _dispatch(self, entry: JournalEntry) -> None:
         event, handlers = entry.event(), self._running_with

@@ -46,6 +46,7 @@ class JournalEntry:
     kind: EventKind
     payload: dict[str, Any]
     received_at: datetime  # when it was recorded (UTC): how long the sender has waited
+    ticket: int | None = None  # its place in the lane's order across workers (lane_order)
 
     def event(self) -> Event:
         event: Event = from_json(_TYPES[self.kind], self.payload)
@@ -56,7 +57,13 @@ class Journal(Protocol):
     """Durable, local storage of events not yet handled (SQLite file: storage.journal)."""
 
     async def append(
-        self, *, lane: str, kind: EventKind, payload: dict[str, Any], at: datetime
+        self,
+        *,
+        lane: str,
+        kind: EventKind,
+        payload: dict[str, Any],
+        at: datetime,
+        ticket: int | None = None,
     ) -> JournalEntry:
         """Record an event durably; raises :class:`~handoff.errors.IntakeUnavailable`."""
         ...

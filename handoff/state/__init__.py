@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from handoff.lane_order import LaneOrder, NoOrder
 from handoff.lease import Lease, SoleLease
 from handoff.state.base import DEFAULT_LOCK_TIMEOUT, LiveState
 
@@ -23,6 +24,7 @@ __all__ = [
     "LiveState",
     "RedisKeyBuilder",
     "RedisLiveState",
+    "lane_order_from_url",
     "lease_from_url",
     "live_state_from_url",
 ]
@@ -77,3 +79,13 @@ def lease_from_url(url: str | None, *, key_prefix: str = "tandem") -> Lease:
     from handoff.state.redis_lease import RedisLease  # noqa: PLC0415
 
     return RedisLease.from_url(url, key_prefix=key_prefix)
+
+
+def lane_order_from_url(url: str | None, *, key_prefix: str = "tandem") -> LaneOrder:
+    """Each lane's order across workers in Redis for ``url``; with no ``url``, one
+    process's intake keeps it alone."""
+    if not url:
+        return NoOrder()
+    from handoff.state.redis_order import RedisLaneOrder  # noqa: PLC0415
+
+    return RedisLaneOrder.from_url(url, key_prefix=key_prefix)

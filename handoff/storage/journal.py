@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS intake (
     kind TEXT NOT NULL,
     payload TEXT NOT NULL,
     received_at TEXT NOT NULL,
-    failed TEXT
+    failed TEXT,
+    ticket INTEGER
 )
 """
 
@@ -68,6 +69,7 @@ class SqliteJournal:
         # Events handled, deleted with the next commit (see FORGET_WITHIN).
         self._forgotten: list[int] = []
         self._forget_timer: asyncio.TimerHandle | None = None
+        self._closed = False
 
     @classmethod
     def open(cls, folder: Path) -> SqliteJournal:
@@ -85,24 +87,38 @@ class SqliteJournal:
 
     async def close(self) -> None:
         await self._settle()
+        self._closed = True  # from now on a write is refused, not queued for a dead thread
         await self._run(self._connection.close)
         self._thread.shutdown(wait=True)
         self._lock.close()  # releases the file lock
 
     async def append(
-        self, *, lane: str, kind: EventKind, payload: dict[str, Any], at: datetime
+        self,
+        *,
+        lane: str,
+        kind: EventKind,
+        payload: dict[str, Any],
+        at: datetime,
+        ticket: int | None = None,
     ) -> JournalEntry:
         # ASCII: a lone surrogate (a Slack text may hold one) is escaped, not refused.
         text = json.dumps(payload, separators=(",", ":"))
         moment = at.astimezone(UTC)
 
         entry_id = await self._write(
-            "INSERT INTO intake (lane, kind, payload, received_at) VALUES (?, ?, ?, ?)",
-            (lane, kind.value, text, moment.isoformat()),
+            "INSERT INTO intake (lane, kind, payload, received_at, ticket) VALUES (?, ?, ?, ?, ?)",
+            (lane, kind.value, text, moment.isoformat(), ticket),
         )
-        return JournalEntry(id=entry_id, lane=lane, kind=kind, payload=payload, received_at=moment)
+        return JournalEntry(
+            id=entry_id, lane=lane, kind=kind, payload=payload, received_at=moment, ticket=ticket
+        )
 
     async def done(self, entry_id: int) -> None:
+        if self._closed:  # handled as the service stopped: replayed, and seen as a repeat
+            logger.warning(
+                "intake journal closed: entry %s is handled again at the next start", entry_id
+            )
+            return
         self._forgotten.append(entry_id)
         if self._committing is None and self._forget_timer is None:
             loop = asyncio.get_running_loop()
@@ -116,12 +132,12 @@ class SqliteJournal:
 
         def select() -> list[tuple[Any, ...]]:
             return self._connection.execute(
-                "SELECT id, lane, kind, payload, received_at FROM intake"
+                "SELECT id, lane, kind, payload, received_at, ticket FROM intake"
                 " WHERE failed IS NULL ORDER BY id"
             ).fetchall()
 
         entries = []
-        for entry_id, lane, kind, payload, received_at in await self._run(select):
+        for entry_id, lane, kind, payload, received_at, ticket in await self._run(select):
             try:
                 entries.append(
                     JournalEntry(
@@ -130,6 +146,7 @@ class SqliteJournal:
                         kind=EventKind(kind),
                         payload=json.loads(payload),
                         received_at=datetime.fromisoformat(received_at),
+                        ticket=ticket,
                     )
                 )
             except ValueError as exc:  # damaged: keep it for people, don't stop the rest
@@ -169,6 +186,8 @@ class SqliteJournal:
 
     async def _write(self, statement: str, arguments: tuple[Any, ...]) -> int:
         """Run one write, committed with the others queued meanwhile; its row id."""
+        if self._closed:
+            raise IntakeUnavailable(f"intake journal {self.path} is closed (the service stops)")
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._queued.append(((statement, arguments), done))
         self._commit_soon()
@@ -247,5 +266,8 @@ def _connect(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA journal_mode = WAL")
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute(_SCHEMA)
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(intake)")}
+    if "ticket" not in columns:  # a journal written by a release before tickets
+        connection.execute("ALTER TABLE intake ADD COLUMN ticket INTEGER")
     connection.execute(_SENT)
     return connection

@@ -4,11 +4,11 @@ Each worker is the whole service (as ``tandem run`` composes it), in webhook mod
 round-robin balancer (Telegram's updates and Slack's events spread over all of them); 30
 customers ask for a person, then write 10 messages each while agents answer in the
 threads; one worker leaves in the middle of it (out of the balancer, stopped) and comes
-back later, handling then what it had journaled. Every customer message reaches its
-thread once, every agent reply reaches its customer once, and Telegram's flood limits
-hold across the workers (counted from the simulator's log of sends: per chat and per
-bot). The order within a chat is not
-yet kept across workers in webhook mode: the test counts the messages that overtook one.
+back later (a SIGTERM's stop: it takes no more updates, drains what it journaled, then
+closes). Every customer message reaches its thread once and in order, every agent reply
+reaches its customer once and in order (across workers, each lane's events are handled
+in the order they were journaled: handoff.lane_order), and Telegram's flood limits hold
+across the workers (counted from the simulator's log of sends: per chat and per bot).
 """
 
 from __future__ import annotations
@@ -42,11 +42,6 @@ pytestmark = [
     pytest.mark.rasa,
     pytest.mark.faults,
     pytest.mark.timeout(420),
-    # Known failures, reproduced here (README, "Several workers"): a chat's messages given
-    # to two workers a moment apart can be handled out of order; a worker stopped while
-    # handling closes its journal under its intake ("cannot schedule new futures after
-    # shutdown"), and 2 of 300 messages were still missing 150 s later.
-    pytest.mark.xfail(reason="order across workers; a worker stopped mid-handling"),
 ]
 
 WORKERS = 3
@@ -192,14 +187,15 @@ async def run_scenario(
     for n, chat in enumerate(chats):
         assert sorted(shown[chat]) == list(range(1, MESSAGES + 1)), f"c{n}: {shown[chat]}"
         assert sorted(replies[chat]) == list(range(1, REPLIES + 1)), f"c{n}: {replies[chat]}"
-    # Not yet guaranteed across workers in webhook mode (README, "Several workers"): two
-    # messages of one chat accepted by two workers a moment apart are handled in the order
-    # the workers take the chat's lock. Counted, so that the fix shows.
+    # Two messages of one chat accepted by two workers a moment apart are handled in the
+    # order they were journaled (handoff.lane_order), and the worker that left drained
+    # what it had taken before stopping: nothing overtook an earlier message of its chat.
     behind = sum(
         sum(1 for a, b in itertools.pairwise(numbers) if b < a)
         for numbers in (*shown.values(), *replies.values())
     )
     print(f"messages behind a later one of their chat: {behind}")
+    assert behind == 0
     check_flood_limits(telegram)
 
 
@@ -283,10 +279,10 @@ def check_flood_limits(telegram: TelegramSimulator) -> None:
     """No chat got two messages within less than a second (less a margin for the HTTP
     round trip), and the bot never sent more than PER_BOT in a second (plus one)."""
     sends = [call for call in telegram.calls_to("sendMessage") if call.status == 200]
-    moments = sorted(call.at for call in sends)
-    for start, moment in enumerate(moments):
-        window = [m for m in moments[start:] if m - moment < 1.0]
-        assert len(window) <= PER_BOT + 1, f"{len(window)} sends within a second"
+    moments = sorted((call.at, call.params.get("chat_id")) for call in sends)
+    for start, (moment, _) in enumerate(moments):
+        window = [(round(m - moment, 3), chat) for m, chat in moments[start:] if m - moment < 1.0]
+        assert len(window) <= PER_BOT + 1, f"{len(window)} sends within a second: {window}"
     by_chat: dict[object, list[float]] = {}
     for call in sends:
         by_chat.setdefault(call.params.get("chat_id"), []).append(call.at)

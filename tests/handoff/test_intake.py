@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,10 +82,21 @@ class Customers:
         self.given_up: list[tuple[str, str]] = []
         self.hand_off_works = True
         self.hold: asyncio.Event | None = None  # while set and not released, handling waits
+        self.started: list[str] = []
+        self.began = asyncio.Event()  # set when a handling starts
+        # Cancelled while held, the handling fails as a lock's release on a closing Redis does.
+        self.release_fails = False
 
     async def handle(self, inbound: Inbound) -> None:
+        self.started.append(f"{inbound.key.chat_id}/{inbound.text}")
+        self.began.set()
         if self.hold is not None:
-            await self.hold.wait()
+            try:
+                await self.hold.wait()
+            except asyncio.CancelledError:
+                if self.release_fails:
+                    raise StateError("Redis failed while releasing the lock: closed") from None
+                raise
         await self.outage.check()
         if inbound.text in self.broken:
             raise RuntimeError("a bug")
@@ -239,6 +252,25 @@ async def test_a_restart_in_the_middle_of_an_outage_loses_nothing(world: World) 
     assert world.agents.replies == ["a-1"]
 
 
+async def test_a_stop_ends_the_handling_in_progress_and_keeps_its_event(world: World) -> None:
+    intake = await world.start()
+    world.customers.hold = asyncio.Event()  # handling is under way when the stop comes
+    world.customers.release_fails = True
+    await intake.handle(message("1", 1))
+    await intake.handle(message("1", 2))
+    async with asyncio.timeout(10):
+        await world.customers.began.wait()
+        await intake.stop(grace=0)
+    assert world.customers.started == ["1/m-1"]  # stopped, not retried nor given up on
+    assert world.customers.given_up == []
+    await world.stop()  # the journal closes with nothing of the intake still working on it
+
+    world.customers.hold = None
+    intake = await world.start()
+    await settled(intake)
+    assert world.customers.handled == ["1/m-1", "1/m-2"]
+
+
 async def test_a_failing_message_hands_the_conversation_to_a_person(world: World) -> None:
     intake = await world.start()
     world.customers.broken = {"m-1"}
@@ -291,6 +323,40 @@ async def test_each_running_process_gets_its_own_journal(tmp_path: Path) -> None
     finally:
         await again.close()
         await other.close()
+
+
+async def test_a_journal_from_before_tickets_is_read_and_its_entries_kept(tmp_path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(tmp_path / "intake-0.db")) as old:
+        old.execute(
+            "CREATE TABLE intake (id INTEGER PRIMARY KEY AUTOINCREMENT, lane TEXT NOT NULL,"
+            " kind TEXT NOT NULL, payload TEXT NOT NULL, received_at TEXT NOT NULL, failed TEXT)"
+        )
+        old.execute(
+            "INSERT INTO intake (lane, kind, payload, received_at)"
+            " VALUES ('chat:x', 'customer', '{}', '2026-12-01T12:00:00+00:00')"
+        )
+        old.commit()
+    journal = SqliteJournal.open(tmp_path)
+    try:
+        [kept] = await journal.pending()
+        assert (kept.lane, kept.ticket) == ("chat:x", None)
+        added = await journal.append(
+            lane="chat:x", kind=EventKind.CUSTOMER, payload={}, at=datetime.now(UTC), ticket=7
+        )
+        assert [e.ticket for e in await journal.pending()] == [None, 7]
+        assert added.ticket == 7
+    finally:
+        await journal.close()
+
+
+async def test_a_closed_journal_refuses_writes_with_a_clear_error(tmp_path: Path) -> None:
+    journal = SqliteJournal.open(tmp_path)
+    await journal.close()
+    with pytest.raises(IntakeUnavailable, match="is closed"):
+        await journal.append(
+            lane="chat:x", kind=EventKind.CUSTOMER, payload={}, at=datetime.now(UTC)
+        )
+    await journal.done(1)  # forgotten at once: replayed at the next start, seen as a repeat
 
 
 async def test_a_journal_that_cannot_be_written_refuses_the_event(tmp_path: Path) -> None:

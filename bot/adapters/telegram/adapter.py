@@ -152,6 +152,7 @@ class TelegramAdapter:
             token=token,
         )
         self._running = False
+        self._receiving_stopped = False
 
         ordering = ChatOrderedUpdateProcessor(max_concurrent_updates)
         builder = (
@@ -190,6 +191,7 @@ class TelegramAdapter:
 
     async def start(self) -> None:
         """Check the token, then receive updates by long polling or the webhook."""
+        self._receiving_stopped = False
         try:
             await self._initialize()
             await self._register_commands()
@@ -266,15 +268,24 @@ class TelegramAdapter:
             await updater.stop()
         self._watch.standing_by()
 
-    async def stop(self) -> None:
-        """Stop receiving, finish the updates being handled, close the HTTP clients."""
-        self._running = False  # the webhook endpoint now answers 503; Telegram retries
+    async def stop_receiving(self) -> None:
+        """Take no more updates: the webhook answers 503 (Telegram sends the update again,
+        through the balancer to another worker), polling ends and its lease is given up.
+        Sending still works, for what is being handled; :meth:`stop` closes the rest."""
+        self._running = False
+        if self._receiving_stopped:
+            return
+        self._receiving_stopped = True
         if self.polling_owner is not None:
             await self.polling_owner.end()
         self._watch.stopped()
         updater = self._app.updater
         if updater is not None and updater.running:
             await updater.stop()
+
+    async def stop(self) -> None:
+        """Stop receiving, finish the updates being handled, close the HTTP clients."""
+        await self.stop_receiving()
         if self._app.running:
             await self._app.stop()
         await self._app.shutdown()

@@ -1,0 +1,137 @@
+"""One order per lane across workers: each event takes a ticket when it is journaled, and
+is handled only once every earlier ticket of its lane is done.
+
+With several workers behind a load balancer (Telegram's webhook), two messages of one chat
+can be journaled by two workers a moment apart; each worker's intake keeps its own lanes
+in order, but not the other's. The ticket is taken before the event is acknowledged
+(Telegram sends a chat's next update only then), so tickets follow the platform's order;
+a worker handles ticket n once no earlier ticket of the lane is held
+(:class:`~handoff.state.redis_order.RedisLaneOrder`: a counter and a sorted set of held
+tickets per lane).
+
+What may go wrong, and what then happens:
+
+- the order's store (Redis) is away: the event is journaled without a ticket and handled
+  as before, in this worker's order; nothing waits for it, nothing is lost;
+- a worker stops (SIGTERM): once its intake stopped, it gives back the tickets of what it
+  has not handled; those events stay in its journal and are handled at its restart,
+  after the later ones other workers handled meanwhile;
+- a worker dies (``kill -9``) holding tickets: the others wait ``wait_up_to`` seconds for
+  the lane's earlier tickets, then skip them (logged) rather than keep the customer
+  waiting; the dead worker's events are handled at its restart.
+
+One process alone needs none of this (:class:`NoOrder`: no ticket, no wait).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Protocol
+
+from handoff.clock import utc_now
+from handoff.errors import HandoffError
+
+logger = logging.getLogger(__name__)
+
+WAIT_UP_TO = 15.0  # seconds an event waits for its lane's earlier tickets held elsewhere
+_LOOK_FIRST, _LOOK_LONGEST = 0.005, 0.1  # seconds between looks: doubling, capped
+
+
+class LaneOrder(Protocol):
+    async def ticket(self, lane: str) -> int | None:
+        """The next place in ``lane``'s order, held until :meth:`done`; None when there
+        is no shared order."""
+        ...
+
+    async def first(self, lane: str, ticket: int) -> bool:
+        """True when no ticket of ``lane`` before ``ticket`` is still held (also when
+        ``ticket`` itself was skipped or given back)."""
+        ...
+
+    async def skip(self, lane: str, ticket: int) -> int:
+        """Stop waiting for the tickets of ``lane`` before ``ticket``; how many there were."""
+        ...
+
+    async def done(self, lane: str, tickets: list[int]) -> None:
+        """These tickets are handled, or given back: later ones need not wait for them."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class NoOrder:
+    """One process: its intake's lanes are the whole order."""
+
+    async def ticket(self, lane: str) -> int | None:
+        return None
+
+    async def first(self, lane: str, ticket: int) -> bool:
+        return True
+
+    async def skip(self, lane: str, ticket: int) -> int:
+        return 0
+
+    async def done(self, lane: str, tickets: list[int]) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class Turns:
+    """The intake's use of a :class:`LaneOrder`: an unavailable order never stops an
+    event, it only loses its place."""
+
+    def __init__(
+        self,
+        order: LaneOrder,
+        *,
+        wait_up_to: float = WAIT_UP_TO,
+        clock: Callable[[], datetime] = utc_now,
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
+        self._order = order
+        self._wait_up_to = wait_up_to
+        self._clock = clock
+        self._sleep = sleep
+
+    async def ticket(self, lane: str) -> int | None:
+        try:
+            return await self._order.ticket(lane)
+        except HandoffError as exc:
+            logger.warning(
+                "%s: no place in the shared order (%s); handled in this worker's", lane, exc
+            )
+            return None
+
+    async def wait(self, lane: str, ticket: int | None) -> None:
+        """Until the lane's earlier tickets are done, at most ``wait_up_to`` seconds."""
+        if ticket is None:
+            return
+        since, delay = self._clock(), _LOOK_FIRST
+        try:
+            while not await self._order.first(lane, ticket):
+                if (self._clock() - since).total_seconds() >= self._wait_up_to:
+                    skipped = await self._order.skip(lane, ticket)
+                    logger.warning(
+                        "%s: skipped %d earlier event(s) after %.0f s (their worker stopped "
+                        "or died; they are handled when it starts again)",
+                        lane,
+                        skipped,
+                        self._wait_up_to,
+                    )
+                    return
+                await self._sleep(delay)
+                delay = min(delay * 2, _LOOK_LONGEST)
+        except HandoffError as exc:
+            logger.warning("%s: handled without waiting for its turn (%s)", lane, exc)
+
+    async def done(self, lane: str, tickets: list[int]) -> None:
+        if not tickets:
+            return
+        try:
+            await self._order.done(lane, tickets)
+        except HandoffError as exc:  # the later ones wait a while, then skip them
+            logger.warning("%s: could not give back %d ticket(s): %s", lane, len(tickets), exc)
