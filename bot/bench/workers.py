@@ -47,6 +47,9 @@ _REPLY = re.compile(r"\breply (\d+) to c(\d+)\b")
 _LOOK = 0.1  # seconds between looks at the simulators while waiting (a benchmark, not a test)
 _EVENT_ATTEMPTS = 3  # Slack sends an event that was not acknowledged again, a few times
 _EVENT_RETRY = 0.5
+# Telegram posts a webhook's updates over up to 40 connections at once (setWebhook's
+# max_connections, 40 by default): to several workers in parallel, not one at a time.
+_TELEGRAM_CONNECTIONS = 40
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,7 +134,7 @@ async def _workers(
     async with (
         fresh_database(options.postgres, name) as database_url,
         redis_prefix(options.redis, name) as prefix,
-        TelegramSimulator() as telegram,
+        TelegramSimulator(webhook_connections=_TELEGRAM_CONNECTIONS) as telegram,
         SlackSimulator() as slack,
         Balancer() as balancer,
     ):

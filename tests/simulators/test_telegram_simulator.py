@@ -425,6 +425,50 @@ async def test_updates_are_posted_to_the_webhook_with_the_secret(
     assert sim.pending_updates == []
 
 
+async def test_with_more_connections_updates_are_posted_several_at_once() -> None:
+    """As Telegram does up to the webhook's max_connections (here 2 of the simulator's 3);
+    one answered 500 is posted again."""
+    in_flight, most = 0, 0
+    both = asyncio.Event()
+    failed: set[int] = set()
+
+    async def hook(request: web.Request) -> web.Response:
+        nonlocal in_flight, most
+        update_id = int((await request.json())["update_id"])
+        in_flight += 1
+        most = max(most, in_flight)
+        if in_flight == 2:
+            both.set()
+        await both.wait()  # the first one waits for a second at the same time
+        in_flight -= 1
+        if update_id % 2 and update_id not in failed:
+            failed.add(update_id)
+            return web.Response(status=500)
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        async with TelegramSimulator(webhook_connections=3, webhook_retry_delay=0.01) as sim:
+            async with Bot(sim.token, base_url=f"{sim.api_url}/bot") as bot:
+                port = runner.addresses[0][1]
+                await bot.set_webhook(
+                    f"http://127.0.0.1:{port}/hook", secret_token="s3cret", max_connections=2
+                )
+            injected = [sim.send_text(CHAT, f"message {n}") for n in range(4)]
+            for update in injected:
+                await sim.wait_for_webhook_delivery(update.update_id)
+            assert sim.pending_updates == []
+            statuses = sorted(d.status or 0 for d in sim.webhook_deliveries)
+    finally:
+        await runner.cleanup()
+    assert most == 2
+    assert statuses == [200, 200, 200, 200, 500, 500]
+
+
 async def test_wait_for_call_says_what_it_saw_when_it_times_out(sim: TelegramSimulator) -> None:
     with pytest.raises(TimeoutError, match="1 call\\(s\\) to sendMessage; calls so far: \\[\\]"):
         await sim.wait_for_call("sendMessage", timeout=0.05)

@@ -13,7 +13,8 @@ Deliberate simplifications: files customers send download as stand-ins unless a 
 their bytes (see :mod:`.files`), and files the bot sends are not stored; message lengths are
 counted in UTF-16 code units (as Telegram does for entities, so never looser than the real
 limit); ``parse_mode`` is recorded but not parsed; webhooks may be plain ``http://``;
-updates are delivered to a webhook one at a time, in order.
+updates are delivered to a webhook one at a time, in order, unless ``webhook_connections``
+allows more at once (Telegram's own ``max_connections`` behaviour, 40 by default).
 
 - :mod:`.server`: :class:`TelegramSimulator`, its HTTP routes and the test API
 - :mod:`.methods`: the Bot API methods; :mod:`.params`, :mod:`.validation` their input

@@ -52,6 +52,7 @@ class TelegramSimulator(CustomerEvents):
         host: str = "127.0.0.1",
         port: int = 0,
         webhook_retry_delay: float = 0.2,
+        webhook_connections: int = 1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
@@ -74,7 +75,10 @@ class TelegramSimulator(CustomerEvents):
         files = FileStore()
         open_queries: set[str] = set()
         self._webhook = WebhookSender(
-            updates=updates, signal=self._signal, retry_delay=webhook_retry_delay
+            updates=updates,
+            signal=self._signal,
+            retry_delay=webhook_retry_delay,
+            connections=webhook_connections,
         )
         self._api = BotApi(
             chats=chats,

@@ -1,10 +1,11 @@
-"""Webhook mode: pending updates are POSTed to the bot's URL, one at a time and in order,
-each retried until the bot accepts it (2xx), as Telegram does."""
+"""Webhook mode: pending updates are POSTed to the bot's URL, each retried until the bot
+accepts it (2xx), as Telegram does: by default one at a time and in order; with more
+``connections``, several at once (up to the webhook's ``max_connections``), as Telegram
+does for a bot behind several workers, where a chat's updates can overtake each other."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from dataclasses import dataclass
 
@@ -36,14 +37,18 @@ class Webhook:
 class WebhookSender:
     """Delivers the queue's updates while a webhook is set; getUpdates is refused meanwhile."""
 
-    def __init__(self, *, updates: UpdateQueue, signal: Signal, retry_delay: float) -> None:
+    def __init__(
+        self, *, updates: UpdateQueue, signal: Signal, retry_delay: float, connections: int = 1
+    ) -> None:
         self.webhook: Webhook | None = None
         self.last_error: tuple[int, str] | None = None  # (unix time, message) for getWebhookInfo
         self.deliveries: list[WebhookDelivery] = []
         self._updates = updates
         self._signal = signal
         self._retry_delay = retry_delay
+        self._connections = connections
         self._task: asyncio.Task[None] | None = None
+        self._in_flight: dict[int, asyncio.Task[None]] = {}  # by update_id
 
     def set(self, webhook: Webhook) -> None:
         self.webhook = webhook
@@ -56,14 +61,15 @@ class WebhookSender:
         return was_set
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._deliver())
+        deliver = self._deliver if self._connections == 1 else self._deliver_concurrently
+        self._task = asyncio.create_task(deliver())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        tasks = [*self._in_flight.values(), *([self._task] if self._task else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._task = None
 
     async def _deliver(self) -> None:
         """POSTs pending updates to the webhook in order, retrying until one is accepted."""
@@ -83,6 +89,40 @@ class WebhookSender:
                     self.last_error = (int(time.time()), delivery.error or "")
                     self._signal.notify()
                     await asyncio.sleep(self._retry_delay)
+
+    async def _deliver_concurrently(self) -> None:
+        """POSTs pending updates, oldest first, up to ``connections`` at a time."""
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+            while True:
+                webhook = self.webhook
+                limit = min(self._connections, webhook.max_connections) if webhook else 0
+                ready = [
+                    update
+                    for update in (self._updates.deliverable() if webhook else [])
+                    if update["update_id"] not in self._in_flight
+                ]
+                if webhook is None or not ready or len(self._in_flight) >= limit:
+                    await self._signal.wait(None)
+                    continue
+                update = ready[0]
+                self._in_flight[update["update_id"]] = asyncio.create_task(
+                    self._deliver_one(session, webhook, update)
+                )
+
+    async def _deliver_one(
+        self, session: aiohttp.ClientSession, webhook: Webhook, update: JsonDict
+    ) -> None:
+        try:
+            delivery = await self._post(session, webhook, update)
+            self.deliveries.append(delivery)
+            if delivery.status is not None and 200 <= delivery.status < 300:
+                self._updates.accepted(update)
+                return
+            self.last_error = (int(time.time()), delivery.error or "")
+            await asyncio.sleep(self._retry_delay)
+        finally:
+            self._in_flight.pop(update["update_id"], None)
+            self._signal.notify()
 
     async def _post(
         self, session: aiohttp.ClientSession, webhook: Webhook, update: JsonDict
