@@ -15,11 +15,13 @@ import threading
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
+from bot.adapters.slack.approvals import APPROVE_ACTION
 from bot.adapters.slack.cards import RETRY_ACTION
+from bot.adapters.slack.drafts import REQUEST_APPROVAL_ACTION, SEND_DRAFT_ACTION
 from bot.adapters.slack.forget import ERASE_ACTION
 from bot.adapters.slack.reveal import REVEAL_ACTION
 from bot.sandbox.demo import Transcripts
-from bot.sandbox.world import AGENTS, CARD_ACTIONS, Sandbox
+from bot.sandbox.world import AGENTS, CARD_ACTIONS, Sandbox, with_approvers
 from bot.settings import Settings
 from bot.simulators.slack import Message
 
@@ -39,13 +41,24 @@ Slack. Everything runs through the real service: NLU, policy, storage, both adap
   :reveal AGENT            the agent presses the newest Reveal (masked personal data)
   :erase AGENT             the agent presses Erase under Ada's /forget request
   :retry AGENT             the agent presses Retry under a reply that was not delivered
+  :send AGENT              the agent presses Send on the newest suggested reply (the first
+                           of its post); :request AGENT presses Request approval (a
+                           sensitive topic's), :approve AGENT the newest Approve and send
+                           (bob is an approver: the simulator's @support-leads)
   :cards                   list the handoff cards
   :later SECONDS           that much time passes for Tandem's timers (re-pings, escalation)
   :help, :quit"""
 
 
 # Tandem's buttons in threads and the channel: the newest of each kind is pressed.
-THREAD_BUTTONS = {"reveal": REVEAL_ACTION, "erase": ERASE_ACTION, "retry": RETRY_ACTION}
+THREAD_BUTTONS = {
+    "reveal": REVEAL_ACTION,
+    "erase": ERASE_ACTION,
+    "retry": RETRY_ACTION,
+    "send": SEND_DRAFT_ACTION,
+    "request": REQUEST_APPROVAL_ACTION,
+    "approve": APPROVE_ACTION,
+}
 
 
 class Console:
@@ -185,7 +198,7 @@ class Console:
 
 
 async def run_console(settings: Settings, *, out: Callable[[str], None]) -> None:
-    sandbox = Sandbox(settings)
+    sandbox = Sandbox(with_approvers(settings))
     out("starting the sandbox (simulated Telegram and Slack, managed Rasa)...")
     with stop_requests() as stopping:
         if not await unless_stopped(sandbox.start(), stopping):

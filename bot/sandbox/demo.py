@@ -12,12 +12,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.adapters.slack.approvals import APPROVE_ACTION
+from bot.adapters.slack.drafts import SEND_DRAFT_ACTION
 from bot.sandbox.world import Sandbox
 from bot.settings import Settings
 from bot.simulators.slack import Message
 from bot.simulators.telegram import SentMessage
 
 STEP_TIMEOUT = 20.0
+DRAFT_ACTIONS = frozenset({SEND_DRAFT_ACTION, APPROVE_ACTION})
 
 
 class StepFailed(Exception):
@@ -79,7 +82,7 @@ def _describe_slack_call(method: str, params: dict[str, Any]) -> str | None:
     short = text if len(text) <= 160 else text[:157] + "..."
     if method == "chat.postMessage":
         where = "thread" if params.get("thread_ts") else "#support-agents"
-        return f"  [{where}] {short}"
+        return f"  [{where}] {short}" + _drafts_shown(params.get("blocks"))
     if method == "chat.update":
         return f"  [card updated] {short}"
     if method == "chat.postEphemeral":
@@ -89,6 +92,29 @@ def _describe_slack_call(method: str, params: dict[str, Any]) -> str | None:
     if method == "chat.delete":
         return f"  [deleted {params.get('ts')}]"
     return None
+
+
+def _drafts_shown(blocks: object) -> str:
+    """The drafts of a drafts' post (or an approvers' ping), each with what its buttons
+    say, a note such as "needs approval" above it; nothing for any other post."""
+    if not isinstance(blocks, list) or not any(
+        element.get("action_id") in DRAFT_ACTIONS
+        for block in blocks
+        if isinstance(block, dict) and block.get("type") == "actions"
+        for element in block.get("elements", [])
+    ):
+        return ""
+    lines, shown = [], ""
+    for block in blocks[1:]:  # the first is the prompt (or the ping) already printed
+        if block.get("type") == "actions":
+            labels = " ".join(f"[{e['text']['text']}]" for e in block.get("elements", []))
+            lines.append(f"{shown} {labels}".strip())
+            shown = ""
+        else:
+            text = str((block.get("text") or block.get("elements", [{}])[0]).get("text", ""))
+            text = text.replace("\n", " ")
+            shown += f"({text}) " if block.get("type") == "context" else text[:160]
+    return "".join(f"\n           - {line}" for line in lines)
 
 
 async def run_demo(settings: Settings, *, out: Callable[[str], None]) -> bool:

@@ -89,6 +89,18 @@ def sandbox_settings(
     return dataclasses.replace(settings, env=env)
 
 
+def with_approvers(settings: Settings) -> Settings:
+    """``settings`` with the simulator's @support-leads group (Bob) as the approvers of
+    sensitive drafts when none are configured, so that the console shows them."""
+    agents = settings.config.agents
+    if agents.approvers:
+        return settings
+    leads = agents.model_copy(update={"approvers": (f"@{defaults.LEADS_GROUP_HANDLE}",)})
+    return dataclasses.replace(
+        settings, config=settings.config.model_copy(update={"agents": leads})
+    )
+
+
 class SkippedTime:
     """The time :meth:`Sandbox.later` skipped: each skip counts for every timer running
     when it was made (the SLA ladder's, the customer's wait), not for those started after,
@@ -293,8 +305,9 @@ class Sandbox:
         )
 
     async def agent_presses_privacy(self, agent: str, action_id: str) -> None:
-        """An agent clicks the newest Reveal (under masked personal data in a thread) or
-        Erase (under a customer's /forget request) button in the agent channel."""
+        """An agent clicks the newest button ``action_id`` in the agent channel: Reveal
+        (under masked personal data in a thread), Erase (under a customer's /forget
+        request), Retry, a draft's Send or Request approval, an approvers' Approve."""
         for message in reversed(self.slack.messages_in(defaults.AGENTS_CHANNEL_ID)):
             posts = [message, *self.slack.messages_in(defaults.AGENTS_CHANNEL_ID, message.ts)]
             for post in reversed(posts):

@@ -215,3 +215,25 @@ async def test_the_console_plays_both_sides(
     with pytest.raises(ValueError, match="unknown command"):
         await terminal.do(":frobnicate")
     assert greeting.buttons
+
+
+async def test_the_console_shows_a_sensitive_draft_and_its_approval(project: Path) -> None:
+    # With no approvers configured, the console's are the simulator's @support-leads (Bob).
+    script = (
+        "/human\n"
+        "I want a refund for last month, I was charged twice\n"
+        ":send alice\n"
+        ":request alice\n"
+        ":approve bob\n"
+    )
+    done = await asyncio.to_thread(tandem, project, "sandbox", feed=script)
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert "! " not in out
+    assert "(Sensitive topic: only an approver can send this reply" in out
+    assert "[Send] [Request approval]" in out
+    assert "[only U0AGENT1] Only an approver can send this reply" in out  # Alice's Send
+    assert "Alice asks for approval to send this reply" in out
+    assert "[Approve and send]" in out
+    assert "Bob approved; Alice sent a suggested reply" in out
+    assert "[telegram]  Tandem < I've looked at your payments" in out
