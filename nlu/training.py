@@ -59,7 +59,7 @@ async def train_model(
 ) -> TrainedModel:
     """Train from ``data_dir`` with ``config_file``; install the model as current on success."""
     environment.require_ready()
-    components = _pipeline_length(config_file)
+    steps = _training_steps(config_file)
     fingerprint = training_fingerprint(config_file, data_dir)
     started = time.monotonic()
     finished = 0
@@ -70,7 +70,7 @@ async def train_model(
             on_output(line)
         match = _COMPONENT.search(line)
         if match and match.group(1) == "Starting":
-            on_progress(Progress(finished + 1, components, f"training {match.group(2)}"))
+            on_progress(Progress(finished + 1, steps, f"training {match.group(2)}"))
         elif match:
             finished += 1
 
@@ -99,19 +99,27 @@ async def train_model(
                 f"rasa train failed (exit {completed.returncode}); the last good model is kept. "
                 + _explain(completed.tail)
             )
+        # The last step, whatever Rasa logged before it: a display always ends complete.
+        on_progress(Progress(steps or finished + 1, steps, "saving the model"))
         installed = store.install(trained, fingerprint=fingerprint)
     seconds = time.monotonic() - started
-    logger.info("trained %s in %.1f s", installed.name, seconds)
+    # The caller says it (once, in its own words); a debug log keeps it for the record.
+    logger.debug("trained %s in %.1f s", installed.name, seconds)
     return TrainedModel(path=installed, seconds=seconds)
 
 
-def _pipeline_length(config_file: Path) -> int | None:
-    """How many components will train, for "step 3 of 7"; None if the file is unusual."""
+def _training_steps(config_file: Path) -> int | None:
+    """How many steps a training run shows, for "step 3 of 7": each component Rasa trains
+    (every one but the tokenizers, which have nothing to learn and log no training), then
+    saving the model. None if the file is unusual."""
     try:
         pipeline = yaml.safe_load(config_file.read_text(encoding="utf-8")).get("pipeline")
     except (OSError, yaml.YAMLError, AttributeError):
         return None
-    return len(pipeline) if isinstance(pipeline, list) else None
+    if not isinstance(pipeline, list):
+        return None
+    names = [str(c.get("name", "")) if isinstance(c, dict) else "" for c in pipeline]
+    return sum(1 for name in names if not name.endswith("Tokenizer")) + 1
 
 
 def _explain(tail: tuple[str, ...]) -> str:

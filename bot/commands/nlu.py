@@ -15,8 +15,9 @@ from bot.commands.lessons import learn, review
 from nlu.environment import RASA_VERSION, find_python, setup_environment
 from nlu.evaluation import evaluate, format_report
 from nlu.learned import DOMAIN_FILE, domain_differences
+from nlu.project_check import validate_project
 from nlu.training import Progress, train_model, training_fingerprint
-from nlu.validation import ValidationReport, validate_nlu_data
+from nlu.validation import ValidationReport
 
 
 @click.group(short_help="Set up Rasa; validate, train, test, parse.")
@@ -194,8 +195,11 @@ def _read_line() -> str:
 
 def _validate(cli: CliContext, *, quiet: bool = False) -> ValidationReport:
     parts = nlu_parts(cli.settings)
-    report = validate_nlu_data(
-        [parts.data_dir], min_examples=cli.settings.config.nlu.min_examples_per_intent
+    report = validate_project(
+        parts.data_dir,
+        test_dir=parts.test_data_dir,
+        domain_file=parts.data_dir.parent / DOMAIN_FILE,
+        min_examples=cli.settings.config.nlu.min_examples_per_intent,
     )
     for problem in report.problems:
         if problem.severity == "error" or not quiet:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from typing import Final
 
 _ENTITY_DICT_KEYS: Final = ("entity", "value", "role", "group")
@@ -149,3 +150,13 @@ def _entity_dict_issue(entity: object, written: str) -> _Issue | None:
     if "entity" not in entity:
         return ("annotation-no-entity", f'{written} has no "entity" key')
     return None
+
+
+_NAMED_ENTITY = re.compile(r"\]\(([^)\s:]+)(?::[^)]*)?\)")  # [text](entity) or (entity:value)
+_JSON_ENTITY = re.compile(r'"entity"\s*:\s*"([^"]+)"')  # [text]{"entity": "name", ...}
+
+
+def entity_labels(text: str) -> list[str]:
+    """The entity names an example annotates, in order (well-formed annotations are
+    assumed: :func:`parse_annotations` reports the others)."""
+    return [*_NAMED_ENTITY.findall(text), *_JSON_ENTITY.findall(text)]
