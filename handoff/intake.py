@@ -96,8 +96,7 @@ class Intake:
 
     async def _accept(self, event: Event) -> None:
         lane = lane_of(event)
-        # Stopped: handled at the next start, so nobody should wait for its place meanwhile.
-        ticket = None if self._halted else await self._turns.ticket(lane)
+        ticket = await self._turns.ticket(lane)
         try:
             entry = await self._journal.append(
                 lane=lane,
@@ -106,7 +105,7 @@ class Intake:
                 at=self._clock(),
                 ticket=ticket,
             )
-        except Exception:  # refused (the platform sends it again): its place is given back
+        except BaseException:  # refused (the platform sends it again): its place goes back
             await self._turns.done(lane, [ticket] if ticket is not None else [])
             raise
         self._submit(entry)
@@ -132,7 +131,8 @@ class Intake:
         """Let the lanes drain for up to ``grace`` seconds, then stop them and return once
         no handling is left running (nothing of the intake touches the journal or the
         handlers after this); what is not handled yet stays in the journal for the next
-        start. Events accepted meanwhile are journaled, and handled within the grace."""
+        start. Events accepted meanwhile are journaled too (handled within the grace, or at
+        the next start)."""
         if self._workers:
             try:
                 await asyncio.wait_for(self._idle.wait(), timeout=grace)
@@ -143,10 +143,8 @@ class Intake:
         for worker in workers:
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-        # What is left waits for this worker's restart: the other workers need not wait
-        # for it (see handoff.lane_order).
-        for lane, queue in self._lanes.items():
-            await self._turns.done(lane, [e.ticket for e in queue if e.ticket is not None])
+        # What is left keeps its tickets: handled first at this worker's restart, the
+        # lanes' later events wait for it, a bounded time (see handoff.lane_order).
 
     async def drained(self) -> None:
         """Wait until every accepted event has been handled (for tests and the demo)."""

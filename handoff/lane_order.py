@@ -13,12 +13,12 @@ What may go wrong, and what then happens:
 
 - the order's store (Redis) is away: the event is journaled without a ticket and handled
   as before, in this worker's order; nothing waits for it, nothing is lost;
-- a worker stops (SIGTERM): once its intake stopped, it gives back the tickets of what it
-  has not handled; those events stay in its journal and are handled at its restart,
-  after the later ones other workers handled meanwhile;
-- a worker dies (``kill -9``) holding tickets: the others wait ``wait_up_to`` seconds for
-  the lane's earlier tickets, then skip them (logged) rather than keep the customer
-  waiting; the dead worker's events are handled at its restart.
+- a worker stops (SIGTERM) with events not handled within its drain, or dies
+  (``kill -9``): they stay in its journal and keep their tickets, so that, handled first
+  when it starts again, they keep their place. Meanwhile the lane's later events wait up
+  to ``wait_up_to`` seconds for them (a rolling restart is back by then), then skip them
+  (logged) rather than keep the customer waiting; skipped, they are handled at the
+  worker's restart, after the later ones.
 
 One process alone needs none of this (:class:`NoOrder`: no ticket, no wait).
 """
