@@ -3,6 +3,7 @@ alone (frustrated = labelled anger, annoyance, disappointment, disapproval or di
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from handoff.policy.benchmark import (
 from handoff.policy.config import FrustrationConfig
 from handoff.policy.frustration import FrustrationDetector
 from handoff.policy.metrics import BinaryScore, auroc, ratio
+from nlu.benchmark import percentile
 
 Out = Callable[[str], None]
 _THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -28,7 +30,8 @@ def frustration_report(data: Path, out: Out) -> None:
     """The report on the GoEmotions TSV ``data``, line by line to ``out``."""
     texts = load_goemotions(data)
     config = FrustrationConfig()
-    scored = score_texts(texts, FrustrationDetector(config))
+    detector = FrustrationDetector(config)
+    scored = score_texts(texts, detector)
     positives = sum(1 for item in scored if item.frustrated)
     out(f"{data}: {len(scored)} texts, {positives} frustrated ({positives / len(scored):.1%})")
     out("")
@@ -63,6 +66,23 @@ def frustration_report(data: Path, out: Out) -> None:
         out(f"{mine.threshold:>5.1f}{_prf(mine.result)}  |{_prf(vader.result)}")
     out("")
     _cue_table(out, scored)
+    out("")
+    p50, p95 = _assess_cost(detector, [item.text for item in texts])
+    out(
+        f"cost of one assessment (text model, VADER, cues), {len(texts)} texts: "
+        f"p50 {p50:.2f} ms, p95 {p95:.2f} ms"
+    )
+
+
+def _assess_cost(detector: FrustrationDetector, texts: list[str]) -> tuple[float, float]:
+    """p50 and p95 milliseconds of CPU time of one assessment (a second pass: warm caches;
+    CPU time, so other processes on the machine do not count)."""
+    seconds = []
+    for text in texts:
+        started = time.process_time()
+        detector.assess(text, intent=None)
+        seconds.append(time.process_time() - started)
+    return percentile(seconds, 50) * 1000, percentile(seconds, 95) * 1000
 
 
 def _row(out: Out, label: str, score: BinaryScore) -> None:

@@ -533,3 +533,4 @@ def test_bench_frustration_command(tmp_path: Path) -> None:
     assert "detector (threshold 0.50)" in result.output
     assert "VADER only (compound <= -0.05)" in result.output
     assert "threshold sweep" in result.output
+    assert "cost of one assessment (text model, VADER, cues), 6 texts: p50" in result.output
