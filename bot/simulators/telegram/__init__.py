@@ -14,7 +14,8 @@ their bytes (see :mod:`.files`), and files the bot sends are not stored; message
 counted in UTF-16 code units (as Telegram does for entities, so never looser than the real
 limit); ``parse_mode`` is recorded but not parsed; webhooks may be plain ``http://``;
 updates are delivered to a webhook one at a time, in order, unless ``webhook_connections``
-allows more at once (Telegram's own ``max_connections`` behaviour, 40 by default).
+allows more at once (as Telegram does up to ``max_connections``, 40 by default: different
+chats' updates at once, one chat's one after another).
 
 - :mod:`.server`: :class:`TelegramSimulator`, its HTTP routes and the test API
 - :mod:`.methods`: the Bot API methods; :mod:`.params`, :mod:`.validation` their input

@@ -1,7 +1,7 @@
 """Webhook mode: pending updates are POSTed to the bot's URL, each retried until the bot
 accepts it (2xx), as Telegram does: by default one at a time and in order; with more
 ``connections``, several at once (up to the webhook's ``max_connections``), as Telegram
-does for a bot behind several workers, where a chat's updates can overtake each other."""
+does: different chats' updates at once, one chat's one after another."""
 
 from __future__ import annotations
 
@@ -91,23 +91,31 @@ class WebhookSender:
                     await asyncio.sleep(self._retry_delay)
 
     async def _deliver_concurrently(self) -> None:
-        """POSTs pending updates, oldest first, up to ``connections`` at a time."""
+        """POSTs pending updates, oldest first, up to ``connections`` at a time, but one
+        chat's only one at a time, in order: Telegram waits for the answer to a chat's update
+        before it sends that chat's next one; different chats' go at once."""
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
             while True:
                 webhook = self.webhook
                 limit = min(self._connections, webhook.max_connections) if webhook else 0
-                ready = [
-                    update
-                    for update in (self._updates.deliverable() if webhook else [])
-                    if update["update_id"] not in self._in_flight
-                ]
-                if webhook is None or not ready or len(self._in_flight) >= limit:
+                update = self._next_free(self._updates.deliverable() if webhook else [])
+                if webhook is None or update is None or len(self._in_flight) >= limit:
                     await self._signal.wait(None)
                     continue
-                update = ready[0]
                 self._in_flight[update["update_id"]] = asyncio.create_task(
                     self._deliver_one(session, webhook, update)
                 )
+
+    def _next_free(self, pending: list[JsonDict]) -> JsonDict | None:
+        """The oldest pending update not in flight whose chat has nothing older pending."""
+        busy: set[object] = set()
+        for update in pending:
+            chat = _chat_of(update)
+            if update["update_id"] not in self._in_flight and (chat is None or chat not in busy):
+                return update
+            if chat is not None:
+                busy.add(chat)
+        return None
 
     async def _deliver_one(
         self, session: aiohttp.ClientSession, webhook: Webhook, update: JsonDict
@@ -138,3 +146,17 @@ class WebhookSender:
                 return WebhookDelivery(update["update_id"], response.status, at, error)
         except (aiohttp.ClientError, TimeoutError) as exc:
             return WebhookDelivery(update["update_id"], None, at, f"Connection failed: {exc}")
+
+
+def _chat_of(update: JsonDict) -> object | None:
+    """The id of the chat an update belongs to (its message's, or its sender's), if any."""
+    for key, payload in update.items():
+        if key == "update_id" or not isinstance(payload, dict):
+            continue
+        message = payload.get("message", payload)  # a callback query carries its message
+        chat = message.get("chat") if isinstance(message, dict) else None
+        if isinstance(chat, dict):
+            return chat.get("id")
+        sender = payload.get("from")
+        return sender.get("id") if isinstance(sender, dict) else None
+    return None
