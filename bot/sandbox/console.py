@@ -21,6 +21,7 @@ from bot.adapters.slack.drafts import REQUEST_APPROVAL_ACTION, SEND_DRAFT_ACTION
 from bot.adapters.slack.forget import ERASE_ACTION
 from bot.adapters.slack.reveal import REVEAL_ACTION
 from bot.sandbox.demo import Transcripts
+from bot.sandbox.teaching import pick_in_offer, teach_newest, trainer
 from bot.sandbox.world import AGENTS, CARD_ACTIONS, Sandbox, with_approvers
 from bot.settings import Settings
 from bot.simulators.slack import Message
@@ -45,6 +46,13 @@ Slack. Everything runs through the real service: NLU, policy, storage, both adap
                            of its post); :request AGENT presses Request approval (a
                            sensitive topic's), :approve AGENT the newest Approve and send
                            (bob is an approver: the simulator's @support-leads)
+  :teach AGENT INTENT      the agent picks INTENT in the newest teaching offer (under a
+                           turn the bot did not understand)
+  :teachlast AGENT INTENT  the agent uses "Teach the bot this" on Ada's newest message in
+                           the newest thread: INTENT from the list, or a new intent's name
+  :nlu ARGS                a trainer runs `tandem nlu ARGS` on this sandbox (e.g. ":nlu
+                           review --accept all", ":nlu learn", ":nlu train"); the service
+                           loads what it trains
   :cards                   list the handoff cards
   :later SECONDS           that much time passes for Tandem's timers (re-pings, escalation)
   :help, :quit"""
@@ -105,8 +113,8 @@ class Console:
             self._sandbox.customer_says(line)
             return
         command, _, rest = line[1:].partition(" ")
-        if command == "help":
-            self._out(HELP)
+        if command in {"help", "cards"}:
+            self._show(command)
         elif command == "press":
             self._press(int(rest))
         elif command in AGENTS:
@@ -122,11 +130,31 @@ class Console:
             )
         elif command in {"edit", "delete", "later"}:
             await (self._later(rest) if command == "later" else self._revise(command, rest))
-        elif command == "cards":
-            for number, card in enumerate(self._sandbox.cards(), start=1):
-                self._out(f"  {number}. {card.text[:100]}")
+        elif command in {"teach", "teachlast", "nlu"}:
+            await self._teach(command, rest)
         else:
             raise ValueError(f"unknown command :{command} (:help lists them)")
+
+    def _show(self, command: str) -> None:
+        if command == "help":
+            self._out(HELP)
+            return
+        for number, card in enumerate(self._sandbox.cards(), start=1):
+            self._out(f"  {number}. {card.text[:100]}")
+
+    async def _teach(self, command: str, rest: str) -> None:
+        if command == "nlu":
+            self._out(await trainer(self._sandbox, rest.split()))
+            return
+        agent, _, intent = rest.strip().partition(" ")
+        if not intent.strip():
+            raise ValueError(f"expected :{command} AGENT INTENT (e.g. :{command} alice greet)")
+        if command == "teach":
+            await pick_in_offer(self._sandbox, agent, intent.strip())
+            return
+        refused = await teach_newest(self._sandbox, agent, intent.strip())
+        if refused:
+            self._out(f"  (the form says: {refused})")
 
     async def _later(self, rest: str) -> None:
         try:

@@ -127,6 +127,7 @@ class Sandbox:
         self._redis_url = redis_url
         self.telegram = TelegramSimulator()
         self.slack = SlackSimulator()
+        self.settings: Settings | None = None
         self.service: Service | None = None
         self.skipped = SkippedTime()
         self._sender: SlackEventSender | None = None
@@ -173,6 +174,7 @@ class Sandbox:
             database_url=self._database_url,
             redis_url=self._redis_url,
         )
+        self.settings = settings  # the running service's (its database, its project)
         self.service = Service(settings, skipped=self.skipped)
         await self.service.start()
         assert self.service.http is not None

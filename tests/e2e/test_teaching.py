@@ -21,7 +21,8 @@ import pytest_asyncio
 from bot.adapters.slack.drafts import EDIT_DRAFT_ACTION, SEND_DRAFT_ACTION
 from bot.adapters.slack.teach_form import TEACH_OTHER_ACTION, TEACH_SHORTCUT, TEACH_VIEW
 from bot.adapters.slack.teaching import TEACH_ACTION
-from bot.sandbox.world import Sandbox
+from bot.sandbox.console import Console
+from bot.sandbox.world import CUSTOMER, Sandbox
 from bot.settings import load_settings
 from bot.simulators.slack import Message, defaults
 from bot.simulators.telegram import telegram_user
@@ -527,3 +528,37 @@ async def test_the_loop_taught_reviewed_learned_trained_now_understood(
     assert "Settings > Billing" in after
     effect = await tandem(project, "nlu", "review", "--effect")
     assert "failed: 1 of 1" in effect
+
+
+async def test_the_sandbox_console_teaches_both_ways_and_runs_the_trainers_commands(
+    sandbox: Sandbox,
+) -> None:
+    printed: list[str] = []
+    console = Console(sandbox, out=printed.append)
+    mark = sandbox.slack.mark()
+    await console.do("my flux thingamajig broke")
+    await sandbox.bot_messages(1)
+    await console.do("/human")
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage", lambda c: c.ok and TEACH_ACTION in json.dumps(c.params), since=mark
+    )
+    await console.do(":teach alice bug_report")
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage", lambda c: "means bug" in json.dumps(c.params), since=mark
+    )
+    card = sandbox.cards()[-1]
+    await relayed_into(sandbox, "the thingamajig hums at night", customer=CUSTOMER)
+    relayed = next(m for m in sandbox.thread(card) if "hums at night" in m.text)
+    await delivery_recorded(sandbox, card, relayed)
+    await console.do(":teachlast bob Thingamajig Help!")
+    assert any("cannot be an intent name" in line for line in printed)
+    await console.do(":teachlast bob thingamajig_noise")
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage", lambda c: "thingamajig" in json.dumps(c.params), since=mark
+    )
+    assert {(x.text, x.intent) for x in await lessons_of(sandbox, relayed_text="thingamajig")} == {
+        ("my flux thingamajig broke", "bug_report"),
+        ("the thingamajig hums at night", "thingamajig_noise"),
+    }
+    await console.do(":nlu review --intent thingamajig_noise")
+    assert any("the thingamajig hums at night" in line for line in printed)
