@@ -24,7 +24,6 @@ class Balancer:
 
     def __init__(self) -> None:
         self.ports: list[int] = []
-        self.forwarded = 0  # requests a worker answered
         self._turn = itertools.count()
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -71,9 +70,7 @@ class Balancer:
                     data=body,
                     headers=headers,
                 ) as answer:
-                    reply = web.Response(status=answer.status, body=await answer.read())
+                    return web.Response(status=answer.status, body=await answer.read())
             except aiohttp.ClientConnectionError:
                 continue
-            self.forwarded += 1
-            return reply
         return web.Response(status=503)
