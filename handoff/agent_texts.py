@@ -101,6 +101,8 @@ class Line(StrEnum):
     DRAFTS_APPROVAL_REQUESTED = "drafts.approval_requested"
     DRAFTS_APPROVE = "drafts.approve"
     DRAFTS_APPROVED = "drafts.approved"
+    DRAFTS_DECLINE = "drafts.decline"
+    DRAFTS_DECLINED = "drafts.declined"
     DRAFTS_NEEDS_APPROVER = "drafts.needs_approver"
     DRAFTS_CANNOT_APPROVE = "drafts.cannot_approve"
     DRAFTS_APPROVER_SENDS = "drafts.approver_sends"
@@ -186,6 +188,8 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.DRAFTS_APPROVAL_REQUESTED: frozenset({"agent", "text"}),
     Line.DRAFTS_APPROVE: frozenset(),
     Line.DRAFTS_APPROVED: frozenset({"approver", "agent", "text"}),
+    Line.DRAFTS_DECLINE: frozenset(),
+    Line.DRAFTS_DECLINED: frozenset({"approver", "agent", "text"}),
     Line.DRAFTS_NEEDS_APPROVER: frozenset({"agent"}),
     Line.DRAFTS_CANNOT_APPROVE: frozenset({"agent"}),
     Line.DRAFTS_APPROVER_SENDS: frozenset({"agent"}),

@@ -2,7 +2,8 @@
 (``policy.human_only_intents``) may be sent only by an approver (``agents.approvers``).
 Any other agent asks for approval, which pings the approvers in the thread; an approver's
 Approve sends it as the agent who asked (one click), and an approver's own Send sends it
-as themselves. Every request, approval and refusal goes into the handoff's audit trail.
+as themselves; an approver's Decline closes the request unsent. Every request, approval,
+decline and refusal goes into the handoff's audit trail.
 
 The rule is enforced here, whatever button a press claims to come from: whether a text
 needs approval is decided from the text itself (it is the bot's answer to a human-only
@@ -34,6 +35,7 @@ class Press(StrEnum):
     SEND = "send"  # Send (or an edited draft's submission)
     REQUEST = "request"  # Request approval
     APPROVE = "approve"  # Approve, on the approvers' ping
+    DECLINE = "decline"  # Decline, on the approvers' ping
 
 
 class Outcome(StrEnum):
@@ -41,6 +43,7 @@ class Outcome(StrEnum):
     SEND_APPROVED = "send_approved"  # an approver sends or approves it: record, then send
     ASK_APPROVERS = "ask_approvers"  # record the request and ping the approvers
     REFUSE = "refuse"  # not an approver: record the refusal, tell the agent
+    DECLINE = "decline"  # an approver declines the request: record it, send nothing
     APPROVER_SENDS = "approver_sends"  # an approver asked: they may send it themselves
     NOT_NEEDED = "not_needed"  # approval asked for a text that needs none
 
@@ -49,6 +52,8 @@ def decide(press: Press, *, sensitive: bool, approver: bool) -> Outcome:
     """What a press of an agent does to a draft. The whole rule, pure."""
     if press is Press.APPROVE:
         return Outcome.SEND_APPROVED if approver else Outcome.REFUSE
+    if press is Press.DECLINE:
+        return Outcome.DECLINE if approver else Outcome.REFUSE
     if press is Press.REQUEST:
         if approver:
             return Outcome.APPROVER_SENDS
@@ -97,7 +102,8 @@ class Approvers(Protocol):
 @dataclass(frozen=True, slots=True)
 class ApprovalPing:
     text: str  # what the ping says (the catalogue's), the mentions go in front
-    button: str
+    button: str  # Approve's label
+    decline: str  # Decline's label
     draft: str  # the reply to approve
     requester: str  # the user id of the agent who asked
     draft_post: str  # the post the draft was offered in (replaced once it is sent)
@@ -112,6 +118,18 @@ class DraftPress:
     agent: Agent
     text: str
     draft_post: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalGrant:
+    """An approver's Approve (``text`` is sent as ``requester``, the agent who asked) or
+    Decline."""
+
+    thread: DeskThread
+    approver: Agent
+    requester: Agent
+    text: str
+    ping_id: str  # the approvers' ping: the reply's platform id (sent once, however pressed)
 
 
 class ApprovalGate:
@@ -138,29 +156,36 @@ class ApprovalGate:
     async def admit(self, press: DraftPress) -> bool:
         """True when the press sends its reply now (approval recorded where it takes one);
         False when it does not, the agent told why and the thread pinged as it should be."""
+        return await self.settle(press) in {Outcome.SEND, Outcome.SEND_APPROVED}
+
+    async def settle(self, press: DraftPress) -> Outcome | None:
+        """Apply the rule to ``press``: record, ping and tell as its outcome says, and
+        return that outcome; None when nothing could be decided (the agent told why)."""
+        sensitive = self.needs_approval(press.text)
+        if press.press is Press.SEND and not sensitive:
+            return Outcome.SEND  # nobody's role matters: Slack is not asked
         agent = press.agent
         try:
             approver = await self._approvers.is_approver(agent.user_id)
         except (DeliveryError, DeliveryDeferred) as exc:
             logger.warning("could not tell whether %s approves: %s", agent.user_id, exc)
             await self._tell(press, Line.DRAFTS_APPROVERS_UNKNOWN)
-            return False
-        outcome = decide(press.press, sensitive=self.needs_approval(press.text), approver=approver)
-        if outcome is Outcome.SEND:
-            return True
+            return None
+        outcome = decide(press.press, sensitive=sensitive, approver=approver)
         if outcome is Outcome.APPROVER_SENDS:
             await self._tell(press, Line.DRAFTS_APPROVER_SENDS)
         elif outcome is Outcome.NOT_NEEDED:
             await self._tell(press, Line.DRAFTS_NO_APPROVAL_NEEDED)
-        elif await self._record(press, outcome):
-            if outcome is Outcome.SEND_APPROVED:
-                return True
-            if outcome is Outcome.REFUSE:
-                line = Line.DRAFTS_CANNOT_APPROVE if press.press is Press.APPROVE else None
-                await self._tell(press, line or Line.DRAFTS_NEEDS_APPROVER)
-            else:
-                await self._ping(press)
-        return False
+        elif not await self._record(press, outcome):  # the rest is recorded
+            return None
+        elif outcome is Outcome.REFUSE:
+            on_ping = press.press in {Press.APPROVE, Press.DECLINE}
+            await self._tell(
+                press, Line.DRAFTS_CANNOT_APPROVE if on_ping else Line.DRAFTS_NEEDS_APPROVER
+            )
+        elif outcome is Outcome.ASK_APPROVERS:
+            await self._ping(press)
+        return outcome
 
     async def _record(self, press: DraftPress, outcome: Outcome) -> bool:
         """The audit entry of ``outcome``; False (the agent told) outside a handoff."""
@@ -174,13 +199,15 @@ class ApprovalGate:
             Outcome.SEND_APPROVED: HandoffEventKind.APPROVED,
             Outcome.ASK_APPROVERS: HandoffEventKind.APPROVAL_REQUESTED,
             Outcome.REFUSE: HandoffEventKind.APPROVAL_REFUSED,
+            Outcome.DECLINE: HandoffEventKind.APPROVAL_REFUSED,  # by an approver: "decline"
         }[outcome]
         await record_event(
             self._store,
             found[0],
             kind,
             press.agent,
-            detail={"press": press.press, "text": press.text},
+            # The outcome tells a refusal (not an approver) from an approver's decline.
+            detail={"press": press.press, "outcome": outcome, "text": press.text},
         )
         logger.info("handoff %s: %s by %s", found[0].id, kind, press.agent.user_id)
         return True
@@ -191,6 +218,7 @@ class ApprovalGate:
                 Line.DRAFTS_APPROVAL_REQUESTED, agent=press.agent.display_name, text=press.text
             ),
             button=self._texts.line(Line.DRAFTS_APPROVE),
+            decline=self._texts.line(Line.DRAFTS_DECLINE),
             draft=press.text,
             requester=press.agent.user_id,
             draft_post=press.draft_post,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from handoff.agent_texts import AgentTexts, Line
-from handoff.approvals import ApprovalGate, DraftPress, Press
+from handoff.approvals import ApprovalGate, ApprovalGrant, DraftPress, Outcome, Press
 from handoff.errors import DeliveryDeferred, DeliveryError
 from handoff.forwarding import ForwardingDesk
 from handoff.model import (
@@ -190,17 +190,6 @@ class DraftSend:
     post: str = ""  # the post the draft was offered in
 
 
-@dataclass(frozen=True, slots=True)
-class ApprovalGrant:
-    """An approver's Approve: ``text`` is sent as ``requester``, the agent who asked."""
-
-    thread: DeskThread
-    approver: Agent
-    requester: Agent
-    text: str
-    ping_id: str  # the approvers' ping: the reply's platform id (sent once, however pressed)
-
-
 class DraftSender:
     """Sends a draft, or a saved reply named by an agent, as the agent: an ordinary reply,
     handed to the intake."""
@@ -235,6 +224,19 @@ class DraftSender:
         """Ping the approvers for ``send`` (or tell its agent why not)."""
         press = DraftPress(Press.REQUEST, send.thread, send.agent, send.text, draft_post=send.post)
         await self._gate.admit(press)
+
+    async def decline(self, grant: ApprovalGrant) -> str | None:
+        """Record an approver's Decline (nothing is sent); what the ping shows instead, or
+        None when ``grant.approver`` may not decline (told so)."""
+        press = DraftPress(Press.DECLINE, grant.thread, grant.approver, grant.text)
+        if await self._gate.settle(press) is not Outcome.DECLINE:
+            return None
+        return self._texts.line(
+            Line.DRAFTS_DECLINED,
+            approver=grant.approver.display_name,
+            agent=grant.requester.display_name,
+            text=grant.text,
+        )
 
     async def approve(self, grant: ApprovalGrant) -> str | None:
         """Send an approved reply as the agent who asked; what the ping shows instead, or

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
-from bot.adapters.slack.approvals import APPROVE_ACTION
+from bot.adapters.slack.approvals import APPROVE_ACTION, DECLINE_ACTION
 from bot.adapters.slack.cards import RETRY_ACTION
 from bot.adapters.slack.drafts import REQUEST_APPROVAL_ACTION, SEND_DRAFT_ACTION
 from bot.adapters.slack.forget import ERASE_ACTION
@@ -44,8 +44,9 @@ Slack. Everything runs through the real service: NLU, policy, storage, both adap
   :retry AGENT             the agent presses Retry under a reply that was not delivered
   :send AGENT              the agent presses Send on the newest suggested reply (the first
                            of its post); :request AGENT presses Request approval (a
-                           sensitive topic's), :approve AGENT the newest Approve and send
-                           (bob is an approver: the simulator's @support-leads)
+                           sensitive topic's), :approve AGENT the newest Approve and send,
+                           :decline AGENT its Decline (bob is an approver: the
+                           simulator's @support-leads)
   :teach AGENT INTENT      the agent picks INTENT in the newest teaching offer (under a
                            turn the bot did not understand)
   :teachlast AGENT INTENT  the agent uses "Teach the bot this" on Ada's newest message in
@@ -66,6 +67,7 @@ THREAD_BUTTONS = {
     "send": SEND_DRAFT_ACTION,
     "request": REQUEST_APPROVAL_ACTION,
     "approve": APPROVE_ACTION,
+    "decline": DECLINE_ACTION,
 }
 
 

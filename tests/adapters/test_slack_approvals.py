@@ -81,6 +81,7 @@ async def test_the_ping_mentions_the_approvers_and_carries_the_draft() -> None:
         ping = ApprovalPing(
             text="Alice asks for approval to send this reply: “<Refunds> *soon*”",
             button="Approve and send",
+            decline="Decline",
             draft="<Refunds> *soon*",
             requester=defaults.ALICE_ID,
             draft_post="1.5",

@@ -2,8 +2,9 @@
 model) against both simulators, with ``agents.approvers`` naming a Slack user group by its
 handle (Bob is its member). A draft answering a human-only topic cannot be sent by another
 agent (whatever they press); their "Request approval" pings the group in the thread; the
-approver's Approve sends it, as the agent who asked, and it reaches the customer once;
-every request, refusal and approval is in the handoff's audit trail."""
+approver's Approve sends it, as the agent who asked, and it reaches the customer once (their
+Decline sends nothing); every request, refusal, decline and approval is in the handoff's
+audit trail."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.adapters.slack.approvals import APPROVE_ACTION
+from bot.adapters.slack.approvals import APPROVE_ACTION, DECLINE_ACTION
 from bot.adapters.slack.drafts import (
     EDIT_DRAFT_ACTION,
     REQUEST_APPROVAL_ACTION,
@@ -81,6 +82,18 @@ async def refund_draft(
     return customer, card, post
 
 
+async def after_alice_says(
+    sandbox: Sandbox, text: str, card: Message, customer: JsonDict, seen: int
+) -> list[str]:
+    """Alice replies ``text`` in the thread: what the customer got after the first ``seen``
+    messages, up to it (the customer's chat keeps the thread's order)."""
+    await sandbox.agent_says("alice", card, text)
+    received = await sandbox.bot_messages(seen + 1, customer=customer)
+    while not any(text in m.text for m in received[seen:]):
+        received = await sandbox.bot_messages(len(received) + 1, customer=customer)
+    return [m.text for m in received[seen:]]
+
+
 async def press(
     sandbox: Sandbox, action: str, value: str, *, agent: str, post: Message, card: Message
 ) -> None:
@@ -143,11 +156,7 @@ async def test_a_human_only_draft_is_sent_only_after_an_approvers_approval(
         lambda c: c.ok and c.params.get("ts") == ping.ts and "Bob approved" in json.dumps(c.params),
         since=mark,
     )
-    await sandbox.agent_says("alice", card, "Anything else I can do?")
-    received = await sandbox.bot_messages(seen + 1, customer=customer)
-    while not any("Anything else I can do?" in m.text for m in received[seen:]):
-        received = await sandbox.bot_messages(len(received) + 1, customer=customer)
-    texts = [m.text for m in received[seen:]]
+    texts = await after_alice_says(sandbox, "Anything else I can do?", card, customer, seen)
     assert sum(draft in text for text in texts) == 1
     assert any("Alice" in text for text in texts)  # introduced: the agent who asked is named
 
@@ -181,3 +190,51 @@ async def test_an_approver_sends_a_human_only_draft_with_one_click(sandbox: Sand
     while not any(draft in m.text for m in received[seen:]):
         received = await sandbox.bot_messages(len(received) + 1, customer=customer)
     assert any("Bob" in m.text for m in received[seen:])  # sent as the approver
+
+
+async def test_an_approvers_decline_sends_nothing_and_is_recorded(sandbox: Sandbox) -> None:
+    customer, card, post = await refund_draft(sandbox, 8903, "Vera")
+    draft = buttons(post)[REQUEST_APPROVAL_ACTION]
+    seen = len(sandbox.customer_view(customer=customer))
+    mark = sandbox.slack.mark()
+    await press(
+        sandbox, REQUEST_APPROVAL_ACTION, draft, agent=defaults.ALICE_ID, post=post, card=card
+    )
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage", lambda c: c.ok and DECLINE_ACTION in json.dumps(c.params), since=mark
+    )
+    ping = next(p for p in sandbox.thread(card) if DECLINE_ACTION in buttons(p))
+    value = buttons(ping)[DECLINE_ACTION]
+    await press(sandbox, DECLINE_ACTION, value, agent=defaults.ALICE_ID, post=ping, card=card)
+    await sandbox.slack.wait_for_call(
+        "chat.postEphemeral",
+        lambda c: "Only an approver can approve or decline" in json.dumps(c.params),
+        since=mark,
+    )
+    await press(sandbox, DECLINE_ACTION, value, agent=defaults.BOB_ID, post=ping, card=card)
+    await sandbox.slack.wait_for_call(
+        "chat.update",
+        lambda c: c.ok and c.params.get("ts") == ping.ts and "Bob declined" in json.dumps(c.params),
+        since=mark,
+    )
+    texts = await after_alice_says(sandbox, "I'll look into it myself.", card, customer, seen)
+    assert not any(draft in text for text in texts)
+    assert REQUEST_APPROVAL_ACTION in json.dumps(
+        sandbox.slack.workspace.message(defaults.AGENTS_CHANNEL_ID, post.ts).blocks
+    )  # the drafts stay: Alice may ask again
+
+    assert sandbox.service is not None
+    assert sandbox.service.database is not None
+    number = re.search(r"Handoff #(\d+)", json.dumps(card.blocks))
+    assert number is not None
+    trail = await Repository(database=sandbox.service.database).handoff_events(int(number.group(1)))
+    answered = [
+        (event.kind, event.actor_id, (event.detail or {}).get("outcome"))
+        for event in trail
+        if event.kind in {HandoffEventKind.APPROVAL_REQUESTED, HandoffEventKind.APPROVAL_REFUSED}
+    ]
+    assert answered == [
+        (HandoffEventKind.APPROVAL_REQUESTED, defaults.ALICE_ID, "ask_approvers"),
+        (HandoffEventKind.APPROVAL_REFUSED, defaults.ALICE_ID, "refuse"),
+        (HandoffEventKind.APPROVAL_REFUSED, defaults.BOB_ID, "decline"),
+    ]

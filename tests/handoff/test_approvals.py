@@ -21,6 +21,10 @@ RULE = [
     (Press.APPROVE, False, True, Outcome.SEND_APPROVED),
     (Press.APPROVE, True, False, Outcome.REFUSE),
     (Press.APPROVE, True, True, Outcome.SEND_APPROVED),
+    (Press.DECLINE, False, False, Outcome.REFUSE),
+    (Press.DECLINE, False, True, Outcome.DECLINE),
+    (Press.DECLINE, True, False, Outcome.REFUSE),
+    (Press.DECLINE, True, True, Outcome.DECLINE),
 ]
 
 

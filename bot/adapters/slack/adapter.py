@@ -28,7 +28,7 @@ from handoff.privacy.forget import ForgetRequest
 from handoff.teaching_model import TeachOffer
 
 from .app import EVENTS_PATH, SlackInbound
-from .approvals import APPROVE_ACTION, ApprovalListener, SlackApprovers
+from .approvals import APPROVE_ACTION, DECLINE_ACTION, ApprovalListener, SlackApprovers
 from .delivery import RetryPolicy, describe, error_code, web_client
 from .desk import SlackDesk
 from .directory import Directory
@@ -192,6 +192,7 @@ class SlackAdapter(ForwardingDesk):
                 EDIT_DRAFT_ACTION: self._drafts.on_edit,
                 REQUEST_APPROVAL_ACTION: self._approvals.on_request,
                 APPROVE_ACTION: self._approvals.on_approve,
+                DECLINE_ACTION: self._approvals.on_decline,
             },
             views={EDIT_VIEW: self._drafts.on_submit, TEACH_VIEW: self._teach.on_submit},
             shortcuts={TEACH_SHORTCUT: self._teach.on_shortcut},

@@ -17,8 +17,8 @@ from typing import Any, Protocol
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handoff.approvals import ApprovalPing
-from handoff.drafts import ApprovalGrant, DraftSend
+from handoff.approvals import ApprovalGrant, ApprovalPing
+from handoff.drafts import DraftSend
 from handoff.errors import DeliveryError, IntakeUnavailable
 from handoff.model import DeskThread
 
@@ -42,6 +42,7 @@ from .sizing import clip
 logger = logging.getLogger(__name__)
 
 APPROVE_ACTION = "tandem_approve_draft"
+DECLINE_ACTION = "tandem_decline_draft"
 MEMBERS_KEPT_FOR = 60.0  # seconds a user group's members are trusted without asking again
 TEXT_LIMIT = 2_000
 
@@ -50,6 +51,8 @@ class ApprovalHandler(Protocol):
     async def request_approval(self, send: DraftSend) -> None: ...
 
     async def approve(self, grant: ApprovalGrant) -> str | None: ...
+
+    async def decline(self, grant: ApprovalGrant) -> str | None: ...
 
 
 class SlackApprovers:
@@ -84,7 +87,13 @@ class SlackApprovers:
         line = f"{' '.join(mentions)} {escape_mrkdwn(clip(ping.text, TEXT_LIMIT))}"
         blocks = [
             mrkdwn_section(line),
-            {"type": "actions", "elements": [action_button(ping.button, APPROVE_ACTION, value)]},
+            {
+                "type": "actions",
+                "elements": [
+                    action_button(ping.button, APPROVE_ACTION, value, style="primary"),
+                    action_button(ping.decline, DECLINE_ACTION, value),
+                ],
+            },
         ]
         await post_message(
             self._client,
@@ -176,13 +185,20 @@ class ApprovalListener(ChannelListener):
                 logger.exception("asking approval for %s failed", press.user_id)
 
     async def on_approve(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await self._answer(ack, body, action_id=APPROVE_ACTION)
+
+    async def on_decline(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await self._answer(ack, body, action_id=DECLINE_ACTION)
+
+    async def _answer(self, ack: AsyncAck, body: dict[str, Any], *, action_id: str) -> None:
+        """An approver's answer to a request (Approve or Decline)."""
         async with self._inflight.track():
             await ack()
             channel = self._where(body)
-            press = pressed(body, channel=channel, action_id=APPROVE_ACTION)
+            press = pressed(body, channel=channel, action_id=action_id)
             asked = approval_asked(press.value) if press is not None else None
             if press is None or press.thread_ts is None or asked is None or self.handler is None:
-                logger.warning("ignored an Approve press outside a handoff thread")
+                logger.warning("ignored a %s press outside a handoff thread", action_id)
                 return
             text, requester, draft_post = asked
             grant = ApprovalGrant(
@@ -192,17 +208,23 @@ class ApprovalListener(ChannelListener):
                 text=text,
                 ping_id=press.message_ts,
             )
+            approving = action_id == APPROVE_ACTION
             try:
-                shown = await self.handler.approve(grant)
+                shown = await (self.handler.approve if approving else self.handler.decline)(grant)
             except IntakeUnavailable as exc:  # not taken: the button stays for another try
                 logger.warning("an approved draft was not taken: %s", exc)
                 return
             except Exception:  # the top of a listener: the press is answered; log the stack
-                logger.exception("approving a draft for %s failed", press.user_id)
+                logger.exception("answering a request for %s failed", press.user_id)
                 return
-            if shown is not None:
-                for ts in (press.message_ts, draft_post) if draft_post else (press.message_ts,):
-                    await replace_post(self._client, channel, ts, shown)
+            if shown is None:
+                return
+            # Approved: the drafts' post goes too (nobody sends it again); declined: the
+            # drafts stay (the agent may answer in their own words, or ask again).
+            for ts in (
+                (press.message_ts, draft_post) if approving and draft_post else (press.message_ts,)
+            ):
+                await replace_post(self._client, channel, ts, shown)
 
     def _where(self, body: Mapping[str, Any]) -> str:
         return press_channel(body, self._channels)
