@@ -7,7 +7,8 @@ from pydantic import SecretStr
 
 from bot.commands.common import CliContext, echo, explained, pass_cli, run_async
 from bot.errors import ConfigError
-from bot.settings import SECRET_NAMES, Settings
+from bot.settings import SECRET_NAMES, Settings, policy_config
+from handoff.responses import ResponsesError, load_responses
 
 
 @click.group()
@@ -47,6 +48,16 @@ def _approvers(settings: Settings) -> None:
         echo("approvers: none (human-only topics get no suggested reply)")
         return
     echo(f"approvers: {', '.join(approvers)}")
+    human_only = policy_config(settings.config.policy).human_only_intents
+    try:
+        responses = load_responses(settings.path(settings.config.conversation.responses_file))
+    except ResponsesError as exc:
+        raise ConfigError(exc.lines) from None
+    if not any(responses.templates(intent) for intent in human_only):
+        echo(
+            "approvers: no human-only topic has a reply in the replies file, so there is "
+            f"nothing to approve (policy.human_only_intents: {', '.join(human_only)})"
+        )
     token = settings.env.slack_bot_token
     if token is None:
         if any(a[0] in "S@" for a in approvers):

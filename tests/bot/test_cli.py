@@ -232,3 +232,32 @@ def test_nlu_shell_parses_line_by_line_until_an_empty_line(
     assert answers[0].startswith("reset_password ")
     assert answers[1].startswith("order_status ")
     assert "[order_id='ORD-48213']" in answers[1]
+
+
+def test_config_check_shows_the_approvers_and_whether_they_have_anything_to_approve(
+    project: Path,
+) -> None:
+    (project / "config" / "tandem.yml").write_text(
+        "data_dir: var\nagents:\n  approvers: ['@support-leads', U0AGENT2]\n", encoding="utf-8"
+    )
+    shipped = (REPO / "config" / "responses.yml").read_text(encoding="utf-8")
+    (project / "config" / "responses.yml").write_text(shipped, encoding="utf-8")
+    ran = tandem(project, "config", "check")
+    assert ran.code == 0, ran.err
+    assert "approvers: @support-leads, U0AGENT2" in ran.out
+    assert "approvers: user groups not checked (SLACK_BOT_TOKEN is not set)" in ran.out
+    assert "nothing to approve" not in ran.out
+
+    start = shipped.index("  refund_request:")
+    without = shipped[:start] + shipped[shipped.index("system:", start) :]
+    (project / "config" / "responses.yml").write_text(without, encoding="utf-8")
+    ran = tandem(project, "config", "check")
+    assert ran.code == 0, ran.err
+    assert "no human-only topic has a reply in the replies file" in ran.out
+
+    (project / "config" / "tandem.yml").write_text(
+        "data_dir: var\nagents:\n  approvers: [support-leads]\n", encoding="utf-8"
+    )
+    ran = tandem(project, "config", "check")
+    assert ran.code == 2
+    assert "'support-leads' is not a Slack user group id" in ran.err
