@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.adapters.slack.approvals import APPROVE_ACTION
+from bot.adapters.slack.cards import TAUGHT_BLOCK
 from bot.adapters.slack.drafts import SEND_DRAFT_ACTION
 from bot.sandbox.world import Sandbox
 from bot.settings import Settings
@@ -84,7 +85,7 @@ def _describe_slack_call(method: str, params: dict[str, Any]) -> str | None:
         where = "thread" if params.get("thread_ts") else "#support-agents"
         return f"  [{where}] {short}" + _drafts_shown(params.get("blocks"))
     if method == "chat.update":
-        return f"  [card updated] {short}"
+        return f"  [card updated] {short}" + _taught_shown(params.get("blocks"))
     if method == "chat.postEphemeral":
         return f"  [only {params.get('user')}] {short}"
     if method == "reactions.add":
@@ -92,6 +93,17 @@ def _describe_slack_call(method: str, params: dict[str, Any]) -> str | None:
     if method == "chat.delete":
         return f"  [deleted {params.get('ts')}]"
     return None
+
+
+def _taught_shown(blocks: object) -> str:
+    """A card's lines about what agents taught the bot, if it has them."""
+    shown = [
+        str(element.get("text", ""))
+        for block in (blocks if isinstance(blocks, list) else [])
+        if isinstance(block, dict) and block.get("block_id") == TAUGHT_BLOCK
+        for element in block.get("elements", [])
+    ]
+    return "".join(f"\n           {line}" for text in shown for line in text.splitlines())
 
 
 def _drafts_shown(blocks: object) -> str:

@@ -17,6 +17,7 @@ from bot.adapters.slack.cards import (
     REASONS,
     RETRACT_ACTION,
     RETURN_ACTION,
+    TAUGHT_BLOCK,
     render_card,
 )
 from bot.adapters.slack.posts import SECTIONS_PER_POST, note_post, relay_posts
@@ -453,3 +454,16 @@ def test_a_note_is_small_grey_plain_text() -> None:
         }
     ]
     assert note.text == "Alice claimed this conversation &lt;!here&gt;"
+
+
+def test_the_card_lists_what_was_taught_in_its_thread_above_the_status() -> None:
+    taught = (
+        "Taught: “where is my [order]” → order_status by Alice",
+        "Taught: “hm” → greet by Bob",
+    )
+    plain = render_card(CardState(ticket=make_ticket(), status=CardStatus.WAITING))
+    card = render_card(CardState(ticket=make_ticket(), status=CardStatus.WAITING, taught=taught))
+    assert TAUGHT_BLOCK not in str(plain.blocks)
+    [block] = [b for b in card.blocks if b.get("block_id") == TAUGHT_BLOCK]
+    assert block["elements"][0] == {"type": "plain_text", "text": "\n".join(taught), "emoji": False}
+    assert card.blocks.index(block) == len(card.blocks) - 3  # then the status, the buttons

@@ -22,6 +22,7 @@ from bot.adapters.slack.drafts import EDIT_DRAFT_ACTION, SEND_DRAFT_ACTION
 from bot.adapters.slack.teach_form import TEACH_OTHER_ACTION, TEACH_SHORTCUT, TEACH_VIEW
 from bot.adapters.slack.teaching import TEACH_ACTION
 from bot.sandbox.console import Console
+from bot.sandbox.demo import Transcripts
 from bot.sandbox.world import CUSTOMER, Sandbox
 from bot.settings import load_settings
 from bot.simulators.slack import Message, defaults
@@ -562,3 +563,8 @@ async def test_the_sandbox_console_teaches_both_ways_and_runs_the_trainers_comma
     }
     await console.do(":nlu review --intent thingamajig_noise")
     assert any("the thingamajig hums at night" in line for line in printed)
+    transcripts = Transcripts()
+    transcripts.catch_up(sandbox)  # the card, as the console prints it, lists both lessons
+    assert "Taught: “the thingamajig hums at night” → thingamajig_noise by Bob" in "\n".join(
+        transcripts.slack
+    )

@@ -65,6 +65,7 @@ NLU_TEXT_LIMIT = 300
 TRANSCRIPT_TEXT_LIMIT = 1_000
 NAME_LIMIT = 200
 FALLBACK_LIMIT = 2_000  # of the notification text, before escaping
+TAUGHT_BLOCK = "taught"  # the block listing what agents taught (the sandbox prints it)
 
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
@@ -124,7 +125,9 @@ def _facts(ticket: HandoffTicket) -> Block:
 def _taught(state: CardState) -> list[Block]:
     """What agents taught the bot in the thread, one line each (the catalogue's words)."""
     lines = "\n".join(state.taught)
-    return [context(plain_text(clip(lines, NLU_TEXT_LIMIT * 2)))] if lines else []
+    if not lines:
+        return []
+    return [{**context(plain_text(clip(lines, NLU_TEXT_LIMIT * 2))), "block_id": TAUGHT_BLOCK}]
 
 
 def _out_of_hours(ticket: HandoffTicket) -> list[Block]:
