@@ -7,6 +7,7 @@ import contextlib
 import functools
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,8 @@ from nlu.client import NluParser, RasaClient
 from nlu.environment import RasaEnvironment, default_environment_path
 from nlu.errors import NluError, NluUnavailable
 from nlu.models import ModelStore
+from nlu.semantic import ExampleModel, SemanticParser, training_texts
+from nlu.sentences import StaticEmbeddings
 from nlu.server import ManagedRasaServer
 
 logger = logging.getLogger(__name__)
@@ -100,7 +103,7 @@ async def open_nlu(settings: Settings, *, require: bool = True) -> AsyncIterator
                 logger.warning("RASA_URL: %s; customers go to a person until it answers", exc)
             else:
                 logger.info("using the Rasa server at RASA_URL (model %s)", status.model_file)
-            yield client
+            yield semantic_nlu(settings, client)
         finally:
             await client.aclose()
         return
@@ -113,7 +116,43 @@ async def open_nlu(settings: Settings, *, require: bool = True) -> AsyncIterator
         parse_timeout=timeout,
     )
     async with server:
-        yield server
+        yield semantic_nlu(settings, server)
+
+
+def semantic_nlu(settings: Settings, rasa: NluParser) -> NluParser:
+    """Rasa's parses re-ranked by sentence embeddings fitted on the trainers' examples, each
+    with its nearest-example similarity (unless ``nlu.embeddings`` is off). Built from
+    ``nlu/data`` as it is now: after ``tandem nlu learn``, restart to refit."""
+    config = settings.config.nlu
+    if not config.embeddings:
+        return rasa
+    model = semantic_model(settings)
+    if model is None:
+        return rasa
+    return SemanticParser(inner=rasa, model=model, rasa_weight=config.rasa_weight)
+
+
+def semantic_model(settings: Settings) -> ExampleModel | None:
+    """The embedding model fitted on the trainers' examples (``nlu/data``); None, with a
+    warning, where a deployment has a model but not the data it was trained on."""
+    started = time.perf_counter()
+    data = settings.nlu_dir / "data"
+    examples = training_texts(data) if data.is_dir() else []
+    if len({example.intent for example in examples}) < 2:
+        logger.warning(
+            "no training examples of two intents or more in %s: the NLU runs on Rasa alone, "
+            "without embeddings (policy.min_scope_score does not apply)",
+            data,
+        )
+        return None
+    model = ExampleModel(encoder=StaticEmbeddings.from_wordllama(), examples=examples)
+    logger.info(
+        "embedding model fitted on %d examples of %d intents in %.2f s",
+        len(examples),
+        len(model.intents),
+        time.perf_counter() - started,
+    )
+    return model
 
 
 # --- the service ----------------------------------------------------------------------

@@ -50,6 +50,7 @@ from handoff.privacy import (
 from handoff.routing import Routes
 from handoff.state.base import DEFAULT_LOCK_TIMEOUT
 from handoff.storage.engine import parse_url
+from nlu.semantic import RASA_WEIGHT
 
 DEFAULT_CONFIG_PATH = Path("config/tandem.yml")
 CONFIG_PATH_VARIABLE = "TANDEM_CONFIG"
@@ -196,6 +197,11 @@ class NluConfig(_Section):
     keep_models: int = Field(default=5, ge=1)
     min_examples_per_intent: int = Field(default=10, ge=1)
     parse_timeout: PositiveSeconds = 3.0
+    # Sentence embeddings beside Rasa (nlu.semantic): re-rank its intents and measure how
+    # close a message comes to the training examples (policy.min_example_similarity).
+    embeddings: bool = True
+    # Rasa's share of the combined ranking; the embedding classifier has the rest.
+    rasa_weight: float = Field(default=RASA_WEIGHT, ge=0, le=1)
     environment: RasaEnvironmentConfig = RasaEnvironmentConfig()
     server: RasaServerConfig = RasaServerConfig()
 

@@ -224,6 +224,7 @@ class ConversationEngine:
             failed_turns=live.failed_turns,
             last_answered_intent=live.last_answered_intent,
             previous_texts=live.recent_texts,
+            example_similarity=parse.similarity if parse else None,
         )
         decision = decide(turn, config=self._policy, detector=self._detector)
         analysis = analysis_of(ranking, parse, decision)

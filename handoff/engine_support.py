@@ -56,6 +56,9 @@ def nlu_record(
     record: dict[str, Any] = {
         "ranking": [{"intent": g.name, "confidence": round(g.confidence, 4)} for g in ranking[:5]]
     }
+    if parse is not None and parse.similarity is not None:
+        # The nearest training example of the top intent, as the embedding model sees it.
+        record["similarity"] = round(parse.similarity, 4)
     if parse is not None and parse.entities:
         record["entities"] = [{"entity": e.entity, "value": e.value} for e in parse.entities]
     return record

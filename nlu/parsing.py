@@ -34,6 +34,9 @@ class ParseResult:
     intent: IntentScore | None
     ranking: tuple[IntentScore, ...]
     entities: tuple[Entity, ...]
+    # Cosine similarity of the message's embedding to the nearest training example of the
+    # top intent (nlu.semantic); None when nothing measured it.
+    similarity: float | None = None
 
     @property
     def confidence(self) -> float:

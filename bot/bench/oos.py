@@ -1,6 +1,8 @@
 """``tandem bench oos``: out-of-scope queries on CLINC150. Trains the pipeline on CLINC150's
 train split plus oos_train (as out_of_scope), parses val and oos_val with a real Rasa
-server, and replays each parse through the policy as a customer's first message."""
+server, and replays each parse through the policy as a customer's first message; then
+again with the sentence-embedding model (fitted on the same training examples) re-ranking
+each parse and measuring its nearest example."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from nlu.benchmark import (
     load_clinc150,
     oos_pairs,
     parse_all,
+    percentile,
     read_parses,
     training_examples,
     two_turn_handoffs,
@@ -32,6 +35,8 @@ from nlu.benchmark import (
 )
 from nlu.environment import RasaEnvironment, default_environment_path
 from nlu.models import ModelStore
+from nlu.semantic import RASA_WEIGHT, ExampleModel, LabelledText, combine
+from nlu.sentences import StaticEmbeddings
 from nlu.server import ManagedRasaServer
 from nlu.training import Progress, train_model
 
@@ -55,14 +60,15 @@ class OosOptions:
 
 async def run_oos(options: OosOptions, out: Out) -> None:
     """The run and its report, line by line to ``out``."""
+    clinc = load_clinc150(options.data)
+    examples = training_examples(clinc, options.per_intent)
     if options.parses is not None and options.parses.exists():
         out(f"the parses in {options.parses} (no training, no Rasa)")
-        _oos_report(out, read_parses(options.parses))
+        parsed = read_parses(options.parses)
+        _oos_report(out, parsed, _with_embeddings(out, parsed, examples))
         return
-    clinc = load_clinc150(options.data)
     environment = RasaEnvironment(default_environment_path())
     environment.require_ready()  # before minutes of work, not after
-    examples = training_examples(clinc, options.per_intent)
     with tempfile.TemporaryDirectory(prefix="tandem-bench-oos-") as temporary:
         root = Path(temporary)
         write_training_data(examples, root / "data")
@@ -83,7 +89,7 @@ async def run_oos(options: OosOptions, out: Out) -> None:
     if options.parses is not None:
         write_parses(parsed, options.parses)
     out("")
-    _oos_report(out, parsed)
+    _oos_report(out, parsed, _with_embeddings(out, parsed, examples))
 
 
 async def _train(
@@ -134,16 +140,40 @@ async def _parse(
     return parsed
 
 
-def _oos_report(out: Out, parsed: list[Parsed]) -> None:
+def _with_embeddings(out: Out, parsed: list[Parsed], examples: list[Example]) -> list[Parsed]:
+    """Each parse re-ranked by the embedding model fitted on the training examples."""
+    started = time.perf_counter()
+    model = ExampleModel(
+        encoder=StaticEmbeddings.from_wordllama(),
+        examples=[LabelledText(example.text, example.intent) for example in examples],
+    )
+    fitted = time.perf_counter() - started
+    out(f"embedding model fitted on {len(examples)} examples in {fitted:.1f} s")
+    combined: list[Parsed] = []
+    each: list[float] = []
+    for item in parsed:
+        started = time.perf_counter()
+        result = combine(item.result, model, rasa_weight=RASA_WEIGHT)
+        each.append(time.perf_counter() - started)
+        combined.append(replace(item, result=result))
+    out(f"embedding step per message: p50 {percentile(each, 50) * 1000:.2f} ms")
+    return combined
+
+
+def _oos_report(out: Out, rasa: list[Parsed], parsed: list[Parsed]) -> None:
+    """``rasa``: Rasa's parses; ``parsed``: the same re-ranked with embeddings."""
     in_scope = sum(1 for item in parsed if item.in_scope)
-    accuracy = ratio(intent_accuracy(parsed))
-    out(f"in-scope intent accuracy (top intent = label, {in_scope} val texts): {accuracy}")
+    out(
+        f"in-scope intent accuracy (top intent = label, {in_scope} val texts): Rasa alone "
+        f"{ratio(intent_accuracy(rasa))}, with embeddings {ratio(intent_accuracy(parsed))}"
+    )
     out("")
     config = PolicyConfig()
     outcome = judge_all(parsed, policy_judge(config, FrustrationDetector(config.frustration)))
     out(
-        f"the policy as configured (confidence_threshold {config.confidence_threshold:.2f}, "
-        f"ambiguity_margin {config.ambiguity_margin:.2f}), each text a first message:"
+        f"the policy as configured (min_scope_score {config.min_scope_score}, "
+        f"scope_confidence_weight {config.scope_confidence_weight}), with embeddings, each "
+        "text a first message:"
     )
     _share_row(
         out, "out of scope, not answered (OOS caught)", outcome.oos_caught, outcome.oos_total
@@ -159,9 +189,12 @@ def _oos_report(out: Out, parsed: list[Parsed]) -> None:
         f"recall {ratio(classic.recall)}, F1 {ratio(classic.f1)}"
     )
     out("")
-    _two_turn_report(out, parsed, config)
+    _two_turn_report(out, rasa, parsed, config)
     out("")
-    _policy_sweep(out, parsed, config)
+    _scope_sweep(out, parsed, config)
+    out("")
+    out("Rasa alone (its ranking only, no scope score):")
+    _policy_sweep(out, rasa, config)
 
 
 def before_issue_9(config: PolicyConfig) -> PolicyConfig:
@@ -182,14 +215,37 @@ def before_issue_9(config: PolicyConfig) -> PolicyConfig:
     )
 
 
-def _two_turn_report(out: Out, parsed: list[Parsed], config: PolicyConfig) -> None:
+def _two_turn_report(
+    out: Out, rasa: list[Parsed], parsed: list[Parsed], config: PolicyConfig
+) -> None:
     """Each customer sends two different queries of one kind: handed off within two turns?"""
     out("two turns (every ordered pair of two different val queries of the same kind):")
     out(f"  {'':<34}{'OOS handed off':>16}{'in scope handed off':>21}")
-    for label, rules in (("before issue 9", before_issue_9(config)), ("as configured", config)):
+    for label, rules, parses in (
+        ("before issue 9 (Rasa alone)", before_issue_9(config), rasa),
+        ("as configured, Rasa alone", config, rasa),
+        ("as configured, with embeddings", config, parsed),
+    ):
         judge = policy_turn_judge(rules, FrustrationDetector(rules.frustration))
-        oos_pairs_, in_scope = two_turn_handoffs(parsed, judge)
+        oos_pairs_, in_scope = two_turn_handoffs(parses, judge)
         out(f"  {label:<34}{_percent(oos_pairs_.rate):>16}{_percent(in_scope.rate):>21}")
+
+
+_SCOPE_SCORES = (0.8, 0.84, 0.88, 0.92, 0.96, 1.0)
+
+
+def _scope_sweep(out: Out, parsed: list[Parsed], base: PolicyConfig) -> None:
+    """Two-turn handoffs with embeddings, per min_scope_score."""
+    out(
+        "sweep, with embeddings (scope_confidence_weight "
+        f"{base.scope_confidence_weight}): two-turn handoffs per min_scope_score"
+    )
+    out(f"  {'min_scope_score':<18}{'OOS handed off':>16}{'in scope handed off':>21}")
+    for limit in _SCOPE_SCORES:
+        config = replace(base, min_scope_score=limit)
+        judge = policy_turn_judge(config, FrustrationDetector(config.frustration))
+        oos, in_scope = two_turn_handoffs(parsed, judge)
+        out(f"  {limit:<18.2f}{_percent(oos.rate):>16}{_percent(in_scope.rate):>21}")
 
 
 def _percent(rate: float | None) -> str:

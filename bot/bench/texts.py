@@ -49,7 +49,8 @@ def policy_judge(config: PolicyConfig, detector: FrustrationDetector) -> Judge:
 
     def judge(result: ParseResult) -> str | None:
         ranking = tuple(IntentGuess(s.name, s.confidence) for s in result.ranking)
-        decision = decide(Turn(text=result.text, ranking=ranking), config=config, detector=detector)
+        turn = Turn(text=result.text, ranking=ranking, example_similarity=result.similarity)
+        decision = decide(turn, config=config, detector=detector)
         return decision.intent if decision.action is Action.ANSWER else None
 
     return judge
@@ -60,7 +61,12 @@ def policy_turn_judge(config: PolicyConfig, detector: FrustrationDetector) -> Tu
 
     def judge(result: ParseResult, after_failure: bool) -> str:
         ranking = tuple(IntentGuess(s.name, s.confidence) for s in result.ranking)
-        turn = Turn(text=result.text, ranking=ranking, failed_turns=1 if after_failure else 0)
+        turn = Turn(
+            text=result.text,
+            ranking=ranking,
+            failed_turns=1 if after_failure else 0,
+            example_similarity=result.similarity,
+        )
         return decide(turn, config=config, detector=detector).action.value
 
     return judge

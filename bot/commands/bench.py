@@ -238,9 +238,16 @@ def intents(cli: CliContext, goemotions: Path, out_of_domain: int, model: Path |
     """The shipped NLU model with the policy, before issue 9's rules and as configured:
     held-out examples (nlu/test_data) answered with the right intent; Reddit comments
     handed off at once as a human-only topic, or answered; generated keyboard mashing
-    answered; and what one policy decision costs (p50).
+    answered; what one policy decision costs (p50), and the whole decision with Rasa's
+    parse; Rasa alone and re-ranked by the embedding model of the shipped examples.
     """
-    from bot.bench.intents import measure, parse_sets, table  # noqa: PLC0415 - only here
+    from bot.app import semantic_model  # noqa: PLC0415 - only here
+    from bot.bench.intents import (  # noqa: PLC0415 - only here
+        measure,
+        parse_sets,
+        table,
+        with_embeddings,
+    )
     from bot.bench.oos import before_issue_9  # noqa: PLC0415 - only here
     from bot.settings import policy_config  # noqa: PLC0415 - only here
 
@@ -256,9 +263,13 @@ def intents(cli: CliContext, goemotions: Path, out_of_domain: int, model: Path |
     )
     config = policy_config(cli.settings.config.policy)
     rows = [
-        measure("before issue 9", before_issue_9(config), sets),
-        measure("as configured", config, sets),
+        measure("before issue 9 (Rasa alone)", before_issue_9(config), sets),
+        measure("as configured, Rasa alone", config, sets),
     ]
+    semantic = semantic_model(cli.settings)
+    if semantic is not None:
+        embedded = with_embeddings(sets, semantic, cli.settings.config.nlu.rasa_weight)
+        rows.append(measure("as configured, with embeddings", config, embedded))
     _lines(table(rows))
 
 

@@ -160,7 +160,12 @@ def parse(cli: CliContext, text: str) -> None:
         entities = [{"entity": e.entity, "value": e.value} for e in result.entities]
         echo(
             json.dumps(
-                {"text": result.text, "ranking": ranking[:5], "entities": entities},
+                {
+                    "text": result.text,
+                    "ranking": ranking[:5],
+                    "similarity": result.similarity,
+                    "entities": entities,
+                },
                 indent=2,
                 ensure_ascii=False,
             )

@@ -82,6 +82,9 @@ class Turn:
     failed_turns: int = 0  # consecutive failed turns before this one
     last_answered_intent: str | None = None  # None: the previous turn was not answered
     previous_texts: tuple[str, ...] = ()  # the customer's recent earlier messages, newest last
+    # How close the message comes to the nearest training example of the top intent (cosine
+    # similarity of sentence embeddings); None: not measured.
+    example_similarity: float | None = None
 
     def __post_init__(self) -> None:
         if self.failed_turns < 0:

@@ -97,6 +97,34 @@ def spread_out(turn: Turn, config: PolicyConfig) -> Reason | None:
     )
 
 
+def far_from_examples(turn: Turn, config: PolicyConfig) -> Reason | None:
+    """The message reads like none of the top intent's training examples and the NLU is not
+    sure of it either: their scope score, the cosine similarity of the message's embedding
+    to the nearest example plus ``scope_confidence_weight`` times the top confidence, is
+    below ``min_scope_score``. The NLU must name an intent it knows however unlike them
+    the message is; either signal alone lets through what the other catches. (A fallback
+    intent at the top is out of scope anyway, and says so by its name.)"""
+    limit, similarity, top = config.min_scope_score, turn.example_similarity, turn.top
+    if limit is None or similarity is None or top is None or top.name in config.fallback_intents:
+        return None
+    weight = config.scope_confidence_weight
+    score = similarity + weight * top.confidence
+    if score >= limit - 1e-9:
+        return None
+    return Reason(
+        ReasonCode.OUT_OF_SCOPE,
+        f"the message is unlike the examples of {top.name}: nearest similarity "
+        f"{similarity:.2f} + {weight:.2f} x confidence {top.confidence:.2f} = {score:.2f}, "
+        f"below {limit:.2f}",
+        {
+            "similarity": similarity,
+            "confidence": top.confidence,
+            "score": score,
+            "min_score": limit,
+        },
+    )
+
+
 def ranking_entropy(ranking: tuple[IntentGuess, ...]) -> float:
     masses = [guess.confidence for guess in ranking]
     rest = 1.0 - sum(masses)

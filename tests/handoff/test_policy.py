@@ -897,3 +897,86 @@ def test_a_spread_out_ranking_fails_when_the_rule_is_on() -> None:
 def test_a_bad_entropy_limit_is_named(value: object) -> None:
     with pytest.raises(ValueError, match="max_ranking_entropy: expected a positive number"):
         PolicyConfig(max_ranking_entropy=value)  # type: ignore[arg-type]
+
+
+# --- the scope score: far from every training example ----------------------------------
+
+
+def near(similarity: float | None, *pairs: tuple[str, float], failed: int = 0) -> Turn:
+    return dataclasses.replace(turn(*pairs, failed=failed), example_similarity=similarity)
+
+
+SCOPE = PolicyConfig(min_scope_score=0.9, scope_confidence_weight=0.5)
+
+
+def test_a_message_unlike_the_examples_and_unsure_is_out_of_scope() -> None:
+    decision = run(near(0.3, ("billing_question", 0.9)), SCOPE)
+
+    assert decision.action is Action.CLARIFY
+    found = reason(decision, ReasonCode.OUT_OF_SCOPE)
+    assert found.numbers == pytest.approx(
+        {"similarity": 0.3, "confidence": 0.9, "score": 0.75, "min_score": 0.9}
+    )
+    assert found.explanation == (
+        "the message is unlike the examples of billing_question: nearest similarity 0.30 + "
+        "0.50 x confidence 0.90 = 0.75, below 0.90"
+    )
+
+
+def test_twice_out_of_scope_by_the_score_hands_off() -> None:
+    decision = run(near(0.2, ("billing_question", 0.9), failed=1), SCOPE)
+
+    assert decision.action is Action.HANDOFF
+    assert decision.handoff_reason is ReasonCode.FAILED_TURNS
+
+
+@pytest.mark.parametrize(
+    ("similarity", "confidence", "action"),
+    [
+        (0.45, 0.9, Action.ANSWER),  # 0.9 exactly: at the limit counts as in scope
+        (0.8, 0.2, Action.ANSWER),  # close to an example: a low confidence is fine
+        (0.3, 0.9, Action.CLARIFY),
+    ],
+)
+def test_the_score_holds_similarity_and_confidence(
+    similarity: float, confidence: float, action: Action
+) -> None:
+    t = near(similarity, ("billing_question", confidence), ("greet", 0.0))
+    assert run(t, SCOPE).action is action
+
+
+def test_with_the_score_threshold_and_margin_do_not_judge_understanding() -> None:
+    t = near(0.8, ("billing_question", 0.3), ("invoice_copy", 0.28))
+
+    assert run(t, SCOPE).action is Action.ANSWER
+    unmeasured = near(None, ("billing_question", 0.3), ("invoice_copy", 0.28))
+    assert codes(run(unmeasured, SCOPE)) == [ReasonCode.LOW_CONFIDENCE, ReasonCode.AMBIGUOUS]
+
+
+def test_without_a_score_limit_the_rule_is_off() -> None:
+    config = PolicyConfig(min_scope_score=None)
+
+    assert run(near(0.01, ("billing_question", 0.9)), config).action is Action.ANSWER
+    assert codes(run(near(0.9, ("billing_question", 0.3)), config)) == [ReasonCode.LOW_CONFIDENCE]
+
+
+def test_out_of_scope_by_intent_and_by_score_is_one_reason() -> None:
+    decision = run(near(0.2, ("out_of_scope", 0.9)), SCOPE)
+
+    assert codes(decision) == [ReasonCode.OUT_OF_SCOPE]
+    assert decision.reasons[0].explanation == "the message is out of scope (out_of_scope 0.90)"
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("min_scope_score", 2.5),
+        ("min_scope_score", math.nan),
+        ("min_scope_score", True),
+        ("scope_confidence_weight", 1.5),
+        ("scope_confidence_weight", "0.5"),
+    ],
+)
+def test_a_bad_scope_setting_is_named(option: str, value: object) -> None:
+    with pytest.raises(ValueError, match=f"{option}: expected a number from -1 to"):
+        PolicyConfig(**{option: value})  # type: ignore[arg-type]
