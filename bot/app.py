@@ -366,14 +366,14 @@ class Service:
             # Once now, then every interval; stopped first, while both adapters are up.
             await redeliver_forever(
                 leased(
-                    lambda older_than: handoffs.redeliver_pending(older_than=older_than),
+                    lambda older_than: handoffs.redeliver_pending(older_than=older_than, stop=stop),
                     lease=lease,
                     name=REDELIVERY,
                     ttl=2 * config.conversation.redelivery_interval + 5,
                 ),
                 interval=config.conversation.redelivery_interval,
                 alarm=alarm,
-                due=handoffs.redeliver_due,
+                due=lambda: handoffs.redeliver_due(stop=stop),
                 stop=stop,
             )
 

@@ -11,6 +11,7 @@ machine of :mod:`handoff.transitions`, applied), :mod:`handoff.relay` (both ways
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -152,14 +153,16 @@ class HandoffDesk:
         """Send what the conversation still has pending (the caller holds its lock)."""
         await self._outbox.flush(conversation_id, key)
 
-    async def redeliver_pending(self, *, older_than: timedelta) -> int:
+    async def redeliver_pending(
+        self, *, older_than: timedelta, stop: asyncio.Event | None = None
+    ) -> int:
         """What a crash or an outage left pending, delivered now in order (see
-        :class:`~handoff.outbox.Outbox`); returns how many were delivered."""
-        return await self._outbox.redeliver_pending(older_than=older_than)
+        :class:`~handoff.outbox.Outbox`), until ``stop``; returns how many were delivered."""
+        return await self._outbox.redeliver_pending(older_than=older_than, stop=stop)
 
-    async def redeliver_due(self) -> int:
+    async def redeliver_due(self, *, stop: asyncio.Event | None = None) -> int:
         """What was held back until now (a platform's wait, the agent channel's turn)."""
-        return await self._outbox.redeliver_due()
+        return await self._outbox.redeliver_due(stop=stop)
 
     # --- the agent side -------------------------------------------------------------------
 

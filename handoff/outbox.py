@@ -11,6 +11,7 @@ sent again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -124,15 +125,20 @@ class Outbox:
             outcomes.update({i: _OUTCOMES[result] for i, result in shown.items()})
         return outcomes
 
-    async def redeliver_pending(self, *, older_than: timedelta) -> int:
+    async def redeliver_pending(
+        self, *, older_than: timedelta, stop: asyncio.Event | None = None
+    ) -> int:
         """Deliver what was stored pending more than ``older_than`` ago (the process died
         before delivering it, or the other side could not take it); returns how many were
-        delivered now."""
+        delivered now. Once ``stop`` is set, no further conversation is begun (the rest is
+        pending still: the next round, or the next start, delivers it)."""
         pending = await self._repository.pending_deliveries(
             older_than=self._now() - older_than, limit=REDELIVERY_BATCH
         )
         delivered = 0
         for conversation_id in dict.fromkeys(m.conversation_id for m in pending):
+            if stop is not None and stop.is_set():
+                break
             try:
                 delivered += await self._redeliver(conversation_id)
             except HandoffError as exc:
@@ -147,13 +153,15 @@ class Outbox:
             outcomes = await self.flush(conversation_id, conversation.key)
         return sum(outcome is Outcome.DELIVERED for outcome in outcomes.values())
 
-    async def redeliver_due(self) -> int:
+    async def redeliver_due(self, *, stop: asyncio.Event | None = None) -> int:
         """Deliver what was held back until now (a platform asked to wait, or the agent
-        channel gave a thread a later turn), conversation by conversation."""
+        channel gave a thread a later turn), conversation by conversation, until ``stop``."""
         now = self._now()
         due = [conversation for conversation, at in self._due.items() if at <= now]
         delivered = 0
         for conversation_id in due:
+            if stop is not None and stop.is_set():
+                break
             del self._due[conversation_id]
             try:
                 delivered += await self._redeliver(conversation_id)

@@ -5,6 +5,7 @@ fakes of the platforms (see test_engine)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -80,6 +81,10 @@ async def test_messages_that_waited_for_the_turn_go_in_one_batch_when_it_is_due(
     assert await world.handoffs.redeliver_due() == 0  # not yet
 
     clock.pass_(5.0)
+    stopping = asyncio.Event()
+    stopping.set()  # the service stops: no conversation is begun, nothing is dropped
+    assert await world.handoffs.redeliver_due(stop=stopping) == 0
+    assert await world.handoffs.redeliver_pending(older_than=timedelta(0), stop=stopping) == 0
     assert await world.handoffs.redeliver_due() == 3
     assert desk.merged == [3]
     assert shown(world) == ["m-1", "m-2", "m-3"]
