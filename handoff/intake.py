@@ -96,8 +96,7 @@ class Intake:
 
     async def _accept(self, event: Event) -> None:
         lane = lane_of(event)
-        ticket = await self._turns.ticket(lane)
-        try:
+        async with self._turns.place(lane) as ticket:
             entry = await self._journal.append(
                 lane=lane,
                 kind=kind_of(event),
@@ -105,10 +104,7 @@ class Intake:
                 at=self._clock(),
                 ticket=ticket,
             )
-        except BaseException:  # refused (the platform sends it again): its place goes back
-            await self._turns.done(lane, [ticket] if ticket is not None else [])
-            raise
-        self._submit(entry)
+            self._submit(entry)  # in the lane's queue in ticket order, too
 
     # --- lifecycle ------------------------------------------------------------------------
 

@@ -25,8 +25,10 @@ One process alone needs none of this (:class:`NoOrder`: no ticket, no wait).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -96,8 +98,36 @@ class Turns:
         self._wait_up_to = wait_up_to
         self._clock = clock
         self._sleep = sleep
+        self._shared = not isinstance(order, NoOrder)
+        self._placing: dict[str, tuple[asyncio.Lock, int]] = {}  # lanes: lock, users
 
-    async def ticket(self, lane: str) -> int | None:
+    @contextlib.asynccontextmanager
+    async def place(self, lane: str) -> AsyncIterator[int | None]:
+        """A ticket in ``lane`` (None without one) for the block that journals its event.
+        Two events of one lane accepted at once by this worker are journaled in their
+        tickets' order (the lane would otherwise wait for a ticket queued behind it); if
+        the block fails, the ticket is given back."""
+        if not self._shared:  # one process: its lanes are the whole order
+            yield None
+            return
+        lock, users = self._placing.get(lane, (asyncio.Lock(), 0))
+        self._placing[lane] = (lock, users + 1)
+        try:
+            async with lock:
+                ticket = await self._ticket(lane)
+                try:
+                    yield ticket
+                except BaseException:  # refused (the platform sends it again)
+                    await self.done(lane, [ticket] if ticket is not None else [])
+                    raise
+        finally:
+            lock, users = self._placing[lane]
+            if users > 1:
+                self._placing[lane] = (lock, users - 1)
+            else:
+                del self._placing[lane]
+
+    async def _ticket(self, lane: str) -> int | None:
         try:
             return await self._order.ticket(lane)
         except HandoffError as exc:

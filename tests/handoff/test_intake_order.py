@@ -165,3 +165,34 @@ async def test_without_the_shared_order_nothing_is_lost(workers: Workers) -> Non
     await worker.handle(message("1", 2))
     await drained(worker)
     assert workers.customers.handled == ["m-1", "m-2"]  # in this worker's order
+
+
+class SlowFirstAnswer(MemoryLaneOrder):
+    """Numbers tickets in order, but answers the first one late (a slow round trip)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.calls = 0
+
+    async def ticket(self, lane: str) -> int | None:
+        number = await super().ticket(lane)
+        self.calls += 1
+        if self.calls == 1:
+            await self.gate.wait()
+        return number
+
+
+async def test_two_events_of_a_lane_at_once_are_journaled_in_their_tickets_order(
+    workers: Workers,
+) -> None:
+    workers.order = SlowFirstAnswer()
+    worker = await workers.start()
+    first = asyncio.create_task(worker.handle(message("1", 1)))
+    second = asyncio.create_task(worker.handle(message("1", 2)))
+    for _ in range(5):  # both are under way: the second asks for its place meanwhile
+        await asyncio.sleep(0)
+    workers.order.gate.set()
+    await asyncio.gather(first, second)
+    await drained(worker)  # not stuck behind its own lane's later ticket
+    assert workers.customers.handled == ["m-1", "m-2"]
