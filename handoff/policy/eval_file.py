@@ -29,7 +29,7 @@ _BOOL = "tag:yaml.org,2002:bool"
 
 _TOP_KEYS = frozenset({"version", "conversations"})
 _CONVERSATION_KEYS = frozenset({"id", "about", "turns"})
-_TURN_KEYS = frozenset({"text", "nlu", "person_requested", "expect", "reason"})
+_TURN_KEYS = frozenset({"text", "nlu", "similarity", "person_requested", "expect", "reason"})
 
 
 def load_labelled_set(path: Path) -> LabelledSet:
@@ -139,6 +139,9 @@ class _Reader:
         problems = len(self.problems)
         text = self.text(keys.get("text"), f"{where}: text", allow_empty=True)
         ranking = self.ranking(keys["nlu"], f"{where}: nlu") if "nlu" in keys else ()
+        similarity = None
+        if "similarity" in keys:
+            similarity = self.number(keys["similarity"], f"{where}: similarity", "a similarity")
         person = False
         if "person_requested" in keys:
             person = bool(self.boolean(keys["person_requested"], f"{where}: person_requested"))
@@ -149,6 +152,7 @@ class _Reader:
             line=node.start_mark.line + 1,
             text=text,
             ranking=ranking,
+            similarity=similarity,
             person_requested=person,
             expected=expected,
         )
@@ -267,13 +271,13 @@ class _Reader:
             return None
         return str(node.value)
 
-    def number(self, node: yaml.Node, where: str) -> float | None:
+    def number(self, node: yaml.Node, where: str, what: str = "a confidence") -> float | None:
         if _is_scalar(node, _INT) or _is_scalar(node, _FLOAT):
             assert isinstance(node, yaml.ScalarNode)
             value = float(self._scalars.construct_yaml_float(node))
             if math.isfinite(value) and 0.0 <= value <= 1.0:
                 return value
-        self.problem(node, f"{where}: expected a confidence from 0 to 1")
+        self.problem(node, f"{where}: expected {what} from 0 to 1")
         return None
 
     def boolean(self, node: yaml.Node, where: str) -> bool | None:

@@ -121,7 +121,10 @@ def evaluate(
             if not handed_off:
                 decision = decide(
                     memory.turn(
-                        turn.text, ranking=turn.ranking, person_requested=turn.person_requested
+                        turn.text,
+                        ranking=turn.ranking,
+                        person_requested=turn.person_requested,
+                        example_similarity=turn.similarity,
                     ),
                     config=config,
                     detector=detector,

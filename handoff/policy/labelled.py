@@ -19,6 +19,7 @@ class LabelledTurn:
     line: int
     text: str
     ranking: tuple[IntentGuess, ...] | None  # None: the NLU was down
+    similarity: float | None = None  # to the top intent's nearest example; None: not measured
     person_requested: bool
     expected: Expected
 

@@ -22,7 +22,12 @@ class PolicyMemory:
     previous_texts: tuple[str, ...] = ()  # newest last, at most RECENT_TEXTS
 
     def turn(
-        self, text: str, *, ranking: tuple[IntentGuess, ...] | None, person_requested: bool
+        self,
+        text: str,
+        *,
+        ranking: tuple[IntentGuess, ...] | None,
+        person_requested: bool,
+        example_similarity: float | None = None,
     ) -> Turn:
         """The next turn, as :func:`~handoff.policy.decision.decide` takes it."""
         return Turn(
@@ -32,6 +37,7 @@ class PolicyMemory:
             failed_turns=self.failed_turns,
             last_answered_intent=self.last_answered_intent,
             previous_texts=self.previous_texts,
+            example_similarity=example_similarity,
         )
 
     def after(self, text: str, decision: Decision) -> PolicyMemory:

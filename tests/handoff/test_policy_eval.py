@@ -151,6 +151,10 @@ def test_bad_yaml_names_its_line() -> None:
             "set.yml:7: conversation 'a' turn 1: text given twice",
         ),
         (
+            "  - text: hi\n    similarity: -0.2\n    expect: answer\n",
+            "set.yml:7: conversation 'a' turn 1: similarity: expected a similarity from 0 to 1",
+        ),
+        (
             "  - text: hi\n    person_requested: maybe\n    expect: answer\n",
             "set.yml:7: conversation 'a' turn 1: person_requested: expected true or false",
         ),
@@ -161,7 +165,7 @@ def test_bad_yaml_names_its_line() -> None:
         (
             "  - hi\n",
             "set.yml:6: conversation 'a' turn 1: expected a mapping with expect, nlu, "
-            "person_requested, reason or text",
+            "person_requested, reason, similarity or text",
         ),
     ],
 )
@@ -195,7 +199,7 @@ def test_file_mistakes_are_one_clear_line(text: str, message: str) -> None:
 def test_a_misspelt_key_is_unknown_and_leaves_one_missing() -> None:
     assert errors(one_turn("  - text: hi\n    expct: answer\n")) == [
         "set.yml:7: conversation 'a' turn 1: unknown key 'expct' (did you mean expect?) "
-        "(expected expect, nlu, person_requested, reason or text)",
+        "(expected expect, nlu, person_requested, reason, similarity or text)",
         "set.yml:6: conversation 'a' turn 1: missing `expect:`",
     ]
 
