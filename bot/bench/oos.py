@@ -65,36 +65,61 @@ async def run_oos(options: OosOptions, out: Out) -> None:
     if options.parses is not None and options.parses.exists():
         out(f"the parses in {options.parses} (no training, no Rasa)")
         parsed = read_parses(options.parses)
-        _oos_report(out, parsed, _with_embeddings(out, parsed, examples))
+        _oos_report(out, parsed, with_embeddings(out, parsed, examples))
         return
-    environment = RasaEnvironment(default_environment_path())
-    environment.require_ready()  # before minutes of work, not after
-    with tempfile.TemporaryDirectory(prefix="tandem-bench-oos-") as temporary:
-        root = Path(temporary)
-        write_training_data(examples, root / "data")
-        # A store of its own: the benchmark's model never becomes the service's current one.
-        store = ModelStore(root / "models")
-        intents = len({example.intent for example in examples})
-        sample = f" (at most {options.per_intent} per intent)" if options.per_intent else ""
-        if options.model is not None:
-            store = private_store(options.model, root / "models")
-            out(f"parsing with {options.model} (not trained here)")
-        else:
-            what = f"{len(examples)} examples of {intents} intents{sample}"
-            out(f"training {options.config_file} on {what}")
-            await _train(out, environment, options.config_file, root / "data", store)
-        if options.keep_model is not None:
-            _keep(out, store, options.keep_model)
-        parsed = await _parse(out, [*clinc.val, *clinc.oos_val], environment, store)
+    sample = f" (at most {options.per_intent} per intent)" if options.per_intent else ""
+    parsed, _ = await trained_and_parsed(
+        out,
+        train=examples,
+        parse=[*clinc.val, *clinc.oos_val],
+        config_file=options.config_file,
+        model=options.model,
+        keep_model=options.keep_model,
+        sample=sample,
+    )
     if options.parses is not None:
         write_parses(parsed, options.parses)
     out("")
-    _oos_report(out, parsed, _with_embeddings(out, parsed, examples))
+    _oos_report(out, parsed, with_embeddings(out, parsed, examples))
 
 
-async def _train(
+async def trained_and_parsed(
+    out: Out,
+    *,
+    train: list[Example],
+    parse: list[Example],
+    config_file: Path,
+    model: Path | None = None,
+    keep_model: Path | None = None,
+    sample: str = "",
+) -> tuple[list[Parsed], float | None]:
+    """``parse`` parsed by a model of ``config_file`` trained on ``train`` (or by
+    ``model``); with the seconds the training took (None: not trained here)."""
+    environment = RasaEnvironment(default_environment_path())
+    environment.require_ready()  # before minutes of work, not after
+    seconds = None
+    with tempfile.TemporaryDirectory(prefix="tandem-bench-") as temporary:
+        root = Path(temporary)
+        write_training_data(train, root / "data")
+        # A store of its own: the benchmark's model never becomes the service's current one.
+        store = ModelStore(root / "models")
+        intents = len({example.intent for example in train})
+        if model is not None:
+            store = private_store(model, root / "models")
+            out(f"parsing with {model} (not trained here)")
+        else:
+            out(f"training {config_file} on {len(train)} examples of {intents} intents{sample}")
+            seconds = await train_pipeline(out, environment, config_file, root / "data", store)
+        if keep_model is not None:
+            _keep(out, store, keep_model)
+        return await parse_examples(out, parse, environment, store), seconds
+
+
+async def train_pipeline(
     out: Out, environment: RasaEnvironment, config_file: Path, data_dir: Path, store: ModelStore
-) -> None:
+) -> float:
+    """Train and install the model in ``store``; the seconds it took."""
+
     def progress(step: Progress) -> None:
         total = f"/{step.total}" if step.total else ""
         out(f"  [{step.step}{total}] {step.message}")
@@ -107,6 +132,7 @@ async def _train(
         on_progress=progress,
     )
     out(f"trained in {trained.seconds:.1f} s")
+    return trained.seconds
 
 
 def _keep(out: Out, store: ModelStore, folder: Path) -> None:
@@ -117,7 +143,7 @@ def _keep(out: Out, store: ModelStore, folder: Path) -> None:
         out(f"kept the model as {folder / model.name}")
 
 
-async def _parse(
+async def parse_examples(
     out: Out, examples: list[Example], environment: RasaEnvironment, store: ModelStore
 ) -> list[Parsed]:
     started = time.monotonic()
@@ -140,7 +166,7 @@ async def _parse(
     return parsed
 
 
-def _with_embeddings(out: Out, parsed: list[Parsed], examples: list[Example]) -> list[Parsed]:
+def with_embeddings(out: Out, parsed: list[Parsed], examples: list[Example]) -> list[Parsed]:
     """Each parse re-ranked by the embedding model fitted on the training examples."""
     started = time.perf_counter()
     model = ExampleModel(

@@ -23,6 +23,7 @@ _ROOT = Path(__file__).resolve().parents[2]
 _SHARED_DATA = _ROOT.parent / "shared" / "data"
 _GOEMOTIONS = _SHARED_DATA / "goemotions" / "dev.tsv"
 _CLINC150 = _SHARED_DATA / "clinc150" / "clinc150_train_val.json"
+_BANKING77 = _SHARED_DATA / "banking77" / "train.csv"
 _SHIPPED_PIPELINE = _ROOT / "nlu" / "config.yml"
 _TEST_DATA = _ROOT / "nlu" / "test_data"
 # The servers the networked benchmarks borrow: the local ones the tests use.
@@ -113,6 +114,33 @@ def _file(name: str, help_text: str, **more: Any) -> Callable[[Command], Command
     )
 
 
+def _data_set(default: Path, envvar: str, help_text: str) -> Callable[[Command], Command]:
+    """``--data``: a shared data set's file (need not exist: the loader says what is wrong)."""
+    return click.option(
+        "--data",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=default,
+        show_default=True,
+        envvar=envvar,
+        help=help_text,
+    )
+
+
+# The Rasa pipeline a data-set benchmark trains, and where it keeps its parses.
+_PIPELINE = click.option(
+    "--config",
+    "config_file",
+    # Absolute: Rasa trains in a staging folder of its own, where a relative path breaks.
+    type=click.Path(path_type=Path, dir_okay=False, exists=True, resolve_path=True),
+    default=_SHIPPED_PIPELINE,
+    show_default=True,
+    help="The Rasa pipeline to train.",
+)
+_PARSES = click.option(
+    "--parses",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the parses from this file if it exists (no Rasa at all); else write them there.",
+)
 _BACKENDS = click.option(
     "--backends",
     callback=_backends,
@@ -176,24 +204,28 @@ def pii(cli: CliContext, data: Path | None, misses: bool) -> None:
     _lines(report_lines(report, show_misses=misses))
 
 
+@bench.command(short_help="Intent accuracy on Banking77's held-out fifth (trains: minutes).")
+@_data_set(_BANKING77, "TANDEM_BANKING77", "Banking77's train.csv (text,category).")
+@_PIPELINE
+@_PARSES
+@explained
+def banking77(**options: Any) -> None:
+    """Banking77: trains the pipeline on four fifths of each intent's examples (a fixed
+    split), parses the held-out fifth, and reports the accuracy of Rasa alone and re-ranked
+    by the embedding model, with the training time.
+    """
+    from bot.bench.banking77 import BankingOptions, run_banking77  # noqa: PLC0415 - only here
+
+    run_async(run_banking77(BankingOptions(**options), echo))
+
+
 @bench.command(short_help="Out-of-scope queries on CLINC150 (trains a model: minutes).")
-@click.option(
-    "--data",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=_CLINC150,
-    show_default=True,
-    envvar="TANDEM_CLINC150",
-    help="CLINC150's data_full.json layout: {split: [[text, intent], ...]}.",
+@_data_set(
+    _CLINC150,
+    "TANDEM_CLINC150",
+    "CLINC150's data_full.json layout: {split: [[text, intent], ...]}.",
 )
-@click.option(
-    "--config",
-    "config_file",
-    # Absolute: Rasa trains in a staging folder of its own, where a relative path breaks.
-    type=click.Path(path_type=Path, dir_okay=False, exists=True, resolve_path=True),
-    default=_SHIPPED_PIPELINE,
-    show_default=True,
-    help="The Rasa pipeline to train.",
-)
+@_PIPELINE
 @click.option(
     "--keep-model",
     type=click.Path(path_type=Path, file_okay=False),
@@ -205,11 +237,7 @@ def pii(cli: CliContext, data: Path | None, misses: bool) -> None:
     help="Train on at most N examples of each intent (default: all), for a quicker run.",
 )
 @_file("--model", "Parse with this model (one --keep-model kept) instead of training one.")
-@click.option(
-    "--parses",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Read the parses from this file if it exists (no Rasa at all); else write them there.",
-)
+@_PARSES
 @explained
 def oos(**options: Any) -> None:
     """Out-of-scope queries on CLINC150: refused by the policy, while in-scope ones are answered?
