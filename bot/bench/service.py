@@ -170,6 +170,16 @@ class ServiceProcess:
                 process.kill()
             await process.wait()
 
+    async def kill(self) -> None:
+        """Dies at once (SIGKILL), as a crash or the OOM killer would: no stop, no drain.
+        :meth:`start` brings it back on the same data folder and port."""
+        process, self._process = self._process, None
+        if process is None or process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+
     def _variables(self, config_file: Path) -> dict[str, str]:
         values = {
             "TANDEM_CONFIG": str(config_file),

@@ -10,6 +10,11 @@ thread in the first rounds; the clock runs from the first message until the last
 arrived on the other side (or the time-out). CPU is the workers' own, from /proc. The
 pacing of Telegram (``telegram.limits``) and of Slack (``slack.pacing``) is lifted by its
 setting, as in ``tandem bench load``. Everything listens on 127.0.0.1.
+
+With ``kill_one_after``, one worker dies mid-run: after that round of customers' messages
+it is taken out of the balancer (as its health check would) and killed (SIGKILL), then
+started again on the same data folder a few seconds later; what it had journaled and not
+handled is handled at its restart. The CPU counted then leaves out the killed process's.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ _EVENT_RETRY = 0.5
 # Telegram posts a webhook's updates over up to 40 connections at once (setWebhook's
 # max_connections, 40 by default): to several workers in parallel, not one at a time.
 _TELEGRAM_CONNECTIONS = 40
+_REPLAYED = re.compile(r"(\d+) event\(s\) from the intake journal")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +65,8 @@ class WorkersOptions:
     conversations: int = 30
     replies: int = 2  # an agent's, per conversation
     timeout: float = 120.0  # seconds, per row: for the cards, then for every message
+    kill_one_after: int = 0  # the round after which a worker is killed and restarted; 0: none
+    restart_after: float = 3.0  # seconds from the kill to the restart (a lane waits up to 15)
     postgres: str
     redis: str
     name: str = field(default_factory=run_name)
@@ -87,7 +95,7 @@ async def run_workers(
                 settings, options, count, here, rasa=_RasaFor(rasa, parts.environment.path)
             ) as world:
                 progress(f"{count} workers up on PostgreSQL+Redis behind a balancer")
-                rows.append(await _workload(world, options))
+                rows.append(await _workload(world, options, progress=progress))
             progress(_done(rows[-1]))
     shutil.rmtree(folder, ignore_errors=True)  # kept when the run failed: the logs are there
     return rows
@@ -174,7 +182,7 @@ async def _workers(
             await asyncio.gather(*(service.stop() for service in services))
 
 
-async def _workload(world: _World, options: WorkersOptions) -> WorkersRow:
+async def _workload(world: _World, options: WorkersOptions, *, progress: Progress) -> WorkersRow:
     chats = [_FIRST_CHAT + n for n in range(options.conversations)]
     for chat in chats:
         world.telegram.send_command(chat, "/human", user=_customer(chat))
@@ -190,6 +198,7 @@ async def _workload(world: _World, options: WorkersOptions) -> WorkersRow:
         response_url_base=world.slack.response_url_base,
     )
     cpu, started = world.cpu(), time.monotonic()
+    restart: asyncio.Task[None] | None = None
     for m in range(1, max([*per, options.replies]) + 1):
         for n, chat in enumerate(chats):
             if m <= per[n]:
@@ -202,6 +211,10 @@ async def _workload(world: _World, options: WorkersOptions) -> WorkersRow:
                     if chat in cards
                 )
             )
+        if m == options.kill_one_after:  # the customers go on writing meanwhile
+            restart = asyncio.create_task(_kill_and_restart(world, options, progress))
+    if restart is not None:
+        await restart
     expected = sum(per) + options.replies * len(chats)
     deadline = time.monotonic() + options.timeout
     await _until(lambda: _arrived(world, chats, cards), expected, deadline)
@@ -215,6 +228,23 @@ async def _workload(world: _World, options: WorkersOptions) -> WorkersRow:
         agents=Tally.of(replied, replies),
         seconds=seconds,
         cpu_seconds=cpu,
+    )
+
+
+async def _kill_and_restart(world: _World, options: WorkersOptions, progress: Progress) -> None:
+    """One worker out of the balancer, killed, and started again on its data folder."""
+    service = world.services[min(1, len(world.services) - 1)]
+    world.balancer.ports.remove(service.port)
+    killed = time.monotonic()
+    await service.kill()
+    await asyncio.sleep(options.restart_after)
+    logged = service.log.stat().st_size
+    await service.start()
+    world.balancer.ports.append(service.port)
+    found = _REPLAYED.search(service.log.read_bytes()[logged:].decode(errors="replace"))
+    progress(
+        f"  a worker killed (SIGKILL) and healthy again {time.monotonic() - killed:.1f} s "
+        f"later, with {found[1] if found else 0} journaled event(s) to handle first"
     )
 
 

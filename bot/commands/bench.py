@@ -346,6 +346,13 @@ def intents(cli: CliContext, goemotions: Path, out_of_domain: int, model: Path |
 )
 @_count("--conversations", 30, "With --workers: handed-off conversations.")
 @_count("--replies", 2, "With --workers: an agent's replies per conversation.", least=0)
+@_count(
+    "--kill-one-after",
+    0,
+    "With --workers: after this round of customers' messages one worker is killed "
+    "(SIGKILL) and restarted on its data folder 3 s later (0: none).",
+    least=0,
+)
 @_servers
 @pass_cli
 @explained
@@ -383,7 +390,9 @@ def _load_closed_loops(
     timeout: float | None,
     **options: Any,
 ) -> None:
-    _refuse_the_other_kind(options, "conversations", "replies", with_workers=False)
+    _refuse_the_other_kind(
+        options, "conversations", "replies", "kill_one_after", with_workers=False
+    )
     # Imported here: the whole service, which `tandem bench --help` does not need.
     from bot.bench.load import LoadOptions, run_load  # noqa: PLC0415
     from bot.bench.report import Backend, report_dict, table  # noqa: PLC0415
@@ -429,6 +438,7 @@ def _load_workers(
         messages=messages or 300,
         conversations=options["conversations"],
         replies=options["replies"],
+        kill_one_after=options["kill_one_after"],
         timeout=timeout or 120.0,
         postgres=options["postgres"],
         redis=options["redis"],

@@ -88,6 +88,7 @@ def test_the_table_puts_the_numbers_of_workers_side_by_side() -> None:
         (["--workers", "1,3", "--stored", "5"], "--stored does not apply with --workers"),
         (["--workers", "2", "--backends", "postgres"], "--backends does not apply with --workers"),
         (["--replies", "3"], "--replies applies only with --workers"),
+        (["--kill-one-after", "2"], "--kill-one-after applies only with --workers"),
         (["--workers", "0"], "expected workers of at least 1, e.g. 1,3"),
         (["--workers", "one"], "expected whole numbers separated by commas, e.g. 1,3"),
     ],
