@@ -258,6 +258,10 @@ class CustomerRelay:
     # For a customer's edit: the post that showed the message before, to show the edit in
     # its place (the record keeps both texts).
     replaces: str | None = None
+    # It may be in the thread already though not recorded delivered (a worker that had it
+    # died between the platform's answer and the record): the desk looks before posting.
+    # Never so for a message's first try in the process that stored it.
+    in_doubt: bool = False
 
 
 class AgentCommand(StrEnum):

@@ -10,6 +10,7 @@ still recorded as delivered on its own.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -26,6 +27,7 @@ from handoff.threads import Threads
 logger = logging.getLogger(__name__)
 
 MAX_MERGED = 20  # customer messages offered to the desk for one post
+OURS_KEPT = 10_000  # outbox ids this process remembers storing or offering to the desk
 
 Delivered = Callable[[StoredMessage, str], Awaitable[None]]
 Defer = Callable[[StoredMessage, DeliveryDeferred], Awaitable[None]]
@@ -56,6 +58,10 @@ class ToAgents:
         self._delivered = delivered
         self._defer = defer
         self._mark = mark
+        # What this process stored or offered the desk (the desk itself remembers which of
+        # those may have landed unanswered). Any other pending message may have been posted
+        # by a worker that died (or this one, before a restart) just before recording it.
+        self._ours: OrderedDict[int, None] = OrderedDict()
 
     async def deliver(
         self,
@@ -67,6 +73,8 @@ class ToAgents:
         """Per message: True delivered, False refused for good, None still waiting (and
         so are the ones after it)."""
         outcomes: dict[int, bool | None] = dict.fromkeys((m.id for m in messages), None)
+        if fresh is not None:
+            self._remember(fresh[0])  # its first try is this process's, whenever it comes
         if handoff is None or not (handoff.is_open or handoff.agent_thread_ts):
             # No thread to show them in, and a finished handoff gets no new card.
             for message in messages:
@@ -118,9 +126,18 @@ class ToAgents:
     ) -> CustomerRelay:
         """What the desk shows; a customer's edit names the post it replaces."""
         relay = _relay(message, fresh)
+        if message.id not in self._ours:
+            relay = replace(relay, in_doubt=True)
+        self._remember(message.id)
         if relay.edited and relay.replaces is None:
             relay = replace(relay, replaces=await self._earlier_post(message))
         return relay
+
+    def _remember(self, outbox_id: int) -> None:
+        self._ours[outbox_id] = None
+        self._ours.move_to_end(outbox_id)
+        while len(self._ours) > OURS_KEPT:
+            self._ours.popitem(last=False)
 
     async def _earlier_post(self, edit: StoredMessage) -> str | None:
         """Where agents saw the message the customer edited, if they did (an edit's stored

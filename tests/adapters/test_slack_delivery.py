@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -124,6 +125,37 @@ async def test_a_message_left_in_doubt_is_looked_for_before_it_is_sent_again(
     (reply,) = sim.messages_in(AGENTS, thread_ts=thread.thread_ts)[1:]
     assert ts == reply.ts
     assert len(sim.calls_to("chat.postMessage")) == 2  # the card and the one post
+
+
+async def test_a_message_posted_by_a_worker_that_died_is_found_not_posted_again(
+    sim: SlackSimulator, adapter: SlackAdapter, thread: DeskThread
+) -> None:
+    first = await adapter.relay_to_agents(thread, message(1), customer=MARIA)
+    assert sim.calls_to("conversations.replies") == []  # a first try only posts
+    # The worker died before recording it delivered; another finds it pending.
+    again = await adapter.relay_to_agents(
+        thread, replace(message(1), in_doubt=True), customer=MARIA
+    )
+
+    assert again == first
+    assert posted_ids(sim, thread) == [1]
+    assert len(sim.calls_to("conversations.replies")) == 1
+
+
+async def test_a_merged_post_by_a_worker_that_died_is_found_for_the_messages_it_shows(
+    sim: SlackSimulator, adapter: SlackAdapter, thread: DeskThread
+) -> None:
+    merged = await adapter.relay_many(thread, [message(1), message(2)], customer=MARIA)
+    assert len(set(merged)) == 1
+    assert sim.calls_to("conversations.replies") == []
+    # Pending after the death: the two it showed, and one that came after.
+    doubted = [replace(message(n), in_doubt=True) for n in (1, 2)] + [message(3)]
+    again = await adapter.relay_many(thread, doubted, customer=MARIA)
+    assert again == merged  # for 1 and 2; 3 follows on its own
+    await adapter.relay_to_agents(thread, message(3), customer=MARIA)
+
+    assert posted_ids(sim, thread) == [1, 3]
+    assert len(sim.calls_to("conversations.replies")) == 1
 
 
 LONG = "x" * 35_000  # two posts

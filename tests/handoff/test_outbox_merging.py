@@ -64,6 +64,17 @@ def build(database: Database, desk: BusyDesk, clock: Clock | None = None) -> Wor
     )
 
 
+async def waiting(database: Database, *texts: str, turn_in: float) -> tuple[World, BusyDesk, Clock]:
+    """A handed-off conversation whose customer wrote ``texts`` while the channel was
+    busy for the first (its turn ``turn_in`` s away)."""
+    desk, clock = BusyDesk(busy=1, turn_in=turn_in), Clock()
+    world = build(database, desk, clock)
+    await handed_off(world)
+    for text in texts:
+        await world.say(text)
+    return world, desk, clock
+
+
 def shown(world: World) -> list[str | None]:
     return [relay.text for _, relay, _ in world.desk.relays]
 
@@ -71,11 +82,7 @@ def shown(world: World) -> list[str | None]:
 async def test_messages_that_waited_for_the_turn_go_in_one_batch_when_it_is_due(
     database: Database,
 ) -> None:
-    desk, clock = BusyDesk(busy=1, turn_in=5.0), Clock()
-    world = build(database, desk, clock)
-    await handed_off(world)
-    for text in ("m-1", "m-2", "m-3"):
-        await world.say(text)
+    world, desk, clock = await waiting(database, "m-1", "m-2", "m-3", turn_in=5.0)
     assert shown(world) == []  # m-1 waits for its turn; m-2 and m-3 wait behind it
     assert (await world.stored("m-1")).delivery is Delivery.PENDING
     assert await world.handoffs.redeliver_due() == 0  # not yet
@@ -119,3 +126,25 @@ async def test_what_does_not_fit_one_post_follows_in_the_next(database: Database
     assert await world.handoffs.redeliver_due() == 3
     assert desk.merged == [2]  # m-3 went on its own, after them
     assert shown(world) == ["m-1", "m-2", "m-3"]
+
+
+async def test_only_messages_another_process_may_have_posted_are_in_doubt(
+    database: Database,
+) -> None:
+    # m-1's first try: not the channel's turn yet
+    world, desk, clock = await waiting(database, "m-1", "m-2", turn_in=1.0)
+    clock.pass_(1.0)
+    assert await world.handoffs.redeliver_due() == 2  # tried in this process before
+    desk.fail_relays = 1
+    await world.say("m-3")  # the first try, no answer: pending
+    # A worker that had m-3 died before recording it; another one (or it, restarted)
+    # finds it pending, and knows nothing of whether it was posted.
+    restarted, later = BusyDesk(), Clock()
+    later.now = datetime.now(UTC) + timedelta(minutes=1)  # m-3 was stored a while ago
+    assert await build(database, restarted, later).redeliver() == 1
+
+    assert [(r.text, r.in_doubt) for _, r, _ in desk.relays] == [
+        ("m-1", False),
+        ("m-2", False),
+    ]
+    assert [(r.text, r.in_doubt) for _, r, _ in restarted.relays] == [("m-3", True)]

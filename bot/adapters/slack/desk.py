@@ -134,6 +134,8 @@ class SlackDesk:
                 return [await self._relay_one(thread, messages[0], customer=customer)]
             what = f"{count} customer messages in {thread.thread_ts}"
             tag = PostTag(outbox_id=first, through=last)
+            if any(m.in_doubt for m in messages[:count]):
+                self._tagged.doubt(thread, tag)  # found by its first, merged or alone
             ts, landed = await self._paced(
                 thread.channel, lambda: self._tagged.post(thread, post, tag, what=what)
             )
@@ -187,6 +189,9 @@ class SlackDesk:
                 posted.append(await self._post(thread, post, what=what))
             return posted[0]  # relay_posts always gives at least one post
         tags = [PostTag(outbox_id=message.outbox_id, part=n) for n in range(1, len(posts) + 1)]
+        if message.in_doubt:  # a worker that died may have posted it: look first
+            for tag in tags:
+                self._tagged.doubt(thread, tag)
         first: str | None = None
         for post, tag in zip(posts, tags, strict=True):
             try:
