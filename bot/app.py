@@ -44,9 +44,11 @@ from nlu.client import NluParser, RasaClient
 from nlu.environment import RasaEnvironment, default_environment_path
 from nlu.errors import NluError, NluUnavailable
 from nlu.models import ModelStore
-from nlu.semantic import ExampleModel, SemanticParser, training_texts
+from nlu.refit import EmbeddingRefitter, follow_status, local_model
+from nlu.semantic import ExampleModel, SemanticParser
 from nlu.sentences import StaticEmbeddings
 from nlu.server import ManagedRasaServer
+from nlu.snapshots import examples_of
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +97,7 @@ async def open_nlu(settings: Settings, *, require: bool = True) -> AsyncIterator
         token = settings.env.rasa_token.get_secret_value() if settings.env.rasa_token else None
         client = RasaClient(base_url=str(settings.env.rasa_url), token=token, timeout=timeout)
         try:
+            model = None
             try:
                 status = await client.status()
             except NluUnavailable as exc:
@@ -103,7 +106,10 @@ async def open_nlu(settings: Settings, *, require: bool = True) -> AsyncIterator
                 logger.warning("RASA_URL: %s; customers go to a person until it answers", exc)
             else:
                 logger.info("using the Rasa server at RASA_URL (model %s)", status.model_file)
-            yield semantic_nlu(settings, client)
+                model = local_model(status.model_file, settings.models_dir)
+            nlu = semantic_nlu(settings, client, model=model)
+            async with _following_status(settings, client, nlu, model):
+                yield nlu
         finally:
             await client.aclose()
         return
@@ -114,30 +120,60 @@ async def open_nlu(settings: Settings, *, require: bool = True) -> AsyncIterator
         startup_timeout=settings.config.nlu.server.startup_timeout,
         restart_delay_max=settings.config.nlu.server.restart_delay_max,
         parse_timeout=timeout,
+        model_check_interval=settings.config.nlu.server.model_check_interval,
     )
     async with server:
-        yield semantic_nlu(settings, server)
+        nlu = semantic_nlu(settings, server, model=server.loaded_model)
+        if isinstance(nlu, SemanticParser):
+            refitter = EmbeddingRefitter(
+                parser=nlu, data_dir=settings.nlu_dir / "data", followed=server.loaded_model
+            )
+            server.on_model_loaded(refitter.follow)
+        yield nlu
 
 
-def semantic_nlu(settings: Settings, rasa: NluParser) -> NluParser:
-    """Rasa's parses re-ranked by sentence embeddings fitted on the trainers' examples, each
-    with its nearest-example similarity (unless ``nlu.embeddings`` is off). Built from
-    ``nlu/data`` as it is now: after ``tandem nlu learn``, restart to refit."""
+@contextlib.asynccontextmanager
+async def _following_status(
+    settings: Settings, client: RasaClient, nlu: NluParser, model: Path | None
+) -> AsyncIterator[None]:
+    """While open, the embedding model follows the model the Rasa at RASA_URL serves."""
+    if not isinstance(nlu, SemanticParser):
+        yield
+        return
+    refitter = EmbeddingRefitter(parser=nlu, data_dir=settings.nlu_dir / "data", followed=model)
+    interval = settings.config.nlu.server.model_check_interval
+    task = asyncio.create_task(
+        follow_status(client, refitter, models_dir=settings.models_dir, interval=interval),
+        name="rasa-url-model-follower",
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def semantic_nlu(settings: Settings, rasa: NluParser, *, model: Path | None = None) -> NluParser:
+    """Rasa's parses re-ranked by sentence embeddings fitted on the examples ``model`` (the
+    NLU model Rasa serves) was trained on, each with its nearest-example similarity (unless
+    ``nlu.embeddings`` is off). The caller refits it when Rasa loads another model."""
     config = settings.config.nlu
     if not config.embeddings:
         return rasa
-    model = semantic_model(settings)
-    if model is None:
+    fitted = semantic_model(settings, model)
+    if fitted is None:
         return rasa
-    return SemanticParser(inner=rasa, model=model, rasa_weight=config.rasa_weight)
+    return SemanticParser(inner=rasa, model=fitted, rasa_weight=config.rasa_weight)
 
 
-def semantic_model(settings: Settings) -> ExampleModel | None:
-    """The embedding model fitted on the trainers' examples (``nlu/data``); None, with a
-    warning, where a deployment has a model but not the data it was trained on."""
+def semantic_model(settings: Settings, model: Path | None = None) -> ExampleModel | None:
+    """The embedding model fitted on the examples ``model`` was trained on (its snapshot;
+    ``nlu/data`` for an older model, or without one); None, with a warning, where a
+    deployment has neither."""
     started = time.perf_counter()
     data = settings.nlu_dir / "data"
-    examples = training_texts(data) if data.is_dir() else []
+    examples = examples_of(model, data)
     if len({example.intent for example in examples}) < 2:
         logger.warning(
             "no training examples of two intents or more in %s: the NLU runs on Rasa alone, "
@@ -145,14 +181,14 @@ def semantic_model(settings: Settings) -> ExampleModel | None:
             data,
         )
         return None
-    model = ExampleModel(encoder=StaticEmbeddings.from_wordllama(), examples=examples)
+    fitted = ExampleModel(encoder=StaticEmbeddings.from_wordllama(), examples=examples)
     logger.info(
         "embedding model fitted on %d examples of %d intents in %.2f s",
         len(examples),
-        len(model.intents),
+        len(fitted.intents),
         time.perf_counter() - started,
     )
-    return model
+    return fitted
 
 
 # --- the service ----------------------------------------------------------------------

@@ -189,6 +189,9 @@ class RasaEnvironmentConfig(_Section):
 class RasaServerConfig(_Section):
     startup_timeout: PositiveSeconds = 180.0
     restart_delay_max: PositiveSeconds = 30.0
+    # How often a new NLU model is looked for: the models folder's pointer (managed Rasa)
+    # or RASA_URL's /status (the embedding model then follows it).
+    model_check_interval: PositiveSeconds = 2.0
 
 
 class NluConfig(_Section):

@@ -23,6 +23,7 @@ _POINTER = "current"
 _LOCK = ".lock"
 _PREFIX = "nlu-"
 _SUFFIX = ".tar.gz"
+_EXAMPLES_SUFFIX = ".examples.json"
 
 
 class ModelStore:
@@ -62,6 +63,11 @@ class ModelStore:
         now = now or datetime.now(UTC)
         return f"{_PREFIX}{now:%Y%m%d-%H%M%S-%f}"
 
+    @staticmethod
+    def examples_file(model: Path) -> Path:
+        """Where the examples ``model`` was trained on are kept, beside it (``nlu.snapshots``)."""
+        return model.with_name(model.name.removesuffix(_SUFFIX) + _EXAMPLES_SUFFIX)
+
     @contextmanager
     def training_slot(self) -> Iterator[Path]:
         """An exclusive staging folder: one training run at a time per models folder."""
@@ -80,8 +86,12 @@ class ModelStore:
                 shutil.rmtree(staging, ignore_errors=True)
 
     def install(self, trained: Path, *, fingerprint: str | None = None) -> Path:
-        """Move a freshly trained model in and make it current (atomically), then prune."""
+        """Move a freshly trained model in (with its examples file, if written beside it)
+        and make it current (atomically), then prune."""
         target = self.directory / trained.name
+        examples = self.examples_file(trained)
+        if examples.is_file():  # first: a reader of the new pointer finds the examples there
+            shutil.move(examples, self.examples_file(target))
         shutil.move(trained, target)
         pointer = self.directory / _POINTER
         temporary = pointer.with_suffix(".tmp")
@@ -98,4 +108,5 @@ class ModelStore:
         removed = removable[: max(excess, 0)]
         for model in removed:
             model.unlink(missing_ok=True)
+            self.examples_file(model).unlink(missing_ok=True)
         return removed

@@ -8,7 +8,8 @@ it was given is probably about something else: Rasa must name one of the intents
 knows, however unlike them the message is.
 
 :class:`ExampleModel` is built from the training examples when the NLU starts (embedding
-them and fitting a logistic regression takes about a second for the shipped data); the
+them and fitting a logistic regression takes about a second for the shipped data), and
+built again, and swapped in, when a new NLU model is loaded (:mod:`nlu.refit`); the
 encoder is injected (:class:`SentenceEncoder`; :mod:`nlu.sentences` implements it).
 """
 
@@ -100,6 +101,11 @@ class ExampleModel:
     def intents(self) -> tuple[str, ...]:
         return self._intents
 
+    @property
+    def encoder(self) -> SentenceEncoder:
+        """For fitting the next model with the vectors already loaded."""
+        return self._encoder
+
     def read(self, text: str) -> Reading:
         vector = self._encoder.encode([text])[0]
         logits = vector @ self._weights + self._bias
@@ -165,5 +171,14 @@ class SemanticParser:
         self._model = model
         self._rasa_weight = rasa_weight
 
+    @property
+    def model(self) -> ExampleModel:
+        return self._model
+
+    def swap(self, model: ExampleModel) -> None:
+        """Parses from now on use ``model`` (one assignment: atomic for the event loop)."""
+        self._model = model
+
     async def parse(self, text: str) -> ParseResult:
-        return combine(await self._inner.parse(text), self._model, rasa_weight=self._rasa_weight)
+        model = self._model  # a parse in flight keeps the model it began with
+        return combine(await self._inner.parse(text), model, rasa_weight=self._rasa_weight)

@@ -23,6 +23,7 @@ import socket
 import subprocess
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -73,6 +74,7 @@ class ManagedRasaServer:
         self._tasks: list[asyncio.Task[None]] = []
         self._output_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._listeners: list[Callable[[Path], Awaitable[object]]] = []
         self.restarts = 0
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -140,6 +142,15 @@ class ManagedRasaServer:
             raise NluUnavailable("the Rasa server is (re)starting")
         return await client.parse(text)
 
+    def on_model_loaded(self, listener: Callable[[Path], Awaitable[object]]) -> None:
+        """Call ``listener`` with each model the server loads after starting (a reload, or a
+        restart that found a newer current model), once it serves."""
+        self._listeners.append(listener)
+
+    async def _announce(self, model: Path) -> None:
+        for listener in self._listeners:
+            await listener(model)
+
     async def reload(self) -> bool:
         """Load the store's current model if the server has another. True if it loaded."""
         current = self._store.current()
@@ -150,6 +161,7 @@ class ManagedRasaServer:
         await client.load_model(current)
         self._loaded = current
         logger.info("NLU model %s is now serving", current.name)
+        await self._announce(current)
         return True
 
     # --- internals ----------------------------------------------------------------------
@@ -268,6 +280,8 @@ class ManagedRasaServer:
                     )
                     continue
                 self.restarts += 1
+                if self._loaded is not None:  # the current model, maybe newer than before
+                    await self._announce(self._loaded)
                 break
 
     async def _watch_models(self) -> None:

@@ -16,6 +16,8 @@ from nlu.environment import RasaEnvironment
 from nlu.errors import TrainingError
 from nlu.models import ModelStore
 from nlu.process import run_streaming
+from nlu.semantic import training_texts
+from nlu.snapshots import write_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +59,14 @@ async def train_model(
     on_progress: Callable[[Progress], None],
     on_output: Callable[[str], None] | None = None,
 ) -> TrainedModel:
-    """Train from ``data_dir`` with ``config_file``; install the model as current on success."""
+    """Train from ``data_dir`` with ``config_file``; install the model as current on success,
+    with the examples it was trained on beside it (the embedding model is refitted on them)."""
     environment.require_ready()
     steps = _training_steps(config_file)
     fingerprint = training_fingerprint(config_file, data_dir)
+    # Read with the fingerprint, before Rasa starts: a `tandem nlu learn` during training
+    # must not put an example in the snapshot that the model never saw.
+    examples = training_texts(data_dir)
     started = time.monotonic()
     finished = 0
 
@@ -101,6 +107,7 @@ async def train_model(
             )
         # The last step, whatever Rasa logged before it: a display always ends complete.
         on_progress(Progress(steps or finished + 1, steps, "saving the model"))
+        write_snapshot(trained, examples)
         installed = store.install(trained, fingerprint=fingerprint)
     seconds = time.monotonic() - started
     # The caller says it (once, in its own words); a debug log keeps it for the record.

@@ -21,7 +21,11 @@ import pytest_asyncio
 from nlu.environment import RasaEnvironment, default_environment_path
 from nlu.errors import NluUnavailable, TrainingError
 from nlu.models import ModelStore
+from nlu.refit import EmbeddingRefitter
+from nlu.semantic import ExampleModel, SemanticParser
+from nlu.sentences import StaticEmbeddings
 from nlu.server import ManagedRasaServer
+from nlu.snapshots import examples_of, read_snapshot
 from nlu.training import Progress, TrainedModel, train_model, training_fingerprint
 
 REPO = Path(__file__).resolve().parents[2]
@@ -194,6 +198,56 @@ async def test_a_new_model_is_loaded_without_restarting(
     result = await server.parse("how much does the pro plan cost per month")
     assert result.intent is not None
     assert result.intent.name == "ask_pricing"
+
+
+async def test_the_embedding_model_follows_a_new_model_without_restarting(
+    environment: RasaEnvironment, nlu_copy: Path, store: ModelStore, server: ManagedRasaServer
+) -> None:
+    # The service's wiring (bot.app.open_nlu): fitted on the served model's examples,
+    # refitted on each model the server loads.
+    data = nlu_copy / "data"
+    parser = SemanticParser(
+        inner=server,
+        model=ExampleModel(
+            encoder=StaticEmbeddings.from_wordllama(),
+            examples=examples_of(server.loaded_model, data),
+        ),
+        rasa_weight=0.5,
+    )
+    refitter = EmbeddingRefitter(parser=parser, data_dir=data, followed=server.loaded_model)
+    server.on_model_loaded(refitter.follow)
+    taught = "the export button turns my spreadsheet into hieroglyphs"
+    before = await parser.parse(taught)
+    assert before.similarity is not None
+    assert before.similarity < 0.95
+    # A trainer teaches it (`tandem nlu learn` appends to the data), then trains.
+    (data / "taught.yml").write_text(
+        f'version: "3.1"\nnlu:\n- intent: bug_report\n  examples: |\n    - {taught}\n',
+        encoding="utf-8",
+    )
+    pid = server.pid
+    third = await train_model(
+        environment=environment,
+        config_file=nlu_copy / "config.yml",
+        data_dir=data,
+        store=store,
+        on_progress=lambda _: None,
+    )
+    snapshot = read_snapshot(third.path)
+    assert snapshot is not None
+    assert (taught, "bug_report") in {(e.text, e.intent) for e in snapshot}
+    for _ in range(240):  # the watcher polls every 0.5 s; loading takes a few seconds
+        if refitter.followed == third.path and server.loaded_model == third.path:
+            break
+        await asyncio.sleep(0.5)
+    after = await parser.parse(taught)
+    assert server.pid == pid, "neither Rasa nor the embeddings may need a restart"
+    assert after.intent is not None
+    assert after.intent.name == "bug_report", after.ranking[:3]
+    assert after.similarity is not None
+    # The taught text is its own nearest example now: well past policy.min_scope_score.
+    assert after.similarity == pytest.approx(1.0, abs=1e-3)
+    assert after.similarity + 0.7 * after.confidence >= 0.88
 
 
 async def test_a_dead_server_is_restarted(server: ManagedRasaServer) -> None:
