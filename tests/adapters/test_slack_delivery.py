@@ -158,6 +158,18 @@ async def test_a_merged_post_by_a_worker_that_died_is_found_for_the_messages_it_
     assert len(sim.calls_to("conversations.replies")) == 1
 
 
+async def test_the_rest_of_a_merged_post_is_found_when_only_its_first_was_recorded(
+    sim: SlackSimulator, adapter: SlackAdapter, thread: DeskThread
+) -> None:
+    merged = await adapter.relay_many(thread, [message(n) for n in (1, 2, 3)], customer=MARIA)
+    # The worker died having recorded message 1 delivered: 2 and 3 are pending.
+    rest = [replace(message(n), in_doubt=True) for n in (2, 3)]
+    again = await adapter.relay_many(thread, rest, customer=MARIA)
+
+    assert again == merged[1:]
+    assert posted_ids(sim, thread) == [1]  # the one merged post
+
+
 LONG = "x" * 35_000  # two posts
 
 

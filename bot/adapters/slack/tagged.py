@@ -6,7 +6,9 @@ lost connection, a 5xx) may have landed all the same, so before posting it again
 looks in the thread (``conversations.replies`` with ``include_all_metadata``) for a
 message with the same tag, and takes that one if it is there. A tag whose post was left
 in doubt is remembered, so that when the core sends the message again later, the thread is
-looked at first then too.
+looked at first then too. That memory dies with the process: the core marks a message it
+did not store or try itself (``CustomerRelay.in_doubt``: a worker died with it) and the desk
+then doubts its tags (:meth:`TaggedPoster.doubt`) before posting.
 
 Only the post itself goes through a client that leaves these errors to this module (see
 :func:`.delivery.web_client`); looking is a read, retried as usual.
@@ -62,6 +64,14 @@ class PostTag:
         if self.through is not None:
             payload["through"] = self.through
         return {"event_type": EVENT_TYPE, "event_payload": payload}
+
+    def shows(self, other: PostTag) -> bool:
+        """This post shows ``other``: it is its post, or a merged one from an earlier
+        message through it (a worker may have died having recorded only the first ones)."""
+        if self == other:
+            return True
+        merged_through = self.through if self.through is not None else self.outbox_id
+        return other.part == 1 and self.outbox_id < other.outbox_id <= merged_through
 
     @staticmethod
     def of(message: Mapping[str, Any]) -> PostTag | None:
@@ -183,8 +193,8 @@ class TaggedPoster:
                 ),
             )
             for message in page.get("messages") or []:
-                if isinstance(message, Mapping) and (found := PostTag.of(message)) == tag:
-                    assert found is not None
+                found = PostTag.of(message) if isinstance(message, Mapping) else None
+                if found is not None and found.shows(tag):
                     return str(message["ts"]), found
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not page.get("has_more") or cursor is None:
