@@ -25,7 +25,7 @@ from bot.adapters.telegram.delivery import Delivery, failure_cause, retry_after_
 from bot.adapters.telegram.files import MAX_DOWNLOAD_BYTES
 from bot.adapters.telegram.inbound import to_inbound
 from bot.adapters.telegram.limiter import SendLimiter
-from bot.adapters.telegram.outbound import split_text
+from bot.adapters.telegram.outbound import sent_message_id, split_text
 from bot.http import HealthReport, HttpServer
 from bot.simulators.telegram import (
     FILE_DOWNLOAD,
@@ -366,6 +366,12 @@ async def test_a_failing_handler_does_not_stop_later_updates(
 
 
 # --- outbound -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", [True, {}, {"message_id": "7"}, {"message_id": True}])
+def test_a_send_answered_without_a_message_id_is_a_delivery_error(answer: object) -> None:
+    with pytest.raises(DeliveryError, match="without a message id"):
+        sent_message_id(answer)
 
 
 async def test_send_delivers_plain_text_with_inline_buttons(

@@ -83,3 +83,52 @@ async def test_one_process_keeps_no_shared_order() -> None:
     order = lane_order_from_url(None)
     assert isinstance(order, NoOrder)
     assert await order.ticket(LANE) is None
+
+
+async def test_a_ticket_first_when_taken_stays_first_and_others_still_wait(
+    redis_url: str,
+) -> None:
+    # A ticket first when taken is answered from memory; the others still ask Redis.
+    prefix = f"test-order-{uuid.uuid4().hex[:8]}"
+    order = RedisLaneOrder.from_url(redis_url, key_prefix=prefix)
+    other_worker = RedisLaneOrder.from_url(redis_url, key_prefix=prefix)
+    client = Redis.from_url(redis_url)
+    try:
+        one = await order.ticket(LANE)
+        two = await order.ticket(LANE)  # taken behind one: Redis is asked
+        kept = await other_worker.ticket("chat:telegram:43")
+        three = await order.ticket("chat:telegram:43")  # behind the other worker's
+        assert await order.first(LANE, one)
+        assert not await order.first(LANE, two)
+        assert not await order.first("chat:telegram:43", three)
+        await other_worker.done("chat:telegram:43", [kept])
+        assert await order.first("chat:telegram:43", three)
+        await order.done(LANE, [one])
+        assert await order.first(LANE, two)
+        later = await order.ticket(LANE)
+        other = await other_worker.ticket(LANE)
+        after_other = await order.ticket(LANE)
+        await order.done(LANE, [two])
+        assert await order.first(LANE, later)
+        await order.done(LANE, [later])
+        assert not await order.first(LANE, after_other)  # the other worker's is still held
+        await other_worker.done(LANE, [other])
+        assert await order.first(LANE, after_other)
+        # A ticket handled after later ones (given back, or skipped, meanwhile) is first,
+        # but says nothing about the earlier ones still held.
+        kept = await other_worker.ticket("chat:telegram:44")
+        mine, mine_next = (
+            await order.ticket("chat:telegram:44"),
+            await order.ticket("chat:telegram:44"),
+        )
+        await order.done("chat:telegram:44", [mine])
+        assert await order.first("chat:telegram:44", mine)
+        await order.done("chat:telegram:44", [mine])
+        assert not await order.first("chat:telegram:44", mine_next)
+    finally:
+        await order.close()
+        await other_worker.close()
+        keys = [key async for key in client.scan_iter(f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()

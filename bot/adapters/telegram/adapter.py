@@ -35,7 +35,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from aiohttp.typedefs import Handler
-from telegram import Message, Update
+from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, ExtBot, TypeHandler
 
@@ -52,7 +52,14 @@ from .health import ComponentHealth, PollWatch
 from .intake import UpdateIntake
 from .limiter import SendLimiter, SendLimits
 from .ordering import ChatOrderedUpdateProcessor
-from .outbound import chat_id_of, inline_keyboard, split_text
+from .outbound import (
+    SEND_MESSAGE,
+    chat_id_of,
+    inline_keyboard,
+    send_message_kwargs,
+    sent_message_id,
+    split_text,
+)
 from .polling_owner import POLLING_LEASE, PollingOwner
 from .quarantine import Quarantine
 from .screening import UpdateScreen, UpdatesRequest
@@ -320,20 +327,17 @@ class TelegramAdapter:
         chat_id = chat_id_of(message.key)
         keyboard = inline_keyboard(message.buttons)  # raises before anything is sent
         chunks = split_text(message.text)
-        sent: Message | None = None
+        sent: object = None
         for number, chunk in enumerate(chunks, start=1):
             send_chunk = functools.partial(
-                self._app.bot.send_message,
-                chat_id=chat_id,
-                text=chunk,
-                reply_markup=keyboard if number == len(chunks) else None,
-                # Explicitly none: no default may ever read a customer's or an agent's
-                # text as markup.
-                parse_mode=None,
+                self._app.bot.do_api_request,  # Telegram's answer as is: see .outbound
+                SEND_MESSAGE,
+                api_kwargs=send_message_kwargs(
+                    chat_id, chunk, keyboard if number == len(chunks) else None
+                ),
             )
             sent = await self._send_part(message.key, send_chunk, chat_id, number, len(chunks))
-        assert sent is not None  # split_text returns at least one chunk
-        return str(sent.message_id)
+        return sent_message_id(sent)
 
     async def _send_part(
         self,
@@ -342,7 +346,7 @@ class TelegramAdapter:
         chat_id: int,
         number: int,
         parts: int,
-    ) -> Message:
+    ) -> Any:
         what = f"the message to {key}"
         if number == 1:
             return await self._delivery.call(what, send_chunk, chat_id=chat_id, deferrable=True)
