@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.app import nlu_parts
+from bot.app import nlu_parts, semantic_nlu
 from bot.bench.cpu import CpuMeter
 from bot.bench.customers import (
     Crowd,
@@ -181,7 +181,11 @@ async def _script(settings: Settings, rasa: ManagedRasaServer, progress: Progres
     examples = candidates(load_examples(folder), policy)
     if not examples:
         raise BenchError(f"no examples to send in {folder}")
-    parsed, _ = await parse_all(rasa, examples, concurrency=4)
+    # Chosen through the parser the service uses (Rasa re-ranked by the embedding model, with
+    # each parse's nearest-example similarity), or texts the scope score fails would be
+    # counted as errors ("not a bot answer").
+    parser = semantic_nlu(settings, rasa, model=rasa.loaded_model)
+    parsed, _ = await parse_all(parser, examples, concurrency=4)
     kept = answered(parsed, policy_judge(policy, FrustrationDetector(policy.frustration)))
     script = Script.of(kept)
     progress(
