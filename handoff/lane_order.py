@@ -37,7 +37,11 @@ from handoff.errors import HandoffError
 
 logger = logging.getLogger(__name__)
 
-WAIT_UP_TO = 15.0  # seconds an event waits for its lane's earlier tickets held elsewhere
+# Seconds an event waits for its lane's earlier tickets held elsewhere. Longer than a
+# stopping worker's drain (15 s, bot.app.DRAIN_WITHIN) plus a restart: the later events
+# start waiting while it drains, and what it kept is handled only after it is back (at
+# 15 s, 2 of 300 came in behind later ones when a loaded machine drained for the full 15 s).
+WAIT_UP_TO = 30.0
 _LOOK_FIRST, _LOOK_LONGEST = 0.005, 0.1  # seconds between looks: doubling, capped
 
 
