@@ -267,8 +267,6 @@ class Outbox:
         )
         self._wake(delay.retry_after)
         detail: dict[str, Any] = {NOT_BEFORE: until.isoformat(), DELAY_TOLD: True}
-        if intro is not None:  # the introduction went out before the wait: not again
-            detail[INTRO_SENT] = True
         await self._mark(message, Delivery.PENDING, detail, intro)
 
     async def _delivered(
@@ -288,4 +286,9 @@ class Outbox:
         detail: dict[str, Any] | None,
         intro: NewMessage | None = None,
     ) -> None:
+        if intro is not None and intro.platform_message_id is not None:
+            # The introduction went out with this attempt: a later one (after a wait, or the
+            # agent's Retry of a failed reply) sends the reply alone. One that failed is not
+            # recorded sent: the customer has not seen it, so the next attempt introduces.
+            detail = {**(detail or {}), INTRO_SENT: True}
         await self._repository.mark_delivery(message.id, delivery, detail=detail, sent_before=intro)

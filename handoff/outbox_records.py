@@ -15,7 +15,7 @@ from handoff.records import NewMessage, Platform, StoredMessage
 REDELIVERY_BATCH = 100  # pending messages looked at per round; the rest wait for the next
 NOT_BEFORE = "not_before"  # in a pending message's record: the platform asked to wait until
 DELAY_TOLD = "delay_told"  # the agent was told their message is delayed
-INTRO_SENT = "intro_sent"  # the introduction went out (the reply itself had to wait)
+INTRO_SENT = "intro_sent"  # the introduction went out (the reply itself waited or failed)
 BUTTONS = "buttons"  # of a pending message of Tandem's (the rating buttons)
 
 

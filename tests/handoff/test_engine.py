@@ -796,6 +796,25 @@ async def test_a_reply_to_a_customer_who_blocked_the_bot_can_be_retried(world: W
     assert world.desk.told[-1][2].startswith("That reply cannot be sent again")
 
 
+async def test_a_retried_reply_is_not_introduced_again(world: World) -> None:
+    thread = await handed_off(world)
+    world.channel.refuse = "Telegram could not be reached"
+    world.channel.refuse_cause = FailureCause.UNREACHABLE
+    world.channel.refuse_only = "Hello?"  # the introduction before it goes out
+    await world.handoffs.agent_reply(AgentReply(thread, ALICE, "Hello?", "1.1"))
+    [offered] = world.desk.retries
+    world.channel.refuse = None
+
+    await world.handoffs.agent_action(
+        AgentAction(thread, BOB, AgentCommand.RETRY, message_id=offered)
+    )
+
+    intro = "Alice Agent from our support team has joined the chat."
+    assert world.replies()[-2:] == [intro, "Hello?"]
+    assert world.replies().count(intro) == 1
+    assert (await world.stored("Hello?")).delivery is Delivery.DELIVERED
+
+
 async def test_a_reply_telegram_refused_is_not_offered_again(world: World) -> None:
     thread = await handed_off(world)
     world.channel.refuse = "Bad Request: message is too long"

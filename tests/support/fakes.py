@@ -44,6 +44,7 @@ class RecordingChannel:
         self.deletions: list[str] = []
         self.refuse: str | None = None  # a DeliveryError message, while set
         self.refuse_cause = FailureCause.REFUSED  # and why it is refused
+        self.refuse_only: str | None = None  # while set, only sends of this text are refused
         self.crash = False  # while set, sending fails as if the process died in it
         self.files: dict[str, bytes] = {}
         self.downloads: list[Attachment] = []
@@ -52,7 +53,7 @@ class RecordingChannel:
     async def send(self, message: Outbound) -> str:
         if self.crash:
             raise ProcessDied("the process died while sending")
-        if self.refuse is not None:
+        if self.refuse is not None and self.refuse_only in (None, message.text):
             raise DeliveryError(self.refuse, cause=self.refuse_cause)
         self.sent.append(message)
         return str(next(self._ids))
