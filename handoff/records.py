@@ -45,6 +45,7 @@ class Delivery(StrEnum):
     PENDING = "pending"  # stored, not yet delivered: redelivered until it is
     DELIVERED = "delivered"
     FAILED = "failed"  # refused for good (e.g. the customer blocked the bot): never retried
+    RETRACTED = "retracted"  # delivered, then deleted in the customer's chat by an agent
 
 
 class HandoffOutcome(StrEnum):

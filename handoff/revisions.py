@@ -2,7 +2,7 @@
 chat; one who deletes it deletes it there. The thread notes what happened; the record keeps
 the original text and lists every change in the message's ``revisions``. From the card, an
 agent can also retract the bot's last automated answer (deleted in the customer's chat,
-marked ``retracted`` in the record) and follow up in person.
+its delivery ``retracted`` in the record) and follow up in person.
 """
 
 from __future__ import annotations
@@ -82,10 +82,11 @@ class Revisions:
         except (DeliveryError, DeliveryDeferred) as exc:
             await self._note(action, handoff_id, Line.NOTE_RETRACT_FAILED, failure=str(exc))
             return
-        # A bot's answer has nothing pending: recorded delivered, as it was, and retracted.
+        # The customer no longer sees it: a state of its own, so that the figures and the
+        # export do not count it delivered; the detail says who retracted it, and when.
         retracted = {"at": self._clock().isoformat(), "by": action.agent.user_id}
         await self._store.mark_delivery(
-            answer.id, Delivery.DELIVERED, detail={RETRACTED: retracted}
+            answer.id, Delivery.RETRACTED, detail={RETRACTED: retracted}
         )
         await self._note(action, handoff_id, Line.NOTE_RETRACTED)
 
@@ -96,7 +97,8 @@ class Revisions:
             for m in recent
             if m.author is Author.BOT
             and (m.decision or {}).get("action") == ANSWERED
-            and RETRACTED not in (m.decision or {})
+            and m.delivery is not Delivery.RETRACTED
+            and RETRACTED not in (m.decision or {})  # retracted before it was a state
         ]
         return answers[-1] if answers else None
 

@@ -839,6 +839,7 @@ async def test_an_agent_retracts_the_bots_last_answer_from_the_card(world: World
     )
     assert world.desk.told[-1][2] == "The bot has no answer in this conversation left to retract."
     stored = await world.stored(answer.text)  # kept in the record, marked
+    assert stored.delivery is Delivery.RETRACTED
     assert (stored.decision or {})["retracted"]["by"] == ALICE.user_id
 
 

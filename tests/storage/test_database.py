@@ -13,7 +13,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import CheckConstraint, Connection, insert, inspect, make_url, text
+from sqlalchemy import CheckConstraint, Connection, inspect, make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -30,6 +30,7 @@ from handoff.storage import (
 from handoff.storage.migrate import alembic_config
 from handoff.storage.tables import Base
 from tests.storage.conftest import START
+from tests.storage.migration_rows import add_conversation, add_row
 
 TABLES = {
     "customers",
@@ -62,7 +63,7 @@ async def test_upgrade_from_empty_creates_the_schema(database: Database, databas
 
     await database.upgrade()
 
-    assert await database.current_revision() == head_revision() == "0009"
+    assert await database.current_revision() == head_revision() == "0010"
     assert await _run_sync(database_url, _table_names) == {*TABLES, "alembic_version"}
 
 
@@ -149,33 +150,11 @@ async def test_downgrade_to_base_and_upgrade_again(migrated: Database, database_
 async def test_0003_keeps_existing_messages_with_nothing_to_deliver(
     database: Database, database_url: str
 ) -> None:
-    tables = Base.metadata.tables
-
     def at_0002_with_a_message(connection: Connection) -> None:
         command.upgrade(alembic_config(connection=connection), "0002")
-
-        def add(table: str, **values: object) -> int:
-            inserted = connection.execute(
-                insert(tables[table]).values(**values).returning(tables[table].c.id)
-            )
-            return int(inserted.scalar_one())
-
-        customer = add(
-            "customers",
-            channel="telegram",
-            platform_user_id="7",
-            display_name="G",
-            created_at=START,
-        )
-        conversation = add(
-            "conversations",
-            customer_id=customer,
-            channel="telegram",
-            chat_id="7",
-            mode="human",
-            opened_at=START,
-        )
-        add(
+        conversation = add_conversation(connection)
+        add_row(
+            connection,
             "messages",
             conversation_id=conversation,
             author="agent",
@@ -204,6 +183,42 @@ async def test_0003_keeps_existing_messages_with_nothing_to_deliver(
         database_url, lambda c: c.execute(text("SELECT count(*) FROM messages")).scalar_one()
     )
     assert count == 1
+
+
+async def test_0010_marks_the_answers_retracted_before_retracted(
+    database: Database, database_url: str
+) -> None:
+    retracted = {"action": "answer", "retracted": {"at": START.isoformat(), "by": "U1"}}
+
+    def at_0009_with_two_answers(connection: Connection) -> None:
+        command.upgrade(alembic_config(connection=connection), "0009")
+        conversation = add_conversation(connection)
+        for number, decision in enumerate([retracted, {"action": "answer"}]):
+            add_row(
+                connection,
+                "messages",
+                conversation_id=conversation,
+                author="bot",
+                platform="telegram",
+                text=f"answer {number}",
+                decision=decision,
+                delivery="delivered",
+                created_at=START + timedelta(seconds=number),
+            )
+
+    def states(connection: Connection) -> list[str | None]:
+        rows = connection.execute(text("SELECT delivery FROM messages ORDER BY id"))
+        return [row[0] for row in rows]
+
+    await _run_sync(database_url, at_0009_with_two_answers)
+    await database.upgrade()
+    assert await _run_sync(database_url, states) == ["retracted", "delivered"]
+
+    def downgrade_to_0009(connection: Connection) -> None:
+        command.downgrade(alembic_config(connection=connection), "0009")
+
+    await _run_sync(database_url, downgrade_to_0009)
+    assert await _run_sync(database_url, states) == ["delivered", "delivered"]
 
 
 async def test_upgrade_from_an_unknown_revision_fails(

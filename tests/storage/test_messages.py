@@ -378,6 +378,9 @@ async def test_mark_delivery_records_the_outcome_and_keeps_the_decision(
     assert await repository.get_message(stored.id) == marked
     failed = await repository.mark_delivery(stored.id, Delivery.FAILED)
     assert (failed.delivery, failed.decision) == (Delivery.FAILED, marked.decision)
+    retracted = await repository.mark_delivery(stored.id, Delivery.RETRACTED)  # a state of its own
+    assert (await repository.get_message(stored.id)) == retracted
+    assert retracted.delivery is Delivery.RETRACTED
     with pytest.raises(MessageNotFound):
         await repository.mark_delivery(999_999, Delivery.DELIVERED)
 

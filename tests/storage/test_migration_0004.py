@@ -7,14 +7,14 @@ from datetime import timedelta
 from typing import Any
 
 from alembic import command
-from sqlalchemy import Connection, insert, text
+from sqlalchemy import Connection, text
 
 from handoff.engine_support import ticket_from_handoff
 from handoff.model import Author, ConversationKey, Mode
 from handoff.storage import Database, Repository, head_revision
 from handoff.storage.migrate import alembic_config
-from handoff.storage.tables import Base
 from tests.storage.conftest import START
+from tests.storage.migration_rows import add_conversation, add_row
 from tests.storage.test_database import _run_sync
 
 KEY = ConversationKey("telegram", "7")
@@ -22,33 +22,14 @@ KEY = ConversationKey("telegram", "7")
 
 def _at_0003_with_handoffs(connection: Connection) -> dict[str, int]:
     command.upgrade(alembic_config(connection=connection), "0003")
-    tables = Base.metadata.tables
 
     def add(table: str, **values: object) -> int:
-        inserted = connection.execute(
-            insert(tables[table]).values(**values).returning(tables[table].c.id)
-        )
-        return int(inserted.scalar_one())
+        return add_row(connection, table, **values)
 
     def minutes(n: int) -> Any:
         return START + timedelta(minutes=n)
 
-    customer = add(
-        "customers",
-        channel="telegram",
-        platform_user_id="7",
-        display_name="Grace Hopper",
-        username="grace",
-        created_at=START,
-    )
-    conversation = add(
-        "conversations",
-        customer_id=customer,
-        channel="telegram",
-        chat_id="7",
-        mode="human",
-        opened_at=START,
-    )
+    conversation = add_conversation(connection, display_name="Grace Hopper", username="grace")
 
     def message(n: int, author: str, text: str | None, **values: object) -> int:
         return add(
