@@ -97,6 +97,12 @@ def families(snapshot: Telemetry) -> Iterator[Metric]:
         snapshot.failed_deliveries,
     )
     yield _counter(
+        "tandem_retracted_answers",
+        "The bot's answers agents retracted (deleted in the customer's chat), by platform.",
+        ["platform"],
+        snapshot.retracted_answers,
+    )
+    yield _counter(
         "tandem_ratings",
         "Customers' ratings of their conversations, by score.",
         ["score"],

@@ -52,6 +52,7 @@ class Telemetry:
     first_response: tuple[float, ...]
     resolution: tuple[float, ...]
     agent_replies: tuple[Count, ...] = ()  # by source: drafted, edited, typed
+    retracted_answers: tuple[Count, ...] = ()  # by platform
 
 
 async def read_telemetry(database: Database) -> Telemetry:
@@ -66,6 +67,9 @@ async def read_telemetry(database: Database) -> Telemetry:
         handoffs = await _handoff_counts(session)
         failed = await _counts(
             session, MessageRow.platform, where=MessageRow.delivery == Delivery.FAILED.value
+        )
+        retracted = await _counts(
+            session, MessageRow.platform, where=MessageRow.delivery == Delivery.RETRACTED.value
         )
         waiting, claimed = await _open_handoffs(session)
         claims, replies, closes = await _durations(session)
@@ -83,6 +87,7 @@ async def read_telemetry(database: Database) -> Telemetry:
         first_response=replies,
         resolution=closes,
         agent_replies=agent_replies,
+        retracted_answers=retracted,
     )
 
 

@@ -23,6 +23,7 @@ FAMILIES = {
     "tandem_decisions": "counter",
     "tandem_handoffs": "counter",
     "tandem_failed_deliveries": "counter",
+    "tandem_retracted_answers": "counter",
     "tandem_conversations": "counter",
     "tandem_ratings": "counter",
     "tandem_nlu_parse_seconds": "histogram",

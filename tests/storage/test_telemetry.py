@@ -27,7 +27,7 @@ DECISION_ANSWER: JsonObject = {"action": "answer", "handoff_reason": None, "reas
 
 
 async def write_turns(history: History) -> None:
-    """Three decided turns and one reply Telegram refused for good."""
+    """Three decided turns, one reply Telegram refused for good and one answer retracted."""
     conversation = await history.conversation(SINCE + timedelta(days=9))
     at = SINCE + timedelta(days=9, minutes=1)
     for n, decision in enumerate((DECISION_ANSWER, DECISION_REPHRASE, DECISION_HANDOFF)):
@@ -41,27 +41,25 @@ async def write_turns(history: History) -> None:
                 decision=decision,
             )
         )
-    await history.repository.add_message(
-        NewMessage(
-            conversation_id=conversation,
-            author=Author.AGENT,
-            platform=Platform.TELEGRAM,
-            created_at=at + timedelta(seconds=5),
-            text="are you there?",
-            delivery=Delivery.FAILED,
-        )
+    retracted: JsonObject = {**DECISION_ANSWER, "retracted": {"by": "U1"}}
+    others: tuple[tuple[Author, str, JsonObject | None, Delivery | None], ...] = (
+        (Author.AGENT, "are you there?", None, Delivery.FAILED),
+        (Author.BOT, "an answer an agent retracted", retracted, Delivery.RETRACTED),
+        # Not turns: the bot's reply keeps its turn's decision; an agent's message keeps its
+        # delivery's details in the same column.
+        (Author.BOT, "a reply", DECISION_ANSWER, None),
+        (Author.AGENT, "a reply", {"telegram_id": 7}, None),
     )
-    # Not turns: the bot's reply keeps its turn's decision; an agent's message keeps its
-    # delivery's details in the same column.
-    for author, decision in ((Author.BOT, DECISION_ANSWER), (Author.AGENT, {"telegram_id": 7})):
+    for n, (author, text, record, delivery) in enumerate(others, start=5):
         await history.repository.add_message(
             NewMessage(
                 conversation_id=conversation,
                 author=author,
                 platform=Platform.TELEGRAM,
-                created_at=at + timedelta(seconds=6),
-                text="a reply",
-                decision=decision,
+                created_at=at + timedelta(seconds=n),
+                text=text,
+                decision=record,
+                delivery=delivery,
             )
         )
 
@@ -94,6 +92,7 @@ async def test_the_record_read_whole(migrated: Database, history: History) -> No
         ("handoff", "frustrated"): 1,
     }
     assert as_dict(figures.failed_deliveries) == {("telegram",): 1}
+    assert as_dict(figures.retracted_answers) == {("telegram",): 1}
     messages = as_dict(figures.messages)
     assert messages[("agent", "slack")] == 8
     assert messages[("agent", "telegram")] == 2  # the failed reply and the delivered one
@@ -120,6 +119,7 @@ async def test_metrics_parse_with_prometheus_own_parser(
         "tandem_decisions",
         "tandem_handoffs",
         "tandem_failed_deliveries",
+        "tandem_retracted_answers",
         "tandem_ratings",
         "tandem_handoffs_waiting",
         "tandem_handoffs_claimed",
