@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import logging
 import signal
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -55,6 +57,13 @@ logger = logging.getLogger(__name__)
 # Seconds a stopping worker goes on handling what it journaled (a load balancer has taken
 # it out already); what is left then waits in its journal for its restart.
 DRAIN_WITHIN = 15.0
+
+
+def worker_identity(journal: Path) -> str:
+    """Who holds this worker's lane tickets: the same across its restarts on the same
+    journal (its kept tickets are its own again), apart from any other worker's."""
+    where = f"{socket.gethostname()}:{journal.resolve()}"
+    return hashlib.sha256(where.encode()).hexdigest()[:16]
 
 
 # --- NLU ------------------------------------------------------------------------------
@@ -289,9 +298,16 @@ class Service:
         # every event, then the core that talks through the adapters.
         self.journal = SqliteJournal.open(settings.data_dir / "intake")
         self._stack.push_async_callback(self.journal.close)
-        # Several workers: each lane's order across them (a ticket per event in Redis).
-        order = lane_order_from_url(settings.redis_url, key_prefix=config.state.key_prefix)
+        # Several workers: each lane's order across them (a ticket per event in Redis), each
+        # worker's tickets held under its journal's identity, alive from here to the close
+        # (after the drain).
+        order = lane_order_from_url(
+            settings.redis_url,
+            key_prefix=config.state.key_prefix,
+            holder=worker_identity(settings.data_dir / "intake"),
+        )
         self._stack.push_async_callback(order.close)
+        await order.start()
         self.intake = Intake(
             journal=self.journal,
             responses=responses,

@@ -13,12 +13,16 @@ What may go wrong, and what then happens:
 
 - the order's store (Redis) is away: the event is journaled without a ticket and handled
   as before, in this worker's order; nothing waits for it, nothing is lost;
-- a worker stops (SIGTERM) with events not handled within its drain, or dies
-  (``kill -9``): they stay in its journal and keep their tickets, so that, handled first
-  when it starts again, they keep their place. Meanwhile the lane's later events wait up
-  to ``wait_up_to`` seconds for them (a rolling restart is back by then), then skip them
-  (logged) rather than keep the customer waiting; skipped, they are handled at the
-  worker's restart, after the later ones.
+- a worker is slow, or stopping (SIGTERM: it drains for up to 15 s): it is alive (each
+  worker keeps a heartbeat in the order's store while it runs, and each ticket names its
+  holder), so the lane's later events wait for it, up to ``wait_alive_up_to`` seconds
+  (logged when reached: a worker stuck that long is not coming);
+- a worker stopped with events not handled within its drain, or died (``kill -9``): they
+  stay in its journal and keep their tickets, so that, handled first when it starts again
+  (under the same identity, its heartbeat back), they keep their place. Once its heartbeat
+  is gone, the lane's later events wait at most ``wait_up_to`` seconds more for it (a
+  restart is back by then), then skip its tickets (logged) rather than keep the customer
+  waiting; skipped, they are handled at the worker's restart, after the later ones.
 
 One process alone needs none of this (:class:`NoOrder`: no ticket, no wait).
 """
@@ -30,6 +34,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
+from enum import Enum
 from typing import Protocol
 
 from handoff.clock import utc_now
@@ -37,23 +42,39 @@ from handoff.errors import HandoffError
 
 logger = logging.getLogger(__name__)
 
-# Seconds an event waits for its lane's earlier tickets held elsewhere. Longer than a
-# stopping worker's drain (15 s, bot.app.DRAIN_WITHIN) plus a restart: the later events
-# start waiting while it drains, and what it kept is handled only after it is back (at
-# 15 s, 2 of 300 came in behind later ones when a loaded machine drained for the full 15 s).
-WAIT_UP_TO = 30.0
+# Seconds an event waits for its lane's earlier tickets once their worker's heartbeat is
+# gone (it stopped or died): a restart of the same worker is back within it and handles
+# what it kept first. The wait counts from when the heartbeat is first seen gone, so a
+# worker's drain (bot.app.DRAIN_WITHIN) is not part of it.
+WAIT_UP_TO = 15.0
+# Seconds an event waits for earlier tickets whose worker is alive (slow, or draining):
+# generous, only a bound against a worker stuck for good.
+WAIT_ALIVE_UP_TO = 120.0
 _LOOK_FIRST, _LOOK_LONGEST = 0.005, 0.1  # seconds between looks: doubling, capped
 
 
+class Turn(Enum):
+    """Where an event stands in its lane's order."""
+
+    FIRST = "first"  # no earlier ticket held (or its own was skipped or given back)
+    BEHIND_ALIVE = "behind a live worker's"  # the earliest held ticket's worker runs
+    BEHIND_GONE = "behind a gone worker's"  # ... is stopped or dead (no heartbeat)
+
+
 class LaneOrder(Protocol):
+    async def start(self) -> None:
+        """Tell the other workers this one is alive, until :meth:`close`."""
+        ...
+
     async def ticket(self, lane: str) -> int | None:
         """The next place in ``lane``'s order, held until :meth:`done`; None when there
         is no shared order."""
         ...
 
-    async def first(self, lane: str, ticket: int) -> bool:
-        """True when no ticket of ``lane`` before ``ticket`` is still held (also when
-        ``ticket`` itself was skipped or given back)."""
+    async def first(self, lane: str, ticket: int) -> Turn:
+        """FIRST when no ticket of ``lane`` before ``ticket`` is still held (also when
+        ``ticket`` itself was skipped or given back); else whether the earliest held
+        one's worker is alive."""
         ...
 
     async def skip(self, lane: str, ticket: int) -> int:
@@ -70,11 +91,14 @@ class LaneOrder(Protocol):
 class NoOrder:
     """One process: its intake's lanes are the whole order."""
 
+    async def start(self) -> None:
+        return None
+
     async def ticket(self, lane: str) -> int | None:
         return None
 
-    async def first(self, lane: str, ticket: int) -> bool:
-        return True
+    async def first(self, lane: str, ticket: int) -> Turn:
+        return Turn.FIRST
 
     async def skip(self, lane: str, ticket: int) -> int:
         return 0
@@ -95,11 +119,13 @@ class Turns:
         order: LaneOrder,
         *,
         wait_up_to: float = WAIT_UP_TO,
+        wait_alive_up_to: float = WAIT_ALIVE_UP_TO,
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], Awaitable[None]],
     ) -> None:
         self._order = order
         self._wait_up_to = wait_up_to
+        self._wait_alive_up_to = wait_alive_up_to
         self._clock = clock
         self._sleep = sleep
         self._shared = not isinstance(order, NoOrder)
@@ -141,26 +167,37 @@ class Turns:
             return None
 
     async def wait(self, lane: str, ticket: int | None) -> None:
-        """Until the lane's earlier tickets are done, at most ``wait_up_to`` seconds."""
+        """Until the lane's earlier tickets are done: while their worker is alive, at most
+        ``wait_alive_up_to`` seconds; once it is gone, at most ``wait_up_to`` more."""
         if ticket is None:
             return
-        since, delay = self._clock(), _LOOK_FIRST
+        since, gone_since, delay = self._clock(), None, _LOOK_FIRST
         try:
-            while not await self._order.first(lane, ticket):
-                if (self._clock() - since).total_seconds() >= self._wait_up_to:
-                    skipped = await self._order.skip(lane, ticket)
-                    logger.warning(
-                        "%s: skipped %d earlier event(s) after %.0f s (their worker stopped "
-                        "or died; they are handled when it starts again)",
-                        lane,
-                        skipped,
-                        self._wait_up_to,
-                    )
-                    return
+            while (turn := await self._order.first(lane, ticket)) is not Turn.FIRST:
+                now = self._clock()
+                if turn is Turn.BEHIND_ALIVE:
+                    gone_since = None  # back (restarted): its kept tickets come first
+                    if (now - since).total_seconds() >= self._wait_alive_up_to:
+                        await self._skip(lane, ticket, "their worker is alive but stuck")
+                        return
+                else:
+                    gone_since = gone_since or now
+                    if (now - gone_since).total_seconds() >= self._wait_up_to:
+                        await self._skip(lane, ticket, "their worker stopped or died")
+                        return
                 await self._sleep(delay)
                 delay = min(delay * 2, _LOOK_LONGEST)
         except HandoffError as exc:
             logger.warning("%s: handled without waiting for its turn (%s)", lane, exc)
+
+    async def _skip(self, lane: str, ticket: int, why: str) -> None:
+        skipped = await self._order.skip(lane, ticket)
+        logger.warning(
+            "%s: skipped %d earlier event(s) (%s; they are handled when it starts again)",
+            lane,
+            skipped,
+            why,
+        )
 
     async def done(self, lane: str, tickets: list[int]) -> None:
         if not tickets:

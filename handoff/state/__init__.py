@@ -81,11 +81,14 @@ def lease_from_url(url: str | None, *, key_prefix: str = "tandem") -> Lease:
     return RedisLease.from_url(url, key_prefix=key_prefix)
 
 
-def lane_order_from_url(url: str | None, *, key_prefix: str = "tandem") -> LaneOrder:
-    """Each lane's order across workers in Redis for ``url``; with no ``url``, one
-    process's intake keeps it alone."""
+def lane_order_from_url(
+    url: str | None, *, key_prefix: str = "tandem", holder: str = "worker"
+) -> LaneOrder:
+    """Each lane's order across workers in Redis for ``url``, this worker's tickets held
+    as ``holder`` (the same across its restarts); with no ``url``, one process's intake
+    keeps it alone."""
     if not url:
         return NoOrder()
     from handoff.state.redis_order import RedisLaneOrder  # noqa: PLC0415
 
-    return RedisLaneOrder.from_url(url, key_prefix=key_prefix)
+    return RedisLaneOrder.from_url(url, key_prefix=key_prefix, holder=holder)

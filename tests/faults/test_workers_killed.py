@@ -18,8 +18,10 @@ were posted twice; since, 0 in three runs (restarts 11.9, 9.6 and 7.8 s after th
 Not asserted, printed: the order across the kill, which the design does not keep. Measured
 in five runs before (2 shared cores): out of order 0, 8, 0, 11 and 0 of 300 (the replayed
 events must be handled, not only the worker up, before the lanes' later messages waiting
-in the other workers gave up on them after 15 s, 30 s now: handoff.lane_order); 0 in the three
-runs since. Agents' replies: 60 of 60 every run. Telegram has no way to look for a message
+in the other workers gave up on them after 15 s); 0 in the three runs with 30 s, and 0 in
+one run since the workers' heartbeats (restart 12.0 s, 30 journaled events): the later
+messages wait while the restarted worker is alive, and only 15 s once its heartbeat is gone
+(handoff.lane_order). Agents' replies: 60 of 60 every run. Telegram has no way to look for a message
 already sent: an agent's reply Telegram took just before the kill may reach the customer
 twice (not seen in these runs; ``duplicated`` of the agents' tally counts it).
 

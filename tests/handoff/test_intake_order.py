@@ -12,6 +12,7 @@ import pytest_asyncio
 
 from handoff.agent_texts import load_agent_texts
 from handoff.intake import Backoff, Handlers, Intake
+from handoff.lane_order import WAIT_ALIVE_UP_TO
 from handoff.model import Inbound
 from handoff.storage.journal import SqliteJournal
 from tests.handoff.test_intake import REPO, RESPONSES, Agents, NotifyingChannel, Outage, message
@@ -148,6 +149,7 @@ async def test_a_worker_stopped_mid_handling_keeps_the_place_of_what_it_left(
 
 async def test_a_worker_that_died_is_waited_for_a_bounded_time(workers: Workers) -> None:
     await workers.order.ticket("chat:telegram:1")  # journaled by a worker killed since
+    workers.order.holders_alive = False
     worker = await workers.start()
     await worker.handle(message("1", 2))
     async with asyncio.timeout(10):
@@ -156,6 +158,44 @@ async def test_a_worker_that_died_is_waited_for_a_bounded_time(workers: Workers)
             workers.clock.now += timedelta(seconds=1)
     assert workers.customers.handled == ["m-2"]
     assert workers.order.held["chat:telegram:1"] == set()  # the dead one's ticket skipped
+
+
+async def seconds_until_handled(workers: Workers) -> int:
+    """Moves the injected clock a second at a time until something is handled."""
+    seconds = 0
+    async with asyncio.timeout(10):
+        while not workers.customers.handled:
+            await asyncio.sleep(0.01)
+            workers.clock.now += timedelta(seconds=1)
+            seconds += 1
+    return seconds
+
+
+async def test_a_live_workers_earlier_ticket_is_waited_for_then_briefly_once_it_is_gone(
+    workers: Workers,
+) -> None:
+    await workers.order.ticket("chat:telegram:1")  # held by a worker draining, say
+    worker = await workers.start()
+    assert workers.order.started == 0  # the app starts the heartbeat, not the intake
+    await worker.handle(message("1", 2))
+    for _ in range(3 * int(WAIT)):  # well past the short bound: it is alive
+        await asyncio.sleep(0.01)
+        workers.clock.now += timedelta(seconds=1)
+    assert workers.customers.handled == []
+    workers.order.holders_alive = False  # its drain ended; not restarted
+    assert WAIT <= await seconds_until_handled(workers) <= WAIT + 1
+    assert workers.customers.handled == ["m-2"]
+    assert workers.order.held["chat:telegram:1"] == set()
+
+
+async def test_a_live_worker_stuck_for_good_is_waited_for_up_to_the_cap(
+    workers: Workers,
+) -> None:
+    await workers.order.ticket("chat:telegram:1")
+    worker = await workers.start()
+    await worker.handle(message("1", 2))
+    assert WAIT_ALIVE_UP_TO <= await seconds_until_handled(workers) <= WAIT_ALIVE_UP_TO + 1
+    assert workers.customers.handled == ["m-2"]
 
 
 async def test_without_the_shared_order_nothing_is_lost(workers: Workers) -> None:
