@@ -272,8 +272,6 @@ class ConversationEngine:
         await self._record(stored, None, None, decision)
         await self._desk.request(live, inbound.key, inbound.customer, decision)
 
-    # --- helpers ------------------------------------------------------------------------
-
     async def _record(
         self,
         stored: StoredMessage,
