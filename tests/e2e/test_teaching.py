@@ -562,7 +562,14 @@ async def test_the_sandbox_console_teaches_both_ways_and_runs_the_trainers_comma
         ("the thingamajig hums at night", "thingamajig_noise"),
     }
     await console.do(":nlu review --intent thingamajig_noise")
-    assert any("the thingamajig hums at night" in line for line in printed)
+    assert any("the thingamajig hums at night" in line for line in printed), printed[-3:]
+    # The card is redrawn after the lesson's note is posted: wait for it, not for the note.
+    await sandbox.slack.wait_for_call(
+        "chat.update",
+        lambda c: "Taught" in json.dumps(c.params) and "by Bob" in json.dumps(c.params),
+        since=mark,
+        timeout=15.0,
+    )
     transcripts = Transcripts()
     transcripts.catch_up(sandbox)  # the card, as the console prints it, lists both lessons
     assert "Taught: “the thingamajig hums at night” → thingamajig_noise by Bob" in "\n".join(
