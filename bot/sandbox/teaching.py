@@ -93,6 +93,9 @@ async def trainer(sandbox: Sandbox, arguments: Sequence[str]) -> str:
         env["DATABASE_URL"] = database.get_secret_value()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
+        # -P: not the project folder first on sys.path, where its nlu/ (the trainers' data)
+        # would hide Tandem's own nlu package.
+        "-P",
         "-m",
         "bot",
         *config,
