@@ -46,6 +46,13 @@ SYSTEM_KEYS = frozenset(
         "wait_keep",
         "wait_later",
         "out_of_hours",
+        # Not said in the chat: the data export's explanation of each message's state.
+        "export_received",
+        "export_pending",
+        "export_delivered",
+        "export_failed",
+        "export_retracted",
+        "export_not_sent",
     }
 )
 # What a button's data may be: a person, an intent, or a choice of the wait update.

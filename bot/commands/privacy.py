@@ -17,6 +17,7 @@ from bot.privacy import expire_files
 from bot.settings import Settings
 from handoff.privacy.audit import PrivacyEvent
 from handoff.privacy.rights import CustomerRights, ThreadCleaner
+from handoff.responses import load_responses
 from handoff.state import live_state_from_url
 from handoff.storage import Database, utc_now
 from handoff.storage.privacy_queries import PrivacyStore
@@ -48,9 +49,14 @@ def privacy() -> None:
 @pass_cli
 @explained
 def export(cli: CliContext, reference: str, out: Path | None) -> None:
-    """The customer, their conversations with every message, their handoffs, and the
-    privacy events about them, as one JSON document."""
-    exported = run_async(_with_rights(cli.settings, lambda rights: rights.export(reference)))
+    """The customer, their conversations with every message (and where it stands: received,
+    pending, delivered, failed, retracted or not sent, explained in delivery_states), their
+    handoffs, and the privacy events about them, as one JSON document."""
+    settings = cli.settings
+    words = load_responses(settings.path(settings.config.conversation.responses_file))
+    exported = run_async(
+        _with_rights(settings, lambda rights: rights.export(reference, words=words))
+    )
     text = json.dumps(exported, indent=2, ensure_ascii=False)
     if out is None:
         echo(text)

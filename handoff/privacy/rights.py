@@ -16,7 +16,9 @@ from handoff.clock import utc_now
 from handoff.model import Agent, ConversationKey, DeskThread
 from handoff.privacy.audit import PrivacyEvent, PrivacyEventKind, PrivacyLog
 from handoff.privacy.errors import PrivacyError
+from handoff.privacy.export import delivery_legend
 from handoff.records import Customer
+from handoff.responses import Responses
 from handoff.state.base import LiveState
 
 logger = logging.getLogger(__name__)
@@ -105,9 +107,12 @@ class CustomerRights:
         self._state = state
         self._clock = clock
 
-    async def export(self, reference: str) -> dict[str, Any]:
+    async def export(self, reference: str, *, words: Responses) -> dict[str, Any]:
+        """Everything about the customer; each message says where it stands (``delivery``),
+        and ``delivery_states`` explains each state in ``words``' (the catalogue's) terms."""
         customer = await self._customer(reference)
         exported = await self._records.customer_export(customer.id)
+        exported["delivery_states"] = delivery_legend(words)
         exported["privacy_events"] = [
             _event_json(event) for event in await self._log.events(customer_id=customer.id)
         ]

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 
 from handoff.model import Author, ConversationKey, DeskThread, MessageKind
 from handoff.privacy.audit import PrivacyEvent, PrivacyEventKind
+from handoff.privacy.export import exported_delivery
 from handoff.privacy.rights import Erased, Expired
 from handoff.records import Customer
 from handoff.storage import mapping
@@ -135,7 +136,7 @@ class PrivacyStore(RepositoryBase):
                             "rating",
                             "rated_at",
                         ),
-                        "messages": [_fields(m, *_EXPORTED_MESSAGE_FIELDS) for m in messages],
+                        "messages": [_message(m) for m in messages],
                         "handoffs": [
                             _fields(
                                 h,
@@ -285,6 +286,13 @@ def _card_without_texts(card: dict[str, Any] | None) -> dict[str, Any] | None:
     if not any(line.get("text") for line in lines):
         return card
     return {**(card or {}), "transcript": [{**line, "text": ""} for line in lines]}
+
+
+def _message(row: MessageRow) -> dict[str, Any]:
+    delivery = exported_delivery(
+        author=row.author, platform=row.platform, delivery=row.delivery, decision=row.decision
+    )
+    return {**_fields(row, *_EXPORTED_MESSAGE_FIELDS), "delivery": delivery.value}
 
 
 def _fields(row: Any, *names: str) -> dict[str, Any]:

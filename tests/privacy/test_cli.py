@@ -21,10 +21,14 @@ from tests.bot.test_settings import clean_environment, write_config
 
 __all__ = ["clean_environment"]  # autouse: an empty project folder, no Tandem variables
 CARD = "4111 1111 1111 1111"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _project(root: Path, *, close: bool = True) -> Path:
     config = write_config(root, "data_dir: data\nprivacy:\n  retention_days: 30\n")
+    # The export explains each message's delivery state in the catalogue's words.
+    shipped = (REPO / "config" / "responses.yml").read_text(encoding="utf-8")
+    (root / "config" / "responses.yml").write_text(shipped, encoding="utf-8")
     settings = load_settings(config)
     settings.data_dir.mkdir(parents=True)
 
@@ -78,6 +82,8 @@ def test_export_then_erase(clean_environment: Path) -> None:
     assert done.exit_code == 0, done.output
     exported = json.loads(out.read_text(encoding="utf-8"))
     assert exported["conversations"][0]["messages"][0]["text"] == f"card {CARD}"
+    assert exported["conversations"][0]["messages"][0]["delivery"] == "received"
+    assert "received" in exported["delivery_states"]["received"]
 
     done = runner.invoke(cli, ["privacy", "erase", "--customer", "telegram:4242", "--yes"])
     assert done.exit_code == 0, done.output

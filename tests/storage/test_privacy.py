@@ -23,7 +23,8 @@ from handoff.privacy import Masker, build_scanner
 from handoff.privacy.audit import PrivacyEventKind
 from handoff.privacy.reveal import Revealer, RevealRequest
 from handoff.privacy.rights import CustomerRights, UnknownCustomer
-from handoff.records import HandoffEventKind, HandoffOutcome, NewMessage, Platform
+from handoff.records import Delivery, HandoffEventKind, HandoffOutcome, NewMessage, Platform
+from handoff.responses import Responses, load_responses
 from handoff.state.memory import InMemoryLiveState
 from handoff.storage import Customer, Database, Repository
 from handoff.storage.privacy_queries import PrivacyStore
@@ -32,6 +33,7 @@ from tests.support.fakes import RecordingDesk
 
 CARD = "4111 1111 1111 1111"
 REPO = Path(__file__).resolve().parents[2]
+WORDS: Responses = load_responses(REPO / "config" / "responses.yml")
 
 
 class RecordingCleaner:
@@ -118,7 +120,7 @@ async def test_export_holds_everything_about_the_customer(
     migrated: Database, clock: StepClock, grace: Customer, other: Customer
 ) -> None:
     rights, store = _rights(migrated, clock)
-    exported = await rights.export("telegram:4242")
+    exported = await rights.export("telegram:4242", words=WORDS)
     assert exported["customer"]["display_name"] == "Grace Hopper"
     conversations = exported["conversations"]
     assert len(conversations) == 2
@@ -126,10 +128,68 @@ async def test_export_holds_everything_about_the_customer(
     assert [c["handoffs"][0]["outcome"] for c in conversations] == ["closed", "closed"]
     assert CARD in conversations[0]["messages"][0]["text"]
     assert "Ada" not in str(exported)
-    again = await rights.export(str(grace.id))
+    again = await rights.export(str(grace.id), words=WORDS)
     assert [e["kind"] for e in again["privacy_events"]] == ["exported"]
     events = await store.events(customer_id=grace.id)
     assert [e.kind for e in events] == [PrivacyEventKind.EXPORTED] * 2
+
+
+async def test_export_gives_each_message_its_delivery_state_explained(
+    migrated: Database, repository: Repository, clock: StepClock
+) -> None:
+    customer = await repository.get_or_create_customer(
+        channel="telegram", platform_user_id="5151", display_name="Lin"
+    )
+    conversation = await repository.open_conversation(
+        customer_id=customer.id, channel="telegram", chat_id="5151"
+    )
+
+    async def add(author: Author, text: str, **fields: object) -> int:
+        stored = await repository.add_message(
+            NewMessage(
+                conversation_id=conversation.id,
+                author=author,
+                platform=Platform.SLACK if author is Author.AGENT else Platform.TELEGRAM,
+                created_at=START,
+                text=text,
+                **fields,  # type: ignore[arg-type]
+            )
+        )
+        assert stored is not None
+        return stored.id
+
+    await add(Author.CUSTOMER, "to the bot")
+    await add(Author.BOT, "an answer", platform_chat_id="5151", platform_message_id="9")
+    await add(Author.BOT, "an answer refused", decision={"undelivered": "bot blocked"})
+    retracted = await add(
+        Author.BOT, "a wrong answer", platform_chat_id="5151", platform_message_id="10"
+    )
+    await repository.mark_delivery(retracted, Delivery.RETRACTED, detail={"retracted": {}})
+    relayed = await add(Author.CUSTOMER, "for the agent", delivery=Delivery.PENDING)
+    await repository.mark_delivery(relayed, Delivery.DELIVERED)
+    await add(Author.CUSTOMER, "not relayed yet", delivery=Delivery.PENDING)
+    refused = await add(Author.AGENT, "a reply", delivery=Delivery.PENDING)
+    await repository.mark_delivery(refused, Delivery.FAILED, detail={"undelivered": "blocked"})
+    await add(Author.AGENT, "after the close")
+
+    rights, _ = _rights(migrated, clock)
+    exported = await rights.export("telegram:5151", words=WORDS)
+
+    states = [(m["text"], m["delivery"]) for m in exported["conversations"][0]["messages"]]
+    assert states == [
+        ("to the bot", "received"),
+        ("an answer", "delivered"),
+        ("an answer refused", "failed"),
+        ("a wrong answer", "retracted"),
+        ("for the agent", "delivered"),
+        ("not relayed yet", "pending"),
+        ("a reply", "failed"),
+        ("after the close", "not_sent"),
+    ]
+    legend = exported["delivery_states"]
+    assert set(legend) == {state for _, state in states} | {"pending"}
+    assert legend["retracted"] == WORDS.system("export_retracted").text
+    assert "deleted from your chat" in legend["retracted"]
 
 
 async def test_erase_removes_the_customer_and_their_thread_copies_and_leaves_an_audit_entry(
@@ -155,7 +215,7 @@ async def test_erase_removes_the_customer_and_their_thread_copies_and_leaves_an_
     assert await repository.get_customer(grace.id) is None
     assert await state.get(key) is None
     assert await store.find_customer("telegram:4242") is None
-    assert (await rights.export("telegram:77"))["customer"]["display_name"] == "Ada"
+    assert (await rights.export("telegram:77", words=WORDS))["customer"]["display_name"] == "Ada"
     erased = [e for e in await store.events() if e.kind is PrivacyEventKind.ERASED]
     assert len(erased) == 1
     assert erased[0].customer_id == grace.id
@@ -172,7 +232,7 @@ async def test_retention_removes_old_texts_and_keeps_counts_and_times(
     expired = await rights.expire(days=30)
     assert expired.messages == 2
     assert expired.handoffs == 2  # the cards' copies were made at START, before both
-    exported = await rights.export(str(grace.id))
+    exported = await rights.export(str(grace.id), words=WORDS)
     first, second = exported["conversations"]
     assert [m["text"] for m in first["messages"]] == [None, None, None]
     assert [m["author"] for m in first["messages"]] == ["customer", "bot", "customer"]
