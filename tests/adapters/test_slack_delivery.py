@@ -16,11 +16,19 @@ from dataclasses import replace
 import pytest
 
 from bot.adapters.slack import RetryPolicy, SlackAdapter
-from bot.adapters.slack.tagged import EVENT_TYPE
+from bot.adapters.slack.tagged import EVENT_TYPE, file_tag, tagged_file_name
 from bot.http import HttpServer
 from bot.simulators.slack import SlackSimulator
 from handoff.errors import DeliveryDeferred, DeliveryError
-from handoff.model import Agent, CardState, CardStatus, CustomerRelay, DeskThread, MessageKind
+from handoff.model import (
+    Agent,
+    Attachment,
+    CardState,
+    CardStatus,
+    CustomerRelay,
+    DeskThread,
+    MessageKind,
+)
 from tests.adapters.test_slack_adapter import (  # noqa: F401 - fixtures, requested by name
     AGENTS,
     BOB,
@@ -269,3 +277,71 @@ async def test_a_deferral_after_part_of_a_long_message_is_a_failure_that_resumes
     await adapter.relay_to_agents(thread, message(1, LONG), customer=MARIA)
 
     assert posted_ids(sim, thread) == [1, 1]  # its two parts, once each
+
+
+# --- files: Slack takes no metadata on a file share; the file's name carries the tag -------
+
+PHOTO = b"\x89PNG\r\n\x1a\n a photo"
+
+
+def photo(n: int, *, content: bytes | None = PHOTO) -> CustomerRelay:
+    return CustomerRelay(
+        kind=MessageKind.PHOTO,
+        text="the damage",
+        attachment=Attachment(file_id="AgAD"),
+        content=content,
+        outbox_id=n,
+    )
+
+
+def shared_files(sim: SlackSimulator, thread: DeskThread) -> list[str]:
+    """The names of the files shared in the thread, in the thread's order."""
+    replies = sim.messages_in(AGENTS, thread_ts=thread.thread_ts)[1:]
+    return [str(f["name"]) for r in replies for f in r.files or []]
+
+
+async def test_a_file_shared_by_a_worker_that_died_is_found_not_uploaded_again(
+    sim: SlackSimulator, adapter: SlackAdapter, thread: DeskThread
+) -> None:
+    first = await adapter.relay_to_agents(thread, photo(7), customer=MARIA)
+    assert shared_files(sim, thread) == ["photo.tandem-7.jpg"]
+    assert sim.calls_to("conversations.replies") == []  # a first try only uploads
+    # The worker died before recording it delivered: its replay has the bytes again, the
+    # redelivery scan only the record (it would post a note of the file).
+    replayed = await adapter.relay_to_agents(
+        thread, replace(photo(7), in_doubt=True), customer=MARIA
+    )
+    rescanned = await adapter.relay_to_agents(
+        thread, replace(photo(7, content=None), in_doubt=True), customer=MARIA
+    )
+
+    assert replayed == rescanned == first
+    assert len(sim.files) == 1
+    assert shared_files(sim, thread) == ["photo.tandem-7.jpg"]
+    assert len(sim.calls_to("chat.postMessage")) == 1  # the card: no note of the file
+    # A file of the same name, of another message, is not taken for it.
+    other = await adapter.relay_to_agents(thread, replace(photo(8), in_doubt=True), customer=MARIA)
+    assert other != first
+    assert shared_files(sim, thread) == ["photo.tandem-7.jpg", "photo.tandem-8.jpg"]
+
+
+async def test_a_file_shared_after_the_time_out_is_not_shared_twice(
+    sim: SlackSimulator, impatient: SlackAdapter
+) -> None:
+    thread = await impatient.open_handoff(make_ticket())
+    sim.slow_next("files.completeUploadExternal", delay=LATE)
+
+    file_id = await impatient.relay_to_agents(thread, photo(3), customer=MARIA)
+
+    assert shared_files(sim, thread) == ["photo.tandem-3.jpg"]
+    assert [f.id for f in sim.files] == [file_id]
+    assert len(sim.calls_to("chat.postMessage")) == 1  # the card: no note of the file
+
+
+def test_a_customer_file_name_cannot_pass_for_a_tag() -> None:
+    assert tagged_file_name("invoice.pdf", 12) == "invoice.tandem-12.pdf"
+    assert tagged_file_name("README", 12) == "README.tandem-12"
+    assert tagged_file_name("x.tandem-99.pdf", 12) == "x.tandem-12.pdf"
+    assert file_tag("x.tandem-12.pdf") == 12
+    assert file_tag("x.tandem-12") == 12
+    assert file_tag("tandem-12.pdf") is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -307,7 +308,8 @@ async def test_a_customers_photo_arrives_in_the_thread_as_a_file(sandbox: Sandbo
     assert "Grace Hopper" in comment
     assert "the box &lt;!channel&gt; arrived dented" in comment
     (uploaded,) = [f for f in sandbox.slack.files if f.thread_ts == card.ts]
-    assert (uploaded.name, uploaded.channels) == ("photo.jpg", (AGENTS,))
+    assert re.fullmatch(r"photo\.tandem-\d+\.jpg", uploaded.name)  # tagged with its outbox id
+    assert uploaded.channels == (AGENTS,)
     assert uploaded.size == len(PHOTO_CONTENT)  # the bytes Telegram served, all of them
     notes = [c for c in sandbox.slack.calls[mark:] if c.method == "chat.postMessage"]
     assert not any("not shown here" in json.dumps(c.params) for c in notes)

@@ -17,6 +17,7 @@ import itertools
 import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -32,6 +33,7 @@ from handoff.model import (
     HandoffTicket,
     Receipt,
 )
+from handoff.relay import SHOWN_FILES
 
 from .blocks import SlackMessage
 from .cards import render_card
@@ -41,7 +43,7 @@ from .keyed import KeyedLocks
 from .pacing import ChannelPacer, PacingPolicy, Unpaced
 from .posts import merged_post, note_post, relay_posts, relay_upload, retry_post
 from .sizing import TEXT_LIMIT, clip
-from .tagged import PostTag, TaggedPoster
+from .tagged import PostTag, TaggedPoster, tagged_file_name
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +151,11 @@ class SlackDesk:
     async def _relay_one(
         self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
     ) -> str:
+        if message.in_doubt and message.outbox_id is not None and message.kind in SHOWN_FILES:
+            # A worker that died may have shared the file (or a note of it): look first.
+            found = await self._tagged.find_file(thread, message.outbox_id)
+            if found is not None:
+                return found
         if message.replaces is not None and message.content is None:
             try:
                 return await self._show_edit(thread, message, message.replaces, customer)
@@ -218,21 +225,38 @@ class SlackDesk:
         """Upload a customer's file into the thread; the file's id (Slack shares an upload
         in the thread after answering, so the post's ts is not known yet)."""
         upload = relay_upload(message, customer=customer)
-        answer = await self._paced(
-            thread.channel,
-            lambda: call(
-                f"a customer's file in {thread.thread_ts}",
-                lambda: self._client.files_upload_v2(
-                    channel=thread.channel,
-                    thread_ts=thread.thread_ts,
-                    file=content,
-                    filename=upload.filename,
-                    title=upload.title,
-                    initial_comment=upload.comment,
+        outbox_id = message.outbox_id
+        if outbox_id is not None:  # the tag Slack keeps: the file's name (see .tagged)
+            upload = replace(upload, filename=tagged_file_name(upload.filename, outbox_id))
+        try:
+            answer = await self._paced(
+                thread.channel,
+                lambda: call(
+                    f"a customer's file in {thread.thread_ts}",
+                    lambda: self._client.files_upload_v2(
+                        channel=thread.channel,
+                        thread_ts=thread.thread_ts,
+                        file=content,
+                        filename=upload.filename,
+                        title=upload.title,
+                        initial_comment=upload.comment,
+                    ),
                 ),
-            ),
-        )
+            )
+        except DeliveryError:
+            # An answer lost on the way may hide a file that was shared all the same.
+            found = None if outbox_id is None else await self._shared_after_all(thread, outbox_id)
+            if found is None:
+                raise
+            return found
         return str(answer["file"]["id"])
+
+    async def _shared_after_all(self, thread: DeskThread, outbox_id: int) -> str | None:
+        try:
+            return await self._tagged.find_file(thread, outbox_id)
+        except (DeliveryError, DeliveryDeferred) as exc:
+            logger.warning("could not look for a customer's file in %s: %s", thread.thread_ts, exc)
+            return None
 
     async def post_note(self, thread: DeskThread, text: str) -> None:
         if not text.strip():

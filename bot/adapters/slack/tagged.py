@@ -12,14 +12,20 @@ then doubts its tags (:meth:`TaggedPoster.doubt`) before posting.
 
 Only the post itself goes through a client that leaves these errors to this module (see
 :func:`.delivery.web_client`); looking is a read, retried as usual.
+
+A customer's file cannot carry metadata: Slack shares an upload in the thread itself
+(``files.completeUploadExternal`` takes no ``metadata``), so the file's name carries the
+outbox id instead (``photo.tandem-4711.jpg``, :func:`tagged_file_name`), and
+:meth:`TaggedPoster.find_file` looks for it among the files shared in the thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -47,6 +53,26 @@ logger = logging.getLogger(__name__)
 EVENT_TYPE = "tandem_outbox"
 PAGE_SIZE = 200  # messages per conversations.replies page
 MAX_PAGES = 25  # a thread of 5,000 messages is searched through; a longer one is not
+
+
+_FILE_TAG = re.compile(r"\.tandem-(\d+)")
+_FILE_TAG_AT_END = re.compile(r"\.tandem-(\d+)(?:\.[^.]*)?$")
+
+
+def tagged_file_name(name: str, outbox_id: int) -> str:
+    """``name`` with the outbox id before its extension (``photo.tandem-4711.jpg``); a tag
+    the customer's own file name had is dropped, so that it cannot pass for Tandem's."""
+    bare = _FILE_TAG.sub("", name)
+    stem, dot, extension = bare.rpartition(".")
+    if not stem:
+        return f"{bare}.tandem-{outbox_id}"
+    return f"{stem}.tandem-{outbox_id}{dot}{extension}"
+
+
+def file_tag(name: str) -> int | None:
+    """The outbox id a file's name carries (see :func:`tagged_file_name`)."""
+    match = _FILE_TAG_AT_END.search(name)
+    return None if match is None else int(match.group(1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +205,28 @@ class TaggedPoster:
 
     async def find(self, thread: DeskThread, tag: PostTag) -> tuple[str, PostTag] | None:
         """The ts and tag of the message in ``thread`` that carries ``tag``, if there is one."""
+        async for message in self._replies(thread):
+            found = PostTag.of(message)
+            if found is not None and found.shows(tag):
+                return str(message["ts"]), found
+        return None
+
+    async def find_file(self, thread: DeskThread, outbox_id: int) -> str | None:
+        """The id of the file shared in ``thread`` whose name carries ``outbox_id``, if one
+        is there (Slack shares an upload a moment after answering: one whose answer was
+        lost just now may not show yet)."""
+        async for message in self._replies(thread):
+            for shared in message.get("files") or []:
+                name = shared.get("name") if isinstance(shared, Mapping) else None
+                if isinstance(name, str) and file_tag(name) == outbox_id:
+                    logger.info(
+                        "the file of outbox %s had been shared, as %s", outbox_id, shared["id"]
+                    )
+                    return str(shared["id"])
+        return None
+
+    async def _replies(self, thread: DeskThread) -> AsyncIterator[Mapping[str, Any]]:
+        """The messages of ``thread``, page after page."""
         cursor: str | None = None
         for _ in range(MAX_PAGES):
             page = await call(
@@ -193,14 +241,12 @@ class TaggedPoster:
                 ),
             )
             for message in page.get("messages") or []:
-                found = PostTag.of(message) if isinstance(message, Mapping) else None
-                if found is not None and found.shows(tag):
-                    return str(message["ts"]), found
+                if isinstance(message, Mapping):
+                    yield message
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not page.get("has_more") or cursor is None:
-                return None
+                return
         logger.warning("gave up looking for a post in %s: a very long thread", thread.thread_ts)
-        return None
 
     def doubt(self, thread: DeskThread, tag: PostTag) -> None:
         """Look for ``tag`` in the thread before it is next posted: it may be there."""

@@ -378,6 +378,21 @@ class WebApi:
             )
             self._files.append(uploaded)
             completed.append(_file_api(uploaded))
+        if channel_id is not None:
+            # Slack shares the files in one message of the channel (or the thread), its
+            # text the initial comment; message metadata cannot be given to it.
+            self._ws.post(
+                Message(
+                    channel=channel_id,
+                    ts=self._ws.next_ts(),
+                    text=_optional(params, "initial_comment") or "",
+                    user=defaults.BOT_USER_ID,
+                    bot_id=defaults.BOT_ID,
+                    blocks=None if params.get("initial_comment") else params.get("blocks"),
+                    thread_ts=_optional(params, "thread_ts"),
+                    files=completed,
+                )
+            )
         return {"files": completed}
 
     def _files_delete(self, request: MethodRequest) -> JsonDict:
@@ -388,6 +403,13 @@ class WebApi:
         if file_id not in known or file_id in self._deleted_files:
             raise MethodError("file_not_found")
         self._deleted_files.add(file_id)
+        # The message that shared it stays, the file shown there as deleted.
+        for message in self._ws.messages_with_file(file_id):
+            files = [
+                {"id": file_id, "mode": "tombstone"} if f.get("id") == file_id else f
+                for f in message.files or []
+            ]
+            self._ws.replace(dataclasses.replace(message, files=files))
         return {}
 
 

@@ -127,6 +127,8 @@ class Message:
     edited_ts: str | None = None
     reactions: tuple[Reaction, ...] = ()
     metadata: JsonDict | None = None
+    files: list[JsonDict] | None = None
+    """The files a share carries (files.completeUploadExternal with a channel)."""
 
     @property
     def is_reply(self) -> bool:
@@ -146,8 +148,11 @@ class Message:
             "attachments": self.attachments,
             "thread_ts": self.thread_ts,
             "metadata": self.metadata if with_metadata else None,
+            "files": self.files,
         }
         message.update({key: value for key, value in optional.items() if value is not None})
+        if self.files is not None:
+            message["upload"] = True
         if self.broadcast:
             message["subtype"] = "thread_broadcast"
         if self.edited_ts is not None:
@@ -261,6 +266,11 @@ class Workspace:
             m
             for m in self._messages.values()
             if m.channel == channel_id and (not m.is_reply or m.broadcast)
+        ]
+
+    def messages_with_file(self, file_id: str) -> list[Message]:
+        return [
+            m for m in self._messages.values() if any(f.get("id") == file_id for f in m.files or [])
         ]
 
     def thread(self, channel_id: str, thread_ts: str) -> list[Message]:
