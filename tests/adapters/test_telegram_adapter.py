@@ -449,14 +449,14 @@ async def test_a_blocked_bot_or_unknown_chat_is_a_delivery_error(
     assert len(sim.calls_to("sendMessage")) == 2  # refusals are not retried
 
 
-async def test_long_texts_are_split_and_the_last_id_returned(
+async def test_long_texts_are_split_and_every_id_returned(
     adapter: TelegramAdapter, sim: TelegramSimulator
 ) -> None:
     sim.send_text(CHAT, "hi")
     paragraph = "word " * 199 + "end.\n"  # 1,000 characters
     text = paragraph * 9
 
-    last_id = await adapter.send(Outbound(key=_key(), text=text, buttons=((Button("OK", "ok"),),)))
+    sent_id = await adapter.send(Outbound(key=_key(), text=text, buttons=((Button("OK", "ok"),),)))
 
     sent = sim.messages_to(CHAT)
     assert len(sent) == 3
@@ -464,7 +464,49 @@ async def test_long_texts_are_split_and_the_last_id_returned(
     assert all(m.text.rstrip().endswith("end.") for m in sent)  # cut at line breaks
     assert "\n".join(m.text for m in sent) == text
     assert [m.buttons for m in sent] == [[], [], [[("OK", "ok")]]]
-    assert str(sent[-1].message_id) == last_id
+    assert sent_id == "+".join(str(m.message_id) for m in sent)  # the buttons' part last
+
+
+PARAGRAPH = "word " * 199 + "end.\n"  # 1,000 characters
+
+
+async def test_a_reply_in_parts_is_edited_in_every_part(
+    adapter: TelegramAdapter, sim: TelegramSimulator
+) -> None:
+    sim.send_text(CHAT, "hi")
+    sent_id = await adapter.send(Outbound(key=_key(), text="first. " + PARAGRAPH * 5))
+
+    edited = "second. " + PARAGRAPH * 5
+    await adapter.edit_text(_key(), sent_id, edited)
+    parts = sim.messages_to(CHAT)
+    assert len(parts) == 2
+    assert "\n".join(m.text for m in parts) == edited
+    assert [m.edited for m in parts] == [True, False]  # the second part read the same
+
+    shorter = "third. " + PARAGRAPH * 2 + "the end."  # fits one message: spread over two
+    await adapter.edit_text(_key(), sent_id, shorter)
+    parts = sim.messages_to(CHAT)
+    assert [m.edited for m in parts] == [True, True]
+    assert [len(m.text) for m in parts] == [1006, 1008]  # cut at the line break nearest half
+    assert "\n".join(m.text for m in parts) == shorter
+
+    await adapter.delete(_key(), sent_id)
+    assert [m.deleted for m in sim.messages_to(CHAT)] == [True, True]
+
+
+async def test_an_edit_that_needs_more_parts_changes_nothing_and_says_why(
+    adapter: TelegramAdapter, sim: TelegramSimulator
+) -> None:
+    sim.send_text(CHAT, "hi")
+    sent_id = await adapter.send(Outbound(key=_key(), text=PARAGRAPH * 5))
+
+    with pytest.raises(DeliveryError, match=r"fit the 2 message\(s\).*take 3.*nothing was"):
+        await adapter.edit_text(_key(), sent_id, PARAGRAPH * 9)
+    with pytest.raises(DeliveryError, match="fit the 2 message"):
+        await adapter.edit_text(_key(), sent_id, "ok")  # too short to fill two
+
+    assert not any(m.edited for m in sim.messages_to(CHAT))
+    assert sim.calls_to("editMessageText") == []
 
 
 async def test_invalid_buttons_are_refused_before_sending(

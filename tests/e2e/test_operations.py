@@ -140,6 +140,34 @@ async def test_an_agents_edit_and_deletion_reach_telegram(sandbox: Sandbox) -> N
     assert not any("50 EUR" in text for text in customer.view())
 
 
+async def test_an_agents_edit_of_a_reply_sent_in_parts_reaches_every_part(
+    sandbox: Sandbox,
+) -> None:
+    customer = Customer(sandbox)
+    card = await customer.hands_off()
+    paragraph = "Step: " + "check the settings page again " * 33 + "done.\n"  # 1,000 chars
+    long = "Here is the whole procedure.\n" + paragraph * 5 + "That is all."  # 2 messages
+    reply, _ = await sandbox.agent_says("alice", card, long)
+    await customer.receives("That is all.")  # the second part: the first came before it
+    count = len(sandbox.customer_view(customer=customer.user))
+
+    edited = "Here is the corrected procedure.\n" + paragraph * 4 + "Step: reboot. That is all."
+    mark = sandbox.slack.mark()
+    await sandbox.agent_revises("alice", card, reply, edited)
+    await thread_post(sandbox, card, "edited a reply", since=mark)
+
+    view = sandbox.customer_view(customer=customer.user)
+    assert len(view) == count  # edited in place: nothing new
+    parts = view[-2:]
+    assert "\n".join(m.text for m in parts) == edited
+    assert [m.edited for m in parts] == [True, True]
+
+    mark = sandbox.slack.mark()
+    await sandbox.agent_revises("alice", card, reply, None)
+    await thread_post(sandbox, card, "deleted a reply", since=mark)
+    assert [m.deleted for m in sandbox.customer_view(customer=customer.user)[-2:]] == [True, True]
+
+
 async def test_a_customers_edit_shows_in_place_in_the_thread(sandbox: Sandbox) -> None:
     customer = Customer(sandbox)
     card = await customer.hands_off()

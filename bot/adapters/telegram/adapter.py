@@ -56,9 +56,12 @@ from .outbound import (
     SEND_MESSAGE,
     chat_id_of,
     inline_keyboard,
+    joined_ids,
+    part_ids,
     send_message_kwargs,
     sent_message_id,
     split_text,
+    spread_text,
 )
 from .polling_owner import POLLING_LEASE, PollingOwner
 from .quarantine import Quarantine
@@ -67,6 +70,14 @@ from .transport import AiohttpRequest
 from .webhook import WebhookEndpoint
 
 logger = logging.getLogger(__name__)
+
+NOT_MODIFIED = "message is not modified"  # Telegram's refusal of an edit that changes nothing
+
+
+def _partly(exc: DeliveryError, done: int, parts: int, what: str) -> DeliveryError:
+    """``exc`` for a message in several parts, saying how many of them were done."""
+    return DeliveryError(f"{exc} ({done} of its {parts} parts were {what})", cause=exc.cause)
+
 
 # The updates a support bot acts on; Telegram does not even send the others.
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
@@ -316,7 +327,9 @@ class TelegramAdapter:
     async def send(self, message: Outbound) -> str:
         """Send ``message`` as plain text, split into several messages when it is too long.
 
-        The buttons go under the last part, whose id is returned. When Telegram asks to
+        The buttons go under the last part. The id returned is the parts' ids joined
+        (``101+102``, see :data:`.outbound.PART_SEPARATOR`), so that an edit or a deletion
+        reaches every part; a message in one part has its own id. When Telegram asks to
         wait longer than the retry budget before the first part, nothing is sent and
         :class:`~handoff.errors.DeliveryDeferred` says how long to wait. Once the first
         part is out, the others wait as long as Telegram asks, up to the policy's
@@ -327,7 +340,7 @@ class TelegramAdapter:
         chat_id = chat_id_of(message.key)
         keyboard = inline_keyboard(message.buttons)  # raises before anything is sent
         chunks = split_text(message.text)
-        sent: object = None
+        ids: list[str] = []
         for number, chunk in enumerate(chunks, start=1):
             send_chunk = functools.partial(
                 self._app.bot.do_api_request,  # Telegram's answer as is: see .outbound
@@ -337,7 +350,8 @@ class TelegramAdapter:
                 ),
             )
             sent = await self._send_part(message.key, send_chunk, chat_id, number, len(chunks))
-        return sent_message_id(sent)
+            ids.append(sent_message_id(sent))
+        return joined_ids(ids)
 
     async def _send_part(
         self,
@@ -383,24 +397,49 @@ class TelegramAdapter:
             logger.debug("%s", exc)
 
     async def edit_text(self, key: ConversationKey, message_id: str, text: str) -> None:
-        """``editMessageText``: plain text, like every message Tandem sends."""
+        """``editMessageText`` on every part of the message: plain text, like every message
+        Tandem sends, spread over as many messages as it was sent as. A text that needs
+        more, or cannot fill them, changes nothing: :class:`DeliveryError` says why. A part
+        whose text stays the same is left as it is."""
         chat_id = chat_id_of(key)
-        await self._delivery.call(
-            f"the edit of message {message_id} in {key}",
-            lambda: self._app.bot.edit_message_text(
-                text=text, chat_id=chat_id, message_id=int(message_id)
-            ),
-            chat_id=chat_id,
-        )
+        parts = part_ids(message_id)
+        chunks = spread_text(text, len(parts))
+        if chunks is None:
+            raise DeliveryError(
+                f"the edit does not fit the {len(parts)} message(s) the reply was sent as "
+                f"(it would take {len(split_text(text))}): nothing was changed"
+            )
+        for number, (part, chunk) in enumerate(zip(parts, chunks, strict=True), start=1):
+            edit = functools.partial(
+                self._app.bot.edit_message_text, text=chunk, chat_id=chat_id, message_id=part
+            )
+            try:
+                await self._delivery.call(
+                    f"the edit of message {part} in {key}", edit, chat_id=chat_id
+                )
+            except DeliveryError as exc:
+                if NOT_MODIFIED in str(exc).lower():
+                    continue  # this part reads as it did
+                if len(parts) == 1:
+                    raise
+                raise _partly(exc, number - 1, len(parts), "edited") from exc
 
     async def delete(self, key: ConversationKey, message_id: str) -> None:
-        """``deleteMessage`` (Telegram refuses after 48 hours)."""
+        """``deleteMessage`` on every part of the message (Telegram refuses after 48 hours)."""
         chat_id = chat_id_of(key)
-        await self._delivery.call(
-            f"the deletion of message {message_id} in {key}",
-            lambda: self._app.bot.delete_message(chat_id=chat_id, message_id=int(message_id)),
-            chat_id=chat_id,
-        )
+        parts = part_ids(message_id)
+        for number, part in enumerate(parts, start=1):
+            remove = functools.partial(
+                self._app.bot.delete_message, chat_id=chat_id, message_id=part
+            )
+            try:
+                await self._delivery.call(
+                    f"the deletion of message {part} in {key}", remove, chat_id=chat_id
+                )
+            except DeliveryError as exc:
+                if len(parts) == 1:
+                    raise
+                raise _partly(exc, number - 1, len(parts), "deleted") from exc
 
     async def download(self, attachment: Attachment) -> bytes:
         """The file's bytes, fetched with the retries of every other call."""

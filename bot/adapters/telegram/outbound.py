@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.warnings import PTBUserWarning
 
 from bot.adapters.text import split_text as text_pieces
+from bot.adapters.text import utf16_length
 from handoff.errors import DeliveryError
 from handoff.model import Button, ConversationKey
 
@@ -71,6 +73,49 @@ def sent_message_id(answer: object) -> str:
     if not isinstance(message_id, int) or isinstance(message_id, bool):
         raise DeliveryError(f"sendMessage answered without a message id: {answer!r}"[:300])
     return str(message_id)
+
+
+# A reply sent in several messages goes by their ids joined ("101+102+103", the one with
+# the buttons last): the core keeps it as the reply's id, and edits and deletes all of them.
+PART_SEPARATOR = "+"
+
+
+def joined_ids(ids: Sequence[str]) -> str:
+    return PART_SEPARATOR.join(ids)
+
+
+def part_ids(message_id: str) -> list[int]:
+    """The Telegram ids of the messages a reply was sent as (see :data:`PART_SEPARATOR`)."""
+    return [int(part) for part in message_id.split(PART_SEPARATOR)]
+
+
+def spread_text(text: str, parts: int, limit: int = MAX_MESSAGE_LENGTH) -> list[str] | None:
+    """``text`` in exactly ``parts`` chunks Telegram accepts, to edit a reply sent as that
+    many messages: the fewest chunks, then the longest cut in two at a line break (else a
+    space) nearest its middle until there are enough. None when it needs more messages, or
+    has too few words to fill them (a word is never cut for it)."""
+    chunks = split_text(text, limit)
+    while len(chunks) < parts:
+        longest = max(range(len(chunks)), key=lambda i: utf16_length(chunks[i]))
+        halves = _halves(chunks[longest])
+        if halves is None:
+            return None
+        chunks[longest : longest + 1] = halves
+    return chunks if len(chunks) == parts else None
+
+
+def _halves(chunk: str) -> list[str] | None:
+    middle = len(chunk) // 2
+    for separator in ("\n", " "):
+        cuts = [
+            i
+            for i, character in enumerate(chunk)
+            if character == separator and chunk[:i].strip() and chunk[i + 1 :].strip()
+        ]
+        if cuts:
+            cut = min(cuts, key=lambda i: abs(i - middle))
+            return [chunk[:cut], chunk[cut + 1 :]]
+    return None
 
 
 def split_text(text: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
