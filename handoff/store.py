@@ -216,9 +216,12 @@ class ConversationStore(Protocol):
         """Where an unclaimed handoff stands among those waiting for a person: 1 is next."""
         ...
 
-    async def queue_view(self, handoff_id: int, *, claims: int) -> tuple[int, list[float]]:
-        """In one read: the handoff's place in the queue, and the seconds from request to
-        claim of the last ``claims`` handoffs claimed."""
+    async def queue_view(
+        self, handoff_id: int, *, claims: int
+    ) -> tuple[int, list[tuple[datetime, datetime]]]:
+        """In one read: the handoff's place in the queue, and when the last ``claims``
+        handoffs claimed were requested and claimed (the waiting room counts the business
+        seconds between)."""
         ...
 
     async def handoff_events(self, handoff_id: int) -> list[HandoffEvent]:

@@ -67,20 +67,23 @@ async def with_queue(
     hours: BusinessHours = ALWAYS_OPEN,
 ) -> Reply:
     """``reply`` (the handoff's message) followed by where the customer stands in the
-    queue and how long it may take, or, out of hours, when people are back (with the
-    choices of going back to the bot or leaving a message): one message, not two."""
+    queue and how long it may take, or, out of hours, when people are back and how long
+    it may take from then (with the choices of going back to the bot or leaving a
+    message): one message, not two. The estimate counts business seconds only: a handoff
+    asked for at night and claimed at opening waited minutes, not the night."""
+    position, claims = await store.queue_view(handoff.id, claims=RECENT_CLAIMS)
+    estimate = estimate_seconds([hours.open_seconds(asked, took) for asked, took in claims])
+    minutes = {} if estimate is None else {"minutes": str(whole_minutes(estimate))}
     closed = (handoff.card or {}).get("out_of_hours")
     if isinstance(closed, dict) and closed.get("back_at"):
         back = spoken_time(datetime.fromisoformat(str(closed["back_at"])), hours)
-        out = responses.system("out_of_hours", {"back": back})
+        out = responses.system("out_of_hours", {"back": back, **minutes})
         return Reply(text=f"{reply.text}\n\n{out.text}", buttons=(*reply.buttons, *out.buttons))
-    position, claim_waits = await store.queue_view(handoff.id, claims=RECENT_CLAIMS)
     values = {"position": str(position)}
-    estimate = estimate_seconds(claim_waits)
     if estimate is None:
         queue = responses.system("queue_no_data", values)
     else:
-        queue = responses.system("queue", {**values, "minutes": str(whole_minutes(estimate))})
+        queue = responses.system("queue", {**values, **minutes})
     return Reply(text=f"{reply.text}\n\n{queue.text}", buttons=reply.buttons)
 
 

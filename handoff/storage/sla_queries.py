@@ -89,12 +89,16 @@ class SlaQueries(RepositoryBase):
     async def recent_claim_waits(self, *, limit: int) -> list[float]:
         """Seconds from request to claim of the last ``limit`` handoffs claimed, newest first."""
         async with self._database.statements(doing="reading recent claims") as connection:
-            return await _claim_waits(connection, limit)
+            spans = await _claim_spans(connection, limit)
+        return [max(0.0, (claimed - requested).total_seconds()) for requested, claimed in spans]
 
-    async def queue_view(self, handoff_id: int, *, claims: int) -> tuple[int, list[float]]:
-        """:meth:`queue_position` and :meth:`recent_claim_waits` in one transaction."""
+    async def queue_view(
+        self, handoff_id: int, *, claims: int
+    ) -> tuple[int, list[tuple[datetime, datetime]]]:
+        """:meth:`queue_position` and when the last ``claims`` handoffs claimed were
+        requested and claimed, newest first, in one transaction."""
         async with self._database.statements(doing="reading the queue") as connection:
-            return await _position(connection, handoff_id), await _claim_waits(connection, claims)
+            return await _position(connection, handoff_id), await _claim_spans(connection, claims)
 
     async def unmark_sla_step(
         self, handoff_id: int, step: SlaStep, *, at: datetime, previous: datetime | None
@@ -122,7 +126,7 @@ async def _position(connection: AsyncConnection, handoff_id: int) -> int:
     return int(ahead or 0) + 1
 
 
-async def _claim_waits(connection: AsyncConnection, limit: int) -> list[float]:
+async def _claim_spans(connection: AsyncConnection, limit: int) -> list[tuple[datetime, datetime]]:
     rows = (
         await connection.execute(
             select(_HANDOFFS.c.requested_at, _HANDOFFS.c.claimed_at)
@@ -131,7 +135,7 @@ async def _claim_waits(connection: AsyncConnection, limit: int) -> list[float]:
             .limit(limit)
         )
     ).all()
-    return [max(0.0, (row.claimed_at - row.requested_at).total_seconds()) for row in rows]
+    return [(row.requested_at, row.claimed_at) for row in rows]
 
 
 def _still_due(step: SlaStep, column: Any, anchor: datetime) -> list[ColumnElement[bool]]:

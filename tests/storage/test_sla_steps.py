@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from handoff.agent_texts import load_agent_texts
 from handoff.errors import DeliveryError
+from handoff.hours import closed_note
 from handoff.model import Agent, Author, ConversationKey, DeskThread
 from handoff.records import HandoffEventKind, NewMessage, Platform
+from handoff.responses import Reply, load_responses
 from handoff.sla import SlaSettings, SlaStep
 from handoff.sla_watch import SlaWatch
 from handoff.storage import Conversation, Customer, Handoff, HandoffOutcome, Repository
+from handoff.waiting import with_queue
+from tests.handoff.test_hours import OFFICE, berlin
 from tests.storage.conftest import START
 
 AGENTS_FILE = Path(__file__).resolve().parents[2] / "config" / "agents.yml"
@@ -252,3 +256,42 @@ async def test_recent_claim_waits_are_measured_newest_first(
 
 async def test_the_queue_view_reads_both_at_once(repository: Repository, handoff: Handoff) -> None:
     assert await repository.queue_view(handoff.id, claims=20) == (1, [])
+
+
+async def test_the_wait_estimate_counts_business_hours_only_and_from_opening_when_closed(
+    repository: Repository, customer: Customer
+) -> None:
+    responses = load_responses(AGENTS_FILE.parent / "responses.yml")
+    said = Reply(text="I'm getting a person.")
+
+    async def handoff_at(chat: str, at: datetime, *, claimed: datetime | None = None) -> Handoff:
+        conversation = await repository.open_conversation(
+            customer_id=customer.id, channel="telegram", chat_id=chat
+        )
+        created = await repository.create_handoff(
+            conversation_id=conversation.id,
+            reason="person_requested",
+            at=at,
+            card={"out_of_hours": closed_note(OFFICE, at)},
+        )
+        if claimed is not None:
+            await repository.claim_handoff(
+                created.id, agent_id="U0AGENT1", agent_name="Alice", at=claimed
+            )
+        return created
+
+    # Asked for on Friday evening (closed), claimed on Monday 10 minutes after opening:
+    # it waited 10 minutes of business hours, not the weekend.
+    await handoff_at("3001", berlin(11, 16), claimed=berlin(14, 9, 10))
+    open_now = await handoff_at("3002", berlin(14, 11))
+    told = await with_queue(said, open_now, store=repository, responses=responses, hours=OFFICE)
+    assert "half of the conversations were picked up by a person within 10 min" in told.text
+
+    # Asked for on Saturday: when people are back, and the estimate from then.
+    closed_now = await handoff_at("3003", berlin(12, 10))
+    told = await with_queue(said, closed_now, store=repository, responses=responses, hours=OFFICE)
+    assert "people are back Monday 14 December, 09:00 (Europe/Berlin)" in told.text
+    assert "half of the conversations were picked up within 10 min of the team being there" in (
+        told.text
+    )
+    assert [b.data for row in told.buttons for b in row] == ["wait:bot", "wait:later"]
