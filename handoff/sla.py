@@ -2,7 +2,8 @@
 
 An unclaimed handoff re-pings the agents after ``reping_after`` seconds and is escalated
 after ``escalate_after``; a claimed one whose agent has not replied for
-``claimed_idle_after`` re-pings its owner, once per quiet stretch. Time is counted by an
+``claimed_idle_after`` re-pings its owner, once per quiet stretch; one released by its
+agent is unclaimed again, its clocks from the release. Time is counted by an
 injected function (:data:`Elapsed`), so that out of business hours the clocks pause (see
 :mod:`handoff.hours`). Whether a step was taken is stored on the handoff, so the ladder
 survives a restart and each step is taken once across workers (see
@@ -72,6 +73,7 @@ class SlaSubject:
     escalated_at: datetime | None
     idle_pinged_at: datetime | None
     wait_updated_at: datetime | None = None
+    released_at: datetime | None = None  # when an agent last gave it back to the queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,19 +102,34 @@ def due_steps(
 def _unclaimed(
     subject: SlaSubject, *, now: datetime, settings: SlaSettings, elapsed: Elapsed
 ) -> tuple[DueStep, ...]:
-    anchor = subject.requested_at
+    # A handoff an agent gave back is unclaimed again: its clocks start at the release, and
+    # what the ladder did before the claim is done with.
+    anchor = unclaimed_since(subject)
     waited = elapsed(anchor, now)
     customer: tuple[DueStep, ...] = ()
-    if subject.wait_updated_at is None and waited >= settings.wait_update_after:
+    if not _since(subject.wait_updated_at, anchor) and waited >= settings.wait_update_after:
         customer = (DueStep(SlaStep.WAIT_UPDATE, anchor, waited),)
-    if subject.escalated_at is not None:
+    if _since(subject.escalated_at, anchor):
         return customer
     if waited >= settings.escalate_after:
         # Escalation says more than a re-ping; after a long outage one post is enough.
         return (DueStep(SlaStep.ESCALATE, anchor, waited), *customer)
-    if subject.repinged_at is None and waited >= settings.reping_after:
+    if not _since(subject.repinged_at, anchor) and waited >= settings.reping_after:
         return (DueStep(SlaStep.REPING, anchor, waited), *customer)
     return customer
+
+
+def unclaimed_since(subject: SlaSubject) -> datetime:
+    """Since when nobody has owned it: the request, or the last release after it."""
+    released = subject.released_at
+    if released is not None and released > subject.requested_at:
+        return released
+    return subject.requested_at
+
+
+def _since(taken: datetime | None, anchor: datetime) -> bool:
+    """A step taken at ``taken`` belongs to the stretch that started at ``anchor``."""
+    return taken is not None and taken >= anchor
 
 
 def _claimed(

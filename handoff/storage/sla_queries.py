@@ -48,6 +48,14 @@ class SlaQueries(RepositoryBase):
             .where(_EVENTS.c.handoff_id == _HANDOFFS.c.id, _EVENTS.c.kind.in_(_OWNERSHIP))
             .scalar_subquery()
         )
+        released = (
+            select(func.max(_EVENTS.c.at))
+            .where(
+                _EVENTS.c.handoff_id == _HANDOFFS.c.id,
+                _EVENTS.c.kind == HandoffEventKind.RELEASED.value,
+            )
+            .scalar_subquery()
+        )
         statement = (
             select(
                 _HANDOFFS,
@@ -55,6 +63,7 @@ class SlaQueries(RepositoryBase):
                 _CONVERSATIONS.c.chat_id,
                 last_reply.label("last_reply_at"),
                 owned_since.label("owned_since"),
+                released.label("released_at"),
             )
             .join(_CONVERSATIONS, _CONVERSATIONS.c.id == _HANDOFFS.c.conversation_id)
             .where(_HANDOFFS.c.outcome.is_(None), _HANDOFFS.c.agent_thread_ts.is_not(None))
@@ -146,9 +155,12 @@ def _still_due(step: SlaStep, column: Any, anchor: datetime) -> list[ColumnEleme
         quiet = or_(column.is_(None), column < anchor)
         return [is_open, _HANDOFFS.c.agent_id.is_not(None), quiet]
     unclaimed = and_(is_open, _HANDOFFS.c.agent_id.is_(None))
+    # Not taken since it became unclaimed (``anchor``: the request, or the last release).
+    not_yet = or_(column.is_(None), column < anchor)
     if step is SlaStep.WAIT_UPDATE:
-        return [unclaimed, column.is_(None)]
-    return [unclaimed, column.is_(None), _HANDOFFS.c.escalated_at.is_(None)]
+        return [unclaimed, not_yet]
+    escalated = _HANDOFFS.c.escalated_at
+    return [unclaimed, not_yet, or_(escalated.is_(None), escalated < anchor)]
 
 
 def _subject(row: Any) -> SlaSubject:
@@ -166,4 +178,5 @@ def _subject(row: Any) -> SlaSubject:
         escalated_at=row.escalated_at,
         idle_pinged_at=row.idle_pinged_at,
         wait_updated_at=row.wait_updated_at,
+        released_at=row.released_at,
     )

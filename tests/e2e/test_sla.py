@@ -164,3 +164,31 @@ async def test_the_ladder_carries_on_after_a_restart_without_repeating_a_step(
     mark = sandbox.slack.mark()
     await sandbox.later(500)
     await thread_post(sandbox, card, "Escalated after", since=mark)
+
+
+async def test_a_released_handoff_is_unclaimed_again_for_the_ladder(sandbox: Sandbox) -> None:
+    customer = Customer(sandbox)
+    card = await customer.hands_off()
+    number = json.dumps(card.blocks or []).split("Handoff #", 1)[1].split(":", 1)[0]
+    mark = sandbox.slack.mark()
+    await sandbox.later(125)
+    await thread_post(sandbox, card, "Can someone claim it?", since=mark)
+    mark = sandbox.slack.mark()
+    await sandbox.agent_presses("alice", card, "claim")
+    await thread_post(sandbox, card, "claimed this conversation", since=mark)
+
+    mark = sandbox.slack.mark()
+    answer = await sandbox.agent_command("alice", f"release #{number}")
+    assert answer.status == 200
+    await thread_post(sandbox, card, "released this conversation", since=mark)
+    # Unclaimed again: nothing is due at once (its clocks start at the release)...
+    await sandbox.later(60)
+    assert len([m for m in sandbox.thread(card) if "Can someone claim it?" in m.text]) == 1
+    # ...and the agents are pinged again when its time is up, then it is escalated.
+    mark = sandbox.slack.mark()
+    await sandbox.later(65)
+    await thread_post(sandbox, card, "Can someone claim it?", since=mark)
+    assert len([m for m in sandbox.thread(card) if "Can someone claim it?" in m.text]) == 2
+    mark = sandbox.slack.mark()
+    await sandbox.later(500)
+    await thread_post(sandbox, card, "Escalated after", since=mark)

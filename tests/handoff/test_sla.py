@@ -159,3 +159,16 @@ def test_skipped_time_adds_to_what_elapsed() -> None:
 
     assert with_skipped(wall_seconds, None) is wall_seconds
     assert with_skipped(wall_seconds, ten)(at(0), at(5)) == 15.0
+
+
+def test_a_released_handoff_is_unclaimed_again_its_clocks_from_the_release() -> None:
+    # Re-pinged and escalated before Alice claimed it; she gave it back at 900 s.
+    released = replace(WAITING, repinged_at=at(120), escalated_at=at(600), released_at=at(900))
+    assert steps(released, 900) == []  # not escalated at once for the time before
+    assert steps(released, 1019) == []
+    (reping,) = due_steps(released, now=at(1020), settings=SETTINGS)
+    assert (reping.step, reping.anchor, reping.waited) == (SlaStep.REPING, at(900), 120)
+    pinged_again = replace(released, repinged_at=at(1020))
+    assert steps(pinged_again, 1400) == []
+    assert steps(pinged_again, 1500) == [SlaStep.ESCALATE]
+    assert steps(replace(pinged_again, escalated_at=at(1500)), 9000) == []

@@ -14,7 +14,7 @@ from handoff.hours import closed_note
 from handoff.model import Agent, Author, ConversationKey, DeskThread
 from handoff.records import HandoffEventKind, NewMessage, Platform
 from handoff.responses import Reply, load_responses
-from handoff.sla import SlaSettings, SlaStep
+from handoff.sla import SlaSettings, SlaStep, due_steps
 from handoff.sla_watch import SlaWatch
 from handoff.storage import Conversation, Customer, Handoff, HandoffOutcome, Repository
 from handoff.waiting import with_queue
@@ -295,3 +295,36 @@ async def test_the_wait_estimate_counts_business_hours_only_and_from_opening_whe
         told.text
     )
     assert [b.data for row in told.buttons for b in row] == ["wait:bot", "wait:later"]
+
+
+async def test_a_released_handoff_is_repinged_and_escalated_again_from_the_release(
+    repository: Repository, handoff: Handoff
+) -> None:
+    settings = SlaSettings(reping_after=120, escalate_after=600, wait_update_after=1e9)
+    assert await repository.mark_sla_step(
+        handoff.id, SlaStep.REPING, at=START + timedelta(seconds=130), anchor=START
+    )
+    assert await repository.mark_sla_step(
+        handoff.id, SlaStep.ESCALATE, at=START + timedelta(seconds=610), anchor=START
+    )
+    claimed, released = START + timedelta(seconds=700), START + timedelta(seconds=900)
+    await repository.claim_handoff(handoff.id, agent_id="U0AGENT1", agent_name="Alice", at=claimed)
+    await repository.add_handoff_event(
+        handoff.id, kind=HandoffEventKind.CLAIMED, actor_id="U0AGENT1", at=claimed
+    )
+    await repository.release_handoff(handoff.id)
+    await repository.add_handoff_event(
+        handoff.id, kind=HandoffEventKind.RELEASED, actor_id="U0AGENT1", at=released
+    )
+
+    [subject] = await repository.sla_subjects()
+    assert (subject.owner, subject.released_at) == (None, released)
+    (due,) = due_steps(subject, now=released + timedelta(seconds=125), settings=settings)
+    assert (due.step, due.anchor) == (SlaStep.REPING, released)
+    at = released + timedelta(seconds=125)
+    assert await repository.mark_sla_step(handoff.id, SlaStep.REPING, at=at, anchor=released)
+    assert not await repository.mark_sla_step(handoff.id, SlaStep.REPING, at=at, anchor=released)
+    later = released + timedelta(seconds=610)
+    assert await repository.mark_sla_step(handoff.id, SlaStep.ESCALATE, at=later, anchor=released)
+    [subject] = await repository.sla_subjects()
+    assert due_steps(subject, now=later + timedelta(hours=1), settings=settings) == ()
