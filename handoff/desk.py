@@ -202,11 +202,12 @@ class HandoffDesk:
             )
 
     async def redraw_card(self, handoff_id: int, key: ConversationKey) -> None:
-        """Draw an open handoff's card again (the SLA ladder escalated it)."""
+        """Draw a handoff's card again, open or finished (the SLA ladder escalated it, a
+        lesson was taught in its thread)."""
         async with self._conversations.lock(key):
             handoff = await self._conversations.repository.get_handoff(handoff_id)
-            if handoff is not None and handoff.is_open:
-                await self._threads.refresh_card(handoff, key)
+            if handoff is not None:
+                await self._threads.redraw(handoff, key)
 
     async def _return_to_bot(
         self, handoff: Handoff, key: ConversationKey, customer: Agent, thread: DeskThread

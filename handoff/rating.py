@@ -62,7 +62,7 @@ class Ratings:
             await record_event(
                 self._store, handoff, HandoffEventKind.RATED, None, detail={"rating": stars}
             )
-            await self._threads.refresh_card(handoff, inbound.key, rating=stars)
+            await self._threads.redraw(handoff, inbound.key)  # the rating stored above
 
     async def _answer_press(self, inbound: Inbound, text: str | None) -> None:
         await self._conversations.channel.answer_button(

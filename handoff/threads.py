@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from datetime import datetime
 
 from handoff.clock import utc_now
 from handoff.engine_support import ticket_from_handoff
 from handoff.errors import DeliveryDeferred, DeliveryError
 from handoff.model import Agent, CardState, ConversationKey, DeskThread, HandoffTicket
 from handoff.ports import AgentDesk
-from handoff.records import Handoff
+from handoff.records import Handoff, HandoffEventKind
 from handoff.routing import Routes
 from handoff.store import ConversationStore
 from handoff.transitions import state_of
+
+# The audit entries that finish a handoff: who made them is who the finished card names.
+_FINISHING = frozenset({HandoffEventKind.CLOSED, HandoffEventKind.RETURNED})
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +92,12 @@ class Threads:
         key: ConversationKey,
         *,
         changed_by: Agent | None = None,
+        changed_at: datetime | None = None,
         rating: int | None = None,
     ) -> None:
-        """Draw the card in the handoff's state; ``rating`` is the customer's, once rated
-        (only a closed handoff's card shows it)."""
+        """Draw the card in the handoff's state, changed now unless ``changed_at`` says
+        when; ``rating`` is the customer's, once rated (only a closed handoff's card shows
+        it)."""
         thread = thread_of(handoff)
         if thread is None:
             return
@@ -103,13 +109,36 @@ class Threads:
             else None,
             rating=rating,
             changed_by=changed_by,
-            changed_at=utc_now(),
+            changed_at=changed_at or utc_now(),
             escalated=handoff.escalated_at is not None,
         )
         try:
             await self._desk.show_card(thread, state)
         except (DeliveryError, DeliveryDeferred) as exc:  # the next change draws it again
             logger.error("could not update the card of handoff %s: %s", handoff.id, exc)
+
+    async def redraw(self, handoff: Handoff, key: ConversationKey) -> None:
+        """Draw the card again with nothing changed in the handoff (a lesson taught in its
+        thread, the SLA ladder). A finished handoff's card still says who finished it and
+        when (its audit trail) and, once closed, the customer's rating."""
+        if handoff.is_open:
+            await self.refresh_card(handoff, key)
+            return
+        events = await self._repository.handoff_events(handoff.id)
+        finish = next((e for e in reversed(events) if e.kind in _FINISHING), None)
+        by = (
+            Agent(finish.actor_id, finish.actor_name or finish.actor_id)
+            if finish is not None and finish.actor_id
+            else None
+        )
+        conversation = await self._repository.get_conversation(handoff.conversation_id)
+        await self.refresh_card(
+            handoff,
+            key,
+            changed_by=by,
+            changed_at=handoff.closed_at or handoff.returned_at,
+            rating=conversation.rating if conversation is not None else None,
+        )
 
     async def note(self, handoff: Handoff, text: str) -> None:
         thread = thread_of(handoff)

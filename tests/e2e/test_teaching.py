@@ -153,6 +153,39 @@ async def test_an_agent_teaches_a_failed_turn_from_the_thread(sandbox: Sandbox) 
     ]
 
 
+async def test_a_lesson_taught_after_the_handoff_closed_shows_on_its_closed_card(
+    sandbox: Sandbox,
+) -> None:
+    customer = telegram_user(8806, first_name="Rosa", username="rosa8806")
+    sandbox.customer_says("the wibbler sprockets are out of phase", customer=customer)
+    await sandbox.bot_messages(1, customer=customer)
+    card = await handed_off(sandbox, customer, shows=TEACH_ACTION)
+    [(offer, values)] = offers(sandbox, card)
+    await sandbox.agent_presses("bob", card, "close")
+    received = await sandbox.bot_messages(3, customer=customer)
+    while not received[-1].buttons:  # the request to rate the help
+        received = await sandbox.bot_messages(len(received) + 1, customer=customer)
+    four = next(data for row in received[-1].buttons for label, data in row if label == "★★★★")
+    mark = sandbox.slack.mark()
+    sandbox.customer_presses(received[-1], four, customer=customer)
+    await sandbox.slack.wait_for_call(
+        "chat.update", lambda c: c.ok and "(4/5)" in json.dumps(c.params), since=mark
+    )
+
+    mark = sandbox.slack.mark()
+    bug = next(v for v in values if v.endswith(":bug_report"))
+    await pick(sandbox, defaults.ALICE_ID, card, offer, bug)
+    redrawn = await sandbox.slack.wait_for_call(
+        "chat.update", lambda c: c.ok and "Taught" in json.dumps(c.params), since=mark, timeout=15
+    )
+    shown = json.dumps(redrawn.params, ensure_ascii=False).replace("\u200b", "")
+    assert redrawn.params["ts"] == card.ts
+    assert "Taught: “the wibbler sprockets are out of phase” → bug_report by Alice" in shown
+    # Still the closed card: who closed it, the customer's rating, no buttons.
+    assert f"Closed by <@{defaults.BOB_ID}> · Rating: ★★★★☆ (4/5)" in shown
+    assert "tandem_claim" not in shown
+
+
 async def shortcut(sandbox: Sandbox, message: Message, *, channel: str = "") -> Any:
     """Alice uses "Teach the bot this" on ``message``: the form it opened (views.open's
     view), or what she was told instead (the response_url's text)."""
