@@ -10,6 +10,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from handoff.errors import UnsupportedDatabase
+from handoff.storage import sqlite_driver
 
 # The only async drivers installed; a bare ``sqlite://`` or ``postgresql://`` gets these.
 ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
@@ -123,5 +124,12 @@ def _configure_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
             )
         connection.exec_driver_sql(statement)
 
+    def on_do_connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
+        # aiosqlite, with the calls that cannot wait run inline (see sqlite_driver).
+        return dialect.loaded_dbapi.connect(
+            *cargs, async_creator_fn=sqlite_driver.connect, **cparams
+        )
+
+    event.listen(engine.sync_engine, "do_connect", on_do_connect)
     event.listen(engine.sync_engine, "connect", on_connect)
     event.listen(engine.sync_engine, "begin", on_begin)

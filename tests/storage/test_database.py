@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -250,6 +251,34 @@ async def test_sqlite_creates_the_directory_and_uses_wal(tmp_path: Path) -> None
     with sqlite3.connect(path) as connection:
         (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
     assert mode == "wal"
+
+
+async def test_sqlite_goes_to_its_thread_only_to_execute_and_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # aiosqlite runs every call in the connection's thread; opening and closing cursors,
+    # fetching rows and the pool's rollback of an idle connection run inline: a
+    # one-statement transaction is three trips (BEGIN, the statement, COMMIT), not nine.
+    trips: list[str] = []
+    to_thread = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(fn, "__name__", "?"))
+        return await to_thread(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    database = Database.from_url(f"sqlite:///{tmp_path / 'tandem.db'}")
+    try:
+        await database.upgrade()
+        repository = Repository(database=database)
+        customer = await repository.get_or_create_customer(
+            channel="telegram", platform_user_id="1", display_name="Trips"
+        )
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        found = await repository.get_customer(customer.id)
+        assert found is not None
+        assert trips == ["execute", "execute", "commit"]  # BEGIN IMMEDIATE, SELECT, COMMIT
+    finally:
+        await database.dispose()
 
 
 async def test_sqlite_in_memory_works(tmp_path: Path) -> None:
