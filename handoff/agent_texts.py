@@ -79,6 +79,8 @@ class Line(StrEnum):
     TEACHING_FORM_HINT = "teaching.form_hint"
     TEACHING_FORM_SUBMIT = "teaching.form_submit"
     TEACHING_CHOOSE_ONE = "teaching.choose_one"
+    TEACHING_FORM_WHICH = "teaching.form_which"
+    TEACHING_CHOOSE_MESSAGE = "teaching.choose_message"
     TEACHING_NAME_INVALID = "teaching.name_invalid"
     TEACHING_NAME_TAKEN = "teaching.name_taken"
     TEACHING_NAME_RESERVED = "teaching.name_reserved"
@@ -169,6 +171,8 @@ PLACEHOLDERS: Mapping[Line, frozenset[str]] = {
     Line.TEACHING_FORM_HINT: frozenset(),
     Line.TEACHING_FORM_SUBMIT: frozenset(),
     Line.TEACHING_CHOOSE_ONE: frozenset(),
+    Line.TEACHING_FORM_WHICH: frozenset(),
+    Line.TEACHING_CHOOSE_MESSAGE: frozenset(),
     Line.TEACHING_NAME_INVALID: frozenset({"intent"}),
     Line.TEACHING_NAME_TAKEN: frozenset({"intent"}),
     Line.TEACHING_NAME_RESERVED: frozenset({"intent"}),

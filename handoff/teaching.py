@@ -149,29 +149,33 @@ class Teacher:
         self, thread: DeskThread, agent: Agent, *, post_ts: str = "", message_id: int = 0
     ) -> TeachForm | str:
         """The form for one customer message of ``thread``'s handoff: the one Tandem posted
-        as ``post_ts`` there, or the stored ``message_id``. Otherwise what to tell the
-        agent (a message that is not a customer's, a thread that is not a handoff's)."""
+        as ``post_ts`` there (the agent chooses which when the post shows several), or the
+        stored ``message_id``. Otherwise what to tell the agent (a message that is not a
+        customer's, a thread that is not a handoff's)."""
         found = await self._store.locate_thread(
             agent_channel=thread.channel, thread_ts=thread.thread_ts
         )
         if found is None:
             return self._texts.line(Line.NOT_A_HANDOFF, agent=agent.display_name)
         handoff, _key = found
-        message = await (
-            self._relayed(handoff, post_ts)
-            if post_ts
-            else self._customer_message(handoff, message_id)
-        )
-        if message is None or not message.text:
+        if post_ts:
+            messages = await self._relayed(handoff, post_ts)
+        else:
+            messages = [m for m in [await self._customer_message(handoff, message_id)] if m]
+        messages = [m for m in messages if m.text]
+        if not messages:
             about = {"agent": agent.display_name, "handoff": str(handoff.id)}
             return self._texts.line(Line.TEACHING_NOT_TEACHABLE, **about)
+        merged = len(messages) > 1
         return TeachForm(
             thread=thread,
-            offer=self._offer_for(message),
+            offer=self._offer_for(*messages),
             title=self._texts.line(Line.TEACHING_FORM_TITLE),
             new=self._texts.line(Line.TEACHING_FORM_NEW),
             hint=self._texts.line(Line.TEACHING_FORM_HINT),
             submit=self._texts.line(Line.TEACHING_FORM_SUBMIT),
+            merged=tuple((m.id, self._masker.text(m.text or "")) for m in messages if merged),
+            which=self._texts.line(Line.TEACHING_FORM_WHICH) if merged else "",
         )
 
     def name_problem(self, name: str) -> str | None:
@@ -183,6 +187,10 @@ class Teacher:
     def choose_one(self) -> str:
         """What the form says when it names no intent, or two."""
         return self._texts.line(Line.TEACHING_CHOOSE_ONE)
+
+    def choose_message(self) -> str:
+        """What the form of a post of several messages says when none was chosen."""
+        return self._texts.line(Line.TEACHING_CHOOSE_MESSAGE)
 
     async def taught(self, handoff_id: int) -> tuple[str, ...]:
         """The card's lines about what agents taught in the handoff's thread."""
@@ -197,27 +205,32 @@ class Teacher:
             for lesson in lessons[-CARD_LESSONS:]
         )
 
-    def _offer_for(self, message: StoredMessage) -> TeachOffer:
-        ranking = [str(g.get("intent")) for g in (message.nlu or {}).get("ranking") or []]
+    def _offer_for(self, message: StoredMessage, *more: StoredMessage) -> TeachOffer:
+        """The offer for ``message`` (or for it and ``more``, a post's: each one's text on
+        a line, the model's guesses for each of them in turn first)."""
+        ranking = [
+            str(g.get("intent"))
+            for m in (message, *more)
+            for g in (m.nlu or {}).get("ranking") or []
+        ]
         return TeachOffer(
             message_id=message.id,
-            text=self._masker.text(message.text or ""),
+            text=self._masker.text("\n".join(m.text or "" for m in (message, *more))),
             prompt=self._texts.line(Line.TEACHING_OFFER),
             label=self._texts.line(Line.TEACHING_PICK),
             choices=tuple(intent_choices(ranking, self._intents)),
             other=self._texts.line(Line.TEACHING_OTHER),
         )
 
-    async def _relayed(self, handoff: Handoff, post_ts: str) -> StoredMessage | None:
-        """The customer message Tandem posted as ``post_ts`` (its delivery's ``sent_id``);
-        of several merged into one post, the first."""
+    async def _relayed(self, handoff: Handoff, post_ts: str) -> list[StoredMessage]:
+        """The customer messages Tandem posted as ``post_ts`` (their deliveries'
+        ``sent_id``), in order: one, or several merged into one post."""
         recent = await self._store.recent_messages(handoff.conversation_id, limit=RELAYED_REACH)
-        posted = [
+        return [
             m
             for m in recent
             if m.author is Author.CUSTOMER and (m.decision or {}).get("sent_id") == post_ts
         ]
-        return posted[0] if posted else None
 
     async def _customer_message(self, handoff: Handoff, message_id: int) -> StoredMessage | None:
         message = await self._store.get_message(message_id)

@@ -31,6 +31,12 @@ class TeachForm:
     new: str  # the label of the new intent's field
     hint: str
     submit: str
+    # A post showing several customer messages (the pacing merges what the customer wrote
+    # close together; each stays a message of its own, posted as the same post): each
+    # message's id and masked text, for the agent to choose the one taught (``which`` is
+    # the choice's label); empty for a post of one message.
+    merged: tuple[tuple[int, str], ...] = ()
+    which: str = ""
 
 
 class CardRedraw(Protocol):

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.adapters.slack.teach_form import (
+    MESSAGE_BLOCK,
+    MESSAGE_FIELD,
     NEW_BLOCK,
     NEW_FIELD,
     PICK_BLOCK,
@@ -48,8 +50,9 @@ async def pick_in_offer(sandbox: Sandbox, agent: str, intent: str) -> None:
 
 async def teach_newest(sandbox: Sandbox, agent: str, intent: str) -> str:
     """``agent`` uses "Teach the bot this" on the customer's newest message in the newest
-    thread and submits ``intent`` (picked when listed, else typed as a new one); what
-    Slack showed instead of closing the form, if anything."""
+    thread and submits ``intent`` (picked when listed, else typed as a new one; of a post
+    showing several messages, the newest is chosen); what Slack showed instead of closing
+    the form, if anything."""
     card, post = await _newest_relayed(sandbox)
     mark, told = sandbox.slack.mark(), len(sandbox.slack.response_posts)
     await sandbox.slack_events.message_shortcut(
@@ -74,6 +77,9 @@ async def teach_newest(sandbox: Sandbox, agent: str, intent: str) -> str:
             PICK_BLOCK: {PICK_FIELD: {"selected_option": None}},
             NEW_BLOCK: {NEW_FIELD: {"value": intent}},
         }
+    if view["blocks"][0].get("block_id") == MESSAGE_BLOCK:
+        newest = view["blocks"][0]["element"]["options"][-1]
+        values[MESSAGE_BLOCK] = {MESSAGE_FIELD: {"selected_option": newest}}
     answer = await sandbox.slack_events.view_submission(
         {**view, "id": f"V{mark:09d}"}, values, user=_agent(agent)
     )

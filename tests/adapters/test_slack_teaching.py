@@ -67,8 +67,8 @@ def test_a_pick_elsewhere_or_malformed_is_refused() -> None:
 
 
 class FakeTeacher:
-    """The core's side: a form for message 7 of thread (AGENTS, 1.0) posted as 1.5; the
-    requests it was handed."""
+    """The core's side: a form for message 7 of thread (AGENTS, 1.0) posted as 1.5, and
+    for messages 8 and 9 merged into its post 1.8; the requests it was handed."""
 
     def __init__(self) -> None:
         self.taught: list[TeachRequest] = []
@@ -81,7 +81,11 @@ class FakeTeacher:
         self, thread: DeskThread, agent: Agent, *, post_ts: str = "", message_id: int = 0
     ) -> TeachForm | str:
         self.asked.append((thread, post_ts, message_id))
-        if thread != DeskThread(AGENTS, "1.0") or (post_ts or str(message_id)) not in {"1.5", "7"}:
+        if thread != DeskThread(AGENTS, "1.0") or (post_ts or str(message_id)) not in {
+            "1.5",
+            "1.8",
+            "7",
+        }:
             return f"{agent.display_name}: not a customer's message"
         offer = TeachOffer(
             message_id=7,
@@ -98,6 +102,8 @@ class FakeTeacher:
             new="…or new",
             hint="a_b",
             submit="Teach",
+            merged=((8, "hello"), (9, "my parcel never came")) if post_ts == "1.8" else (),
+            which="Which message?" if post_ts == "1.8" else "",
         )
 
     def name_problem(self, name: str) -> str | None:
@@ -105,6 +111,9 @@ class FakeTeacher:
 
     def choose_one(self) -> str:
         return "one of the two"
+
+    def choose_message(self) -> str:
+        return "choose the message"
 
 
 @pytest.fixture
@@ -194,3 +203,45 @@ async def test_the_form_takes_one_intent_and_refuses_in_place_what_cannot_be(
         (DeskThread(AGENTS, "1.0"), 7, "payment_methods", ALICE),
         (DeskThread(AGENTS, "1.0"), 7, "out_of_scope", ALICE),
     ]
+
+
+async def test_the_form_of_a_merged_post_teaches_the_message_chosen(
+    sim: SlackSimulator, taught: tuple[FakeTeacher, SlackEventSender]
+) -> None:
+    teacher, sender = taught
+    mark = sim.mark()
+    await sender.message_shortcut(TEACH_SHORTCUT, customer_post("1.8"), user=ALICE, channel=AGENTS)
+    opened = await sim.wait_for_call("views.open", since=mark)
+    view = opened.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    which = view["blocks"][0]
+    assert (which["block_id"], which["optional"], which["element"]["type"]) == (
+        "message",
+        False,
+        "radio_buttons",
+    )
+    assert [(o["text"]["text"], o["value"]) for o in which["element"]["options"]] == [
+        ("hello", "8"),
+        ("my parcel never came", "9"),
+    ]
+    assert json.loads(view["private_metadata"])["message_id"] == 0  # none until chosen
+
+    async def submit(message: str | None) -> Any:
+        values: dict[str, dict[str, Any]] = {
+            "message": {
+                "which": {
+                    "type": "radio_buttons",
+                    "selected_option": {"value": message} if message else None,
+                }
+            },
+            "pick": {"intent": {"type": "static_select", "selected_option": {"value": "greet"}}},
+            "new": {"name": {"type": "plain_text_input", "value": None}},
+        }
+        answer = await sender.view_submission({**view, "id": "V2"}, values, user=ALICE)
+        assert answer.status == 200
+        return json.loads(answer.body) if answer.body else {}
+
+    assert (await submit(None))["errors"] == {"message": "choose the message"}
+    assert teacher.taught == []
+    assert await submit("9") == {}
+    assert [(r.message_id, r.intent) for r in teacher.taught] == [(9, "greet")]

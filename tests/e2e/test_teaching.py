@@ -230,9 +230,11 @@ async def relayed_into(sandbox: Sandbox, said: str, *, customer: Any) -> None:
     )
 
 
-async def delivery_recorded(sandbox: Sandbox, card: Message, post: Message) -> None:
-    """Until Tandem has recorded that ``post`` shows its customer's message (just after
-    posting it; until then the shortcut finds no message behind the post)."""
+async def delivery_recorded(
+    sandbox: Sandbox, card: Message, post: Message, *, messages: int = 1
+) -> None:
+    """Until Tandem has recorded that ``post`` shows its customer's ``messages`` messages
+    (just after posting it; until then the shortcut finds no message behind the post)."""
     assert sandbox.service is not None
     assert sandbox.service.database is not None
     repository = Repository(database=sandbox.service.database)
@@ -240,20 +242,26 @@ async def delivery_recorded(sandbox: Sandbox, card: Message, post: Message) -> N
     assert found is not None
     for _ in range(100):
         recent = await repository.recent_messages(found[0].conversation_id, limit=20)
-        if any((m.decision or {}).get("sent_id") == post.ts for m in recent):
+        if sum((m.decision or {}).get("sent_id") == post.ts for m in recent) >= messages:
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"the delivery of {post.ts} was never recorded")
 
 
-async def submit(sandbox: Sandbox, view: Any, *, picked: str = "", typed: str = "") -> Any:
-    """Alice submits the teaching form; Tandem's answer (errors shown in the form, or {})."""
+async def submit(
+    sandbox: Sandbox, view: Any, *, picked: str = "", typed: str = "", message: str = ""
+) -> Any:
+    """Alice submits the teaching form (``message``: the one chosen of a merged post's);
+    Tandem's answer (errors shown in the form, or {})."""
     values: dict[str, dict[str, Any]] = {
         "pick": {"intent": {"type": "static_select", "selected_option": None}},
         "new": {"name": {"type": "plain_text_input", "value": typed or None}},
     }
     if picked:
         values["pick"]["intent"]["selected_option"] = {"value": picked}
+    if view["blocks"][0].get("block_id") == "message":
+        chosen = {"value": message} if message else None
+        values["message"] = {"which": {"type": "radio_buttons", "selected_option": chosen}}
     answer = await sandbox.slack_events.view_submission(
         {**view, "id": "V0TEACH1"}, values, user=defaults.ALICE_ID
     )
@@ -308,6 +316,54 @@ async def test_any_relayed_customer_message_is_taught_a_new_intent_by_shortcut(
     assert "Alice" in json.dumps(redrawn.params)
     [lesson] = await lessons_of(sandbox, relayed_text=said)
     assert (lesson.intent, lesson.taught_by_id) == ("payment_methods", defaults.ALICE_ID)
+
+
+async def test_the_shortcut_on_a_merged_post_teaches_the_message_chosen_in_the_form(
+    sandbox: Sandbox,
+) -> None:
+    customer = telegram_user(8832, first_name="Ines", username="ines8832")
+    card = await handed_off(sandbox, customer)
+    said = ["hello again", "my parcel never came", "it came in a blue box"]
+    mark = sandbox.slack.mark()
+    # Slack holds the first back: the customer's next two wait behind it and the three
+    # are shown in one post (each stays a message of its own, posted as that post).
+    sandbox.slack.fail_next("chat.postMessage", status=429, retry_after=2)
+    for text in said:
+        sandbox.customer_says(text, customer=customer)
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: c.ok and all(text in json.dumps(c.params) for text in said),
+        since=mark,
+        timeout=15,
+    )
+    [merged] = [m for m in sandbox.thread(card) if said[0] in m.text]
+    await delivery_recorded(sandbox, card, merged, messages=3)
+
+    view = await shortcut(sandbox, merged)
+    which = view["blocks"][0]
+    assert which["block_id"] == "message"
+    options = {o["text"]["text"]: o["value"] for o in which["element"]["options"]}
+    assert list(options) == said
+    assert (
+        "Choose the message" in (await submit(sandbox, view, picked="greet"))["errors"]["message"]
+    )
+    assert await lessons_of(sandbox, relayed_text="parcel") == []
+
+    mark = sandbox.slack.mark()
+    chosen = options["my parcel never came"]
+    assert await submit(sandbox, view, typed="parcel_missing", message=chosen) == {}
+    await sandbox.slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: "taught the bot" in json.dumps(c.params) and "parcel" in json.dumps(c.params),
+        since=mark,
+        timeout=15,
+    )
+    [lesson] = await lessons_of(sandbox, relayed_text="parcel")
+    assert (lesson.text, lesson.intent, lesson.message_id) == (
+        "my parcel never came",
+        "parcel_missing",
+        int(chosen),
+    )
 
 
 async def test_the_button_under_an_offer_opens_the_form_for_its_message(sandbox: Sandbox) -> None:

@@ -1,7 +1,8 @@
 """The teaching form in Slack: a modal with the message to label, the model's intents (its
 top guesses first, out of scope last) and a field for a new intent's name. Opened by the
 "Teach the bot this" message shortcut or by the button under a teaching offer; what it
-holds on submission is read here."""
+holds on submission is read here. On a post that shows several customer messages (merged
+by the pacing) the form asks which of them is taught, in place of the message's text."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ TEACH_SHORTCUT = "tandem_teach_message"  # the message shortcut's callback id (t
 TEACH_OTHER_ACTION = "tandem_teach_other"  # the button under an offer
 TEACH_VIEW = "tandem_teach_form"  # the modal's callback id
 PICK_BLOCK, PICK_FIELD = "pick", "intent"
+MESSAGE_BLOCK, MESSAGE_FIELD = "message", "which"  # the choice among a post's messages
+MAX_RADIO = 10  # Slack's limit for radio buttons: more messages are chosen in a list
 NEW_BLOCK, NEW_FIELD = "new", "name"
 MAX_OPTIONS = 100  # Slack's limit for a static_select
 OPTION_TEXT_LIMIT = 75
@@ -35,7 +38,7 @@ class Filled:
 
     channel: str
     thread_ts: str
-    message_id: int
+    message_id: int  # 0: a post of several messages, none chosen
     picked: str  # "" when nothing was picked
     typed: str  # the new intent's name, trimmed; "" when none
 
@@ -50,7 +53,7 @@ def form_view(form: TeachForm) -> dict[str, Any]:
     meta = {
         "channel": form.thread.channel,
         "thread_ts": form.thread.thread_ts,
-        "message_id": offer.message_id,
+        "message_id": 0 if form.merged else offer.message_id,
     }
     pick = {"type": "static_select", "action_id": PICK_FIELD, "options": options}
     new = {"type": "plain_text_input", "action_id": NEW_FIELD, "max_length": NAME_LIMIT}
@@ -61,18 +64,31 @@ def form_view(form: TeachForm) -> dict[str, Any]:
         "submit": plain_text(clip(form.submit, TITLE_LIMIT), emoji=True),
         "private_metadata": json.dumps(meta),
         "blocks": [
-            plain_section(clip(offer.text, TEXT_LIMIT)),
+            _which(form) if form.merged else plain_section(clip(offer.text, TEXT_LIMIT)),
             _input(PICK_BLOCK, offer.label, pick),
             {**_input(NEW_BLOCK, form.new, new), "hint": plain_text(clip(form.hint, LABEL_LIMIT))},
         ],
     }
 
 
-def _input(block_id: str, label: str, element: dict[str, Any]) -> dict[str, Any]:
+def _which(form: TeachForm) -> dict[str, Any]:
+    """The choice among the messages of a merged post, each by its (clipped) text."""
+    options = [
+        {"text": plain_text(clip(text, OPTION_TEXT_LIMIT)), "value": str(message_id)}
+        for message_id, text in form.merged[:MAX_OPTIONS]
+    ]
+    kind = "radio_buttons" if len(options) <= MAX_RADIO else "static_select"
+    element = {"type": kind, "action_id": MESSAGE_FIELD, "options": options}
+    return _input(MESSAGE_BLOCK, form.which, element, optional=False)
+
+
+def _input(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = True
+) -> dict[str, Any]:
     return {
         "type": "input",
         "block_id": block_id,
-        "optional": True,
+        "optional": optional,
         "label": plain_text(clip(label, LABEL_LIMIT), emoji=True),
         "element": element,
     }
@@ -85,10 +101,14 @@ def filled(view: Mapping[str, Any]) -> Filled | None:
         values = view["state"]["values"]
         selected = values.get(PICK_BLOCK, {}).get(PICK_FIELD, {}).get("selected_option") or {}
         typed = values.get(NEW_BLOCK, {}).get(NEW_FIELD, {}).get("value") or ""
+        which = values.get(MESSAGE_BLOCK, {}).get(MESSAGE_FIELD, {}).get("selected_option")
         channel, thread_ts, message_id = meta["channel"], meta["thread_ts"], meta["message_id"]
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
     picked = selected.get("value") if isinstance(selected, Mapping) else None
+    chosen = which.get("value") if isinstance(which, Mapping) else None
+    if message_id == 0 and isinstance(chosen, str) and chosen.isdigit():
+        message_id = int(chosen)  # the message chosen among a merged post's
     if not (
         isinstance(channel, str)
         and isinstance(thread_ts, str)

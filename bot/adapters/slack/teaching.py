@@ -29,6 +29,7 @@ from .reveal import post_message, press_channel, pressed
 from .sizing import BUTTON_TEXT_LIMIT, clip
 from .teach_form import (
     MAX_OPTIONS,
+    MESSAGE_BLOCK,
     NEW_BLOCK,
     OPTION_TEXT_LIMIT,
     PICK_BLOCK,
@@ -56,6 +57,8 @@ class TeachHandler(Protocol):
     def name_problem(self, name: str) -> str | None: ...
 
     def choose_one(self) -> str: ...
+
+    def choose_message(self) -> str: ...
 
 
 def offer_post(offer: TeachOffer) -> SlackMessage:
@@ -200,11 +203,13 @@ class TeachListener(ChannelListener):
 
     @staticmethod
     def _problems(handler: TeachHandler, form: Filled) -> dict[str, str]:
-        """The form's errors, by block: one intent exactly, and a new one must be valid."""
+        """The form's errors, by block: one intent exactly, a new one must be valid, and a
+        merged post's form names the message taught."""
+        errors = {MESSAGE_BLOCK: handler.choose_message()} if form.message_id == 0 else {}
         if bool(form.picked) == bool(form.typed):
-            return {PICK_BLOCK: handler.choose_one()}
+            return {**errors, PICK_BLOCK: handler.choose_one()}
         problem = handler.name_problem(form.typed) if form.typed else None
-        return {NEW_BLOCK: problem} if problem else {}
+        return {**errors, NEW_BLOCK: problem} if problem else errors
 
     async def _open(self, form: TeachForm | str, trigger: str, respond: AsyncRespond) -> None:
         """Open ``form``, or tell the agent (only them) why there is none."""
