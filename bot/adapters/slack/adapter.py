@@ -155,12 +155,12 @@ class SlackAdapter(ForwardingDesk):
         # Teaching the bot (handoff.teaching): offers under failed turns, and the pick.
         self._teach_offers = SlackTeachOffers(client=self._client)
         self._teach = TeachListener(
+            client=self._client,
             channel=agent_channel,
             directory=directory,
             inflight=listeners.inflight,
             others=route_channels,
         )
-        self._teach.client = self._client
         # Drafts for agents (handoff.drafts): the bot's answers, each with Send.
         self._draft_offers = SlackDraftOffers(client=self._client)
         self._drafts = DraftListener(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -24,7 +24,6 @@ from handoff.model import DeskThread
 
 from .blocks import SlackMessage, mrkdwn_section
 from .delivery import call, web_client
-from .directory import Directory
 from .drafts import (
     REQUEST_APPROVAL_ACTION,
     action_button,
@@ -32,11 +31,10 @@ from .drafts import (
     replace_post,
 )
 from .escape import escape_mrkdwn
-from .inflight import InFlight
 from .ladder import mention
-from .listening import ChannelListener
+from .listening import ClientListener
 from .reach import CHECK
-from .reveal import post_message, press_channel, pressed
+from .reveal import post_message, pressed
 from .sizing import clip
 
 logger = logging.getLogger(__name__)
@@ -145,22 +143,11 @@ async def unresolved_approvers(
     return await SlackApprovers(client=client, approvers=approvers).unresolved()
 
 
-class ApprovalListener(ChannelListener):
+class ApprovalListener(ClientListener):
     """Bolt's listeners for Request approval and Approve, in the agent channel and the
     routes'; the core's handler is given at start."""
 
-    def __init__(
-        self,
-        *,
-        client: AsyncWebClient,
-        channel: str,
-        directory: Directory,
-        inflight: InFlight,
-        others: frozenset[str] = frozenset(),
-    ) -> None:
-        super().__init__(channel=channel, directory=directory, inflight=inflight, others=others)
-        self._client = client
-        self.handler: ApprovalHandler | None = None
+    handler: ApprovalHandler | None = None
 
     async def on_request(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async with self._inflight.track():
@@ -225,9 +212,6 @@ class ApprovalListener(ChannelListener):
                 (press.message_ts, draft_post) if approving and draft_post else (press.message_ts,)
             ):
                 await replace_post(self._client, channel, ts, shown)
-
-    def _where(self, body: Mapping[str, Any]) -> str:
-        return press_channel(body, self._channels)
 
 
 def approval_asked(value: str) -> tuple[str, str, str] | None:

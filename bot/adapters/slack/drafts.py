@@ -22,11 +22,9 @@ from handoff.model import DeskThread
 
 from .blocks import SlackMessage, context, plain_section
 from .delivery import call
-from .directory import Directory
 from .escape import escape_mrkdwn, plain_text
-from .inflight import InFlight
-from .listening import ChannelListener
-from .reveal import post_message, press_channel, pressed
+from .listening import ClientListener
+from .reveal import post_message, pressed
 from .sizing import BUTTON_TEXT_LIMIT, clip
 
 logger = logging.getLogger(__name__)
@@ -128,22 +126,11 @@ def action_button(
     return {**button, "style": style} if style else button
 
 
-class DraftListener(ChannelListener):
+class DraftListener(ClientListener):
     """Bolt's listeners for Send, Edit and the edit modal; the core's handler is given at
     start."""
 
-    def __init__(
-        self,
-        *,
-        client: AsyncWebClient,
-        channel: str,
-        directory: Directory,
-        inflight: InFlight,
-        others: frozenset[str] = frozenset(),
-    ) -> None:
-        super().__init__(channel=channel, directory=directory, inflight=inflight, others=others)
-        self._client = client
-        self.handler: DraftSendHandler | None = None
+    handler: DraftSendHandler | None = None
 
     async def on_send(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async with self._inflight.track():
@@ -209,9 +196,6 @@ class DraftListener(ChannelListener):
                 press_id=f"{view.get('id')}",
                 edited=True,
             )
-
-    def _where(self, body: Mapping[str, Any]) -> str:
-        return press_channel(body, self._channels)
 
     async def _send(
         self,

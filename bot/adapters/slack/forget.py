@@ -18,7 +18,7 @@ from handoff.privacy.forget import EraseConfirmation, ForgetRequest
 from .blocks import SlackMessage, plain_section
 from .escape import escape_mrkdwn, plain_text
 from .listening import ChannelListener
-from .reveal import post_message, press_channel, pressed
+from .reveal import post_message, pressed
 from .sizing import BUTTON_TEXT_LIMIT, clip
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class EraseListener(ChannelListener):
     async def on_erase(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async with self._inflight.track():
             await ack()
-            channel = press_channel(body, self._channels)
+            channel = self._where(body)
             press = pressed(body, channel=channel, action_id=ERASE_ACTION)
             if press is None or not press.value.isdigit() or self.handler is None:
                 logger.warning("ignored an Erase press (outside Tandem's channels, or too early)")

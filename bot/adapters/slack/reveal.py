@@ -93,13 +93,6 @@ def pressed(body: Mapping[str, Any], *, channel: str, action_id: str) -> Press |
     )
 
 
-def press_channel(body: Mapping[str, Any], channels: frozenset[str]) -> str:
-    """The channel a press in ``body`` came from when it is one of ``channels`` (the agent
-    channel and the routes'), else "" (which no press matches)."""
-    where = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id")
-    return where if isinstance(where, str) and where in channels else ""
-
-
 class RevealListener(ChannelListener):
     """Bolt's listener for the Reveal button, in the agent channel and the routes'; the
     core's handler is given at start."""
@@ -109,7 +102,7 @@ class RevealListener(ChannelListener):
     async def on_reveal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async with self._inflight.track():
             await ack()
-            channel = press_channel(body, self._channels)
+            channel = self._where(body)
             press = pressed(body, channel=channel, action_id=REVEAL_ACTION)
             if press is None or press.thread_ts is None or self.handler is None:
                 logger.warning("ignored a Reveal press (outside a handoff thread, or too early)")

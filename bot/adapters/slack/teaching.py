@@ -24,8 +24,8 @@ from handoff.teaching_model import TeachForm, TeachOffer, TeachRequest
 from .blocks import SlackMessage, context, plain_section
 from .delivery import call
 from .escape import escape_mrkdwn, plain_text
-from .listening import ChannelListener
-from .reveal import post_message, press_channel, pressed
+from .listening import ClientListener
+from .reveal import post_message, pressed
 from .sizing import BUTTON_TEXT_LIMIT, clip
 from .teach_form import (
     MAX_OPTIONS,
@@ -116,12 +116,11 @@ def picked(
     return user, str(container["channel_id"]), thread_ts, int(number), intent
 
 
-class TeachListener(ChannelListener):
+class TeachListener(ClientListener):
     """Bolt's listeners for the intent picked in an offer, the shortcut and the button that
     open the teaching form, and its submission; the core's handler is given at start."""
 
     handler: TeachHandler | None = None
-    client: AsyncWebClient | None = None  # opens the form (views.open)
 
     async def on_teach(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async with self._inflight.track():
@@ -158,7 +157,7 @@ class TeachListener(ChannelListener):
         """The button under an offer: the form for its message."""
         async with self._inflight.track():
             await ack()
-            channel = press_channel(body, self._channels)
+            channel = self._where(body)
             press = pressed(body, channel=channel, action_id=TEACH_OTHER_ACTION)
             trigger = body.get("trigger_id")
             if (
@@ -219,11 +218,10 @@ class TeachListener(ChannelListener):
             except Exception:  # the top of a listener: the request is answered; log the stack
                 logger.exception("could not tell an agent why there is no teaching form")
             return
-        client, view = self.client, form_view(form)
-        assert client is not None  # given with the listener (SlackAdapter)
+        view = form_view(form)
         try:
             await call(
-                "the teaching form", lambda: client.views_open(trigger_id=trigger, view=view)
+                "the teaching form", lambda: self._client.views_open(trigger_id=trigger, view=view)
             )
         except (DeliveryError, DeliveryDeferred) as exc:
             logger.warning("could not open the teaching form: %s", exc)
