@@ -18,6 +18,7 @@ from handoff.state import codec, holding
 from handoff.state.base import DEFAULT_LOCK_TIMEOUT, check_lock_timeout, check_ttl
 from handoff.state.holding import Holding
 from handoff.state.keys import RedisKeyBuilder
+from handoff.state.redis_client import redis_from_url
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class RedisLiveState:
         Connecting is lazy: an unreachable server shows at the first call, e.g. :meth:`ping`.
         """
         return cls(
-            redis=Redis.from_url(url),
+            redis=redis_from_url(url),
             key_prefix=key_prefix,
             conversation_ttl=conversation_ttl,
             lock_timeout=lock_timeout,

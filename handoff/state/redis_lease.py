@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from handoff.errors import StateError
+from handoff.state.redis_client import redis_from_url
 
 # Renew if ours, take if free; 1 if ours afterwards.
 _TAKE = """
@@ -46,7 +47,7 @@ class RedisLease:
 
     @classmethod
     def from_url(cls, url: str, *, key_prefix: str = "tandem") -> RedisLease:
-        return cls(redis=Redis.from_url(url), key_prefix=key_prefix, owns_client=True)
+        return cls(redis=redis_from_url(url), key_prefix=key_prefix, owns_client=True)
 
     def key(self, name: str) -> str:
         return f"{self._prefix}:lease:{name}"

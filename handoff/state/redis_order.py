@@ -31,6 +31,7 @@ from redis.exceptions import RedisError
 
 from handoff.errors import StateError
 from handoff.lane_order import Turn
+from handoff.state.redis_client import redis_from_url
 
 T = TypeVar("T")
 
@@ -114,7 +115,7 @@ class RedisLaneOrder:
         cls, url: str, *, key_prefix: str = "tandem", holder: str = "worker"
     ) -> RedisLaneOrder:
         return cls(
-            redis=Redis.from_url(url), key_prefix=key_prefix, holder=holder, owns_client=True
+            redis=redis_from_url(url), key_prefix=key_prefix, holder=holder, owns_client=True
         )
 
     def _key(self, lane: str, part: str) -> str:

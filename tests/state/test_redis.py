@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
 
 from handoff.errors import LockTimeout, StateError
 from handoff.model import ConversationKey, LiveConversation, Mode
 from handoff.state import InMemoryLiveState, RedisKeyBuilder, RedisLiveState, live_state_from_url
+from handoff.state.redis_client import redis_from_url
 from tests.state.conftest import RedisStateFactory
+from tests.support.redis_server import RedisServer
 
 KEY = ConversationKey(channel="telegram", chat_id="123")
 UNREACHABLE_URL = "redis://127.0.0.1:1"
@@ -256,3 +260,28 @@ def test_rejects_meaningless_options() -> None:
         RedisLiveState(redis=client, lock_lease=-1)
     with pytest.raises(ValueError, match="timeout"):
         RedisLiveState(redis=client, lock_timeout=-1)
+
+
+async def test_a_unix_socket_url_works_as_a_tcp_one(tmp_path: Path) -> None:
+    # REDIS_URL=unix:///path/to/redis.sock: no TCP on the way (cheaper per round trip).
+    log, socket = tmp_path / "redis.log", tmp_path / "redis.sock"
+    async with RedisServer(log=log, unix_socket=socket) as server:
+        for url in (server.url, server.unix_url):
+            state = live_state_from_url(url, key_prefix="unix-test")
+            try:
+                async with state.lock(KEY):
+                    await state.put(KEY, LiveConversation(conversation_id=7))
+                assert await state.get(KEY) == LiveConversation(conversation_id=7)
+                await state.delete(KEY)
+            finally:
+                await state.close()
+
+
+def test_clients_bound_sends_in_the_calling_task() -> None:
+    # redis-py's own connections send through asyncio.wait_for: a task per command on
+    # Python 3.11. Every URL form gets a connection that does not.
+    for url in ("redis://127.0.0.1:1/0", "rediss://127.0.0.1:1/0", "unix:///nowhere.sock"):
+        connection_class = redis_from_url(url).connection_pool.connection_class
+        assert connection_class.send_packed_command is not (
+            AbstractConnection.send_packed_command
+        ), url

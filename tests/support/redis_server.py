@@ -1,5 +1,5 @@
-"""A redis-server of the test's own, on a free loopback port, that the test can stop and
-start again on the same port in the middle of a conversation.
+"""A redis-server of the test's own, on a free loopback port (and a Unix socket, if asked),
+that the test can stop and start again on the same port in the middle of a conversation.
 
 Nothing is persisted (``--save '' --appendonly no``): a restart starts empty, as a cache
 that crashed does, so the service must rebuild what it keeps there.
@@ -25,7 +25,12 @@ class RedisServer:
     :meth:`start` mid-test; the process is killed when the block exits, whatever happened."""
 
     def __init__(
-        self, *, log: Path, executable: str = "redis-server", startup_timeout: float = 10.0
+        self,
+        *,
+        log: Path,
+        executable: str = "redis-server",
+        startup_timeout: float = 10.0,
+        unix_socket: Path | None = None,
     ) -> None:
         found = shutil.which(executable)
         if found is None:
@@ -34,11 +39,18 @@ class RedisServer:
         self._log = log
         self._startup_timeout = startup_timeout
         self.port = free_port()
+        self.unix_socket = unix_socket  # listened on too, when given (unix_url)
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def unix_url(self) -> str:
+        if self.unix_socket is None:
+            raise RuntimeError("this redis-server has no Unix socket")
+        return f"unix://{self.unix_socket}?db=0"
 
     @property
     def running(self) -> bool:
@@ -60,6 +72,7 @@ class RedisServer:
                     "",
                     "--appendonly",
                     "no",
+                    *self._unix_options(),
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -76,6 +89,11 @@ class RedisServer:
             alive=lambda: self.running,
             what=f"redis-server on port {self.port} (log: {self._log})",
         )
+
+    def _unix_options(self) -> list[str]:
+        if self.unix_socket is None:
+            return []
+        return ["--unixsocket", str(self.unix_socket), "--unixsocketperm", "700"]
 
     async def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL); its data is gone."""

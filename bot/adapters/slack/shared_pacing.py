@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from handoff.errors import DeliveryError
+from handoff.state.redis_client import redis_from_url
 
 from .pacing import STALE_AFTER, PacingPolicy
 
@@ -55,7 +56,7 @@ class RedisPacer:
 
     @classmethod
     def from_url(cls, url: str, *, policy: PacingPolicy, key_prefix: str) -> RedisPacer:
-        return cls(redis=Redis.from_url(url), policy=policy, key_prefix=key_prefix)
+        return cls(redis=redis_from_url(url), policy=policy, key_prefix=key_prefix)
 
     async def acquire(self, channel: str, holder: str, *, wait_up_to: float) -> float:
         return await self._run(channel, holder, wait_up_to, "")

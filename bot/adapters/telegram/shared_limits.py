@@ -17,6 +17,8 @@ import math
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from handoff.state.redis_client import redis_from_url
+
 from .limiter import SendLimiter, SendLimits
 
 logger = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ class SharedSendLimiter(SendLimiter):
 
     @classmethod
     def from_url(cls, url: str, *, limits: SendLimits, key_prefix: str) -> SharedSendLimiter:
-        return cls(limits=limits, redis=Redis.from_url(url), key_prefix=key_prefix)
+        return cls(limits=limits, redis=redis_from_url(url), key_prefix=key_prefix)
 
     async def wait_turn(self, chat_id: int) -> None:
         try:
