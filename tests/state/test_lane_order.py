@@ -3,6 +3,7 @@ keep the same promises."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -12,7 +13,7 @@ from redis.asyncio import Redis
 from handoff.errors import StateError
 from handoff.lane_order import LaneOrder, NoOrder, Turn
 from handoff.state import lane_order_from_url
-from handoff.state.redis_order import RedisLaneOrder
+from handoff.state.redis_order import GIVE_BACK_WITHIN, RedisLaneOrder
 from tests.support.lane_order import MemoryLaneOrder
 
 LANE = "chat:telegram:42"
@@ -124,6 +125,7 @@ async def test_a_ticket_first_when_taken_stays_first_and_others_still_wait(
     assert await order.first(LANE, two) is not FIRST
     assert await order.first("chat:telegram:43", three) is not FIRST
     await other_worker.done("chat:telegram:43", [kept])
+    await other_worker.give_back()  # or with its next call, within GIVE_BACK_WITHIN
     assert await order.first("chat:telegram:43", three) is FIRST
     await order.done(LANE, [one])
     assert await order.first(LANE, two) is FIRST
@@ -135,6 +137,7 @@ async def test_a_ticket_first_when_taken_stays_first_and_others_still_wait(
     await order.done(LANE, [later])
     assert await order.first(LANE, after_other) is not FIRST  # the other worker's is still held
     await other_worker.done(LANE, [other])
+    await other_worker.give_back()
     assert await order.first(LANE, after_other) is FIRST
     # A ticket handled after later ones (given back, or skipped, meanwhile) is first,
     # but says nothing about the earlier ones still held.
@@ -165,6 +168,7 @@ async def test_a_ticket_behind_another_workers_says_whether_that_worker_is_alive
     await again.start()  # the same worker restarted: its kept ticket is its own again
     assert await order.first(LANE, mine) is Turn.BEHIND_ALIVE
     await again.done(LANE, [kept])
+    await again.give_back()
     assert await order.first(LANE, mine) is FIRST
     later = await order.ticket(LANE)
     assert await order.skip(LANE, later) == 1  # ``mine``
@@ -179,3 +183,37 @@ async def test_a_ticket_from_a_worker_without_a_heartbeat_is_behind_a_gone_one(
     await dead.ticket(LANE)
     mine = await order.ticket(LANE)
     assert await order.first(LANE, mine) is Turn.BEHIND_GONE
+
+
+async def test_handled_tickets_go_back_with_the_next_ticket(workers: Workers) -> None:
+    # done() keeps them for this worker's next call: one round trip a turn fewer.
+    order, other = workers.order(), workers.order("other")
+    held = f"{workers.prefix}:order:{LANE}:held"
+    one = await order.ticket(LANE)
+    waiting = await other.ticket(LANE)
+    await order.done(LANE, [one])
+    assert await workers.client.zrange(held, 0, -1) == [str(one).encode(), str(waiting).encode()]
+    await order.ticket("chat:telegram:7")  # another lane's: it takes them along
+    assert await workers.client.zrange(held, 0, -1) == [str(waiting).encode()]
+    assert await other.first(LANE, waiting) is FIRST
+
+
+async def test_handled_tickets_go_back_on_their_own_and_at_the_close(workers: Workers) -> None:
+    order, other = workers.order(), workers.order("other")
+    one = await order.ticket(LANE)
+    waiting = await other.ticket(LANE)
+    await order.done(LANE, [one])
+    # No next call: the timer gives them back, GIVE_BACK_WITHIN seconds later.
+    for _ in range(200):  # up to 10 s on a busy machine
+        await asyncio.sleep(GIVE_BACK_WITHIN)
+        if await other.first(LANE, waiting) is FIRST:
+            break
+    else:
+        pytest.fail("handled tickets never went back without a next call")
+    two = await order.ticket(LANE)
+    after = await other.ticket(LANE)
+    await order.done(LANE, [two])
+    await order.close()
+    await other.done(LANE, [waiting])
+    await other.give_back()
+    assert await other.first(LANE, after) is FIRST
