@@ -43,12 +43,12 @@ from handoff.stopping import pause, stop_between_rounds
 from handoff.storage import Database, Repository, StorageUnavailable
 from handoff.storage.journal import SqliteJournal
 from nlu.client import NluParser, RasaClient
+from nlu.encoders import sentence_encoder
 from nlu.environment import RasaEnvironment, default_environment_path
 from nlu.errors import NluError, NluUnavailable
 from nlu.models import ModelStore
 from nlu.refit import EmbeddingRefitter, follow_status, local_model
 from nlu.semantic import ExampleModel, SemanticParser
-from nlu.sentences import StaticEmbeddings
 from nlu.server import ManagedRasaServer
 from nlu.snapshots import examples_of
 
@@ -190,7 +190,8 @@ def semantic_model(settings: Settings, model: Path | None = None) -> ExampleMode
             data,
         )
         return None
-    fitted = ExampleModel(encoder=StaticEmbeddings.from_wordllama(), examples=examples)
+    encoder = sentence_encoder(settings.config.nlu.encoder, store_dir=settings.models_dir)
+    fitted = ExampleModel(encoder=encoder, examples=examples)
     logger.info(
         "embedding model fitted on %d examples of %d intents in %.2f s",
         len(examples),

@@ -50,6 +50,7 @@ from handoff.privacy import (
 from handoff.routing import Routes
 from handoff.state.base import DEFAULT_LOCK_TIMEOUT
 from handoff.storage.engine import parse_url
+from nlu.encoders import DEFAULT_ENCODER, EncoderName
 from nlu.semantic import RASA_WEIGHT
 
 DEFAULT_CONFIG_PATH = Path("config/tandem.yml")
@@ -203,6 +204,8 @@ class NluConfig(_Section):
     # Sentence embeddings beside Rasa (nlu.semantic): re-rank its intents and measure how
     # close a message comes to the training examples (policy.min_example_similarity).
     embeddings: bool = True
+    # Which sentence encoder (nlu.encoders): minilm, wordllama or minilm+wordllama.
+    encoder: EncoderName = DEFAULT_ENCODER
     # Rasa's share of the combined ranking; the embedding classifier has the rest.
     rasa_weight: float = Field(default=RASA_WEIGHT, ge=0, le=1)
     environment: RasaEnvironmentConfig = RasaEnvironmentConfig()

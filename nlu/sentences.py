@@ -28,6 +28,8 @@ _PACKAGE = "wordllama"
 _WEIGHTS = Path("weights") / "l2_supercat_256.safetensors"
 _TOKENIZER = Path("tokenizers") / "l2_supercat_tokenizer_config.json"
 _TENSOR = "embedding.weight"
+# What a vector depends on (vectors kept on disk are keyed by it).
+REVISION = "wordllama 0.4.0.post1 l2_supercat_256, mean, v1"
 
 Vectors = NDArray[np.float32]
 

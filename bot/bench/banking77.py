@@ -14,6 +14,7 @@ from bot.bench.oos import trained_and_parsed, with_embeddings
 from handoff.policy.metrics import ratio
 from nlu.banking77 import held_out_split, load_banking77
 from nlu.benchmark import Parsed, read_parses, write_parses
+from nlu.encoders import EncoderName
 
 Out = Callable[[str], None]
 
@@ -23,6 +24,7 @@ class BankingOptions:
     data: Path  # Banking77's train.csv
     config_file: Path  # the Rasa pipeline to train
     parses: Path | None  # read the parses here if it exists (no Rasa), else write them
+    encoder: EncoderName  # the sentence encoder of the embedding model
 
 
 async def run_banking77(options: BankingOptions, out: Out) -> None:
@@ -40,7 +42,7 @@ async def run_banking77(options: BankingOptions, out: Out) -> None:
         if options.parses is not None:
             write_parses(parsed, options.parses)
     started = time.perf_counter()
-    combined = with_embeddings(out, parsed, train)
+    combined = with_embeddings(out, parsed, train, options.encoder)
     embedding_seconds = time.perf_counter() - started
     out("")
     out(f"held-out accuracy (top intent = label, {len(parsed)} texts):")

@@ -33,10 +33,10 @@ from nlu.benchmark import (
     write_parses,
     write_training_data,
 )
+from nlu.encoders import EncoderName, sentence_encoder
 from nlu.environment import RasaEnvironment, default_environment_path
 from nlu.models import ModelStore
 from nlu.semantic import RASA_WEIGHT, ExampleModel, LabelledText, combine
-from nlu.sentences import StaticEmbeddings
 from nlu.server import ManagedRasaServer
 from nlu.training import Progress, train_model
 
@@ -56,6 +56,7 @@ class OosOptions:
     per_intent: int | None  # train on at most this many examples per intent
     model: Path | None  # parse with this model instead of training one
     parses: Path | None  # read the parses here if it exists (no Rasa), else write them
+    encoder: EncoderName  # the sentence encoder of the embedding model
 
 
 async def run_oos(options: OosOptions, out: Out) -> None:
@@ -65,7 +66,7 @@ async def run_oos(options: OosOptions, out: Out) -> None:
     if options.parses is not None and options.parses.exists():
         out(f"the parses in {options.parses} (no training, no Rasa)")
         parsed = read_parses(options.parses)
-        _oos_report(out, parsed, with_embeddings(out, parsed, examples))
+        _oos_report(out, parsed, with_embeddings(out, parsed, examples, options.encoder))
         return
     sample = f" (at most {options.per_intent} per intent)" if options.per_intent else ""
     parsed, _ = await trained_and_parsed(
@@ -80,7 +81,7 @@ async def run_oos(options: OosOptions, out: Out) -> None:
     if options.parses is not None:
         write_parses(parsed, options.parses)
     out("")
-    _oos_report(out, parsed, with_embeddings(out, parsed, examples))
+    _oos_report(out, parsed, with_embeddings(out, parsed, examples, options.encoder))
 
 
 async def trained_and_parsed(
@@ -166,15 +167,17 @@ async def parse_examples(
     return parsed
 
 
-def with_embeddings(out: Out, parsed: list[Parsed], examples: list[Example]) -> list[Parsed]:
+def with_embeddings(
+    out: Out, parsed: list[Parsed], examples: list[Example], encoder: EncoderName
+) -> list[Parsed]:
     """Each parse re-ranked by the embedding model fitted on the training examples."""
     started = time.perf_counter()
     model = ExampleModel(
-        encoder=StaticEmbeddings.from_wordllama(),
+        encoder=sentence_encoder(encoder),
         examples=[LabelledText(example.text, example.intent) for example in examples],
     )
     fitted = time.perf_counter() - started
-    out(f"embedding model fitted on {len(examples)} examples in {fitted:.1f} s")
+    out(f"embedding model ({encoder}) fitted on {len(examples)} examples in {fitted:.1f} s")
     combined: list[Parsed] = []
     each: list[float] = []
     for item in parsed:

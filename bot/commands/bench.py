@@ -17,6 +17,7 @@ import click
 from click.core import ParameterSource
 
 from bot.commands.common import CliContext, echo, explained, pass_cli, run_async
+from nlu.encoders import DEFAULT_ENCODER, ENCODER_NAMES
 
 _ROOT = Path(__file__).resolve().parents[2]
 # The shared data sets sit beside the checkout (see ../shared/data/README.md).
@@ -141,6 +142,13 @@ _PARSES = click.option(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Read the parses from this file if it exists (no Rasa at all); else write them there.",
 )
+_ENCODER = click.option(
+    "--encoder",
+    type=click.Choice(ENCODER_NAMES),
+    default=DEFAULT_ENCODER,
+    show_default=True,
+    help="The sentence encoder of the embedding model (nlu.encoder).",
+)
 _BACKENDS = click.option(
     "--backends",
     callback=_backends,
@@ -208,6 +216,7 @@ def pii(cli: CliContext, data: Path | None, misses: bool) -> None:
 @_data_set(_BANKING77, "TANDEM_BANKING77", "Banking77's train.csv (text,category).")
 @_PIPELINE
 @_PARSES
+@_ENCODER
 @explained
 def banking77(**options: Any) -> None:
     """Banking77: trains the pipeline on four fifths of each intent's examples (a fixed
@@ -238,6 +247,7 @@ def banking77(**options: Any) -> None:
 )
 @_file("--model", "Parse with this model (one --keep-model kept) instead of training one.")
 @_PARSES
+@_ENCODER
 @explained
 def oos(**options: Any) -> None:
     """Out-of-scope queries on CLINC150: refused by the policy, while in-scope ones are answered?
@@ -271,6 +281,7 @@ def intents(cli: CliContext, goemotions: Path, out_of_domain: int, model: Path |
     """
     from bot.app import semantic_model  # noqa: PLC0415 - only here
     from bot.bench.intents import (  # noqa: PLC0415 - only here
+        SemanticParserSetup,
         measure,
         parse_sets,
         table,
@@ -279,7 +290,9 @@ def intents(cli: CliContext, goemotions: Path, out_of_domain: int, model: Path |
     from bot.bench.oos import before_issue_9  # noqa: PLC0415 - only here
     from bot.settings import policy_config  # noqa: PLC0415 - only here
 
-    sets = run_async(
+    semantic = semantic_model(cli.settings)
+    rasa_weight = cli.settings.config.nlu.rasa_weight
+    *sets, served = run_async(
         parse_sets(
             cli.settings,
             test_data=_TEST_DATA,
@@ -287,16 +300,17 @@ def intents(cli: CliContext, goemotions: Path, out_of_domain: int, model: Path |
             out_of_domain=out_of_domain,
             model=model,
             progress=_progress,
+            semantic=None if semantic is None else SemanticParserSetup(semantic, rasa_weight),
         )
     )
+    parsed = (sets[0], sets[1], sets[2])
     config = policy_config(cli.settings.config.policy)
     rows = [
-        measure("before issue 9 (Rasa alone)", before_issue_9(config), sets),
-        measure("as configured, Rasa alone", config, sets),
+        measure("before issue 9 (Rasa alone)", before_issue_9(config), parsed),
+        measure("as configured, Rasa alone", config, parsed),
     ]
-    semantic = semantic_model(cli.settings)
     if semantic is not None:
-        embedded = with_embeddings(sets, semantic, cli.settings.config.nlu.rasa_weight)
+        embedded = with_embeddings(parsed, semantic, rasa_weight, served)
         rows.append(measure("as configured, with embeddings", config, embedded))
     _lines(table(rows))
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nlu.errors import NluUnavailable
 from nlu.parsing import IntentScore, ParseResult
 from nlu.semantic import (
     ExampleModel,
@@ -99,6 +100,13 @@ def test_the_parser_decorates_rasa() -> None:
     assert result.intent.name == "greet"
     assert result.similarity is not None
     assert result.similarity > 0.5
+
+
+def test_a_rasa_outage_goes_through_the_parser_while_the_reading_is_dropped() -> None:
+    parser = SemanticParser(inner=ScriptedNlu(down=True), model=MODEL, rasa_weight=0.5)
+
+    with pytest.raises(NluUnavailable):
+        asyncio.run(parser.parse("hello there"))
 
 
 def test_a_model_needs_two_intents() -> None:

@@ -1,0 +1,53 @@
+"""The sentence encoders the NLU can read messages with, by name (``nlu.encoder``).
+
+- ``minilm``: all-MiniLM-L6-v2 (:mod:`nlu.minilm`), a 6-layer transformer run in numpy:
+  a few milliseconds a message.
+- ``wordllama``: WordLlama's static token vectors (:mod:`nlu.sentences`): microseconds a
+  message, and less accurate.
+- ``minilm+wordllama``: both vectors side by side (:mod:`nlu.concatenated`): a cosine
+  is the mean of the two cosines.
+
+Light to import (the command line's help lists the names): the encoders' modules are
+imported when one is built.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, get_args
+
+if TYPE_CHECKING:
+    from nlu.semantic import SentenceEncoder
+
+EncoderName = Literal["minilm", "wordllama", "minilm+wordllama"]
+ENCODER_NAMES: tuple[str, ...] = get_args(EncoderName)
+DEFAULT_ENCODER: EncoderName = "minilm"
+
+
+def sentence_encoder(name: EncoderName, *, store_dir: Path | None = None) -> SentenceEncoder:
+    """The encoder called ``name``, its files read from the installed packages; with
+    ``store_dir``, the vectors of the examples it fits on are kept there
+    (:mod:`nlu.vector_store`)."""
+    # Here: reading weights takes tokenizers, safetensors and scipy.
+    from nlu import minilm, sentences  # noqa: PLC0415
+    from nlu.concatenated import Concatenated  # noqa: PLC0415
+    from nlu.vector_store import StoredVectors  # noqa: PLC0415
+
+    encoder: SentenceEncoder
+    if name == "minilm":
+        encoder = minilm.MiniLmEncoder.from_package()
+        revision = minilm.REVISION
+    elif name == "wordllama":
+        encoder = sentences.StaticEmbeddings.from_wordllama()
+        revision = sentences.REVISION
+    else:
+        parts: list[SentenceEncoder] = [
+            minilm.MiniLmEncoder.from_package(),
+            sentences.StaticEmbeddings.from_wordllama(),
+        ]
+        encoder = Concatenated(parts)
+        revision = f"{minilm.REVISION} + {sentences.REVISION}"
+    if store_dir is None:
+        return encoder
+    path = store_dir / f"example-vectors.{name}.npz"
+    return StoredVectors(encoder=encoder, identity=revision, path=path)
