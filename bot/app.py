@@ -20,6 +20,7 @@ from bot.adapters.telegram import SendLimits, TelegramAdapter
 from bot.errors import MissingChatSettings
 from bot.http import HealthReport, HttpServer
 from bot.learning import LearningWiring
+from bot.meaning import frustration_encoder
 from bot.metrics import Metrics
 from bot.privacy import PrivacyWiring
 from bot.scale import polling_lease, slack_pacing, telegram_limiter
@@ -377,7 +378,9 @@ class Service:
             nlu=privacy.nlu(metrics.nlu(self.nlu)),
             responses=responses,
             policy=policy_config(config.policy),
-            detector=FrustrationDetector(policy_config(config.policy).frustration),
+            detector=FrustrationDetector(
+                policy_config(config.policy).frustration, encoder=frustration_encoder()
+            ),
         )
         # Update-to-reply: from the update's hand-over (above) to the reply sent for it.
         customers = metrics.replies.customers(privacy.customers(self.engine))

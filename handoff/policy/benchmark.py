@@ -69,19 +69,18 @@ def load_goemotions(tsv: Path, emotions: Path | None = None) -> list[LabelledTex
 
 
 def score_texts(texts: Sequence[LabelledText], detector: FrustrationDetector) -> list[Scored]:
-    scored = []
-    for item in texts:
-        frustration = detector.assess(item.text, intent=None, previous_texts=())
-        scored.append(
-            Scored(
-                item.frustrated,
-                frustration.score,
-                frustration.sentiment,
-                frustration.cues,
-                frustration.model_probability,
-            )
-        )
-    return scored
+    return [score_text(item, detector) for item in texts]
+
+
+def score_text(item: LabelledText, detector: FrustrationDetector) -> Scored:
+    frustration = detector.assess(item.text, intent=None, previous_texts=())
+    return Scored(
+        item.frustrated,
+        frustration.score,
+        frustration.sentiment,
+        frustration.cues,
+        frustration.model_probability,
+    )
 
 
 def at_threshold(scored: Sequence[Scored], threshold: float) -> BinaryScore:

@@ -34,10 +34,12 @@ class FrustrationConfig:
     threshold: float = 0.5
     # The text model (trained on GoEmotions by `tandem policy train`): its probability
     # counts above model_floor, up to model_weight at 1. With the defaults, the model alone
-    # reaches the threshold at about 0.73: below the best F1 on GoEmotions' dev split (at
+    # reaches the threshold at about 0.77: above the best F1 on GoEmotions' dev split (at
     # 0.6), since Reddit's "disapproval" reads plain support requests as frustrated
-    # ("unfortunately I can't log in": 0.77; CLINC150's "no good", "stop it").
-    model_weight: float = 0.75
+    # (CLINC150's "no good", "stop it", "tell carl that he sucks"). 0.7 keeps CLINC150's
+    # in-scope val queries read as frustrated at 0.43% with the meaning head, as 0.75 did
+    # with the words model alone (0.75: 0.60%).
+    model_weight: float = 0.7
     model_floor: float = 0.2
     # Messages of fewer words give the model no evidence: on Reddit a bare "no" disagrees,
     # at a support desk it answers a question.

@@ -7,14 +7,17 @@ Evidence (:mod:`.evidence`) adds up, clipped to [0, 1] (weights and threshold in
           + sentiment_weight * max(0, (-compound - sentiment_floor) / (1 - sentiment_floor))
           + the weight of every cue that fired
 
-The text model (:mod:`.textmodel`, trained on GoEmotions) reads how the words sound; the
-cues (:mod:`.cues`) catch what a support desk hears that Reddit does not teach (sarcasm,
-"I'm fed up", a wait of three weeks) and what only the conversation knows (the same message
-again, the complaint intent, a turn after the bot already failed).
+The text model reads how the words sound (:mod:`.textmodel`, trained on GoEmotions) and,
+given a sentence encoder, what the message means (:mod:`.meaning`: its probability then
+replaces the words model's; without an encoder the words model scores alone, said once in
+the log); the cues (:mod:`.cues`) catch what a support desk hears that Reddit does not
+teach (sarcasm, "I'm fed up", a wait of three weeks) and what only the conversation knows
+(the same message again, the complaint intent, a turn after the bot already failed).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -22,8 +25,11 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from handoff.policy import cues
 from handoff.policy.config import FrustrationConfig
 from handoff.policy.evidence import Frustration, Signal, combine, model_signal, sentiment_signal
+from handoff.policy.meaning import MeaningHead, SentenceEncoder, dimensions_of
 from handoff.policy.textmodel import Sentiment, TextModel
-from handoff.policy.weights import shipped_model
+from handoff.policy.weights import shipped_weights
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["Frustration", "FrustrationDetector"]
 
@@ -35,12 +41,35 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 
 class FrustrationDetector:
-    """Scores messages. Build one per process: VADER's lexicon and the weights load once."""
+    """Scores messages. Build one per process: VADER's lexicon and the weights load once.
 
-    def __init__(self, config: FrustrationConfig | None = None, *, model: TextModel | None = None):
+    ``encoder`` (the service's sentence encoder) lets the meaning head read the message;
+    without one, or with weights that have no head for it, the words model scores alone.
+    """
+
+    _said_words_only = False  # the log says once per process that the meaning is not read
+
+    def __init__(
+        self,
+        config: FrustrationConfig | None = None,
+        *,
+        model: TextModel | None = None,
+        encoder: SentenceEncoder | None = None,
+        head: MeaningHead | None = None,
+        words_only: bool = False,
+    ):
         self.config = config or FrustrationConfig()
         self._vader = SentimentIntensityAnalyzer()
-        self.model = model if model is not None else shipped_model()
+        if model is None:  # the shipped words model, and its head unless one is given
+            model, head = shipped_weights().model, head or shipped_weights().head
+        self.model = model
+        # words_only: the words model alone, as asked (a benchmark's baseline), not logged.
+        self.head, self.encoder = (None, None) if words_only else _reading(encoder, head)
+
+    @property
+    def reads_meaning(self) -> bool:
+        """True when the meaning head scores (an encoder and weights for it)."""
+        return self.head is not None
 
     def assess(
         self,
@@ -57,7 +86,7 @@ class FrustrationDetector:
         if not text.strip():
             return Frustration.calm()
         sentiment = self.sentiments(text)
-        probability = self.model.probability(text, sentiment)
+        probability = self.probability(text, sentiment)
         # "That didn't help" is counted once, by the two-turn rule (and the weight below);
         # the model, which reads it as Reddit's disapproval, would hand off at the first.
         not_helpful = cues.says_not_helpful(text)
@@ -74,6 +103,13 @@ class FrustrationDetector:
             sentiment=sentiment.compound,
             probability=probability,
         )
+
+    def probability(self, text: str, sentiment: Sentiment) -> float:
+        """P(frustrated | text): the meaning head's when it reads, else the words model's."""
+        if self.head is None or self.encoder is None:
+            return self.model.probability(text, sentiment)
+        vector = self.encoder.encode([text])[0]
+        return self.head.probability(vector, self.model.logit(text, sentiment), sentiment)
 
     def _text_cues(self, text: str, compound: float) -> list[Signal]:
         config = self.config
@@ -132,3 +168,29 @@ class FrustrationDetector:
     def sentiment(self, text: str) -> float:
         """VADER's compound score of ``text`` (-1 very negative .. +1 very positive)."""
         return self.sentiments(text).compound
+
+
+def _reading(
+    encoder: SentenceEncoder | None, head: MeaningHead | None
+) -> tuple[MeaningHead | None, SentenceEncoder | None]:
+    """The head and encoder to use, or (None, None) with the reason logged once."""
+    reason = None
+    if encoder is None:
+        reason = "no sentence encoder"
+    elif head is None:
+        reason = "the weights have no meaning head (run `tandem policy train`)"
+    else:
+        size = dimensions_of(encoder)
+        if size != head.dimensions:
+            reason = (
+                f"the encoder's vectors have {size} dimensions, the meaning head "
+                f"({head.encoder}) {head.dimensions}"
+            )
+    if reason is None:
+        return head, encoder
+    if not FrustrationDetector._said_words_only:
+        FrustrationDetector._said_words_only = True
+        logger.warning(
+            "frustration: %s; the text model reads the words only (TF-IDF and VADER)", reason
+        )
+    return None, None

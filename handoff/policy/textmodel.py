@@ -87,6 +87,10 @@ class TextModel:
 
     def probability(self, text: str, sentiment: Sentiment) -> float:
         """P(frustrated | text), 0..1."""
+        return _sigmoid(self.logit(text, sentiment))
+
+    def logit(self, text: str, sentiment: Sentiment) -> float:
+        """log(P / (1 - P)) of :meth:`probability` (the meaning head reads it)."""
         weighted: list[tuple[float, float]] = []
         for name, count in features(text).items():
             term = self.terms.get(name)
@@ -95,8 +99,7 @@ class TextModel:
                 weighted.append(((1.0 + math.log(count)) * idf, coefficient))
         norm = math.sqrt(sum(value * value for value, _ in weighted)) or 1.0
         z = self.intercept + sum(value * coefficient for value, coefficient in weighted) / norm
-        z += sum(w * v for w, v in zip(self.sentiment, sentiment.values(), strict=True))
-        return _sigmoid(z)
+        return z + sum(w * v for w, v in zip(self.sentiment, sentiment.values(), strict=True))
 
     def char_log_prob(self, text: str) -> float | None:
         """The mean log-probability of the text's letter transitions (None: too few letters).

@@ -4,6 +4,8 @@
 (``data/goemotions-frustration.tsv.gz``); the service reads it once at start. The file
 names the SHA-256 of the data it was trained on, so ``tandem policy train --check`` can
 tell weights that belong to other data from weights that merely differ in the last digit.
+Beside the words model it keeps the meaning head (:mod:`.meaning`), read when the service
+has a sentence encoder.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from handoff.policy.errors import WeightsError
+from handoff.policy.meaning import MeaningHead
 from handoff.policy.textmodel import SENTIMENT_FEATURES, TextModel
 
 DATA_FOLDER = Path(__file__).resolve().parent / "data"
@@ -33,6 +38,7 @@ class Weights:
     model: TextModel
     data_sha256: str
     settings: dict[str, Any]
+    head: MeaningHead | None = None  # None: trained without a sentence encoder
 
 
 def dump_weights(weights: Weights, path: Path) -> None:
@@ -50,6 +56,8 @@ def dump_weights(weights: Weights, path: Path) -> None:
             for name, (idf, coefficient) in sorted(model.terms.items())
         },
     }
+    if weights.head is not None:
+        document["head"] = _head_document(weights.head)
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     # mtime 0: the same weights give the same bytes, so git sees no change.
     with gzip.GzipFile(path, "wb", mtime=0) as handle:
@@ -81,9 +89,30 @@ def load_weights(path: Path = SHIPPED_WEIGHTS) -> Weights:
             model=model,
             data_sha256=str(document["data_sha256"]),
             settings=dict(document["settings"]),
+            head=_head(document["head"]) if "head" in document else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise WeightsError(f"{path}: malformed weights ({type(exc).__name__}: {exc})") from None
+
+
+def _head_document(head: MeaningHead) -> dict[str, Any]:
+    return {
+        "encoder": head.encoder,
+        "intercept": _round(head.intercept),
+        "words": _round(head.words),
+        "sentiment": dict(zip(SENTIMENT_FEATURES, map(_round, head.sentiment), strict=True)),
+        "embedding": [_round(float(v)) for v in head.embedding],
+    }
+
+
+def _head(document: dict[str, Any]) -> MeaningHead:
+    return MeaningHead(
+        encoder=str(document["encoder"]),
+        embedding=np.array([float(v) for v in document["embedding"]], dtype=np.float64),
+        words=float(document["words"]),
+        sentiment=tuple(float(document["sentiment"][name]) for name in SENTIMENT_FEATURES),
+        intercept=float(document["intercept"]),
+    )
 
 
 def _round(value: float) -> float:
@@ -91,6 +120,11 @@ def _round(value: float) -> float:
 
 
 @functools.cache
+def shipped_weights() -> Weights:
+    """The shipped weights, read once per process (every detector shares them)."""
+    return load_weights(SHIPPED_WEIGHTS)
+
+
 def shipped_model() -> TextModel:
-    """The shipped weights' model, read once per process (every detector shares it)."""
-    return load_weights(SHIPPED_WEIGHTS).model
+    """The shipped words model."""
+    return shipped_weights().model

@@ -533,4 +533,7 @@ def test_bench_frustration_command(tmp_path: Path) -> None:
     assert "detector (threshold 0.50)" in result.output
     assert "VADER only (compound <= -0.05)" in result.output
     assert "threshold sweep" in result.output
-    assert "cost of one assessment (text model, VADER, cues), 6 texts: p50" in result.output
+    assert "read with all-MiniLM-L6-v2" in result.output  # before | after, side by side
+    assert "CPU time of one assessment (text model, VADER, cues), 6 texts:" in result.output
+    assert re.search(r"before +p50 [\d.]+ ms, p95 [\d.]+ ms", result.output)
+    assert re.search(r"after +p50 [\d.]+ ms, p95 [\d.]+ ms", result.output)

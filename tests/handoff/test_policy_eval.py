@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.commands.policy import policy
-from handoff.policy import Action, IntentGuess, PolicyConfig, ReasonCode
+from bot.meaning import required_encoder
+from handoff.policy import Action, FrustrationDetector, IntentGuess, PolicyConfig, ReasonCode
 from handoff.policy.errors import EvaluationFileError
 from handoff.policy.eval_file import load_labelled_set, parse_labelled_set
 from handoff.policy.evaluation import (
@@ -408,9 +409,15 @@ def test_binary_score_edge_cases() -> None:
 # --- the shipped conversations: the policy's specification -----------------------------------
 
 
-@pytest.fixture(scope="module")
-def shipped() -> EvaluationReport:
-    return evaluate_file(SHIPPED_CONVERSATIONS)
+@pytest.fixture(scope="module", params=["read with MiniLM", "words only"])
+def shipped(request: pytest.FixtureRequest) -> EvaluationReport:
+    """As the service decides (the meaning head reading all-MiniLM-L6-v2's vectors), and
+    as it decides without the encoder (the words model alone)."""
+    config = PolicyConfig()
+    encoder = required_encoder() if request.param == "read with MiniLM" else None
+    detector = FrustrationDetector(config.frustration, encoder=encoder)
+    assert detector.reads_meaning == (encoder is not None)
+    return evaluate_file(SHIPPED_CONVERSATIONS, config=config, detector=detector)
 
 
 def test_the_shipped_set_is_large_and_covers_every_rule(shipped: EvaluationReport) -> None:

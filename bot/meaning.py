@@ -1,0 +1,33 @@
+"""The sentence encoder the frustration model's meaning head reads messages with.
+
+all-MiniLM-L6-v2 (:mod:`nlu.minilm`), one per process: its weights load once, and its
+cache of the last few hundred texts serves every reader of the same message.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from handoff.policy.meaning import SentenceEncoder
+from nlu.minilm import EncoderUnavailable, MiniLmEncoder
+
+logger = logging.getLogger(__name__)
+
+# The encoder the shipped meaning head was trained with (the weights file names it).
+ENCODER_NAME = "all-MiniLM-L6-v2"
+
+
+@functools.cache
+def frustration_encoder() -> SentenceEncoder | None:
+    """The encoder; None, with a warning, when its package is not installed."""
+    try:
+        return MiniLmEncoder.from_package()
+    except EncoderUnavailable as exc:
+        logger.warning("frustration: %s", exc)
+        return None
+
+
+def required_encoder() -> SentenceEncoder:
+    """The encoder, or :class:`EncoderUnavailable` (training needs it)."""
+    return MiniLmEncoder.from_package()
