@@ -82,11 +82,11 @@ class FrustrationDetector:
         """Score ``text``; ``intent`` is the NLU's confident top intent (None if none);
         ``failed_turns`` counts the turns in a row the bot has failed before this one."""
         config = self.config
-        text = text.translate(_APOSTROPHES)
+        written, text = text, text.translate(_APOSTROPHES)
         if not text.strip():
             return Frustration.calm()
         sentiment = self.sentiments(text)
-        probability = self.probability(text, sentiment)
+        probability = self.probability(text, sentiment, written=written)
         # "That didn't help" is counted once, by the two-turn rule (and the weight below);
         # the model, which reads it as Reddit's disapproval, would hand off at the first.
         not_helpful = cues.says_not_helpful(text)
@@ -104,11 +104,14 @@ class FrustrationDetector:
             probability=probability,
         )
 
-    def probability(self, text: str, sentiment: Sentiment) -> float:
-        """P(frustrated | text): the meaning head's when it reads, else the words model's."""
+    def probability(self, text: str, sentiment: Sentiment, *, written: str = "") -> float:
+        """P(frustrated | text): the meaning head's when it reads, else the words model's.
+
+        The encoder reads the message as ``written`` (as the NLU read it, so a shared
+        encoder's cache has its vector; as the head was trained), else ``text``."""
         if self.head is None or self.encoder is None:
             return self.model.probability(text, sentiment)
-        vector = self.encoder.encode([text])[0]
+        vector = self.encoder.encode([written or text])[0]
         return self.head.probability(vector, self.model.logit(text, sentiment), sentiment)
 
     def _text_cues(self, text: str, compound: float) -> list[Signal]:
