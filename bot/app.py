@@ -174,7 +174,7 @@ def semantic_nlu(settings: Settings, rasa: NluParser, *, model: Path | None = No
     fitted = semantic_model(settings, model)
     if fitted is None:
         return rasa
-    return SemanticParser(inner=rasa, model=fitted, rasa_weight=config.rasa_weight)
+    return SemanticParser(inner=rasa, model=fitted, rasa_weight=config.tuning.rasa_weight)
 
 
 def semantic_model(settings: Settings, model: Path | None = None) -> ExampleModel | None:
@@ -191,8 +191,11 @@ def semantic_model(settings: Settings, model: Path | None = None) -> ExampleMode
             data,
         )
         return None
-    encoder = sentence_encoder(settings.config.nlu.encoder, store_dir=settings.models_dir)
-    fitted = ExampleModel(encoder=encoder, examples=examples)
+    config = settings.config.nlu
+    encoder = sentence_encoder(config.encoder, store_dir=settings.models_dir)
+    fitted = ExampleModel(
+        encoder=encoder, examples=examples, regularisation=config.tuning.regularisation
+    )
     logger.info(
         "embedding model fitted on %d examples of %d intents in %.2f s",
         len(examples),

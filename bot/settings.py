@@ -13,7 +13,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_type_hints
 from urllib.parse import unquote, urlsplit
@@ -50,8 +50,7 @@ from handoff.privacy import (
 from handoff.routing import Routes
 from handoff.state.base import DEFAULT_LOCK_TIMEOUT
 from handoff.storage.engine import parse_url
-from nlu.encoders import DEFAULT_ENCODER, EncoderName
-from nlu.semantic import RASA_WEIGHT
+from nlu.encoders import DEFAULT_ENCODER, TUNINGS, EncoderName, Tuning
 
 DEFAULT_CONFIG_PATH = Path("config/tandem.yml")
 CONFIG_PATH_VARIABLE = "TANDEM_CONFIG"
@@ -206,8 +205,18 @@ class NluConfig(_Section):
     embeddings: bool = True
     # Which sentence encoder (nlu.encoders): minilm, wordllama or minilm+wordllama.
     encoder: EncoderName = DEFAULT_ENCODER
-    # Rasa's share of the combined ranking; the embedding classifier has the rest.
-    rasa_weight: float = Field(default=RASA_WEIGHT, ge=0, le=1)
+    # Rasa's share of the combined ranking; the embedding classifier has the rest. None:
+    # the value set for the encoder (nlu.encoders.TUNINGS).
+    rasa_weight: float | None = Field(default=None, ge=0, le=1)
+
+    @property
+    def tuning(self) -> Tuning:
+        """The encoder's tuned values, with ``rasa_weight`` where the operator set it."""
+        tuned = TUNINGS[self.encoder]
+        if self.rasa_weight is None:
+            return tuned
+        return replace(tuned, rasa_weight=self.rasa_weight)
+
     environment: RasaEnvironmentConfig = RasaEnvironmentConfig()
     server: RasaServerConfig = RasaServerConfig()
 

@@ -69,7 +69,10 @@ class EmbeddingRefitter:
 
     def _fit(self, model: Path) -> ExampleModel:
         examples = examples_of(model, self._data_dir)
-        return ExampleModel(encoder=self._parser.model.encoder, examples=examples)
+        current = self._parser.model
+        return ExampleModel(
+            encoder=current.encoder, examples=examples, regularisation=current.regularisation
+        )
 
 
 class StatusSource(Protocol):

@@ -33,13 +33,13 @@ from nlu.validation.examples import load_examples
 
 Vectors = NDArray[np.float32]
 
-# Rasa's share of the combined ranking (the embedding classifier has the rest), set on
-# CLINC150 val with MiniLM (in-scope accuracy 0.961; 0.3: 0.964, but with policy's scope
-# thresholds 0.88/0.7 two-turn OOS 92.4% there, 94.2% on a plateau from 0.86 to 0.90 here).
+# Rasa's share of the combined ranking (the embedding classifier has the rest) and the
+# classifier's regularisation (scikit-learn's C) for MiniLM, the default encoder; each
+# encoder's own are in nlu.encoders.TUNINGS (set on CLINC150 val). MiniLM: in-scope
+# accuracy 0.961 at 0.4 (0.3: 0.964, but with the policy's scope thresholds 0.88/0.7
+# two-turn OOS 92.4% there, 94.2% on a plateau from 0.86 to 0.90 here).
 RASA_WEIGHT = 0.4
-# Regularisation of the embedding classifier (scikit-learn's C), set on CLINC150 val with
-# MiniLM (C 10 and 30: OOS handed off within two turns 81-89% at the same thresholds).
-_C = 3.0
+REGULARISATION = 3.0
 _MAX_ITER = 1000
 # How many intents the combined ranking keeps (Rasa's default ranking length).
 _RANKING_LENGTH = 10
@@ -73,7 +73,13 @@ def training_texts(data_dir: Path) -> list[LabelledText]:
 class ExampleModel:
     """The training examples as vectors, and a classifier over them."""
 
-    def __init__(self, *, encoder: SentenceEncoder, examples: Sequence[LabelledText]) -> None:
+    def __init__(
+        self,
+        *,
+        encoder: SentenceEncoder,
+        examples: Sequence[LabelledText],
+        regularisation: float = REGULARISATION,
+    ) -> None:
         texts = [example.text for example in examples if example.text.strip()]
         labels = [example.intent for example in examples if example.text.strip()]
         if len(set(labels)) < 2:
@@ -86,8 +92,9 @@ class ExampleModel:
         from threadpoolctl import threadpool_limits  # noqa: PLC0415
 
         self._encoder = encoder
+        self.regularisation = regularisation
         vectors = encoder.encode(texts)
-        classifier = LogisticRegression(C=_C, max_iter=_MAX_ITER, random_state=0)
+        classifier = LogisticRegression(C=regularisation, max_iter=_MAX_ITER, random_state=0)
         # One BLAS thread: on 2 busy cores, threads fighting over them made the fit of the
         # shipped data take 4.5 s instead of 0.07 s.
         with threadpool_limits(limits=1):

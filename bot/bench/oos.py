@@ -33,10 +33,10 @@ from nlu.benchmark import (
     write_parses,
     write_training_data,
 )
-from nlu.encoders import EncoderName, sentence_encoder
+from nlu.encoders import TUNINGS, EncoderName, sentence_encoder
 from nlu.environment import RasaEnvironment, default_environment_path
 from nlu.models import ModelStore
-from nlu.semantic import RASA_WEIGHT, ExampleModel, LabelledText, combine
+from nlu.semantic import ExampleModel, LabelledText, combine
 from nlu.server import ManagedRasaServer
 from nlu.training import Progress, train_model
 
@@ -172,9 +172,11 @@ def with_embeddings(
 ) -> list[Parsed]:
     """Each parse re-ranked by the embedding model fitted on the training examples."""
     started = time.perf_counter()
+    tuning = TUNINGS[encoder]
     model = ExampleModel(
         encoder=sentence_encoder(encoder),
         examples=[LabelledText(example.text, example.intent) for example in examples],
+        regularisation=tuning.regularisation,
     )
     fitted = time.perf_counter() - started
     out(f"embedding model ({encoder}) fitted on {len(examples)} examples in {fitted:.1f} s")
@@ -182,7 +184,7 @@ def with_embeddings(
     each: list[float] = []
     for item in parsed:
         started = time.perf_counter()
-        result = combine(item.result, model, rasa_weight=RASA_WEIGHT)
+        result = combine(item.result, model, rasa_weight=tuning.rasa_weight)
         each.append(time.perf_counter() - started)
         combined.append(replace(item, result=result))
     out(f"embedding step per message: p50 {percentile(each, 50) * 1000:.2f} ms")

@@ -291,7 +291,7 @@ def intents(cli: CliContext, goemotions: Path, out_of_domain: int, model: Path |
     from bot.settings import policy_config  # noqa: PLC0415 - only here
 
     semantic = semantic_model(cli.settings)
-    rasa_weight = cli.settings.config.nlu.rasa_weight
+    rasa_weight = cli.settings.config.nlu.tuning.rasa_weight
     *sets, served = run_async(
         parse_sets(
             cli.settings,

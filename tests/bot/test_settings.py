@@ -268,3 +268,14 @@ def test_a_plain_http_webhook_is_accepted_on_this_machine_only(
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "local-secret")
     settings = load_settings(REPO / "config" / "tandem.yml")
     assert str(settings.env.telegram_webhook_url) == "http://127.0.0.1:8443/telegram/webhook"
+
+
+def test_each_encoder_brings_the_rasa_weight_and_regularisation_set_for_it() -> None:
+    from bot.settings import NluConfig  # noqa: PLC0415
+    from nlu.encoders import TUNINGS  # noqa: PLC0415
+
+    assert NluConfig().tuning == TUNINGS["minilm"]
+    wordllama = NluConfig(encoder="wordllama").tuning
+    assert (wordllama.rasa_weight, wordllama.regularisation) == (0.5, 10.0)
+    chosen = NluConfig(encoder="wordllama", rasa_weight=0.3).tuning
+    assert (chosen.rasa_weight, chosen.regularisation) == (0.3, 10.0)

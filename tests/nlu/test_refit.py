@@ -156,7 +156,7 @@ def _refitter(tmp_path: Path) -> tuple[SemanticParser, EmbeddingRefitter, Path]:
     write_snapshot(first, OLD)
     parser = SemanticParser(
         inner=ScriptedNlu(table={TAUGHT: [("pet_damage", 0.9), ("greet", 0.05)]}),
-        model=ExampleModel(encoder=ENCODER, examples=OLD),
+        model=ExampleModel(encoder=ENCODER, examples=OLD, regularisation=10.0),
         rasa_weight=0.5,
     )
     refitter = EmbeddingRefitter(parser=parser, data_dir=_data(tmp_path), followed=first)
@@ -175,6 +175,7 @@ async def test_a_new_model_refits_the_embeddings_on_its_examples(tmp_path: Path)
     assert refitter.followed == second
     assert "pet_damage" in parser.model.intents
     assert parser.model.encoder is ENCODER  # the vectors are loaded once
+    assert parser.model.regularisation == 10.0  # the encoder's own, kept
     assert (await parser.parse(TAUGHT)).similarity == pytest.approx(1.0, abs=1e-4)
 
 
