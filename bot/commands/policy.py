@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -69,6 +70,8 @@ def train(check: bool, out: Path | None) -> None:
     start. With --check, exits 1 unless the committed weights are what training gives.
     """
     # scikit-learn only here: the service scores without it.
+    from threadpoolctl import threadpool_limits  # noqa: PLC0415
+
     from handoff.policy import training  # noqa: PLC0415
     from handoff.policy.weights import SHIPPED_WEIGHTS, dump_weights, load_weights  # noqa: PLC0415
 
@@ -80,7 +83,10 @@ def train(check: bool, out: Path | None) -> None:
     except EncoderUnavailable as exc:
         fail([f"the meaning head needs its sentence encoder: {exc}"])
     started = time.monotonic()
-    weights = training.train(data, encoder=encoder, encoder_name=ENCODER_NAME, progress=echo)
+    # Every core for BLAS here: the service keeps one thread for a message's small
+    # matrices (nlu.minilm), but training encodes 44,000 texts in batches.
+    with threadpool_limits(limits=os.cpu_count() or 1, user_api="blas"):
+        weights = training.train(data, encoder=encoder, encoder_name=ENCODER_NAME, progress=echo)
     echo(f"trained in {time.monotonic() - started:.1f} s: {len(weights.model.terms)} features")
     target = out or SHIPPED_WEIGHTS
     if check:
