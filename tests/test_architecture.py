@@ -18,6 +18,7 @@ ADAPTERS = {
     "handoff",
     "handoff.state",
     "handoff.state.redis",
+    "handoff.state.redis_client",
     "handoff.state.redis_lease",
     "handoff.state.redis_order",
     "handoff.storage",
