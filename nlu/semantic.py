@@ -27,19 +27,17 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from nlu.encoders import DEFAULT_ENCODER, TUNINGS
 from nlu.errors import NluError
 from nlu.parsing import IntentScore, NluParser, ParseResult
 from nlu.validation.examples import load_examples
 
 Vectors = NDArray[np.float32]
 
-# Rasa's share of the combined ranking (the embedding classifier has the rest) and the
-# classifier's regularisation (scikit-learn's C) for MiniLM, the default encoder; each
-# encoder's own are in nlu.encoders.TUNINGS (set on CLINC150 val). MiniLM: in-scope
-# accuracy 0.961 at 0.4 (0.3: 0.964, but with the policy's scope thresholds 0.88/0.7
-# two-turn OOS 92.4% there, 94.2% on a plateau from 0.86 to 0.90 here).
-RASA_WEIGHT = 0.4
-REGULARISATION = 3.0
+# The classifier's regularisation (scikit-learn's C) unless the caller gives its encoder's
+# own: the default encoder's, set on CLINC150 val (nlu.encoders.TUNINGS, beside Rasa's
+# weight in the combined ranking).
+REGULARISATION = TUNINGS[DEFAULT_ENCODER].regularisation
 _MAX_ITER = 1000
 # How many intents the combined ranking keeps (Rasa's default ranking length).
 _RANKING_LENGTH = 10
