@@ -40,6 +40,6 @@ def reader_for(nlu: NluParser | None, nlu_encoder: str) -> SentenceEncoder | Non
     return frustration_encoder()
 
 
-def required_encoder() -> SentenceEncoder:
-    """The encoder, or :class:`EncoderUnavailable` (training needs it)."""
-    return MiniLmEncoder.from_package()
+def required_encoder(*, threads: int = 1) -> SentenceEncoder:
+    """The encoder on ``threads`` cores, or :class:`EncoderUnavailable` (training needs it)."""
+    return MiniLmEncoder.from_package(threads=threads)

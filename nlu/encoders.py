@@ -50,7 +50,7 @@ def sentence_encoder(name: EncoderName, *, store_dir: Path | None = None) -> Sen
     """The encoder called ``name``, its files read from the installed packages; with
     ``store_dir``, the vectors of the examples it fits on are kept there
     (:mod:`nlu.vector_store`)."""
-    # Here: reading weights takes tokenizers, safetensors and scipy.
+    # Here: reading weights takes tokenizers, safetensors, onnx and ONNX Runtime.
     from nlu import minilm, sentences  # noqa: PLC0415
     from nlu.concatenated import Concatenated  # noqa: PLC0415
     from nlu.vector_store import StoredVectors  # noqa: PLC0415

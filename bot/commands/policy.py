@@ -79,12 +79,13 @@ def train(check: bool, out: Path | None) -> None:
     support = [(example.text, example.intent in complaints) for example in load_examples(_NLU_DATA)]
     data = training.read_training_data().with_support(support)
     try:
-        encoder = required_encoder()
+        # Every core: training encodes 44,000 texts in batches (the service keeps one).
+        encoder = required_encoder(threads=os.cpu_count() or 1)
     except EncoderUnavailable as exc:
         fail([f"the meaning head needs its sentence encoder: {exc}"])
     started = time.monotonic()
-    # Every core for BLAS here: the service keeps one thread for a message's small
-    # matrices (nlu.minilm), but training encodes 44,000 texts in batches.
+    # Every core for BLAS here too (the fits): the service keeps one thread for a
+    # message's small matrices (nlu.minilm).
     with threadpool_limits(limits=os.cpu_count() or 1, user_api="blas"):
         weights = training.train(data, encoder=encoder, encoder_name=ENCODER_NAME, progress=echo)
     echo(f"trained in {time.monotonic() - started:.1f} s: {len(weights.model.terms)} features")
