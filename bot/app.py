@@ -20,7 +20,7 @@ from bot.adapters.telegram import SendLimits, TelegramAdapter
 from bot.errors import MissingChatSettings
 from bot.http import HealthReport, HttpServer
 from bot.learning import LearningWiring
-from bot.meaning import reader_for
+from bot.meaning import frustration_encoder
 from bot.metrics import Metrics
 from bot.privacy import PrivacyWiring
 from bot.scale import polling_lease, slack_pacing, telegram_limiter
@@ -383,7 +383,7 @@ class Service:
             policy=policy_config(config.policy),
             detector=FrustrationDetector(
                 policy_config(config.policy).frustration,
-                encoder=reader_for(self.nlu, config.nlu.encoder),
+                encoder=frustration_encoder(),
             ),
         )
         # Update-to-reply: from the update's hand-over (above) to the reply sent for it.

@@ -57,14 +57,14 @@ def sentence_encoder(name: EncoderName, *, store_dir: Path | None = None) -> Sen
 
     encoder: SentenceEncoder
     if name == "minilm":
-        encoder = minilm.MiniLmEncoder.from_package()
+        encoder = minilm.shared_encoder()
         revision = minilm.REVISION
     elif name == "wordllama":
         encoder = sentences.StaticEmbeddings.from_wordllama()
         revision = sentences.REVISION
     else:
         parts: list[SentenceEncoder] = [
-            minilm.MiniLmEncoder.from_package(),
+            minilm.shared_encoder(),
             sentences.StaticEmbeddings.from_wordllama(),
         ]
         encoder = Concatenated(parts)

@@ -19,6 +19,7 @@ that knows where the files are.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -129,6 +130,11 @@ class MiniLmEncoder:
     def dimensions(self) -> int:
         return self._width
 
+    def has_read(self, text: str) -> bool:
+        """Whether ``text``'s vector is among the last few hundred single texts kept."""
+        with self._cache_lock:
+            return text in self._cache
+
     def encode(self, texts: Sequence[str]) -> Vectors:
         """One unit-length row per text."""
         if len(texts) == 1:
@@ -177,3 +183,13 @@ class MiniLmEncoder:
         }
         vectors: Vectors = self._session.run(["vector"], feed)[0]
         return vectors
+
+
+@functools.cache
+def shared_encoder() -> MiniLmEncoder:
+    """The process's one encoder on one thread (:meth:`MiniLmEncoder.from_package`): the NLU
+    and the frustration detector read a message through the same cache, so the second
+    reading costs nothing, and the weights are loaded and the graph built once (about a
+    second of CPU) however many readers ask. :class:`EncoderUnavailable` is raised again
+    on each call while the package is missing."""
+    return MiniLmEncoder.from_package()

@@ -2,38 +2,27 @@
 
 from __future__ import annotations
 
-from bot.meaning import frustration_encoder, reader_for
+import pytest
+
+from bot.meaning import frustration_encoder, required_encoder
 from handoff.policy import FrustrationDetector
-from nlu.minilm import MiniLmEncoder
-from nlu.semantic import ExampleModel, LabelledText, SemanticParser
-from tests.support.fakes import ScriptedNlu
-
-EXAMPLES = [
-    LabelledText("where is my order", "order_status"),
-    LabelledText("has my parcel shipped", "order_status"),
-    LabelledText("hello there", "greet"),
-    LabelledText("good morning", "greet"),
-]
+from nlu.encoders import EncoderName, sentence_encoder
+from nlu.minilm import shared_encoder
 
 
-def parser() -> SemanticParser:
-    model = ExampleModel(encoder=MiniLmEncoder.from_package(), examples=EXAMPLES)
-    return SemanticParser(inner=ScriptedNlu(), model=model, rasa_weight=0.5)
+def test_the_detector_reads_with_the_process_one_encoder() -> None:
+    reader = frustration_encoder()
 
-
-def test_the_nlus_minilm_encoder_is_shared() -> None:
-    nlu = parser()
-
-    reader = reader_for(nlu, "minilm")
-
-    assert reader is nlu.model.encoder  # the NLU's cache has the message's vector
+    assert reader is shared_encoder()
     assert FrustrationDetector(encoder=reader).reads_meaning
+    assert required_encoder() is reader  # the service's; training asks for more threads
 
 
-def test_another_nlu_encoder_or_none_leaves_the_detector_its_own() -> None:
-    own = frustration_encoder()
+@pytest.mark.parametrize("name", ["minilm", "minilm+wordllama"])
+def test_a_message_the_nlu_read_is_in_the_detectors_cache(name: EncoderName) -> None:
+    text = f"the nlu reads this first ({name})"
+    assert not shared_encoder().has_read(text)
 
-    assert own is not None
-    assert reader_for(parser(), "minilm+wordllama") is own
-    assert reader_for(ScriptedNlu(), "minilm") is own
-    assert reader_for(None, "minilm") is own
+    sentence_encoder(name).encode([text])
+
+    assert shared_encoder().has_read(text)  # the detector's reading costs nothing
