@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -275,14 +276,21 @@ class ManualClock:
         return self.now
 
 
-async def test_flood_control_refuses_until_the_wait_is_over() -> None:
-    clock = ManualClock()
+@contextlib.asynccontextmanager
+async def clocked(clock: ManualClock) -> AsyncIterator[tuple[TelegramSimulator, Bot]]:
+    """A simulator timed by ``clock``, a bot, and two chats whose customers wrote first."""
     async with (
         TelegramSimulator(clock=clock) as sim,
         Bot(sim.token, base_url=f"{sim.api_url}/bot") as bot,
     ):
         sim.send_text(CHAT, "hello")
         sim.send_text(CHAT + 1, "hello")
+        yield sim, bot
+
+
+async def test_flood_control_refuses_until_the_wait_is_over() -> None:
+    clock = ManualClock()
+    async with clocked(clock) as (sim, bot):
         sim.flood("sendMessage", seconds=90, chat_id=CHAT)
 
         waits = []
@@ -298,6 +306,27 @@ async def test_flood_control_refuses_until_the_wait_is_over() -> None:
     # The seconds left, rounded up; PTB gives seconds or (with PTB_TIMEDELTA) a timedelta.
     assert [w if isinstance(w, int) else int(w.total_seconds()) for w in waits] == [90, 60, 1]
     assert (other_chat.text, delivered.text) == ("another chat is not held", "on time")
+
+
+async def test_a_flood_from_the_next_call_asks_that_call_for_the_whole_wait() -> None:
+    clock = ManualClock()
+    async with clocked(clock) as (sim, bot):
+        sim.flood("sendMessage", seconds=61, chat_id=CHAT, from_next_call=True)
+        clock.now += 1.2  # the client comes late (paced after its last message, or busy)
+        other_chat = await bot.send_message(CHAT + 1, "another chat does not open it")
+
+        waits = []
+        for advance in (0.0, 30.0):
+            clock.now += advance
+            with pytest.raises(RetryAfter) as raised:
+                await bot.send_message(CHAT, "too early")
+            waits.append(raised.value.retry_after)
+        clock.now += 31.0
+        delivered = await bot.send_message(CHAT, "on time")
+
+    # Timed from here, the first refusal would have asked for 60 s (61 - 1.2, rounded up).
+    assert [w if isinstance(w, int) else int(w.total_seconds()) for w in waits] == [61, 31]
+    assert (other_chat.text, delivered.text) == ("another chat does not open it", "on time")
 
 
 async def test_a_malformed_update_is_served_as_given(

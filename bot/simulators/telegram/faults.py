@@ -47,6 +47,7 @@ class FaultPlan:
         # None in a method's queue lets one call through (``after``).
         self._planned: defaultdict[str, deque[_Fault | None]] = defaultdict(deque)
         self._floods: dict[tuple[str, int | None], float] = {}  # (method, chat) -> until
+        self._armed: dict[tuple[str, int | None], float] = {}  # opened by the next call: seconds
         self._clock = clock
 
     def schedule(
@@ -70,11 +71,18 @@ class FaultPlan:
             fault = _Fault(status, text, None)
         self._planned[method.lower()].extend([None] * after + [fault] * times)
 
-    def flood(self, method: str, *, seconds: float, chat_id: int | None) -> None:
+    def flood(
+        self, method: str, *, seconds: float, chat_id: int | None, from_next_call: bool = False
+    ) -> None:
         """Every call to ``method`` (for ``chat_id``, or for any chat) answers 429 with the
-        seconds left, rounded up, until ``seconds`` have passed."""
+        seconds left, rounded up, until ``seconds`` have passed: from now, or, with
+        ``from_next_call``, from the next such call (which is asked to wait ``seconds``,
+        however late it comes)."""
         key = (method.lower(), chat_id)
-        self._floods[key] = max(self._floods.get(key, 0.0), self._clock() + seconds)
+        if from_next_call:
+            self._armed[key] = max(self._armed.get(key, 0.0), seconds)
+        else:
+            self._floods[key] = max(self._floods.get(key, 0.0), self._clock() + seconds)
 
     def take(self, method: str, params: JsonDict | None = None) -> ApiError | None:
         """The error for this call to ``method``, a planned one used up by taking it."""
@@ -87,13 +95,15 @@ class FaultPlan:
 
     def _flooded(self, method: str, chat_id: int | None) -> ApiError | None:
         now = self._clock()
-        until = max(
-            self._floods.get((method, None), 0.0),
-            self._floods.get((method, chat_id), 0.0) if chat_id is not None else 0.0,
-        )
+        keys = [(method, None)] if chat_id is None else [(method, None), (method, chat_id)]
+        for key in keys:
+            if (seconds := self._armed.pop(key, None)) is not None:
+                self._floods[key] = max(self._floods.get(key, 0.0), now + seconds)
+        until = max(self._floods.get(key, 0.0) for key in keys)
         if until <= now:
             return None
-        return too_many_requests(max(1, math.ceil(until - now)))
+        # To the millisecond: in floats, now + 61 - now can be a hair over 61 (asking 62).
+        return too_many_requests(max(1, math.ceil(round(until - now, 3))))
 
 
 def _chat_of(params: JsonDict | None) -> int | None:

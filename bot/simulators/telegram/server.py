@@ -281,11 +281,23 @@ class TelegramSimulator(CustomerEvents):
             after=after,
         )
 
-    def flood(self, method: str, *, seconds: float, chat_id: int | None = None) -> None:
+    def flood(
+        self,
+        method: str,
+        *,
+        seconds: float,
+        chat_id: int | None = None,
+        from_next_call: bool = False,
+    ) -> None:
         """Telegram's flood control: for ``seconds``, every call to ``method`` (in ``chat_id``
         only, when given) answers 429 with the seconds left as ``retry_after``, so a client
-        that does not wait as asked is refused again."""
-        self._faults.flood(method, seconds=seconds, chat_id=chat_id)
+        that does not wait as asked is refused again.
+
+        The seconds count from now, or, with ``from_next_call``, from the next such call, as
+        Telegram counts them from the call it refuses: that call is asked to wait
+        ``seconds`` exactly, however long the client took to make it.
+        """
+        self._faults.flood(method, seconds=seconds, chat_id=chat_id, from_next_call=from_next_call)
 
     # --- HTTP -------------------------------------------------------------------------
 
