@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.bench.report import Sample
-from bot.bench.texts import AnswerMatcher, Script
+from bot.bench.texts import AnswerMatcher, Feed
 from bot.simulators.telegram import Call, TelegramSimulator, telegram_user
 from nlu.client import NluParser
 from nlu.errors import NluError
@@ -101,7 +101,7 @@ class Crowd:
 
     telegram: TelegramSimulator
     inbox: Inbox
-    script: Script
+    texts: Feed  # the service's: each text once, whichever row sends it
     is_answer: AnswerMatcher
     timeout: float
     # Every customer, and every fresh start of one, gets a chat nobody used before.
@@ -120,7 +120,7 @@ class Customer:
 
     async def __call__(self) -> Sample:
         crowd = self._crowd
-        text = crowd.script.text(self._number, self._turns)
+        text = crowd.texts.text(self._number, self._turns)
         self._turns += 1
         user = telegram_user(self._chat, first_name="Customer", username=f"c{self._chat}")
         started = time.monotonic()
@@ -147,14 +147,14 @@ class Customer:
 class RasaCustomer:
     """One virtual client of bare Rasa: the same texts, straight to ``/model/parse``."""
 
-    def __init__(self, *, parser: NluParser, script: Script, number: int) -> None:
+    def __init__(self, *, parser: NluParser, texts: Feed, number: int) -> None:
         self._parser = parser
-        self._script = script
+        self._texts = texts
         self._number = number
         self._turns = 0
 
     async def __call__(self) -> Sample:
-        text = self._script.text(self._number, self._turns)
+        text = self._texts.text(self._number, self._turns)
         self._turns += 1
         started = time.monotonic()
         try:

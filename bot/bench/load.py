@@ -12,6 +12,7 @@ from /proc at both ends.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import shutil
@@ -36,12 +37,21 @@ from bot.bench.rasa import bare_rasa, current_model, private_store
 from bot.bench.report import Backend, Report, Row, Sample, Window
 from bot.bench.service import ServiceProcess, Storage, bench_config
 from bot.bench.storage import fresh_database, redis_prefix, run_name
-from bot.bench.texts import AnswerMatcher, Script, answered, candidates, load_examples, policy_judge
+from bot.bench.texts import (
+    AnswerMatcher,
+    Feed,
+    Script,
+    answered,
+    candidates,
+    load_examples,
+    policy_judge,
+    variations,
+)
 from bot.settings import Settings, policy_config
 from bot.simulators.slack import SlackSimulator
 from bot.simulators.telegram import TelegramSimulator
 from handoff.policy import FrustrationDetector
-from nlu.benchmark import parse_all
+from nlu.benchmark import Example, parse_all
 from nlu.environment import RasaEnvironment
 from nlu.server import ManagedRasaServer
 
@@ -89,24 +99,27 @@ async def run_load(settings: Settings, options: LoadOptions, *, progress: Progre
     rows: list[Row] = []
     async with run.bare_rasa() as rasa:
         progress(f"bare Rasa up on {model.name}")
-        script = await _script(settings, rasa, progress)
+        script = await _script(settings, rasa, _texts_needed(options), progress)
+        texts = script.feed()
         for concurrency in options.concurrency:
-            rows.append(await _bare_row(rasa, script, concurrency, options))
+            rows.append(await _bare_row(rasa, texts, concurrency, options))
             progress(_done(rows[-1]))
         async with _simulators() as (telegram, slack):
             for backend in options.backends:
                 async with run.service(backend, telegram, slack) as service:
+                    texts = script.feed()  # the same texts as bare Rasa's, each once
                     for concurrency in options.concurrency:
                         rows.append(
                             await _service_row(
                                 backend,
                                 service=service,
-                                crowd=run.crowd(telegram, script),
+                                crowd=run.crowd(telegram, texts),
                                 concurrency=concurrency,
                                 options=options,
                             )
                         )
                         progress(_done(rows[-1]))
+                    _say_repeats(texts, backend, progress)
     shutil.rmtree(folder, ignore_errors=True)  # kept when the run failed: the logs are there
     return Report(rows=tuple(rows))
 
@@ -163,45 +176,79 @@ class _Run:
                 self.progress(f"the service is up on {backend.label} (pid {service.pid})")
                 yield service
 
-    def crowd(self, telegram: TelegramSimulator, script: Script) -> Crowd:
+    def crowd(self, telegram: TelegramSimulator, texts: Feed) -> Crowd:
         responses = self.settings.path(self.settings.config.conversation.responses_file)
         return Crowd(
             telegram=telegram,
             inbox=Inbox(telegram),
-            script=script,
+            texts=texts,
             is_answer=AnswerMatcher.from_file(responses),
             timeout=self.options.timeout,
         )
 
 
-async def _script(settings: Settings, rasa: ManagedRasaServer, progress: Progress) -> Script:
-    """The held-out examples the bot answers with their own intent, as a first message."""
+async def _script(
+    settings: Settings, rasa: ManagedRasaServer, needed: int, progress: Progress
+) -> Script:
+    """``needed`` different texts the bot answers with their own intent as a first message:
+    the held-out examples, the training examples, then their variations, checked in that
+    order until there are enough (or none are left)."""
     policy = policy_config(settings.config.policy)
-    folder = settings.nlu_dir / "test_data"
-    examples = candidates(load_examples(folder), policy)
+    folders = (settings.nlu_dir / "test_data", settings.nlu_dir / "data")
+    examples = candidates([e for folder in folders for e in load_examples(folder)], policy)
     if not examples:
-        raise BenchError(f"no examples to send in {folder}")
-    # Chosen through the parser the service uses (Rasa re-ranked by the embedding model, with
-    # each parse's nearest-example similarity), or texts the scope score fails would be
+        raise BenchError(f"no examples to send in {' or '.join(map(str, folders))}")
+    # Checked through the parser the service uses (Rasa re-ranked by the embedding model,
+    # with each parse's nearest-example similarity), or texts the scope score fails would be
     # counted as errors ("not a bot answer").
     parser = semantic_nlu(settings, rasa, model=rasa.loaded_model)
-    parsed, _ = await parse_all(parser, examples, concurrency=4)
-    kept = answered(parsed, policy_judge(policy, FrustrationDetector(policy.frustration)))
+    judge = policy_judge(policy, FrustrationDetector(policy.frustration))
+    unchecked = variations(examples)
+    kept: list[Example] = []
+    tried = 0
+    while len(kept) < needed:
+        # As many as the share answered so far says are missing, and a few more.
+        share = len(kept) / tried if tried else 1.0
+        batch = list(itertools.islice(unchecked, int((needed - len(kept)) / max(share, 0.2)) + 20))
+        if not batch:
+            break
+        parsed, _ = await parse_all(parser, batch, concurrency=4)
+        kept += answered(parsed, judge)
+        tried += len(batch)
+        progress(f"checked {tried} texts: {len(kept)} of {needed} the bot answers")
     script = Script.of(kept)
     progress(
-        f"{script.size} texts of {len(script.by_intent)} intents the bot answers "
-        f"(of {len(examples)} held-out examples in {folder})"
+        f"{script.size} different texts of {len(script.by_intent)} intents the bot answers "
+        f"(of {tried} tried: the examples in {' and '.join(map(str, folders))}, then the "
+        "same with a greeting or courtesy); each process under test gets each text once"
     )
     return script
 
 
+def _texts_needed(options: LoadOptions) -> int:
+    """The texts one process under test is sent: every row's warm-up and measured ones."""
+    per_row = (
+        options.messages + max(_warmup(concurrency, options), options.turns_before * concurrency)
+        for concurrency in options.concurrency
+    )
+    return sum(per_row)
+
+
+def _say_repeats(texts: Feed, backend: Backend, progress: Progress) -> None:
+    if texts.repeated:
+        progress(
+            f"  {backend.label}: {texts.repeated} texts were sent a second time (the script "
+            "ran out): their encoder work may have been a cache hit"
+        )
+
+
 async def _bare_row(
-    rasa: ManagedRasaServer, script: Script, concurrency: int, options: LoadOptions
+    rasa: ManagedRasaServer, texts: Feed, concurrency: int, options: LoadOptions
 ) -> Row:
     pid = rasa.pid
     if pid is None:
         raise BenchError("the bare Rasa server is not running")
-    clients = [RasaCustomer(parser=rasa, script=script, number=n) for n in range(concurrency)]
+    clients = [RasaCustomer(parser=rasa, texts=texts, number=n) for n in range(concurrency)]
     await closed_loops(clients, _warmup(concurrency, options))
     return await _measured(Backend.RASA, clients, options, tandem=None, rasa=CpuMeter.of([pid]))
 

@@ -1,11 +1,21 @@
-"""What the virtual customers say: held-out examples of intents the bot answers, checked
-against the NLU and the policy first, so that every measured message is one the bot
-answers; and how a reply is recognised as one of the bot's answers."""
+"""What the virtual customers say: held-out and training examples of intents the bot
+answers, then the same with a greeting or a courtesy around them, each checked against the
+NLU and the policy first, so that every measured message is one the bot answers; and how a
+reply is recognised as one of the bot's answers.
+
+Every text is sent at most once to a process under test (:class:`Feed`): the sentence
+encoder keeps the last 512 messages' vectors, so a bench repeating a few dozen texts
+measured a cache hit instead of the encoder's 5-15 ms a message.
+"""
 
 from __future__ import annotations
 
+import itertools
+import logging
+import random
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +30,27 @@ _ENTITY_MARKUP = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 _PLACEHOLDER = re.compile(r"\{\w+\}")
 
 Judge = Callable[[ParseResult], str | None]
+
+logger = logging.getLogger(__name__)
+
+# Said around a question without changing what it asks (the check drops any variation the
+# NLU or the policy reads otherwise). Nothing a frustrated customer says: the bench's
+# judge reads the words only, the service also their meaning.
+_OPENERS = (
+    "",
+    "hi, ",
+    "hello, ",
+    "hey, ",
+    "hi there, ",
+    "good morning, ",
+    "quick question: ",
+    "excuse me, ",
+    "one more thing: ",
+    "also, ",
+    "question: ",
+    "ok so ",
+)
+_CLOSERS = ("", " please", " thanks", " thank you", "?", " :)", " for me", " if possible")
 
 
 def load_examples(folder: Path) -> list[Example]:
@@ -72,6 +103,26 @@ def policy_turn_judge(config: PolicyConfig, detector: FrustrationDetector) -> Tu
     return judge
 
 
+def variations(examples: Sequence[Example], *, seed: int = 8) -> Iterator[Example]:
+    """``examples`` as written, then each with one opener and closer after another: all
+    examples in one wording before the next wording, so that two wordings of one question
+    are far apart (a customer saying the same thing again within 5 messages is frustrated).
+    Every text once; the same order on every run."""
+    wordings = list(itertools.product(_OPENERS, _CLOSERS))[1:]  # ("", "") is the first
+    random.Random(seed).shuffle(wordings)
+    seen: set[str] = set()
+    for opener, closer in [("", ""), *wordings]:
+        for example in examples:
+            text = (
+                f"{opener}{example.text.rstrip('?.!')}{closer}"
+                if opener or closer
+                else example.text
+            )
+            if text not in seen:
+                seen.add(text)
+                yield Example(text=text, intent=example.intent)
+
+
 def answered(parsed: Iterable[Parsed], judge: Judge) -> list[Example]:
     """The examples the policy answers with their own intent."""
     return [item.example for item in parsed if judge(item.result) == item.example.intent]
@@ -96,15 +147,58 @@ class Script:
             )
         return cls(by_intent=tuple(tuple(grouped[name]) for name in sorted(grouped)))
 
-    def text(self, customer: int, turn: int) -> str:
-        """The ``turn``-th text of the ``customer``-th customer."""
-        intents = len(self.by_intent)
-        texts = self.by_intent[(customer + turn) % intents]
-        return texts[(turn // intents + customer) % len(texts)]
+    def feed(self) -> Feed:
+        """The texts, each once, for the customers of one process under test."""
+        return Feed(self)
 
     @property
     def size(self) -> int:
         return sum(len(texts) for texts in self.by_intent)
+
+
+class Feed:
+    """Hands out a script's texts, each once, to the customers of one process under test
+    (all its rows share the feed: one service keeps its encoder's cache from row to row).
+    A customer's turns go round the intents, never the same one twice in a row. When a
+    run needs more texts than the script has, it starts over, says so in the log, and
+    counts the texts it sent again (:attr:`repeated`)."""
+
+    def __init__(self, script: Script) -> None:
+        self._script = script
+        self._queues = [deque(texts) for texts in script.by_intent]
+        self._last: dict[int, int] = {}  # customer -> the intent of its last text
+        self.repeated = 0
+        self._rounds = 0
+
+    def text(self, customer: int, turn: int) -> str:
+        """The ``turn``-th text of the ``customer``-th customer."""
+        intent = self._next_intent(customer, turn)
+        if intent is None:
+            self._start_over()
+            intent = self._next_intent(customer, turn)
+            assert intent is not None  # a script has at least two intents
+        self._last[customer] = intent
+        if self._rounds:
+            self.repeated += 1
+        return self._queues[intent].popleft()
+
+    def _next_intent(self, customer: int, turn: int) -> int | None:
+        count = len(self._queues)
+        for step in range(count):
+            intent = (customer + turn + step) % count
+            if self._queues[intent] and intent != self._last.get(customer):
+                return intent
+        return None
+
+    def _start_over(self) -> None:
+        self._rounds += 1
+        logger.warning(
+            "the bench has sent all %d texts of its script; sending them again (round %d): "
+            "the encoder's cache may answer some of them",
+            self._script.size,
+            self._rounds + 1,
+        )
+        self._queues = [deque(texts) for texts in self._script.by_intent]
 
 
 class AnswerMatcher:

@@ -40,7 +40,7 @@ from bot.bench.prefill import MESSAGES_EACH, prefill
 from bot.bench.report import Backend, Report, Row, Sample, Window, report_json, table
 from bot.bench.service import Storage, bench_config, child_environment
 from bot.bench.storage import run_name
-from bot.bench.texts import AnswerMatcher, Script, candidates, load_examples
+from bot.bench.texts import AnswerMatcher, Script, candidates, load_examples, variations
 from bot.settings import load_settings, policy_config
 from bot.simulators.telegram import TelegramSimulator
 from handoff.policy import PolicyConfig
@@ -182,12 +182,34 @@ def test_no_customer_asks_the_same_intent_twice_in_a_row() -> None:
     examples += [Example("d 0", "d"), Example("d 1", "d")]
     script = Script.of(examples)
     for customer in range(5):
-        sent = [script.text(customer, turn) for turn in range(40)]
+        texts = script.feed()
+        sent = [texts.text(customer, turn) for turn in range(40)]
         intents = [text.split()[0] for text in sent]
         assert all(one != other for one, other in itertools.pairwise(intents))
         assert set(sent) == {example.text for example in examples}  # every text gets used
     with pytest.raises(ValueError, match="at least two intents"):
         Script.of([Example("hi", "greet"), Example("hello", "greet")])
+
+
+def test_a_feed_sends_each_text_once_to_all_its_customers_then_says_it_repeats() -> None:
+    examples = [Example(f"{intent} {n}", intent) for intent in "abc" for n in range(20)]
+    texts = Script.of(examples).feed()
+    sent = [texts.text(customer, turn) for turn in range(15) for customer in range(4)]
+    assert len(sent) == len(set(sent)) == len(examples)
+    assert texts.repeated == 0
+    again = [texts.text(customer, 15) for customer in range(4)]
+    assert set(again) <= set(sent)
+    assert texts.repeated == 4
+
+
+def test_variations_keep_the_examples_first_and_never_repeat_a_text() -> None:
+    examples = [Example("where is my order?", "order_status"), Example("hello", "greet")]
+    texts = [example.text for example in variations(examples)]
+    assert texts[:2] == ["where is my order?", "hello"]
+    assert len(texts) == len(set(texts)) > 50
+    assert "hi, where is my order please" in texts
+    # Two wordings of one question are a whole round of the others apart.
+    assert [example.intent for example in variations(examples)][:6] == ["order_status", "greet"] * 3
 
 
 def test_the_bots_answers_are_recognised_with_their_placeholders() -> None:
@@ -248,7 +270,7 @@ async def customers_of(
     crowd = Crowd(
         telegram=telegram,
         inbox=inbox,
-        script=script,
+        texts=script.feed(),
         is_answer=AnswerMatcher([ANSWER]),
         timeout=timeout,
     )
