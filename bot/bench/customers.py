@@ -115,13 +115,11 @@ class Customer:
     def __init__(self, *, crowd: Crowd, number: int) -> None:
         self._crowd = crowd
         self._number = number
-        self._turns = 0
         self._chat = next(crowd.chats)
 
     async def __call__(self) -> Sample:
         crowd = self._crowd
-        text = crowd.texts.text(self._number, self._turns)
-        self._turns += 1
+        text = crowd.texts.text(self._number)
         user = telegram_user(self._chat, first_name="Customer", username=f"c{self._chat}")
         started = time.monotonic()
         crowd.telegram.send_text(self._chat, text, user=user)
@@ -151,11 +149,9 @@ class RasaCustomer:
         self._parser = parser
         self._texts = texts
         self._number = number
-        self._turns = 0
 
     async def __call__(self) -> Sample:
-        text = self._texts.text(self._number, self._turns)
-        self._turns += 1
+        text = self._texts.text(self._number)
         started = time.monotonic()
         try:
             await self._parser.parse(text)

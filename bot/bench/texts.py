@@ -70,8 +70,15 @@ def load_examples(folder: Path) -> list[Example]:
 
 def candidates(examples: Iterable[Example], policy: PolicyConfig) -> list[Example]:
     """Examples of intents the bot can answer turn after turn: not "no" (it says the last
-    answer did not help) and not a complaint (it counts towards frustration)."""
-    never = {*policy.not_helpful_intents, *policy.frustration.complaint_intents}
+    answer did not help), not a complaint (it counts towards frustration), and not a request
+    for a person or a human-only topic (a person takes over; the policy answers a first
+    message of them only when unsure, and a variation may then be read otherwise)."""
+    never = {
+        *policy.not_helpful_intents,
+        *policy.frustration.complaint_intents,
+        *policy.person_request_intents,
+        *policy.human_only_intents,
+    }
     return [example for example in examples if example.intent not in never]
 
 
@@ -159,41 +166,44 @@ class Script:
 class Feed:
     """Hands out a script's texts, each once, to the customers of one process under test
     (all its rows share the feed: one service keeps its encoder's cache from row to row).
-    A customer's turns go round the intents, never the same one twice in a row. When a
+    A customer never gets the same intent twice in a row; which other intent is drawn
+    with a weight of the square of the texts it has left, so that the intents run out
+    together and the mix stays alike from row to row (taking them in turn emptied the small
+    ones first, and then a customer whose last intent was the only one left had none). When a
     run needs more texts than the script has, it starts over, says so in the log, and
     counts the texts it sent again (:attr:`repeated`)."""
 
-    def __init__(self, script: Script) -> None:
+    def __init__(self, script: Script, *, seed: int = 8) -> None:
         self._script = script
         self._queues = [deque(texts) for texts in script.by_intent]
         self._last: dict[int, int] = {}  # customer -> the intent of its last text
+        self._chooser = random.Random(seed)
         self.repeated = 0
         self._rounds = 0
 
-    def text(self, customer: int, turn: int) -> str:
-        """The ``turn``-th text of the ``customer``-th customer."""
-        intent = self._next_intent(customer, turn)
+    def text(self, customer: int) -> str:
+        """The ``customer``-th customer's next text."""
+        intent = self._next_intent(customer)
         if intent is None:
             self._start_over()
-            intent = self._next_intent(customer, turn)
+            intent = self._next_intent(customer)
             assert intent is not None  # a script has at least two intents
         self._last[customer] = intent
         if self._rounds:
             self.repeated += 1
         return self._queues[intent].popleft()
 
-    def _next_intent(self, customer: int, turn: int) -> int | None:
-        count = len(self._queues)
-        for step in range(count):
-            intent = (customer + turn + step) % count
-            if self._queues[intent] and intent != self._last.get(customer):
-                return intent
-        return None
+    def _next_intent(self, customer: int) -> int | None:
+        last = self._last.get(customer)
+        open_ = [i for i, queue in enumerate(self._queues) if queue and i != last]
+        if not open_:
+            return None
+        return self._chooser.choices(open_, weights=[len(self._queues[i]) ** 2 for i in open_])[0]
 
     def _start_over(self) -> None:
         self._rounds += 1
         logger.warning(
-            "the bench has sent all %d texts of its script; sending them again (round %d): "
+            "the bench has sent the texts of its script (%d); sending them again (round %d): "
             "the encoder's cache may answer some of them",
             self._script.size,
             self._rounds + 1,

@@ -166,10 +166,12 @@ def test_examples_are_read_without_entity_markup(tmp_path: Path) -> None:
     ]
 
 
-def test_no_and_complaints_are_never_sent() -> None:
+def test_no_complaints_and_requests_for_a_person_are_never_sent() -> None:
     examples = [
         Example("no", "deny"),
         Example("this is awful", "complaint"),
+        Example("escalate to support", "human_request"),
+        Example("I want my money back", "refund_request"),
         Example("hi", "greet"),
     ]
     assert candidates(examples, PolicyConfig()) == [Example("hi", "greet")]
@@ -183,7 +185,7 @@ def test_no_customer_asks_the_same_intent_twice_in_a_row() -> None:
     script = Script.of(examples)
     for customer in range(5):
         texts = script.feed()
-        sent = [texts.text(customer, turn) for turn in range(40)]
+        sent = [texts.text(customer) for _ in range(40)]
         intents = [text.split()[0] for text in sent]
         assert all(one != other for one, other in itertools.pairwise(intents))
         assert set(sent) == {example.text for example in examples}  # every text gets used
@@ -191,15 +193,20 @@ def test_no_customer_asks_the_same_intent_twice_in_a_row() -> None:
         Script.of([Example("hi", "greet"), Example("hello", "greet")])
 
 
-def test_a_feed_sends_each_text_once_to_all_its_customers_then_says_it_repeats() -> None:
-    examples = [Example(f"{intent} {n}", intent) for intent in "abc" for n in range(20)]
+def test_a_feed_sends_each_text_once_until_nearly_all_are_sent_then_says_it_repeats() -> None:
+    sizes = (4, 6, 8, 12, 3, 20, 15, 9, 7, 10, 5, 11)  # uneven, as the shipped intents are
+    examples = [
+        Example(f"{intent} {n}", f"i{intent}")
+        for intent, size in enumerate(sizes)
+        for n in range(size)
+    ]
     texts = Script.of(examples).feed()
-    sent = [texts.text(customer, turn) for turn in range(15) for customer in range(4)]
-    assert len(sent) == len(set(sent)) == len(examples)
-    assert texts.repeated == 0
-    again = [texts.text(customer, 15) for customer in range(4)]
-    assert set(again) <= set(sent)
-    assert texts.repeated == 4
+    sent: list[str] = []
+    while texts.repeated == 0:
+        sent += [texts.text(customer) for customer in range(4)]
+    first_round = sent[: len(sent) - texts.repeated]
+    assert len(first_round) == len(set(first_round)) >= len(examples) - 2
+    assert set(sent[len(first_round) :]) <= set(first_round)
 
 
 def test_variations_keep_the_examples_first_and_never_repeat_a_text() -> None:
