@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.adapters.slack import SlackAdapter
-from bot.adapters.telegram import SendLimits, TelegramAdapter
+from bot.adapters.telegram import RetryPolicy, SendLimits, TelegramAdapter
 from bot.errors import MissingChatSettings
 from bot.http import HealthReport, HttpServer
 from bot.learning import LearningWiring
@@ -600,6 +600,7 @@ def build_telegram(
     commands: Sequence[tuple[str, str]] = (),
 ) -> TelegramAdapter:
     env, limits = settings.env, settings.config.telegram.limits
+    defer_after = settings.config.telegram.defer_after
     assert env.telegram_bot_token is not None
     return TelegramAdapter(
         token=env.telegram_bot_token.get_secret_value(),
@@ -621,6 +622,7 @@ def build_telegram(
         ),
         limiter=telegram_limiter(settings),
         polling_lease=polling_lease(settings),
+        retry=RetryPolicy(defer_after=defer_after),
     )
 
 

@@ -335,6 +335,9 @@ class TelegramLimitsSection(_Section):
 
 class TelegramSection(_Section):
     limits: TelegramLimitsSection = TelegramLimitsSection()
+    # Seconds an agent's reply waits in silence when Telegram answers 429; a longer wait
+    # defers it and tells the agent. Other messages wait up to the 60 s retry budget.
+    defer_after: float = Field(default=10.0, ge=0, le=60)
 
 
 class SlackPacingSection(_Section):

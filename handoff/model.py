@@ -134,6 +134,9 @@ class Outbound:
     key: ConversationKey
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()  # rows of buttons
+    # Its sender is told when it is late (an agent's reply, see handoff.outbox): rather than
+    # wait long in silence for the platform, the channel may defer it after a short wait.
+    told_if_late: bool = False
 
 
 @dataclass(frozen=True, slots=True)

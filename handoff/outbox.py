@@ -201,7 +201,7 @@ class Outbox:
             if introduce:
                 intro = introduction(message, key, *await self._introduce(agent, key))
             sent, refusal = await self._conversations.attempt(
-                Outbound(key=key, text=message.text or "")
+                Outbound(key=key, text=message.text or "", told_if_late=True)
             )
         except DeliveryDeferred as exc:
             first = not record.get(DELAY_TOLD)
@@ -235,7 +235,9 @@ class Outbox:
     ) -> tuple[str, str | None, str | None]:
         """Tell the customer who is answering: (the text, its id, why it failed)."""
         text = self._responses.system("agent_joined", {"agent": agent.display_name}).text
-        return (text, *await self._conversations.deliver(Outbound(key=key, text=text)))
+        # Told if late too: it goes out with the reply, and the agent waits on both.
+        outbound = Outbound(key=key, text=text, told_if_late=True)
+        return (text, *await self._conversations.deliver(outbound))
 
     async def _say(self, key: ConversationKey, message: StoredMessage) -> Outcome:
         """A message of Tandem's stored with an agent's event (returned, closed)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -129,3 +130,67 @@ async def test_a_button_answer_told_to_wait_long_is_logged_not_raised(
     assert [r.levelno for r in caplog.records if "button press" in r.getMessage()] == [
         logging.WARNING
     ]
+
+
+# --- a reply whose sender is told when it is late (an agent's) ----------------------------
+
+
+def _reply(chat_id: int, text: str) -> Outbound:
+    return replace(_to(chat_id, text), told_if_late=True)
+
+
+async def test_a_reply_told_if_late_defers_past_defer_after_within_the_budget(
+    sim: TelegramSimulator,
+) -> None:
+    sim.flood("sendMessage", seconds=20, chat_id=CHAT, from_next_call=True)  # 20 however late
+    async with polling_adapter(sim, RecordingHandler(), retry=RetryPolicy()) as telegram:
+        with pytest.raises(DeliveryDeferred, match="wait 20s") as deferred:
+            await telegram.send(_reply(CHAT, "an agent's reply"))
+        # The chat is held: the next reply defers too, without asking Telegram again.
+        with pytest.raises(DeliveryDeferred):
+            await telegram.send(_reply(CHAT, "the agent's next reply"))
+
+    assert RetryPolicy().defer_after < 20 < RetryPolicy().budget
+    assert deferred.value.retry_after == 20
+    assert [c.status for c in sim.calls_to("sendMessage")] == [429]
+    assert sim.messages_to(CHAT) == []
+
+
+async def test_a_reply_told_if_late_sits_out_a_wait_within_defer_after(
+    sim: TelegramSimulator,
+) -> None:
+    sim.flood("sendMessage", seconds=5, chat_id=CHAT, from_next_call=True)
+    async with polling_adapter(sim, RecordingHandler(), retry=RetryPolicy()) as telegram:
+        await telegram.send(_reply(CHAT, "after five seconds"))
+
+    assert RetryPolicy().defer_after > 5
+    refused, accepted = sim.calls_to("sendMessage")
+    assert (refused.status, accepted.status) == (429, 200)
+    assert [m.text for m in sim.messages_to(CHAT)] == ["after five seconds"]
+
+
+async def test_the_bots_own_message_still_waits_up_to_the_budget(sim: TelegramSimulator) -> None:
+    # Scaled down: a wait past defer_after, within the budget, is sat out by a message
+    # nobody is told about (the bot's replies, notices) and defers a reply told if late.
+    short = RetryPolicy(first_delay=0.05, budget=5.0, defer_after=0.2)
+    sim.flood("sendMessage", seconds=1, chat_id=CHAT, from_next_call=True)
+    async with polling_adapter(sim, RecordingHandler(), retry=short) as telegram:
+        with pytest.raises(DeliveryDeferred):
+            await telegram.send(_reply(CHAT, "an agent's reply"))
+        await telegram.send(_to(CHAT, "the bot's answer"))
+
+    statuses = [c.status for c in sim.calls_to("sendMessage")]
+    assert (statuses[0], statuses[-1]) == (429, 200)  # waited as asked, however many times
+    assert [m.text for m in sim.messages_to(CHAT)] == ["the bot's answer"]
+
+
+async def test_network_errors_keep_the_budget_for_a_reply_told_if_late(
+    sim: TelegramSimulator,
+) -> None:
+    short = RetryPolicy(first_delay=0.1, budget=5.0, defer_after=0.05)
+    sim.fail_next("sendMessage", status=502, times=2)  # backs off 0.1 + 0.2 s: past 0.05
+    async with polling_adapter(sim, RecordingHandler(), retry=short) as telegram:
+        await telegram.send(_reply(CHAT, "after two bad gateways"))
+
+    assert [c.status for c in sim.calls_to("sendMessage")] == [502, 502, 200]
+    assert [m.text for m in sim.messages_to(CHAT)] == ["after two bad gateways"]

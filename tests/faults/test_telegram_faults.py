@@ -1,6 +1,6 @@
-"""Telegram misbehaves: a short 429, a 429 asking to wait longer than the retry budget, and
-updates the library cannot decode. Agents' replies arrive once and in order; waiting is
-not failing; polling goes on past an undecodable update."""
+"""Telegram misbehaves: a short 429, a 429 asking an agent's reply to wait longer than it
+waits in silence, and updates the library cannot decode. Agents' replies arrive once and in
+order; waiting is not failing; polling goes on past an undecodable update."""
 
 from __future__ import annotations
 
@@ -27,18 +27,19 @@ async def test_a_short_429(embedded: FaultWorld) -> None:
     assert_nothing_lost(await embedded.settle())
 
 
-# By design it waits out the client's 60 s budget: the call takes 68 s. The service starts
-# in 1-3 s even at load 15; what takes long is setup when this is the session's first test
-# to need Rasa (training the model and starting Rasa: 51 s at load 8, 195-216 s at load
-# 9-15), which the module's 120 s did not cover and 240 s covers only on a calmer machine.
+# An agent's reply waits in silence up to defer_after (10 s), not the 60 s budget: a 20 s
+# 429 holds it back and tells the agent at once. Before, the agent heard nothing for a wait
+# within the budget (60 s, sat out), so this test asked for 61 s and took 68 s; timed from
+# flood() it was sometimes asked for 60 s, sat out, and failed under load. Setup can be long
+# when this is the session's first test to need Rasa (training the model and starting
+# Rasa: 51 s at load 8, 195-216 s at load 9-15), hence 240 s.
 @pytest.mark.timeout(240)
-async def test_a_429_longer_than_the_retry_budget(embedded: FaultWorld) -> None:
+async def test_a_429_longer_than_an_agents_reply_waits_in_silence(embedded: FaultWorld) -> None:
     person = await with_an_agent(embedded)
-    wait = int(CLIENT.budget) + 1
+    wait = 20
+    assert CLIENT.defer_after < wait < CLIENT.budget  # told, though the bot's words would wait
     # Flood control: every send to the chat is refused until the wait is over, counted from
-    # the first refused send. Counted from here, it asked that send (paced 1 s after the
-    # hello, which came just before) for 60 or 61 s, by a few milliseconds; 60 is within the
-    # budget and sat out without a word to the agent, as designed: it failed under load.
+    # the first refused send (asked for 20 s however late it comes).
     embedded.telegram.flood("sendMessage", seconds=wait, chat_id=person.chat, from_next_call=True)
     mark = embedded.slack.mark()
     embedded.agent_replies(person, "Answer 1 for you")
@@ -48,7 +49,7 @@ async def test_a_429_longer_than_the_retry_budget(embedded: FaultWorld) -> None:
     text = str(told.params["text"]).lower()
     assert "could not deliver" not in text, text
     assert "delay" in text, text
-    assert f"wait {wait} s" in text, text  # what Telegram asked, past the budget
+    assert f"wait {wait} s" in text, text  # what Telegram asked
     assert_nothing_lost(await embedded.settle(timeout=wait + 20))
 
 

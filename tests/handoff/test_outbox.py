@@ -143,3 +143,21 @@ async def test_a_reply_sent_while_the_database_went_away_is_never_sent_twice(
     assert await world.redeliver() == 0
     assert world.replies().count("a-1") == 1
     assert (await world.stored("a-1")).delivery is Delivery.DELIVERED
+
+
+async def test_an_agents_reply_is_told_if_late_and_the_bots_words_are_not(
+    database: Database,
+) -> None:
+    # The channel may defer a message told if late after a short wait (Telegram's
+    # defer_after): the outbox tells the agent, as above. The bot's own replies wait longer.
+    channel = RecordingChannel()
+    world = build(database, channel)
+    thread = await handed_off(world)
+    before = len(channel.sent)
+    await world.handoffs.agent_reply(AgentReply(thread, ALICE, "a-1", "1.1"))
+
+    assert before > 0
+    assert not any(message.told_if_late for message in channel.sent[:before])
+    replies = channel.sent[before:]
+    assert replies[-1].text == "a-1"
+    assert all(message.told_if_late for message in replies)  # the introduction too

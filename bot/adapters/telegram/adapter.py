@@ -142,6 +142,7 @@ class TelegramAdapter:
         self._poll_timeout = poll_timeout
         self._max_download_bytes = max_download_bytes
         policy = retry or RetryPolicy()
+        self._policy = policy
         self._finishing = policy.finishing()
         # ``limiter``: shared by several workers (see .shared_limits); else this process's.
         self._limiter = limiter or SendLimiter(limits=limits or SendLimits())
@@ -330,7 +331,8 @@ class TelegramAdapter:
         The buttons go under the last part. The id returned is the parts' ids joined
         (``101+102``, see :data:`.outbound.PART_SEPARATOR`), so that an edit or a deletion
         reaches every part; a message in one part has its own id. When Telegram asks to
-        wait longer than the retry budget before the first part, nothing is sent and
+        wait longer than the retry budget before the first part (than the policy's
+        ``defer_after`` for a message ``told_if_late``), nothing is sent and
         :class:`~handoff.errors.DeliveryDeferred` says how long to wait. Once the first
         part is out, the others wait as long as Telegram asks, up to the policy's
         ``finish_budget`` (15 minutes by default): deferring then would have the whole
@@ -349,21 +351,25 @@ class TelegramAdapter:
                     chat_id, chunk, keyboard if number == len(chunks) else None
                 ),
             )
-            sent = await self._send_part(message.key, send_chunk, chat_id, number, len(chunks))
+            sent = await self._send_part(message, send_chunk, chat_id, number, len(chunks))
             ids.append(sent_message_id(sent))
         return joined_ids(ids)
 
     async def _send_part(
         self,
-        key: ConversationKey,
+        message: Outbound,
         send_chunk: Callable[[], Any],
         chat_id: int,
         number: int,
         parts: int,
     ) -> Any:
-        what = f"the message to {key}"
+        what = f"the message to {message.key}"
         if number == 1:
-            return await self._delivery.call(what, send_chunk, chat_id=chat_id, deferrable=True)
+            # One whose sender is told when it is late defers early: they hear of the wait.
+            patience = self._policy.defer_after if message.told_if_late else None
+            return await self._delivery.call(
+                what, send_chunk, chat_id=chat_id, deferrable=True, defer_after=patience
+            )
         try:
             return await self._delivery.call(
                 what, send_chunk, chat_id=chat_id, policy=self._finishing

@@ -11,6 +11,8 @@ asks to wait longer than the budget allows raises :class:`~handoff.errors.Delive
 instead, with the seconds to wait; nothing was sent, and the caller sends it again later.
 So does such a call while its chat is still held back by an earlier long 429, without
 asking Telegram. A call that is not deferrable gives up with ``DeliveryError`` as before.
+A deferrable call given ``defer_after`` (an agent's reply: the outbox tells the agent it
+is late) defers once a 429 would have it wait longer than that in all, not the budget.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ class RetryPolicy:
     """How long to keep trying: at most ``attempts`` calls and ``budget`` seconds of waiting.
 
     ``finish_budget`` is the hard cap on waiting for the rest of a message split in parts
-    once its first part is out (see :meth:`TelegramAdapter.send`).
+    once its first part is out (see :meth:`TelegramAdapter.send`). ``defer_after`` is how
+    long a message whose sender is told when it is late waits for a 429 in silence.
     """
 
     attempts: int = 8
@@ -57,6 +60,7 @@ class RetryPolicy:
     max_delay: float = 15.0
     budget: float = 60.0
     finish_budget: float = 900.0
+    defer_after: float = 10.0
 
     def backoff(self, failures: int) -> float:
         return float(min(self.max_delay, self.first_delay * 2 ** (failures - 1)))
@@ -84,18 +88,23 @@ class Delivery:
         chat_id: int | None = None,
         policy: RetryPolicy | None = None,
         deferrable: bool = False,
+        defer_after: float | None = None,
     ) -> T:
         """``request()``'s result; ``what`` names the call in errors ("the message to ...").
 
         Calls for a ``chat_id`` (messages) wait for their turn under the flood limits. A
-        ``deferrable`` call raises ``DeliveryDeferred`` rather than wait past the budget.
+        ``deferrable`` call raises ``DeliveryDeferred`` rather than wait past the budget,
+        or past ``defer_after`` seconds in all when a 429 asks it to wait.
         """
         policy = policy or self._policy
+        # Only a 429's wait is cut short: network errors keep the budget, because giving up
+        # on them fails the message for good, which deferring never does.
+        patience = policy.budget if defer_after is None else min(defer_after, policy.budget)
         tries = 0
         waited = 0.0
         error: TelegramError
         if deferrable and chat_id is not None:
-            self._refuse_if_held(what, chat_id, policy)
+            self._refuse_if_held(what, chat_id, patience)
         while True:
             tries += 1
             if chat_id is not None:
@@ -113,6 +122,8 @@ class Delivery:
                 delay, error = policy.backoff(tries), exc
             except TelegramError as exc:
                 raise DeliveryError(f"Telegram refused {what}: {self._text(exc)}") from exc
+            if deferrable and isinstance(error, RetryAfter) and waited + delay > patience:
+                raise self._deferred(what, chat_id, delay) from error
             if tries >= policy.attempts or waited + delay > policy.budget:
                 if deferrable and isinstance(error, RetryAfter):
                     raise self._deferred(what, chat_id, delay) from error
@@ -129,11 +140,11 @@ class Delivery:
             else:
                 await asyncio.sleep(delay)
 
-    def _refuse_if_held(self, what: str, chat_id: int, policy: RetryPolicy) -> None:
-        """Defers the call at once while an earlier 429 holds the chat past the budget: it
+    def _refuse_if_held(self, what: str, chat_id: int, patience: float) -> None:
+        """Defers the call at once while an earlier 429 holds the chat past its patience: it
         would be refused too, and waiting here would let it overtake the deferred one."""
         held = self._limiter.held_for(chat_id)
-        if held > policy.budget:
+        if held > patience:
             raise DeliveryDeferred(
                 f"{what} waits {held:.0f}s: Telegram asked to pause this chat", retry_after=held
             )
