@@ -53,7 +53,7 @@ def sentence_encoder(name: EncoderName, *, store_dir: Path | None = None) -> Sen
     # Here: reading weights takes tokenizers, safetensors, onnx and ONNX Runtime.
     from nlu import minilm, sentences  # noqa: PLC0415
     from nlu.concatenated import Concatenated  # noqa: PLC0415
-    from nlu.vector_store import StoredVectors  # noqa: PLC0415
+    from nlu.vector_store import StoredVectors, vectors_file  # noqa: PLC0415
 
     encoder: SentenceEncoder
     if name == "minilm":
@@ -71,5 +71,4 @@ def sentence_encoder(name: EncoderName, *, store_dir: Path | None = None) -> Sen
         revision = f"{minilm.REVISION} + {sentences.REVISION}"
     if store_dir is None:
         return encoder
-    path = store_dir / f"example-vectors.{name}.npz"
-    return StoredVectors(encoder=encoder, identity=revision, path=path)
+    return StoredVectors(encoder=encoder, identity=revision, path=vectors_file(store_dir, name))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,20 @@ logger = logging.getLogger(__name__)
 
 # Up to this many texts at once are messages (never looked up, never kept): a fit is more.
 _MESSAGES = 1
+_PREFIX, _SUFFIX = "example-vectors.", ".npz"
+
+
+def vectors_file(store_dir: Path, encoder: str) -> Path:
+    """Where the models folder ``store_dir`` keeps the vectors of the encoder ``encoder``."""
+    return store_dir / f"{_PREFIX}{encoder}{_SUFFIX}"
+
+
+def copy_vectors(source: Path, target: Path) -> None:
+    """Put the vectors kept in the models folder ``source`` into ``target``, a folder that
+    serves a copy of its model (a benchmark's): a start there encodes only what they lack."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in source.glob(f"{_PREFIX}*{_SUFFIX}"):
+        shutil.copy2(path, target / path.name)
 
 
 class StoredVectors:

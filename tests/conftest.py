@@ -7,9 +7,15 @@ with a message that says which URL was tried and which variable points elsewhere
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.background import BackgroundCommand
+
+REPO = Path(__file__).resolve().parents[1]
 
 POSTGRES_URL_VARIABLE = "TANDEM_TEST_POSTGRES_URL"
 REDIS_URL_VARIABLE = "TANDEM_TEST_REDIS_URL"
@@ -31,10 +37,53 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="session")
 def shipped_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model trained on the shipped NLU data, once per session (about 15 s)."""
+    """A model trained on the shipped NLU data, once per session (about 15 s), with its
+    examples' vectors beside it (3 s of CPU with MiniLM) for the services of the tests."""
     from tests.support.rasa import train_shipped_model  # noqa: PLC0415 - only Rasa tests pay
 
     return train_shipped_model(tmp_path_factory.mktemp("shipped-model"))
+
+
+# Fixtures whose `tandem` command starts with the session, to run beside the other tests
+# (tests/support/background.py); a test asking for one waits for its result.
+EARLY_COMMANDS = {"policy_train_check": ("policy", "train", "--check")}
+
+
+def _early_commands_of(item: pytest.Item) -> set[str]:
+    if not isinstance(item, pytest.Function):
+        return set()
+    return EARLY_COMMANDS.keys() & set(item.fixturenames)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that wait for an early command run last: it has had the whole run."""
+    items.sort(key=lambda item: bool(_early_commands_of(item)))  # stable: the rest keep order
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _early_commands(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, BackgroundCommand]]:
+    """Starts the early commands that the collected tests ask for, none otherwise."""
+    wanted = set().union(*(_early_commands_of(item) for item in request.session.items))
+    started = {
+        name: BackgroundCommand(
+            [sys.executable, "-m", "bot", *arguments],
+            log=tmp_path_factory.mktemp(name) / "output.log",
+            cwd=REPO,
+        )
+        for name, arguments in EARLY_COMMANDS.items()
+        if name in wanted
+    }
+    yield started
+    for command in started.values():
+        command.stop()
+
+
+@pytest.fixture(scope="session")
+def policy_train_check(_early_commands: dict[str, BackgroundCommand]) -> BackgroundCommand:
+    """`tandem policy train --check`, running since the session started."""
+    return _early_commands["policy_train_check"]
 
 
 PROXY_VARIABLES = (

@@ -11,6 +11,7 @@ from bot.bench.errors import BenchError
 from nlu.environment import RasaEnvironment
 from nlu.models import ModelStore
 from nlu.server import ManagedRasaServer
+from nlu.vector_store import copy_vectors
 
 
 def current_model(store: ModelStore) -> Path:
@@ -21,9 +22,11 @@ def current_model(store: ModelStore) -> Path:
 
 
 def private_store(model: Path, directory: Path) -> ModelStore:
-    """A new models folder whose current model is a copy of ``model``."""
+    """A new models folder whose current model is a copy of ``model``, with the example
+    vectors kept beside it (a service started there does not encode them again)."""
+    copy_vectors(model.parent, directory)
     staged = directory / "staged"
-    staged.mkdir(parents=True)
+    staged.mkdir()
     shutil.copy2(model, staged / model.name)
     store = ModelStore(directory)
     store.install(staged / model.name)

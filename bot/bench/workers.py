@@ -41,6 +41,7 @@ from bot.simulators.slack import Message, SlackSimulator, defaults, events
 from bot.simulators.slack.sender import SlackEventSender
 from bot.simulators.telegram import JsonDict, TelegramSimulator, telegram_user
 from nlu.server import ManagedRasaServer
+from nlu.vector_store import copy_vectors
 
 Progress = Callable[[str], None]
 
@@ -155,10 +156,12 @@ async def _workers(
         services = []
         for number in range(count):
             here = folder / f"worker-{number}"
+            # The workers share one Rasa; their models folders keep the example vectors.
+            copy_vectors(settings.models_dir, here / "models")
             config = bench_config(
                 settings,
                 folder=here,
-                models=here / "models",  # unused: the workers share one Rasa
+                models=here / "models",
                 rasa_environment=rasa.environment,
                 storage=storage,
             )

@@ -12,7 +12,7 @@ import pytest
 from nlu.concatenated import Concatenated
 from nlu.encoders import sentence_encoder
 from nlu.semantic import ExampleModel, LabelledText, Vectors
-from nlu.vector_store import StoredVectors
+from nlu.vector_store import StoredVectors, copy_vectors, vectors_file
 
 
 class CountingEncoder:
@@ -57,6 +57,21 @@ def test_a_second_fit_reads_the_vectors_back_and_encodes_only_new_examples(
 
     assert second.encoded == ["how much is it"]
     assert np.allclose(vectors, CountingEncoder().encode([example.text for example in more]))
+
+
+def test_a_copy_of_the_models_folder_starts_without_encoding(tmp_path: Path) -> None:
+    texts = [example.text for example in EXAMPLES]
+    StoredVectors(
+        encoder=CountingEncoder(), identity="fake v1", path=vectors_file(tmp_path / "a", "fake")
+    ).encode(texts)
+
+    copy_vectors(tmp_path / "a", tmp_path / "b")
+    encoder = CountingEncoder()
+    StoredVectors(
+        encoder=encoder, identity="fake v1", path=vectors_file(tmp_path / "b", "fake")
+    ).encode(texts)
+
+    assert encoder.encoded == []
 
 
 def test_messages_are_never_looked_up_nor_kept(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""A real Rasa model trained once per test session on the shipped data."""
+"""A real Rasa model trained once per test session on the shipped data, with its examples'
+sentence vectors kept beside it as a service start keeps them (:mod:`nlu.vector_store`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from nlu.encoders import DEFAULT_ENCODER, sentence_encoder
 from nlu.environment import RasaEnvironment, default_environment_path
 from nlu.models import ModelStore
+from nlu.semantic import ExampleModel, training_texts
 from nlu.training import train_model
+from nlu.vector_store import copy_vectors
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,7 +29,9 @@ def ready_environment() -> RasaEnvironment:
 
 
 def train_shipped_model(directory: Path) -> Path:
-    """Train nlu/ as shipped into ``directory``; return the model file."""
+    """Train nlu/ as shipped into ``directory``, and fit the embedding model there as a
+    service start does, which keeps the examples' vectors beside the model; return the
+    model file."""
     store = ModelStore(directory)
     trained = asyncio.run(
         train_model(
@@ -36,13 +42,24 @@ def train_shipped_model(directory: Path) -> Path:
             on_progress=lambda _: None,
         )
     )
+    keep_example_vectors(directory)
     return trained.path
 
 
+def keep_example_vectors(directory: Path) -> None:
+    """Encode the shipped examples with the default sentence encoder into ``directory``'s
+    vector file: once a session, instead of at every service start (MiniLM: seconds of CPU
+    each). A real encoding of the examples a test's service fits on; the texts it has not
+    seen (a test that teaches) are encoded at its start, as in production."""
+    encoder = sentence_encoder(DEFAULT_ENCODER, store_dir=directory)
+    ExampleModel(encoder=encoder, examples=training_texts(REPO / "nlu" / "data"))
+
+
 def store_with(model: Path, directory: Path) -> ModelStore:
-    """A fresh models folder whose current model is a copy of ``model``."""
+    """A fresh models folder whose current model is a copy of ``model``, with the example
+    vectors kept beside it."""
     store = ModelStore(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    copy_vectors(model.parent, directory)
     copy = directory / "staged" / model.name
     copy.parent.mkdir()
     shutil.copy(model, copy)
