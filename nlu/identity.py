@@ -11,11 +11,17 @@ import functools
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 _PROC = Path("/proc")
 _EXITED = ("Z", "X")  # zombie, dead
+_KERNEL_THREAD = 0x00200000  # PF_KTHREAD in the flags of /proc/<pid>/stat
+# Popen returns once the child has started its exec (vfork), a moment before the kernel
+# has set up its new command line: /proc shows it running with none (seen in 1 of 3 runs
+# of the lifetime tests at load 4-5). That moment is waited out, up to this long.
+_EXEC_WAIT = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,24 +49,34 @@ def current() -> ProcessIdentity | None:
 
 def from_proc(pid: int) -> ProcessIdentity | None:
     """Linux: what ``/proc/<pid>`` says."""
-    try:
-        stat = (_PROC / str(pid) / "stat").read_text(encoding="utf-8", errors="replace")
-        argv = (_PROC / str(pid) / "cmdline").read_bytes()
-    except OSError:  # no such process, or it went while we looked
-        return None
-    # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the
-    # last ")". Field 22 of proc(5), the start time, is the 20th after it.
-    fields = stat.rpartition(")")[2].split()
-    # An exiting process has released its memory, and its command line with it, before
-    # it turns zombie; a kernel thread never had one: neither is a process we started.
-    if len(fields) < 20 or fields[0] in _EXITED or not argv:
-        return None
-    words = argv.rstrip(b"\0").split(b"\0")
-    return ProcessIdentity(
-        pid=pid,
-        started=f"{_boot_id()}:{fields[19]}",
-        command=" ".join(word.decode("utf-8", errors="replace") for word in words),
-    )
+    deadline = time.monotonic() + _EXEC_WAIT
+    while True:
+        try:
+            stat = (_PROC / str(pid) / "stat").read_text(encoding="utf-8", errors="replace")
+            argv = (_PROC / str(pid) / "cmdline").read_bytes()
+        except OSError:  # no such process, or it went while we looked
+            return None
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after
+        # the last ")". Field 22 of proc(5), the start time, is the 20th after it; the
+        # flags, field 9, the 7th.
+        fields = stat.rpartition(")")[2].split()
+        if len(fields) < 20 or fields[0] in _EXITED:
+            return None
+        if argv:
+            return ProcessIdentity(
+                pid=pid,
+                started=f"{_boot_id()}:{fields[19]}",
+                command=" ".join(
+                    word.decode("utf-8", errors="replace")
+                    for word in argv.rstrip(b"\0").split(b"\0")
+                ),
+            )
+        # No command line: a kernel thread never has one, and an exiting process has
+        # released it before it turns zombie (neither is a process we started); a process
+        # in the middle of its exec has none yet, for a moment.
+        if int(fields[6]) & _KERNEL_THREAD or time.monotonic() >= deadline:
+            return None
+        time.sleep(0.001)
 
 
 @functools.cache
