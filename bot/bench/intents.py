@@ -31,6 +31,7 @@ from handoff.policy import (
     decide,
 )
 from handoff.policy.benchmark import load_goemotions
+from handoff.policy.meaning import SentenceEncoder
 from nlu.benchmark import Example, Parsed, parse_all, percentile
 from nlu.semantic import ExampleModel, SemanticParser, combine
 
@@ -145,8 +146,12 @@ def with_embeddings(
     return (in_scope if served is None else served), reddit, mash
 
 
-def measure(label: str, config: PolicyConfig, sets: Sets) -> Row:
-    detector = FrustrationDetector(config.frustration)
+def measure(
+    label: str, config: PolicyConfig, sets: Sets, *, encoder: SentenceEncoder | None = None
+) -> Row:
+    """``encoder``: the service's (shared with the NLU), for the frustration model's meaning
+    head; None, the words model alone."""
+    detector = FrustrationDetector(config.frustration, encoder=encoder)
     seconds: list[float] = []
     whole: list[float] = []
 
@@ -155,6 +160,8 @@ def measure(label: str, config: PolicyConfig, sets: Sets) -> Row:
         turn = Turn(
             text=item.example.text, ranking=ranking, example_similarity=item.result.similarity
         )
+        if encoder is not None:  # the NLU's parse read it (that time is in item.seconds)
+            encoder.encode([item.example.text])
         started = time.perf_counter()
         decision = decide(turn, config=config, detector=detector)
         seconds.append(time.perf_counter() - started)

@@ -288,6 +288,7 @@ def intents(cli: CliContext, goemotions: Path, out_of_domain: int, model: Path |
         with_embeddings,
     )
     from bot.bench.oos import before_issue_9  # noqa: PLC0415 - only here
+    from bot.meaning import frustration_encoder  # noqa: PLC0415 - only here
     from bot.settings import policy_config  # noqa: PLC0415 - only here
 
     semantic = semantic_model(cli.settings)
@@ -311,7 +312,9 @@ def intents(cli: CliContext, goemotions: Path, out_of_domain: int, model: Path |
     ]
     if semantic is not None:
         embedded = with_embeddings(parsed, semantic, rasa_weight, served)
-        rows.append(measure("as configured, with embeddings", config, embedded))
+        # The service's detector reads with the NLU's encoder (its meaning head).
+        reader = frustration_encoder()
+        rows.append(measure("as configured, with embeddings", config, embedded, encoder=reader))
     _lines(table(rows))
 
 
