@@ -22,12 +22,16 @@ def current_model(store: ModelStore) -> Path:
 
 
 def private_store(model: Path, directory: Path) -> ModelStore:
-    """A new models folder whose current model is a copy of ``model``, with the example
-    vectors kept beside it (a service started there does not encode them again)."""
+    """A new models folder whose current model is a copy of ``model``, with the examples it
+    was trained on and their vectors kept beside it (a service started there fits its
+    embedding model on them, without encoding them again)."""
     copy_vectors(model.parent, directory)
     staged = directory / "staged"
     staged.mkdir()
     shutil.copy2(model, staged / model.name)
+    examples = ModelStore.examples_file(model)
+    if examples.is_file():  # what the embedding model fits on, as the service's would
+        shutil.copy2(examples, ModelStore.examples_file(staged / model.name))
     store = ModelStore(directory)
     store.install(staged / model.name)
     return store
