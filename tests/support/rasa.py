@@ -56,13 +56,18 @@ def keep_example_vectors(directory: Path) -> None:
 
 
 def store_with(model: Path, directory: Path) -> ModelStore:
-    """A fresh models folder whose current model is a copy of ``model``, with the example
-    vectors kept beside it."""
+    """A fresh models folder whose current model is a copy of ``model``, with the examples
+    it was trained on and their vectors kept beside it: a service started there fits its
+    embedding model on them, as a deployment does (without them it ran on Rasa alone, which
+    production does not)."""
     store = ModelStore(directory)
     copy_vectors(model.parent, directory)
     copy = directory / "staged" / model.name
     copy.parent.mkdir()
     shutil.copy(model, copy)
+    examples = ModelStore.examples_file(model)
+    if examples.is_file():
+        shutil.copy(examples, ModelStore.examples_file(copy))
     store.install(copy)
     return store
 
