@@ -100,6 +100,22 @@ class ModelStore:
         self.prune()
         return target
 
+    def install_copy(self, model: Path) -> Path:
+        """Install a copy of ``model`` (kept where it is) with the examples it was trained
+        on, and make it current: a service started on this folder fits its embedding model
+        on them, as it would on the original's."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".copy-", dir=self.directory))
+        try:
+            copy = staging / model.name
+            shutil.copy2(model, copy)
+            examples = self.examples_file(model)
+            if examples.is_file():
+                shutil.copy2(examples, self.examples_file(copy))
+            return self.install(copy)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
     def prune(self) -> list[Path]:
         """Remove the oldest models beyond ``keep``; never the current one."""
         current = self.current()

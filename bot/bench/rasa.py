@@ -4,7 +4,6 @@ reloads anything of a running service's."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from bot.bench.errors import BenchError
@@ -26,14 +25,8 @@ def private_store(model: Path, directory: Path) -> ModelStore:
     was trained on and their vectors kept beside it (a service started there fits its
     embedding model on them, without encoding them again)."""
     copy_vectors(model.parent, directory)
-    staged = directory / "staged"
-    staged.mkdir()
-    shutil.copy2(model, staged / model.name)
-    examples = ModelStore.examples_file(model)
-    if examples.is_file():  # what the embedding model fits on, as the service's would
-        shutil.copy2(examples, ModelStore.examples_file(staged / model.name))
     store = ModelStore(directory)
-    store.install(staged / model.name)
+    store.install_copy(model)
     return store
 
 

@@ -54,6 +54,24 @@ def test_install_makes_the_model_current(tmp_path: Path) -> None:
     assert ModelStore(store.directory).current() == installed
 
 
+def test_install_copy_keeps_the_original_and_copies_its_examples(tmp_path: Path) -> None:
+    original = trained_model(tmp_path / "operator", "nlu-20261121-083744-000001", "weights")
+    ModelStore.examples_file(original).write_text('{"examples": []}', encoding="utf-8")
+    store = ModelStore(tmp_path / "copy")
+
+    installed = store.install_copy(original)
+
+    assert store.current() == installed == store.directory / original.name
+    assert installed.read_text(encoding="utf-8") == "weights"
+    assert ModelStore.examples_file(installed).read_text(encoding="utf-8") == '{"examples": []}'
+    assert original.is_file() and ModelStore.examples_file(original).is_file()
+    assert sorted(path.name for path in store.directory.iterdir()) == [
+        "current",
+        "nlu-20261121-083744-000001.examples.json",
+        "nlu-20261121-083744-000001.tar.gz",
+    ]
+
+
 def test_install_without_fingerprint(tmp_path: Path) -> None:
     store = ModelStore(tmp_path)
     installed = store.install(trained_model(tmp_path / "staging", "nlu-20261121-083744-000001"))

@@ -4,7 +4,6 @@ sentence vectors kept beside it as a service start keeps them (:mod:`nlu.vector_
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 
 import pytest
@@ -60,15 +59,9 @@ def store_with(model: Path, directory: Path) -> ModelStore:
     it was trained on and their vectors kept beside it: a service started there fits its
     embedding model on them, as a deployment does (without them it ran on Rasa alone, which
     production does not)."""
-    store = ModelStore(directory)
     copy_vectors(model.parent, directory)
-    copy = directory / "staged" / model.name
-    copy.parent.mkdir()
-    shutil.copy(model, copy)
-    examples = ModelStore.examples_file(model)
-    if examples.is_file():
-        shutil.copy(examples, ModelStore.examples_file(copy))
-    store.install(copy)
+    store = ModelStore(directory)
+    store.install_copy(model)
     return store
 
 
