@@ -203,7 +203,9 @@ class ManagedRasaServer:
             base_url=f"http://{self._host}:{port}", token=token, timeout=self._parse_timeout
         )
         try:
-            self._records.add(pid=self._process.pid, argv=argv)
+            # In a thread: reading a process caught mid-exec waits (up to 0.5 s) for its
+            # command line, and a restart happens while the loop serves customers.
+            await asyncio.to_thread(self._records.add, pid=self._process.pid, argv=argv)
             await self._wait_until_ready(client)
         except BaseException:
             await client.aclose()
