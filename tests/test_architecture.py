@@ -63,3 +63,16 @@ def test_every_core_module_is_under_the_architecture_check() -> None:
 def test_no_adapter_is_named_as_core() -> None:
     named = _core_contract()
     assert [each for each in named if _adapter(each)] == []
+
+
+# Issue 8's bound: small modules in the handoff package, adapters included.
+MAX_HANDOFF_MODULE_LINES = 300
+
+
+def test_no_handoff_module_is_over_300_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in (ROOT / "handoff").rglob("*.py")
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_HANDOFF_MODULE_LINES
+    }
+    assert long == {}, f"split these modules (lines): {long}"

@@ -14,10 +14,15 @@ from sqlalchemy import delete, select, update
 
 from handoff.model import Author, ConversationKey, DeskThread, MessageKind
 from handoff.privacy.audit import PrivacyEvent, PrivacyEventKind
-from handoff.privacy.export import exported_delivery
 from handoff.privacy.rights import Erased, Expired
 from handoff.records import Customer
 from handoff.storage import mapping
+from handoff.storage.privacy_rows import (
+    card_without_texts,
+    exported_conversation,
+    exported_customer,
+    without_texts,
+)
 from handoff.storage.repository_base import RepositoryBase
 from handoff.storage.tables import (
     ConversationRow,
@@ -29,16 +34,6 @@ from handoff.storage.tables import (
 )
 
 _FILE_KINDS = (MessageKind.PHOTO, MessageKind.DOCUMENT)
-_EXPORTED_MESSAGE_FIELDS = (
-    "id",
-    "author",
-    "author_name",
-    "kind",
-    "text",
-    "intent",
-    "confidence",
-    "created_at",
-)
 
 
 class PrivacyStore(RepositoryBase):
@@ -123,48 +118,9 @@ class PrivacyStore(RepositoryBase):
                         .order_by(HandoffRow.id)
                     )
                 ).all()
-                exported.append(
-                    {
-                        **_fields(
-                            conversation,
-                            "id",
-                            "channel",
-                            "chat_id",
-                            "mode",
-                            "opened_at",
-                            "closed_at",
-                            "rating",
-                            "rated_at",
-                        ),
-                        "messages": [_message(m) for m in messages],
-                        "handoffs": [
-                            _fields(
-                                h,
-                                "id",
-                                "reason",
-                                "requested_at",
-                                "claimed_at",
-                                "closed_at",
-                                "returned_at",
-                                "agent_name",
-                                "outcome",
-                                "card",
-                            )
-                            for h in handoffs
-                        ],
-                    }
-                )
+                exported.append(exported_conversation(conversation, messages, handoffs))
         return {
-            "customer": _fields(
-                customer,
-                "id",
-                "channel",
-                "platform_user_id",
-                "display_name",
-                "username",
-                "language_code",
-                "created_at",
-            ),
+            "customer": exported_customer(customer),
             "conversations": exported,
         }
 
@@ -259,8 +215,8 @@ class PrivacyStore(RepositoryBase):
             ).all()
             handoffs = 0
             for row in old:
-                stripped = _without_texts(row.reason_detail)
-                card = _card_without_texts(row.card)
+                stripped = without_texts(row.reason_detail)
+                card = card_without_texts(row.card)
                 if stripped != row.reason_detail or card != row.card:
                     row.reason_detail = stripped
                     row.card = card
@@ -271,33 +227,3 @@ class PrivacyStore(RepositoryBase):
 async def _deleted(session: Any, statement: Any) -> int:
     result = await session.execute(statement)
     return int(result.rowcount or 0)
-
-
-def _without_texts(detail: dict[str, Any]) -> dict[str, Any]:
-    turns = detail.get("failed_turns") or []
-    if not any(turn.get("text") for turn in turns):
-        return detail
-    return {**detail, "failed_turns": [{**turn, "text": ""} for turn in turns]}
-
-
-def _card_without_texts(card: dict[str, Any] | None) -> dict[str, Any] | None:
-    # The card keeps a copy of the transcript as it was when the handoff opened.
-    lines = (card or {}).get("transcript") or []
-    if not any(line.get("text") for line in lines):
-        return card
-    return {**(card or {}), "transcript": [{**line, "text": ""} for line in lines]}
-
-
-def _message(row: MessageRow) -> dict[str, Any]:
-    delivery = exported_delivery(
-        author=row.author, platform=row.platform, delivery=row.delivery, decision=row.decision
-    )
-    return {**_fields(row, *_EXPORTED_MESSAGE_FIELDS), "delivery": delivery.value}
-
-
-def _fields(row: Any, *names: str) -> dict[str, Any]:
-    values = {}
-    for name in names:
-        value = getattr(row, name)
-        values[name] = value.isoformat() if isinstance(value, datetime) else value
-    return values
