@@ -218,6 +218,9 @@ class ConversationEngine:
         ranking: tuple[IntentGuess, ...] | None,
         parse: ParseResult | None = None,
     ) -> None:
+        # The frustration model's sentence vector, read in a worker thread: encoding is CPU
+        # work (cached when the NLU read the same text; a masked or cut text it did not).
+        meaning = await asyncio.to_thread(self._detector.read_meaning, text) if text else None
         turn = Turn(
             text=text,
             ranking=ranking,
@@ -225,6 +228,7 @@ class ConversationEngine:
             last_answered_intent=live.last_answered_intent,
             previous_texts=live.recent_texts,
             example_similarity=parse.similarity if parse else None,
+            meaning=meaning,
         )
         decision = decide(turn, config=self._policy, detector=self._detector)
         analysis = analysis_of(ranking, parse, decision)
@@ -269,18 +273,9 @@ class ConversationEngine:
             last_answered_intent=live.last_answered_intent,
         )
         decision = decide(turn, config=self._policy, detector=self._detector)
-        await self._record(stored, None, None, decision)
+        analysis = analysis_fields(analysis_of(None, None, decision))
+        await self._repository.record_analysis(stored.id, **analysis)
         await self._desk.request(live, inbound.key, inbound.customer, decision)
-
-    async def _record(
-        self,
-        stored: StoredMessage,
-        ranking: tuple[IntentGuess, ...] | None,
-        parse: ParseResult | None,
-        decision: Decision,
-    ) -> None:
-        analysis = analysis_of(ranking, parse, decision)
-        await self._repository.record_analysis(stored.id, **analysis_fields(analysis))
 
     async def _say(
         self,

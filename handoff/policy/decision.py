@@ -60,6 +60,7 @@ def decide(turn: Turn, *, config: PolicyConfig, detector: FrustrationDetector) -
         intent=confident.name if confident else None,
         previous_texts=turn.previous_texts,
         failed_turns=turn.failed_turns,
+        meaning=turn.meaning,
     )
     reasons = _immediate_reasons(turn, config, frustration, detector.config.threshold)
     # A press of the person button carries no message: the failure rules judge messages.

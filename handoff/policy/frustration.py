@@ -25,7 +25,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from handoff.policy import cues
 from handoff.policy.config import FrustrationConfig
 from handoff.policy.evidence import Frustration, Signal, combine, model_signal, sentiment_signal
-from handoff.policy.meaning import MeaningHead, SentenceEncoder, dimensions_of
+from handoff.policy.meaning import MeaningHead, SentenceEncoder, Vectors, dimensions_of
 from handoff.policy.textmodel import Sentiment, TextModel
 from handoff.policy.weights import shipped_weights
 
@@ -78,15 +78,17 @@ class FrustrationDetector:
         intent: str | None,
         previous_texts: Sequence[str] = (),
         failed_turns: int = 0,
+        meaning: Vectors | None = None,
     ) -> Frustration:
         """Score ``text``; ``intent`` is the NLU's confident top intent (None if none);
-        ``failed_turns`` counts the turns in a row the bot has failed before this one."""
+        ``failed_turns`` counts the turns in a row the bot has failed before this one;
+        ``meaning`` is :meth:`read_meaning`'s vector of ``text`` when already read."""
         config = self.config
         written, text = text, text.translate(_APOSTROPHES)
         if not text.strip():
             return Frustration.calm()
         sentiment = self.sentiments(text)
-        probability = self.probability(text, sentiment, written=written)
+        probability = self.probability(text, sentiment, written=written, meaning=meaning)
         # "That didn't help" is counted once, by the two-turn rule (and the weight below);
         # the model, which reads it as Reddit's disapproval, would hand off at the first.
         not_helpful = cues.says_not_helpful(text)
@@ -104,15 +106,29 @@ class FrustrationDetector:
             probability=probability,
         )
 
-    def probability(self, text: str, sentiment: Sentiment, *, written: str = "") -> float:
+    def probability(
+        self, text: str, sentiment: Sentiment, *, written: str = "", meaning: Vectors | None = None
+    ) -> float:
         """P(frustrated | text): the meaning head's when it reads, else the words model's.
 
-        The encoder reads the message as ``written`` (as the NLU read it, so a shared
-        encoder's cache has its vector; as the head was trained), else ``text``."""
+        The head reads ``meaning`` if given, else the encoder reads the message as
+        ``written`` (as the NLU read it, so a shared encoder's cache has its vector; as the
+        head was trained), else ``text``."""
         if self.head is None or self.encoder is None:
             return self.model.probability(text, sentiment)
-        vector = self.encoder.encode([written or text])[0]
+        vector = self.encoder.encode([written or text])[0] if meaning is None else meaning
         return self.head.probability(vector, self.model.logit(text, sentiment), sentiment)
+
+    def read_meaning(self, text: str) -> Vectors | None:
+        """The sentence vector the meaning head reads ``text`` by (None: the head does not
+        read). Encoding is CPU work (MiniLM: about 4.5 ms of a core for a message the
+        encoder has not read yet), so the service calls this in a worker thread and passes
+        the vector to :meth:`assess`: on the event loop it would stall every other
+        conversation."""
+        if self.head is None or self.encoder is None or not text.strip():
+            return None
+        vector: Vectors = self.encoder.encode([text])[0]
+        return vector
 
     def _text_cues(self, text: str, compound: float) -> list[Signal]:
         config = self.config

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from handoff.policy.frustration import Frustration
+from handoff.policy.meaning import Vectors
 
 
 class Action(StrEnum):
@@ -85,6 +86,9 @@ class Turn:
     # How close the message comes to the nearest training example of the top intent (cosine
     # similarity of sentence embeddings); None: not measured.
     example_similarity: float | None = None
+    # The message's sentence vector for the frustration model (FrustrationDetector.read_meaning),
+    # read off the event loop; None: the detector reads it itself (or does not read one).
+    meaning: Vectors | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.failed_turns < 0:

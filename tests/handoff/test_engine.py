@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from handoff.agent_texts import load_agent_texts
@@ -34,6 +37,7 @@ from handoff.model import (
     Receipt,
 )
 from handoff.policy import FrustrationDetector, PolicyConfig
+from handoff.policy.meaning import MeaningHead, Vectors
 from handoff.responses import load_responses
 from handoff.state import InMemoryLiveState
 from handoff.storage import (
@@ -156,7 +160,7 @@ def build_engine(repository: Repository, state: InMemoryLiveState, **parts: obje
         nlu=nlu,
         responses=responses,
         policy=PolicyConfig(),
-        detector=DETECTOR,
+        detector=parts.get("detector") or DETECTOR,  # type: ignore[arg-type]
     )
     return World(repository, state, channel, desk, nlu, engine, handoffs)
 
@@ -274,6 +278,44 @@ async def test_frustration_hands_off_at_once(world: World) -> None:
     assert ticket.reason == "frustrated"
     assert ticket.frustration > 0.5
     assert "frustrating" in world.replies()[-1]
+
+
+class ThreadNotingEncoder:
+    """A sentence encoder that notes the thread of every call; each message reads as a
+    complaint (the first of 3 dimensions)."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        self.threads.extend(threading.get_ident() for _ in texts)
+        return np.tile(np.array([1.0, 0.0, 0.0], dtype=np.float32), (len(texts), 1))
+
+
+async def test_the_frustration_model_reads_the_message_off_the_event_loop(
+    database: Database,
+) -> None:
+    # Encoding is CPU work (MiniLM: milliseconds a message): on the event loop's thread it
+    # stalled every other conversation, whenever the NLU had not read the same text (a
+    # masked one, or an NLU without the encoder).
+    encoder = ThreadNotingEncoder()
+    upset = MeaningHead(
+        encoder="notes",
+        embedding=np.array([9.0, 0.0, 0.0]),
+        words=0.0,
+        sentiment=(0.0, 0.0, 0.0, 0.0),
+        intercept=0.0,
+    )
+    detector = FrustrationDetector(encoder=encoder, head=upset)
+    encoder.threads.clear()  # the detector's start read one text to check the dimensions
+    world = build_engine(Repository(database=database), InMemoryLiveState(), detector=detector)
+
+    await world.say("where is my order ORD-48213")
+
+    assert encoder.threads  # the meaning head read the message...
+    assert threading.get_ident() not in encoder.threads  # ...in a worker thread
+    [ticket] = world.desk.tickets  # and what it read decided the turn
+    assert ticket.reason == "frustrated"
 
 
 async def test_asking_for_a_person_in_words_hands_off(world: World) -> None:

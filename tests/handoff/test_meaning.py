@@ -85,6 +85,20 @@ def test_the_detector_scores_with_the_head_when_it_has_an_encoder() -> None:
     assert text in encoder.encoded
 
 
+def test_a_vector_read_ahead_is_scored_without_encoding_again() -> None:
+    encoder = KeywordEncoder()
+    detector = FrustrationDetector(encoder=encoder, head=head())
+    text = "my parcel never came and nobody answers"
+    meaning = detector.read_meaning(text)  # the service reads it in a worker thread
+    encoder.encoded.clear()
+
+    ahead = detector.assess(text, intent=None, meaning=meaning)
+
+    assert encoder.encoded == []
+    assert ahead == detector.assess(text, intent=None)  # the same as read on the spot
+    assert FrustrationDetector(words_only=True).read_meaning(text) is None  # no head: none
+
+
 def test_the_meaning_changes_the_score_of_the_same_words() -> None:
     calm = FrustrationDetector(encoder=KeywordEncoder(), head=head(complaint=0.0))
     upset = FrustrationDetector(encoder=KeywordEncoder(), head=head(complaint=6.0))
