@@ -31,6 +31,9 @@ class ForwardingDesk:
     async def open_handoff(self, ticket: HandoffTicket) -> DeskThread | None:
         return await self._inner.open_handoff(ticket)
 
+    async def follow_card(self, thread: DeskThread, ticket: HandoffTicket) -> None:
+        await self._inner.follow_card(thread, ticket)
+
     async def relay_to_agents(
         self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
     ) -> str | None:

@@ -84,6 +84,12 @@ class AgentDesk(Protocol):
         """Post the context card; return its thread (None: no agent tool is connected)."""
         ...
 
+    async def follow_card(self, thread: DeskThread, ticket: HandoffTicket) -> None:
+        """Post what follows a new card in its thread (offers to reveal masked data, to
+        teach the bot), once the thread is recorded: until then agents acting in it, and
+        the SLA ladder, find no handoff there. Best effort: a post that fails is logged."""
+        ...
+
     async def relay_to_agents(
         self, thread: DeskThread, message: CustomerRelay, *, customer: Customer
     ) -> str | None:

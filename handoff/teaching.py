@@ -6,7 +6,7 @@ Tandem relayed into the thread can be taught too (the "Teach the bot this" short
 form that also takes a new intent's name (:class:`TeachForm`).
 
 :class:`TeachingDesk` decorates the agents' desk in the composition root: after a card is
-posted, the offers follow it in the thread. The engine never knows.
+posted and its thread recorded, the offers follow it there. The engine never knows.
 """
 
 from __future__ import annotations
@@ -253,15 +253,13 @@ class TeachingDesk(ForwardingDesk):
         super().__init__(inner=inner)
         self._teacher = teacher
 
-    async def open_handoff(self, ticket: HandoffTicket) -> DeskThread | None:
-        thread = await self._inner.open_handoff(ticket)
-        if thread is not None:
-            try:
-                await self._teacher.offer(thread, ticket)
-            except (HandoffError, DeliveryError, DeliveryDeferred) as exc:
-                # The card is posted; offers are a help, not part of the handoff.
-                logger.warning("handoff %s: no teaching offers: %s", ticket.handoff_id, exc)
-        return thread
+    async def follow_card(self, thread: DeskThread, ticket: HandoffTicket) -> None:
+        await self._inner.follow_card(thread, ticket)
+        try:
+            await self._teacher.offer(thread, ticket)
+        except (HandoffError, DeliveryError, DeliveryDeferred) as exc:
+            # The card is posted; offers are a help, not part of the handoff.
+            logger.warning("handoff %s: no teaching offers: %s", ticket.handoff_id, exc)
 
     async def show_card(self, thread: DeskThread, state: CardState) -> None:
         try:

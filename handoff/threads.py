@@ -75,15 +75,23 @@ class Threads:
 
     async def open(self, handoff: Handoff, key: ConversationKey) -> None:
         """Post the card of a new handoff (if Slack is away, :meth:`thread` tries again)."""
-        await self._link(handoff, key, await self._safe_open(self._ticket(handoff, key)))
+        await self.thread(handoff, key)
 
     async def thread(self, handoff: Handoff, key: ConversationKey) -> DeskThread | None:
-        """The handoff's thread; posts the card now if it could not be posted before."""
+        """The handoff's thread; posts the card now if it could not be posted before.
+
+        The thread is recorded as soon as the card is posted, before what follows the card
+        there (:meth:`~handoff.ports.AgentDesk.follow_card`): those posts take a second each
+        or more (Slack's pace, its rate limits), and meanwhile agents acting in the thread
+        (:mod:`handoff.lookup` waits 1.55 s for it) and the SLA ladder found no handoff."""
         existing = thread_of(handoff)
         if existing is not None:
             return existing
-        thread = await self._safe_open(self._ticket(handoff, key))
-        await self._link(handoff, key, thread)
+        ticket = self._ticket(handoff, key)
+        thread = await self._safe_open(ticket)
+        if thread is not None:
+            await self._link(handoff, key, thread)
+            await self._desk.follow_card(thread, ticket)
         return thread
 
     async def refresh_card(
@@ -169,11 +177,8 @@ class Threads:
             )
             return None
 
-    async def _link(
-        self, handoff: Handoff, key: ConversationKey, thread: DeskThread | None
-    ) -> None:
-        if thread is not None:
-            await self._repository.set_handoff_thread(
-                handoff.id, agent_channel=thread.channel, thread_ts=thread.thread_ts
-            )
-            self._index.remember(thread, handoff.id, key)
+    async def _link(self, handoff: Handoff, key: ConversationKey, thread: DeskThread) -> None:
+        await self._repository.set_handoff_thread(
+            handoff.id, agent_channel=thread.channel, thread_ts=thread.thread_ts
+        )
+        self._index.remember(thread, handoff.id, key)

@@ -133,6 +133,9 @@ class _Desk:
         self.calls += 1
         return [f"1700000001.{next(self._ts):06d}" for _ in messages]
 
+    async def follow_card(self, thread: DeskThread, ticket: HandoffTicket) -> None:
+        return None
+
     async def show_card(self, thread: DeskThread, state: CardState) -> None:
         self.calls += 1
 

@@ -62,14 +62,16 @@ class MaskingDesk(ForwardingDesk):
         self._offered: OrderedDict[tuple[DeskThread, str], None] = OrderedDict()
 
     async def open_handoff(self, ticket: HandoffTicket) -> DeskThread | None:
+        return await self._inner.open_handoff(self._ticket(ticket)[0])
+
+    async def follow_card(self, thread: DeskThread, ticket: HandoffTicket) -> None:
         masked, kinds = self._ticket(ticket)
-        thread = await self._inner.open_handoff(masked)
-        if thread is not None and kinds:
+        await self._inner.follow_card(thread, masked)
+        if kinds:
             text = self._texts.line(
                 Line.PRIVACY_MASKED_CARD, handoff=str(ticket.handoff_id), kinds=", ".join(kinds)
             )
             await self._offer(thread, text, f"card:{ticket.handoff_id}")
-        return thread
 
     async def show_card(self, thread: DeskThread, state: CardState) -> None:
         await self._inner.show_card(thread, replace(state, ticket=self._ticket(state.ticket)[0]))

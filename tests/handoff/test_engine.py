@@ -31,6 +31,7 @@ from handoff.model import (
     ConversationKey,
     Customer,
     DeskThread,
+    HandoffTicket,
     Inbound,
     MessageKind,
     Mode,
@@ -640,6 +641,45 @@ async def test_a_desk_outage_posts_the_card_with_the_next_message(world: World) 
     await world.say("are you there?")
     assert len(world.desk.tickets) == 1
     assert world.desk.relays[-1][1].text == "are you there?"
+
+
+@dataclass
+class ThreadCheckingDesk(RecordingDesk):
+    """Notes, when asked for what follows a card, whether the card's thread was recorded."""
+
+    repository: Repository | None = None
+    recorded_then: list[bool] = field(default_factory=list)
+
+    async def follow_card(self, thread: DeskThread, ticket: HandoffTicket) -> None:
+        assert self.repository is not None
+        found = await self.repository.locate_thread(
+            agent_channel=thread.channel, thread_ts=thread.thread_ts
+        )
+        self.recorded_then.append(found is not None)
+        await super().follow_card(thread, ticket)
+
+
+async def test_a_cards_thread_is_recorded_before_what_follows_the_card(
+    database: Database,
+) -> None:
+    # Offers (to teach the bot, to reveal masked data) follow a card, a Slack post each:
+    # posted first, they kept agents acting in the thread (and the SLA ladder) from finding
+    # the handoff for as long as they took.
+    repository = Repository(database=database)
+    desk = ThreadCheckingDesk(repository=repository)
+    world = build_engine(repository, InMemoryLiveState(), desk=desk)
+
+    await world.command("human")
+    assert desk.recorded_then == [True]
+    [(_thread, ticket)] = desk.followed
+    assert ticket == desk.tickets[0]
+
+    desk.fail_open = True  # another customer's card waits for their next message
+    other = ConversationKey("telegram", "502")
+    await world.engine.handle(world.event(MessageKind.COMMAND, command="human", key=other))
+    desk.fail_open = False
+    await world.engine.handle(world.event(text="hello?", key=other))
+    assert desk.recorded_then == [True, True]
 
 
 async def test_a_conversation_held_too_long_is_left_for_the_intake_to_retry(

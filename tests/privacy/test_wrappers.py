@@ -134,6 +134,9 @@ async def test_the_card_is_masked_and_a_reveal_is_offered_once(texts: AgentTexts
     [shown] = inner.tickets
     assert shown.failed_turns[0].text == "card [card]"
     assert [line.text for line in shown.transcript] == ["mail [email]", "Sorry"]
+    assert offers.offers == []  # the offer follows the card once its thread is recorded
+    await desk.follow_card(thread, _ticket())
+    assert inner.followed == [(thread, shown)]  # masked there too
     [(where, offer)] = offers.offers
     assert where == thread
     assert offer.target == "card:42"

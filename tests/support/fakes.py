@@ -118,6 +118,7 @@ class RecordingDesk:
     fail_open: bool = False
     fail_relays: int = 0  # this many relays raise DeliveryError, then they succeed again
     merged: list[int] = field(default_factory=list)  # how many messages each relay_many had
+    followed: list[tuple[DeskThread, HandoffTicket]] = field(default_factory=list)
     _ts: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
     _opened: asyncio.Event = field(default_factory=asyncio.Event)
     _relayed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -156,6 +157,9 @@ class RecordingDesk:
     async def wait_for_tickets(self, count: int, *, timeout: float = 10.0) -> list[HandoffTicket]:
         await _until(lambda: len(self.tickets) >= count, self._opened, timeout)
         return self.tickets
+
+    async def follow_card(self, thread: DeskThread, ticket: HandoffTicket) -> None:
+        self.followed.append((thread, ticket))
 
     async def show_card(self, thread: DeskThread, state: CardState) -> None:
         self.cards.append((thread, state))

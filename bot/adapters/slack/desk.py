@@ -98,6 +98,9 @@ class SlackDesk:
         logger.info("handoff %s: card posted as %s", ticket.handoff_id, thread.thread_ts)
         return thread
 
+    async def follow_card(self, thread: DeskThread, ticket: HandoffTicket) -> None:
+        """Nothing: what follows a card comes from the desk's decorators (masking, teaching)."""
+
     async def show_card(self, thread: DeskThread, state: CardState) -> None:
         card = render_card(state)
         await call(
