@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import hashlib
 import logging
 import signal
@@ -117,7 +118,7 @@ async def open_nlu(settings: Settings, *, require: bool = True) -> AsyncIterator
             else:
                 logger.info("using the Rasa server at RASA_URL (model %s)", status.model_file)
                 model = local_model(status.model_file, settings.models_dir)
-            nlu = semantic_nlu(settings, client, model=model)
+            nlu = await asyncio.to_thread(semantic_nlu, settings, client, model=model)
             async with _following_status(settings, client, nlu, model):
                 yield nlu
         finally:
@@ -133,12 +134,15 @@ async def open_nlu(settings: Settings, *, require: bool = True) -> AsyncIterator
         model_check_interval=settings.config.nlu.server.model_check_interval,
     )
     async with server:
-        nlu = semantic_nlu(settings, server, model=server.loaded_model)
+        loaded = server.loaded_model
+        nlu = await asyncio.to_thread(semantic_nlu, settings, server, model=loaded)
         if isinstance(nlu, SemanticParser):
             refitter = EmbeddingRefitter(
-                parser=nlu, data_dir=settings.nlu_dir / "data", followed=server.loaded_model
+                parser=nlu, data_dir=settings.nlu_dir / "data", followed=loaded
             )
             server.on_model_loaded(refitter.follow)
+            if server.loaded_model is not None and server.loaded_model != loaded:
+                await refitter.follow(server.loaded_model)  # loaded while this one was fitted
         yield nlu
 
 
@@ -167,7 +171,11 @@ async def _following_status(
 def semantic_nlu(settings: Settings, rasa: NluParser, *, model: Path | None = None) -> NluParser:
     """Rasa's parses re-ranked by sentence embeddings fitted on the examples ``model`` (the
     NLU model Rasa serves) was trained on, each with its nearest-example similarity (unless
-    ``nlu.embeddings`` is off). The caller refits it when Rasa loads another model."""
+    ``nlu.embeddings`` is off). The caller refits it when Rasa loads another model.
+
+    Loading the encoder and fitting took 1.7-5.4 s in ``tandem bench load`` runs: callers
+    on the event loop run this in a thread (the loop also runs the Rasa server's watch, and
+    the simulators in the sandbox)."""
     config = settings.config.nlu
     if not config.embeddings:
         return rasa
@@ -252,12 +260,21 @@ def missing_chat_settings(settings: Settings) -> list[str]:
 
 class Service:
     """Storage, live state, NLU, the conversation core and both chat adapters, started and
-    stopped together."""
+    stopped together.
 
-    def __init__(self, settings: Settings, *, skipped: Elapsed | None = None) -> None:
+    ``settle_heap``: the process runs this one service until it ends (``tandem run``), so
+    what the start built is frozen out of the garbage collector's scans (see
+    :meth:`_ready_to_serve`). Off where one process starts many services (the sandbox's
+    restarts, the tests): a freeze there would keep the earlier services' garbage cycles
+    for good."""
+
+    def __init__(
+        self, settings: Settings, *, skipped: Elapsed | None = None, settle_heap: bool = False
+    ) -> None:
         self._settings = settings
         # Time the timers count on top of the clock's (the sandbox's :later).
         self._skipped = skipped
+        self._settle_heap = settle_heap
         self._stack = contextlib.AsyncExitStack()
         self.database: Database | None = None
         self.state: LiveState | None = None
@@ -381,10 +398,9 @@ class Service:
             nlu=privacy.nlu(metrics.nlu(self.nlu)),
             responses=responses,
             policy=policy_config(config.policy),
-            detector=FrustrationDetector(
-                policy_config(config.policy).frustration,
-                encoder=frustration_encoder(),
-            ),
+            # In a thread: loading MiniLM and the detector's check of its vectors' size
+            # (an encode) would hold up the event loop.
+            detector=await asyncio.to_thread(_frustration_detector, settings),
         )
         # Update-to-reply: from the update's hand-over (above) to the reply sent for it.
         customers = metrics.replies.customers(privacy.customers(self.engine))
@@ -395,6 +411,7 @@ class Service:
         if replayed:
             logger.info("%d event(s) from the intake journal to handle first", replayed)
 
+        self._ready_to_serve(privacy)
         await self.http.start()
         self._stack.push_async_callback(self.http.stop)
         # Stopped in reverse: Slack first, so agents' replies still being handled reach the
@@ -442,6 +459,19 @@ class Service:
             lambda stop: privacy.expire_forever(lease=lease, stop=stop), name="retention"
         )
         self._watch_sla(repository, slack, texts=texts, handoffs=handoffs)
+
+    def _ready_to_serve(self, privacy: PrivacyWiring) -> None:
+        """Everything is built and nothing is served yet: costs that would otherwise fall
+        on customers, on the event loop (so on every customer at once), are paid now."""
+        privacy.warm_up()
+        if self._settle_heap:
+            # A full (generation 2) collection scans every object the collector tracks:
+            # about 260,000 after a start (the NLU's models, catalogues, ONNX Runtime's
+            # wrappers, SQLAlchemy's metadata), 120-420 ms with the event loop blocked.
+            # They live as long as the process: collected once now, then frozen, they
+            # leave every later scan.
+            gc.collect()
+            gc.freeze()
 
     def _periodic(
         self, loop: Callable[[asyncio.Event], Coroutine[Any, Any, None]], *, name: str
@@ -592,6 +622,12 @@ class Service:
         return True
 
 
+def _frustration_detector(settings: Settings) -> FrustrationDetector:
+    return FrustrationDetector(
+        policy_config(settings.config.policy).frustration, encoder=frustration_encoder()
+    )
+
+
 def build_telegram(
     settings: Settings,
     *,
@@ -664,7 +700,7 @@ async def run_service(settings: Settings) -> None:
         raise MissingChatSettings(
             ["the service needs Telegram and Slack credentials, and these are missing:", *missing]
         )
-    service = Service(settings)
+    service = Service(settings, settle_heap=True)
     await service.start()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -35,6 +35,12 @@ logger = logging.getLogger(__name__)
 
 EXPIRY_INTERVAL = 3600.0  # seconds between looks for texts past the retention period
 
+# One made-up value of each built-in kind, masked once at start (see warm_up).
+_WARM_UP_TEXT = (
+    "call +1 202 555 0143 or 202 555 0143, card 4111 1111 1111 1111, "
+    "IBAN DE89 3704 0044 0532 0130 00, mail someone@example.com"
+)
+
 
 class PrivacyWiring:
     def __init__(
@@ -59,6 +65,13 @@ class PrivacyWiring:
         self.rights = CustomerRights(
             records=self._store, log=self._store, cleaner=slack, state=conversations.state
         )
+
+    def warm_up(self) -> None:
+        """Mask a text of every built-in kind once, before the service serves: the first
+        phone, card or IBAN otherwise loads phonenumbers' region metadata, python-stdnum's
+        IBAN registry and their regexes on the event loop, 7.5-10.7 ms in a customer's
+        first such message (about 0.1-0.4 ms each after)."""
+        self._masker.mask(_WARM_UP_TEXT)
 
     @property
     def masker(self) -> Masker:
