@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import Any
 
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.elements import KeyedColumnElement
 
-from handoff.errors import MigrationError, StorageError, StorageUnavailable
-from handoff.storage import migrate
+from handoff.errors import MigrationError, NotFound, StorageError, StorageUnavailable
+from handoff.storage import direct, migrate
 from handoff.storage.engine import make_engine, parse_url, sqlite_file
-from handoff.storage.translate import translate
+from handoff.storage.translate import Violation, translate, violation
 
 # What SQLAlchemy and the drivers raise; anything else is a bug and propagates unchanged.
 _DATABASE_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
@@ -48,6 +51,8 @@ class Database:
             if self.backend == "postgresql"
             else None
         )
+        # The hot statements compiled for the driver (see fetch_one), by statement and names.
+        self._direct: dict[tuple[int, tuple[str, ...]], tuple[object, direct.Compiled]] = {}
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -125,6 +130,35 @@ class Database:
         try:
             async with self._autocommit.connect() as connection:
                 yield connection
+        except _DATABASE_ERRORS as exc:
+            raise translate(exc, doing=doing) from exc
+
+    async def fetch_one(
+        self,
+        statement: ClauseElement,
+        parameters: Mapping[str, Any],
+        *,
+        doing: str,
+        returning: Sequence[KeyedColumnElement[Any]] = (),
+        missing_parent: NotFound | None = None,
+    ) -> tuple[Any, ...] | None:
+        """PostgreSQL only: one statement on the driver itself, committed as it runs (see
+        :mod:`.direct`): its first row (``returning``'s columns, by name), or None. A foreign
+        key the statement breaks raises ``missing_parent`` when given; other errors as
+        :meth:`transaction`."""
+        key = (id(statement), tuple(parameters))
+        cached = self._direct.get(key)
+        if cached is None:
+            compiled = direct.compile_for(
+                statement, self._engine.dialect, parameters=key[1], returning=returning
+            )
+            cached = self._direct[key] = (statement, compiled)  # the statement kept alive
+        try:
+            return await direct.fetch_one(self._engine, cached[1], parameters)
+        except IntegrityError as exc:
+            if missing_parent is not None and violation(exc) is Violation.FOREIGN_KEY:
+                raise missing_parent from exc
+            raise translate(exc, doing=doing) from exc
         except _DATABASE_ERRORS as exc:
             raise translate(exc, doing=doing) from exc
 

@@ -27,12 +27,22 @@ class MessageQueries(RepositoryBase):
         Safe against redelivery and against two workers storing the same update at once:
         exactly one of them gets the stored message.
         """
+        missing = ConversationNotFound(f"no conversation {message.conversation_id}")
+        if self._database.backend == "postgresql":  # on the driver: see handoff.storage.direct
+            returned = await self._database.fetch_one(
+                _ADD_MESSAGE["postgresql"],
+                message_values(message),
+                doing="adding a message",
+                returning=_MESSAGE_COLUMNS,
+                missing_parent=missing,
+            )
+            return None if returned is None else mapping.message(cast(Any, returned))
         async with self._database.statement(doing="adding a message") as connection:
             row = await self._insert_unless_conflict(
                 connection,
                 _ADD_MESSAGE[self._database.backend],
                 message_values(message),
-                missing_parent=ConversationNotFound(f"no conversation {message.conversation_id}"),
+                missing_parent=missing,
             )
             return None if row is None else mapping.message(row)
 
@@ -179,10 +189,11 @@ def insert_new(backend: str, message: NewMessage) -> Any:
 
 # Built once, run with the row's values as parameters: building the statement per message
 # (values(), its cache key) cost more CPU than running it.
+_MESSAGE_COLUMNS = tuple(MessageRow.__table__.columns)
 _ADD_MESSAGE = {
     backend: dml.insert(backend, MessageRow)
     .on_conflict_do_nothing(index_elements=_PLATFORM_KEY)
-    .returning(*MessageRow.__table__.columns)
+    .returning(*_MESSAGE_COLUMNS)
     for backend in ("sqlite", "postgresql")
 }
 

@@ -58,6 +58,9 @@ RETURNING id
 )
 
 
+_RETURNED = (_MESSAGES.id,)  # the reply's id: the turn was stored
+
+
 # SQLite: the same three writes, one statement each in one transaction, built once (building
 # them per turn, values() and their cache keys, cost more CPU than running them).
 _SQLITE_ANALYSED = (
@@ -106,9 +109,13 @@ class TurnQueries(RepositoryBase):
             await connection.execute(_INSERT_REPLY, message_values(turn.reply))
 
     async def _record_in_one_statement(self, turn: RecordedTurn) -> None:
-        async with self._database.statement(doing="recording a turn") as connection:
-            stored = (await connection.execute(_POSTGRES_TURN, _parameters(turn))).one_or_none()
-            if stored is None:
+        # On the driver (see handoff.storage.direct); the reason for nothing stored, rare,
+        # is looked up through SQLAlchemy.
+        stored = await self._database.fetch_one(
+            _POSTGRES_TURN, _parameters(turn), doing="recording a turn", returning=_RETURNED
+        )
+        if stored is None:
+            async with self._database.statement(doing="recording a turn") as connection:
                 await self._why_not_recorded(connection, turn)
 
     @staticmethod
