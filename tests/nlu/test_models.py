@@ -64,7 +64,8 @@ def test_install_copy_keeps_the_original_and_copies_its_examples(tmp_path: Path)
     assert store.current() == installed == store.directory / original.name
     assert installed.read_text(encoding="utf-8") == "weights"
     assert ModelStore.examples_file(installed).read_text(encoding="utf-8") == '{"examples": []}'
-    assert original.is_file() and ModelStore.examples_file(original).is_file()
+    assert original.is_file()
+    assert ModelStore.examples_file(original).is_file()
     assert sorted(path.name for path in store.directory.iterdir()) == [
         "current",
         "nlu-20261121-083744-000001.examples.json",
