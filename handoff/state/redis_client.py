@@ -1,17 +1,11 @@
 """Redis clients for ``redis://``, ``rediss://`` and ``unix://`` URLs, as ``Redis.from_url``
-makes them, but without a task per command and without the pool's per-command bookkeeping.
+makes them, but without a task per command.
 
 redis-py bounds each command's send by its ``socket_timeout`` (5 s unless the URL says
 otherwise) with ``asyncio.wait_for``, which on Python 3.11 runs the send as a task of its
 own: about a third of the client's CPU per command (a Lua call: 150-200 µs -> 100-135 µs,
 measured alone). Here the send is bounded by ``asyncio.timeout`` in the calling task, as
 redis-py bounds the reads; what happens on a time-out or a socket error is redis-py's.
-
-redis-py 8's pool also records, for every command it lends a connection to, three
-OpenTelemetry counter changes and an "after release" event behind a second asyncio lock
-(for streaming credential providers); Tandem uses neither, and they were a quarter of the
-client's CPU per command (py-spy, tandem bench load). :class:`_LeanPool` lends and takes
-back connections as redis-py does, without them.
 """
 
 from __future__ import annotations
@@ -24,7 +18,6 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import (
     AbstractConnection,
     Connection,
-    ConnectionPool,
     SSLConnection,
     UnixDomainSocketConnection,
 )
@@ -84,32 +77,10 @@ _OURS: dict[type[Any], type[AbstractConnection]] = {
 }
 
 
-class _LeanPool(ConnectionPool):
-    """redis-py's pool (8.1) without its observability records and release events: a
-    connection is lent, checked (``ensure_connection``: connected, nothing unread) and
-    taken back, reconnected first when it asks to be, all as redis-py does."""
-
-    async def get_connection(self, *_deprecated: Any, **_options: Any) -> AbstractConnection:
-        async with self._lock:
-            connection: AbstractConnection = self.get_available_connection()  # type: ignore[no-untyped-call]
-        try:
-            await self.ensure_connection(connection)
-        except BaseException:
-            await self.release(connection)
-            raise
-        return connection
-
-    async def release(self, connection: AbstractConnection) -> None:
-        async with self._lock:
-            self._in_use_connections.remove(connection)
-            if connection.should_reconnect():  # type: ignore[no-untyped-call]
-                await connection.disconnect()
-            self._available_connections.append(connection)
-
-
 def redis_from_url(url: str) -> Redis:
-    """``Redis.from_url(url)`` with the pool and connections above (a connection class of
-    another kind is kept as it is); the client closes its pool."""
-    pool = _LeanPool.from_url(url)
+    """``Redis.from_url(url)`` with the connections above (a connection class of another
+    kind is kept as it is)."""
+    client = Redis.from_url(url)
+    pool = client.connection_pool
     pool.connection_class = _OURS.get(pool.connection_class, pool.connection_class)
-    return Redis.from_pool(pool)
+    return client
