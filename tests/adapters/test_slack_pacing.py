@@ -17,7 +17,16 @@ from bot.http import HttpServer
 from bot.simulators.slack import SlackSimulator
 from bot.simulators.slack.faults import ChannelLimit
 from handoff.errors import DeliveryDeferred, DeliveryError
-from handoff.model import CustomerRelay, DeskThread, MessageKind, RouteChoice
+from handoff.model import (
+    ConversationKey,
+    CustomerRelay,
+    DeskThread,
+    MessageKind,
+    RouteChoice,
+)
+from handoff.privacy.desk import RevealOffer
+from handoff.privacy.forget import ForgetRequest
+from handoff.teaching_model import TeachOffer
 from tests.adapters.test_slack_adapter import (  # noqa: F401 - fixtures, requested by name
     AGENTS,
     MARIA,
@@ -147,3 +156,43 @@ async def test_a_routed_handoffs_card_goes_to_its_routes_channel(
     assert [m.ts for m in sim.messages_in(OTHER_CHANNEL)] == [thread.thread_ts]
     assert sim.messages_in(AGENTS) == []
     assert sections(sim, thread) == [["message 1"]]
+
+
+async def test_offers_and_requests_under_a_card_wait_for_the_channels_turn(
+    sim: SlackSimulator, handler: RecordingHandler, http: HttpServer
+) -> None:
+    # Tandem's pace a post every 50 ms; Slack's the same, with room for one early post (the
+    # machine's jitter). Out of turn, six posts at once would get 429s; in turn, none.
+    sim.limit_channel_posts(per_second=20.0, burst=2)
+    pace = PacingPolicy(per_second=20.0, burst=1, wait_up_to=0.25)
+    slack = slack_adapter(sim, handler, http=http, pacer=MemoryPacer(pace))
+    await http.start()
+    await slack.start()
+    try:
+        thread = await slack.open_handoff(make_ticket())
+        await slack.offer_reveal(
+            thread, RevealOffer(text="masked", button="Reveal", target="card:1")
+        )
+        offer = TeachOffer(
+            message_id=1,
+            text="hi",
+            prompt="Teach",
+            label="Intent",
+            choices=("greet",),
+            other="Other",
+        )
+        await slack.offer_teaching(thread, offer)
+        await slack.post_note(thread, "a note")
+        await slack.offer_retry(thread, "not delivered", "Retry", 7)
+        await slack.ask_to_erase(
+            ForgetRequest(
+                customer_id=3,
+                chat=ConversationKey(channel="telegram", chat_id="3"),
+                text="erase?",
+                button="Erase",
+            )
+        )
+    finally:
+        await slack.stop()
+    posts = sim.calls_to("chat.postMessage")
+    assert [call.status for call in posts] == [200] * 6  # no 429: none went out of turn

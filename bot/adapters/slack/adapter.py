@@ -137,8 +137,8 @@ class SlackAdapter(ForwardingDesk):
         self._listeners = listeners
         # Personal data (handoff.privacy): the Reveal button under masked messages, the
         # Erase button under a customer's /forget request, and their presses.
-        self._offers = SlackRevealOffers(client=self._client)
-        self._forget = SlackForgetDesk(client=self._client, channel=agent_channel)
+        self._offers = SlackRevealOffers(posts=self._desk.own_posts)
+        self._forget = SlackForgetDesk(posts=self._desk.own_posts, channel=agent_channel)
         directory = Directory(client=self._client)
         self._reveal = RevealListener(
             channel=agent_channel,
@@ -153,7 +153,7 @@ class SlackAdapter(ForwardingDesk):
             others=route_channels,
         )
         # Teaching the bot (handoff.teaching): offers under failed turns, and the pick.
-        self._teach_offers = SlackTeachOffers(client=self._client)
+        self._teach_offers = SlackTeachOffers(posts=self._desk.own_posts)
         self._teach = TeachListener(
             client=self._client,
             channel=agent_channel,
@@ -162,7 +162,7 @@ class SlackAdapter(ForwardingDesk):
             others=route_channels,
         )
         # Drafts for agents (handoff.drafts): the bot's answers, each with Send.
-        self._draft_offers = SlackDraftOffers(client=self._client)
+        self._draft_offers = SlackDraftOffers(posts=self._desk.own_posts)
         self._drafts = DraftListener(
             client=self._client,
             channel=agent_channel,
@@ -171,7 +171,9 @@ class SlackAdapter(ForwardingDesk):
             others=route_channels,
         )
         # Approval for sensitive topics (handoff.approvals): who approves, their pings.
-        self.approvers = SlackApprovers(client=self._client, approvers=approvers)
+        self.approvers = SlackApprovers(
+            client=self._client, approvers=approvers, posts=self._desk.own_posts
+        )
         self._approvals = ApprovalListener(
             client=self._client,
             channel=agent_channel,

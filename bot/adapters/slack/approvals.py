@@ -33,8 +33,9 @@ from .drafts import (
 from .escape import escape_mrkdwn
 from .ladder import mention
 from .listening import ClientListener
+from .own_posts import OwnPosts
 from .reach import CHECK
-from .reveal import post_message, pressed
+from .reveal import pressed
 from .sizing import clip
 
 logger = logging.getLogger(__name__)
@@ -61,9 +62,13 @@ class SlackApprovers:
         *,
         client: AsyncWebClient,
         approvers: tuple[str, ...],
+        posts: OwnPosts | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``posts``: how the pings are posted (paced with Tandem's other posts; unpaced
+        when not given)."""
         self._client = client
+        self._posts = posts or OwnPosts(client=client)
         self._users = frozenset(a for a in approvers if a[0] in "UW")
         self._groups = tuple(a for a in approvers if a[0] in "S@")
         self._clock = clock
@@ -93,8 +98,7 @@ class SlackApprovers:
                 ],
             },
         ]
-        await post_message(
-            self._client,
+        await self._posts.post(
             SlackMessage(text=line, blocks=blocks),
             channel=thread.channel,
             thread_ts=thread.thread_ts,

@@ -13,12 +13,10 @@ that id as a tag, and posted once however slow Slack is (see :mod:`.tagged`).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import TypeVar
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -40,14 +38,13 @@ from .cards import render_card
 from .delivery import call
 from .escape import escape_mrkdwn
 from .keyed import KeyedLocks
+from .own_posts import OwnPosts
 from .pacing import ChannelPacer, PacingPolicy, Unpaced
 from .posts import merged_post, note_post, relay_posts, relay_upload, retry_post
 from .sizing import TEXT_LIMIT, clip
 from .tagged import PostTag, TaggedPoster, tagged_file_name
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 # Escaping at most quintuples a character ("&" becomes "&amp;"): this much always fits.
 EPHEMERAL_TEXT_LIMIT = TEXT_LIMIT // 5
@@ -74,27 +71,18 @@ class SlackDesk:
         self._pacer: ChannelPacer = pacer or Unpaced()
         self._wait_up_to = wait_up_to
         self._threads: KeyedLocks[DeskThread] = KeyedLocks()
-        self._turns = itertools.count()
+        self.own_posts = OwnPosts(client=client, pacer=self._pacer)
 
     async def open_handoff(self, ticket: HandoffTicket) -> DeskThread:
         """Post the card, waiting for an agent; its message starts the handoff's thread."""
         card = render_card(CardState(ticket=ticket, status=CardStatus.WAITING))
         channel = ticket.route.channel if ticket.route is not None else self._channel
-        await self._take_turn(channel)
-        answer = await self._paced(
-            channel,
-            lambda: call(
-                f"the card of handoff #{ticket.handoff_id}",
-                lambda: self._client.chat_postMessage(
-                    channel=channel,
-                    text=card.text,
-                    blocks=card.blocks,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                ),
-            ),
+        ts = await self.own_posts.post(
+            card,
+            channel=channel,
+            what=f"the card of handoff #{ticket.handoff_id}",
         )
-        thread = DeskThread(channel=channel, thread_ts=str(answer["ts"]))
+        thread = DeskThread(channel=channel, thread_ts=ts)
         logger.info("handoff %s: card posted as %s", ticket.handoff_id, thread.thread_ts)
         return thread
 
@@ -141,7 +129,7 @@ class SlackDesk:
             tag = PostTag(outbox_id=first, through=last)
             if any(m.in_doubt for m in messages[:count]):
                 self._tagged.doubt(thread, tag)  # found by its first, merged or alone
-            ts, landed = await self._paced(
+            ts, landed = await self.own_posts.paced(
                 thread.channel, lambda: self._tagged.post(thread, post, tag, what=what)
             )
             if landed.through is None:  # an earlier try posted the first message alone
@@ -195,7 +183,7 @@ class SlackDesk:
             posted = []
             for number, post in enumerate(posts):
                 if number:
-                    await self._take_turn(thread.channel)
+                    await self.own_posts.take_turn(thread.channel)
                 posted.append(await self._post(thread, post, what=what))
             return posted[0]  # relay_posts always gives at least one post
         tags = [PostTag(outbox_id=message.outbox_id, part=n) for n in range(1, len(posts) + 1)]
@@ -206,8 +194,8 @@ class SlackDesk:
         for post, tag in zip(posts, tags, strict=True):
             try:
                 if tag.part > 1:
-                    await self._take_turn(thread.channel)
-                ts, _ = await self._paced(
+                    await self.own_posts.take_turn(thread.channel)
+                ts, _ = await self.own_posts.paced(
                     thread.channel,
                     lambda post=post, tag=tag: self._tagged.post(thread, post, tag, what=what),  # type: ignore[misc]
                 )
@@ -232,7 +220,7 @@ class SlackDesk:
         if outbox_id is not None:  # the tag Slack keeps: the file's name (see .tagged)
             upload = replace(upload, filename=tagged_file_name(upload.filename, outbox_id))
         try:
-            answer = await self._paced(
+            answer = await self.own_posts.paced(
                 thread.channel,
                 lambda: call(
                     f"a customer's file in {thread.thread_ts}",
@@ -266,8 +254,12 @@ class SlackDesk:
             logger.warning("not posting an empty note in %s", thread.thread_ts)
             return
         async with self._threads.hold(thread):
-            await self._take_turn(thread.channel)
-            await self._post(thread, note_post(text), what=f"a note in {thread.thread_ts}")
+            await self.own_posts.post(
+                note_post(text),
+                channel=thread.channel,
+                thread_ts=thread.thread_ts,
+                what=f"a note in {thread.thread_ts}",
+            )
 
     async def tell_agent(self, thread: DeskThread, agent: Agent, text: str) -> None:
         """An ephemeral message in the thread that only ``agent`` sees."""
@@ -286,8 +278,11 @@ class SlackDesk:
     ) -> None:
         """The note with a Retry button whose value is the reply's id."""
         async with self._threads.hold(thread):
-            await self._post(
-                thread, retry_post(text, button, message_id), what=f"a retry in {thread.thread_ts}"
+            await self.own_posts.post(
+                retry_post(text, button, message_id),
+                channel=thread.channel,
+                thread_ts=thread.thread_ts,
+                what=f"a retry in {thread.thread_ts}",
             )
 
     async def react(self, thread: DeskThread, message_ts: str, receipt: Receipt) -> None:
@@ -304,30 +299,11 @@ class SlackDesk:
                 raise
 
     async def _post(self, thread: DeskThread, post: SlackMessage, *, what: str) -> str:
-        # Unfurling would make Slack fetch a customer's link and show whatever preview
-        # the linked page chooses.
-        answer = await self._paced(
-            thread.channel,
-            lambda: call(
-                what,
-                lambda: self._client.chat_postMessage(
-                    channel=thread.channel,
-                    thread_ts=thread.thread_ts,
-                    text=post.text,
-                    blocks=post.blocks,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                ),
-            ),
+        return await self.own_posts.send(
+            post, channel=thread.channel, thread_ts=thread.thread_ts, what=what
         )
-        return str(answer["ts"])
 
     # --- pacing (see .pacing) -------------------------------------------------------------
-
-    async def _take_turn(self, channel: str) -> None:
-        """Wait for the channel's next free slot (Tandem's own posts: the card, notes)."""
-        holder = f"own:{next(self._turns)}"
-        await asyncio.sleep(await self._pacer.acquire(channel, holder, wait_up_to=math.inf))
 
     async def _customers_turn(self, thread: DeskThread, *, patient: bool = False) -> None:
         """Wait for the thread's slot if it is near; otherwise keep it for the thread and
@@ -342,11 +318,3 @@ class SlackDesk:
                 retry_after=delay,
             )
         await asyncio.sleep(delay)
-
-    async def _paced(self, channel: str, post: Callable[[], Awaitable[T]]) -> T:
-        """``post()``; a rate limit Slack still answered moves the channel's schedule."""
-        try:
-            return await post()
-        except DeliveryDeferred as exc:
-            await self._pacer.hold_off(channel, exc.retry_after)
-            raise

@@ -24,7 +24,8 @@ from .blocks import SlackMessage, context, plain_section
 from .delivery import call
 from .escape import escape_mrkdwn, plain_text
 from .listening import ClientListener
-from .reveal import post_message, pressed
+from .own_posts import OwnPosts
+from .reveal import pressed
 from .sizing import BUTTON_TEXT_LIMIT, clip
 
 logger = logging.getLogger(__name__)
@@ -249,12 +250,11 @@ async def replace_post(client: AsyncWebClient, channel: str, ts: str, text: str)
 
 
 class SlackDraftOffers:
-    def __init__(self, *, client: AsyncWebClient) -> None:
-        self._client = client
+    def __init__(self, *, posts: OwnPosts) -> None:
+        self._posts = posts
 
     async def offer_drafts(self, thread: DeskThread, offer: DraftOffer) -> None:
-        await post_message(
-            self._client,
+        await self._posts.post(
             offer_post(offer),
             channel=thread.channel,
             thread_ts=thread.thread_ts,

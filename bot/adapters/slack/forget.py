@@ -10,7 +10,6 @@ import logging
 from typing import Any, Protocol
 
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_sdk.web.async_client import AsyncWebClient
 
 from handoff.model import DeskThread
 from handoff.privacy.forget import EraseConfirmation, ForgetRequest
@@ -18,7 +17,8 @@ from handoff.privacy.forget import EraseConfirmation, ForgetRequest
 from .blocks import SlackMessage, plain_section
 from .escape import escape_mrkdwn, plain_text
 from .listening import ChannelListener
-from .reveal import post_message, pressed
+from .own_posts import OwnPosts
+from .reveal import pressed
 from .sizing import BUTTON_TEXT_LIMIT, clip
 
 logger = logging.getLogger(__name__)
@@ -50,13 +50,12 @@ def request_blocks(request: ForgetRequest) -> list[dict[str, Any]]:
 
 
 class SlackForgetDesk:
-    def __init__(self, *, client: AsyncWebClient, channel: str) -> None:
-        self._client = client
+    def __init__(self, *, posts: OwnPosts, channel: str) -> None:
+        self._posts = posts
         self._channel = channel
 
     async def ask_to_erase(self, request: ForgetRequest) -> None:
-        await post_message(
-            self._client,
+        await self._posts.post(
             SlackMessage(text=escape_mrkdwn(request.text), blocks=request_blocks(request)),
             channel=self._channel,
             what=f"the /forget request of customer {request.customer_id}",

@@ -26,6 +26,7 @@ from .blocks import SlackMessage, context
 from .delivery import RetryPolicy, call, web_client
 from .escape import escape_mrkdwn, plain_text
 from .listening import ChannelListener
+from .own_posts import OwnPosts
 from .sizing import BUTTON_TEXT_LIMIT, clip
 
 logger = logging.getLogger(__name__)
@@ -118,39 +119,16 @@ class RevealListener(ChannelListener):
 
 
 class SlackRevealOffers:
-    def __init__(self, *, client: AsyncWebClient) -> None:
-        self._client = client
+    def __init__(self, *, posts: OwnPosts) -> None:
+        self._posts = posts
 
     async def offer_reveal(self, thread: DeskThread, offer: RevealOffer) -> None:
-        await post_message(
-            self._client,
+        await self._posts.post(
             offer_post(offer),
             channel=thread.channel,
             thread_ts=thread.thread_ts,
             what=f"a reveal offer in {thread.thread_ts}",
         )
-
-
-async def post_message(
-    client: AsyncWebClient,
-    post: SlackMessage,
-    *,
-    channel: str,
-    thread_ts: str | None = None,
-    what: str,
-) -> None:
-    """Post Tandem's own ``post``; never unfurled (its text may quote a customer)."""
-    await call(
-        what,
-        lambda: client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
-            text=post.text,
-            blocks=post.blocks,
-            unfurl_links=False,
-            unfurl_media=False,
-        ),
-    )
 
 
 class SlackThreadCleaner:

@@ -15,7 +15,6 @@ from typing import Any, Protocol
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
 
 from handoff.errors import DeliveryDeferred, DeliveryError
 from handoff.model import Agent, DeskThread
@@ -25,7 +24,8 @@ from .blocks import SlackMessage, context, plain_section
 from .delivery import call
 from .escape import escape_mrkdwn, plain_text
 from .listening import ClientListener
-from .reveal import post_message, pressed
+from .own_posts import OwnPosts
+from .reveal import pressed
 from .sizing import BUTTON_TEXT_LIMIT, clip
 from .teach_form import (
     MAX_OPTIONS,
@@ -237,12 +237,11 @@ class TeachListener(ClientListener):
 
 
 class SlackTeachOffers:
-    def __init__(self, *, client: AsyncWebClient) -> None:
-        self._client = client
+    def __init__(self, *, posts: OwnPosts) -> None:
+        self._posts = posts
 
     async def offer_teaching(self, thread: DeskThread, offer: TeachOffer) -> None:
-        await post_message(
-            self._client,
+        await self._posts.post(
             offer_post(offer),
             channel=thread.channel,
             thread_ts=thread.thread_ts,
