@@ -28,7 +28,6 @@ from handoff.storage import (
     UnsupportedDatabase,
     head_revision,
 )
-from handoff.storage.engine import SQLITE_BEGIN_OPTION, make_engine, parse_url
 from handoff.storage.migrate import alembic_config
 from handoff.storage.tables import Base
 from tests.storage.conftest import START
@@ -254,27 +253,19 @@ async def test_sqlite_creates_the_directory_and_uses_wal(tmp_path: Path) -> None
     assert mode == "wal"
 
 
-def _count_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The calls that go to the connection's thread, from now on (SQL by its first word)."""
+async def test_sqlite_goes_to_its_thread_only_to_execute_and_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # aiosqlite runs every call in the connection's thread; opening and closing cursors,
+    # fetching rows and the pool's rollback of an idle connection run inline: a
+    # one-statement transaction is three trips (BEGIN, the statement, COMMIT), not nine.
     trips: list[str] = []
     to_thread = aiosqlite.Connection._execute
 
     async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        sql = args[0] if args and isinstance(args[0], str) else None
-        trips.append(sql.split()[0] if sql else getattr(fn, "__name__", "?"))
+        trips.append(getattr(fn, "__name__", "?"))
         return await to_thread(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-    return trips
-
-
-async def test_sqlite_goes_to_its_thread_only_to_begin_and_commit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # aiosqlite runs every call in the connection's thread; opening and closing cursors,
-    # fetching rows, the statements of a transaction that holds the write lock (BEGIN
-    # IMMEDIATE) and the pool's rollback of an idle connection run inline: a one-statement
-    # transaction is two trips (BEGIN, COMMIT), not nine.
     database = Database.from_url(f"sqlite:///{tmp_path / 'tandem.db'}")
     try:
         await database.upgrade()
@@ -282,47 +273,12 @@ async def test_sqlite_goes_to_its_thread_only_to_begin_and_commit(
         customer = await repository.get_or_create_customer(
             channel="telegram", platform_user_id="1", display_name="Trips"
         )
-        trips = _count_trips(monkeypatch)
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
         found = await repository.get_customer(customer.id)
         assert found is not None
-        assert trips == ["BEGIN", "commit"]  # BEGIN IMMEDIATE, then the SELECT inline
-        trips.clear()
-        await repository.update_conversation(
-            (
-                await repository.open_conversation(
-                    customer_id=customer.id, channel="telegram", chat_id="1"
-                )
-            ).id,
-            failed_turns=2,
-        )
-        assert "UPDATE" not in trips
+        assert trips == ["execute", "execute", "commit"]  # BEGIN IMMEDIATE, SELECT, COMMIT
     finally:
         await database.dispose()
-
-
-async def test_sqlite_statements_without_the_write_lock_go_to_the_thread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A deferred BEGIN takes no lock: its statements may wait for one (the busy time-out),
-    # and must not wait on the event loop.
-    engine = make_engine(parse_url(f"sqlite:///{tmp_path / 'tandem.db'}"))
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("CREATE TABLE t (x INTEGER)"))
-        trips = _count_trips(monkeypatch)
-        async with engine.connect() as connection:
-            # execution_options() changes this connection: its transactions are deferred
-            deferred = await connection.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN"})
-            async with deferred.begin():
-                await deferred.execute(text("INSERT INTO t VALUES (1)"))
-        assert trips == ["BEGIN", "INSERT", "commit"]
-        trips.clear()
-        async with engine.begin() as connection:  # BEGIN IMMEDIATE: inline once more
-            await connection.execute(text("INSERT INTO t VALUES (2)"))
-            assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar() == 2
-        assert trips == ["BEGIN", "commit"]
-    finally:
-        await engine.dispose()
 
 
 async def test_sqlite_in_memory_works(tmp_path: Path) -> None:
