@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from handoff.model import Author, ConversationKey, DeskThread, MessageKind
 from handoff.privacy.audit import PrivacyEvent, PrivacyEventKind
@@ -34,6 +34,9 @@ from handoff.storage.tables import (
 )
 
 _FILE_KINDS = (MessageKind.PHOTO, MessageKind.DOCUMENT)
+# Rows changed a transaction by retention (see PrivacyStore.expire_texts): on SQLite about
+# 15 ms of the write lock for messages, measured on a database of 300,000.
+EXPIRY_BATCH = 500
 
 
 class PrivacyStore(RepositoryBase):
@@ -196,32 +199,66 @@ class PrivacyStore(RepositoryBase):
 
     # --- the retention period -------------------------------------------------------------
 
-    async def expire_texts(self, *, before: datetime) -> Expired:
+    async def expire_texts(self, *, before: datetime, batch: int = EXPIRY_BATCH) -> Expired:
         """Texts (and what the NLU saw in them) of messages older than ``before`` removed;
-        the rows stay, with their author, kind, intent, confidence and times."""
-        async with self._transaction("removing old message texts") as session:
-            messages = await _deleted(
-                session,
-                update(MessageRow)
-                .where(
-                    MessageRow.created_at < before,
-                    (MessageRow.text.is_not(None)) | (MessageRow.nlu.is_not(None)),
+        the rows stay, with their author, kind, intent, confidence and times.
+
+        ``batch`` rows a transaction: each holds the write lock (SQLite's, for the whole
+        database) only briefly, so customers' turns go on between them; a run cut short
+        leaves what it did, and the next run goes on from there."""
+        messages = 0
+        while True:
+            async with self._transaction("removing old message texts") as session:
+                oldest = (
+                    select(MessageRow.id)
+                    .where(
+                        MessageRow.created_at < before,
+                        # The index's predicate, in brackets (ix_messages_texts_kept).
+                        or_(MessageRow.text.is_not(None), MessageRow.nlu.is_not(None)),
+                    )
+                    .order_by(MessageRow.created_at)
+                    .limit(batch)
                 )
-                .values(text=None, nlu=None),
-            )
-            # The card's copy of the failed turns' texts, kept to draw it again.
-            old = (
-                await session.scalars(select(HandoffRow).where(HandoffRow.requested_at < before))
-            ).all()
-            handoffs = 0
-            for row in old:
-                stripped = without_texts(row.reason_detail)
-                card = card_without_texts(row.card)
-                if stripped != row.reason_detail or card != row.card:
-                    row.reason_detail = stripped
-                    row.card = card
-                    handoffs += 1
-        return Expired(messages=messages, handoffs=handoffs)
+                done = await _deleted(
+                    session,
+                    update(MessageRow)
+                    .where(MessageRow.id.in_(oldest.scalar_subquery()))
+                    .values(text=None, nlu=None)
+                    .execution_options(synchronize_session=False),
+                )
+            messages += done
+            if done < batch:
+                break
+        return Expired(messages=messages, handoffs=await self._expire_cards(before, batch))
+
+    async def _expire_cards(self, before: datetime, batch: int) -> int:
+        """The card's copy of the failed turns' texts, kept to draw it again, blanked on
+        the handoffs requested before ``before``, each once; how many had texts."""
+        changed = 0
+        while True:
+            async with self._transaction("removing old texts from cards") as session:
+                old = (
+                    await session.scalars(
+                        select(HandoffRow)
+                        .where(
+                            HandoffRow.requested_at < before,
+                            HandoffRow.texts_removed_at.is_(None),  # ix_handoffs_texts_kept
+                        )
+                        .order_by(HandoffRow.requested_at)
+                        .limit(batch)
+                    )
+                ).all()
+                now = self._clock()
+                for row in old:
+                    stripped = without_texts(row.reason_detail)
+                    card = card_without_texts(row.card)
+                    if stripped != row.reason_detail or card != row.card:
+                        row.reason_detail = stripped
+                        row.card = card
+                        changed += 1
+                    row.texts_removed_at = now
+            if len(old) < batch:
+                return changed
 
 
 async def _deleted(session: Any, statement: Any) -> int:

@@ -49,6 +49,10 @@ NAMING_CONVENTION = {
 OPEN_CONVERSATION = "mode <> 'closed'"
 OPEN_HANDOFF = "outcome IS NULL"
 PENDING_DELIVERY = "delivery = 'pending'"
+# Messages retention has not stripped yet (their text, or what the NLU saw in it).
+TEXTS_KEPT = "text IS NOT NULL OR nlu IS NOT NULL"
+# Handoffs whose card retention has not stripped yet (it strips each once).
+CARD_TEXTS_KEPT = "texts_removed_at IS NULL"
 
 
 def one_of(column: str, values: type[StrEnum]) -> str:
@@ -141,6 +145,13 @@ class MessageRow(Base):
             sqlite_where=sql(PENDING_DELIVERY),
             postgresql_where=sql(PENDING_DELIVERY),
         ),
+        # Retention: the messages whose texts are kept, oldest first, without a table scan.
+        Index(
+            "ix_messages_texts_kept",
+            "created_at",
+            sqlite_where=sql(TEXTS_KEPT),
+            postgresql_where=sql(TEXTS_KEPT),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -184,6 +195,13 @@ class HandoffRow(Base):
             sqlite_where=sql(OPEN_HANDOFF),
             postgresql_where=sql(OPEN_HANDOFF),
         ),
+        # Retention: the handoffs whose cards still hold texts, oldest first.
+        Index(
+            "ix_handoffs_texts_kept",
+            "requested_at",
+            sqlite_where=sql(CARD_TEXTS_KEPT),
+            postgresql_where=sql(CARD_TEXTS_KEPT),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -212,6 +230,8 @@ class HandoffRow(Base):
     idle_pinged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # When the waiting customer got their one update with choices (handoff.waiting).
     wait_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When retention blanked the texts in the card and the reason detail (handoff.privacy).
+    texts_removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class HandoffEventRow(Base):

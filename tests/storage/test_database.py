@@ -64,7 +64,7 @@ async def test_upgrade_from_empty_creates_the_schema(database: Database, databas
 
     await database.upgrade()
 
-    assert await database.current_revision() == head_revision() == "0010"
+    assert await database.current_revision() == head_revision() == "0011"
     assert await _run_sync(database_url, _table_names) == {*TABLES, "alembic_version"}
 
 

@@ -250,6 +250,20 @@ async def test_retention_removes_old_texts_and_keeps_counts_and_times(
     assert kinds.count(PrivacyEventKind.EXPIRED) == 1
 
 
+async def test_retention_in_batches_of_one_takes_only_what_is_past_the_period_each_once(
+    migrated: Database, repository: Repository, grace: Customer
+) -> None:
+    # A transaction per row: the same outcome as one run over everything.
+    rights, store = _rights(migrated, lambda: START + timedelta(days=30, minutes=2))
+    expired = await store.expire_texts(before=START + timedelta(minutes=1, seconds=30), batch=1)
+    assert (expired.messages, expired.handoffs) == (2, 2)
+    first, second = (await rights.export(str(grace.id), words=WORDS))["conversations"]
+    assert [m["text"] for m in first["messages"]] == [None, None, None]
+    assert CARD in second["messages"][0]["text"]  # newer than the period: kept
+    again = await store.expire_texts(before=START + timedelta(minutes=1, seconds=30), batch=1)
+    assert (again.messages, again.handoffs) == (0, 0)  # each card is stripped once
+
+
 # --- reveals -----------------------------------------------------------------------------
 
 
