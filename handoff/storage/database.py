@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import KeyedColumnElement
 
 from handoff.errors import MigrationError, NotFound, StorageError, StorageUnavailable
 from handoff.storage import direct, migrate
-from handoff.storage.engine import make_engine, parse_url, sqlite_file
+from handoff.storage.engine import SQLITE_BEGIN_OPTION, make_engine, parse_url, sqlite_file
 from handoff.storage.translate import Violation, translate, violation
 
 # What SQLAlchemy and the drivers raise; anything else is a bug and propagates unchanged.
@@ -45,6 +45,16 @@ class Database:
         # order, rather than in SQLite's busy handler, which polls with sleeps; across
         # processes BEGIN IMMEDIATE (see engine.py) and the busy timeout take over.
         self._one_writer = asyncio.Lock() if self.backend == "sqlite" else None
+        # An SQLite file is in WAL mode (engine.py): a reader sees the last commit before
+        # its first read and takes no lock a writer waits for. In memory there is no WAL.
+        self._readers_apart = path is not None
+        # What makes a transaction one view: SQLite's is (a plain BEGIN when readers are
+        # apart); PostgreSQL's default, READ COMMITTED, sees each statement's own.
+        self._snapshot_options: dict[str, Any] = (
+            {SQLITE_BEGIN_OPTION: "BEGIN" if self._readers_apart else "BEGIN IMMEDIATE"}
+            if self.backend == "sqlite"
+            else {"isolation_level": "REPEATABLE READ"}
+        )
         # PostgreSQL runs a lone statement without BEGIN and COMMIT: two round trips fewer.
         self._autocommit = (
             self._engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -115,6 +125,28 @@ class Database:
         try:
             async with self._writer(), self._engine.begin() as connection:
                 yield connection
+        except _DATABASE_ERRORS as exc:
+            raise translate(exc, doing=doing) from exc
+
+    @asynccontextmanager
+    async def snapshot(self, *, doing: str) -> AsyncIterator[AsyncConnection]:
+        """A connection reading one consistent view, for reads over much history (the
+        figures for /metrics, reports). Rolled back at the end: nothing is written.
+
+        On an SQLite file the transaction begins with a plain BEGIN and skips the queue of
+        writers: such a read took hundreds of milliseconds on a large database, and as a
+        write transaction (BEGIN IMMEDIATE) it held every customer's turn up meanwhile.
+        On PostgreSQL it is REPEATABLE READ, whose readers never wait for writers either.
+        Errors as :meth:`transaction`."""
+        try:
+            async with (
+                nullcontext() if self._readers_apart else self._writer(),
+                self._engine.connect() as connection,
+            ):
+                await connection.execution_options(**self._snapshot_options)
+                async with connection.begin() as transaction:
+                    yield connection
+                    await transaction.rollback()
         except _DATABASE_ERRORS as exc:
             raise translate(exc, doing=doing) from exc
 

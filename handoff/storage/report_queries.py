@@ -52,7 +52,7 @@ async def report_facts(database: Database, *, since: datetime, until: datetime) 
     if since > until:
         raise InvalidValue(f"since ({since.isoformat()}) is after until ({until.isoformat()})")
     window = and_(ConversationRow.opened_at >= since, ConversationRow.opened_at < until)
-    async with database.transaction(doing="reading the facts for the report") as session:
+    async with database.snapshot(doing="reading the facts for the report") as session:
         handoff_rows = (
             await session.execute(
                 select(

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, exists, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
 from handoff.drafts import DRAFTED, EDITED
@@ -57,7 +57,7 @@ class Telemetry:
 
 async def read_telemetry(database: Database) -> Telemetry:
     """Everything in one read-only transaction, so the figures agree with each other."""
-    async with database.transaction(doing="reading the figures for /metrics") as session:
+    async with database.snapshot(doing="reading the figures for /metrics") as session:
         conversations = await _conversation_counts(session)
         ratings = await _counts(
             session, ConversationRow.rating, where=ConversationRow.rating.is_not(None)
@@ -92,7 +92,7 @@ async def read_telemetry(database: Database) -> Telemetry:
 
 
 async def _counts(
-    session: AsyncSession,
+    session: AsyncConnection,
     *columns: InstrumentedAttribute[Any],
     where: ColumnElement[bool] | None = None,
 ) -> tuple[Count, ...]:
@@ -103,7 +103,7 @@ async def _counts(
     return tuple(Count(labels=tuple(str(v) for v in row[:-1]), value=int(row[-1])) for row in rows)
 
 
-async def _conversation_counts(session: AsyncSession) -> tuple[Count, ...]:
+async def _conversation_counts(session: AsyncConnection) -> tuple[Count, ...]:
     has_handoff = exists().where(HandoffRow.conversation_id == ConversationRow.id)
     # COUNT skips NULLs, and a CASE without ELSE is NULL: a portable "COUNT ... FILTER".
     total, handed_off = (
@@ -117,7 +117,7 @@ async def _conversation_counts(session: AsyncSession) -> tuple[Count, ...]:
     )
 
 
-async def _decision_counts(session: AsyncSession) -> tuple[Count, ...]:
+async def _decision_counts(session: AsyncConnection) -> tuple[Count, ...]:
     """The bot's turns by action and primary reason: the handoff's reason, else the first
     rule that fired (a turn that failed), else none (an answer)."""
     action = MessageRow.decision["action"].as_string()
@@ -137,7 +137,7 @@ async def _decision_counts(session: AsyncSession) -> tuple[Count, ...]:
     )
 
 
-async def _agent_reply_counts(session: AsyncSession) -> tuple[Count, ...]:
+async def _agent_reply_counts(session: AsyncConnection) -> tuple[Count, ...]:
     """Agents' replies by source: sent from a draft as it was, edited first, or typed (the
     platform id of a drafted reply starts with :data:`handoff.drafts.DRAFTED`)."""
     source = case(
@@ -151,7 +151,7 @@ async def _agent_reply_counts(session: AsyncSession) -> tuple[Count, ...]:
     return tuple(Count(labels=(str(s),), value=int(n)) for s, n in rows)
 
 
-async def _handoff_counts(session: AsyncSession) -> tuple[Count, ...]:
+async def _handoff_counts(session: AsyncConnection) -> tuple[Count, ...]:
     route = func.coalesce(HandoffRow.agent_channel, NO_ROUTE)
     rows = await session.execute(
         select(HandoffRow.reason, route, func.count()).group_by(HandoffRow.reason, route)
@@ -159,7 +159,7 @@ async def _handoff_counts(session: AsyncSession) -> tuple[Count, ...]:
     return tuple(Count(labels=(str(r), str(c)), value=int(n)) for r, c, n in rows)
 
 
-async def _open_handoffs(session: AsyncSession) -> tuple[int, int]:
+async def _open_handoffs(session: AsyncConnection) -> tuple[int, int]:
     rows = await session.execute(
         select(HandoffRow.agent_id.is_not(None), func.count())
         .where(HandoffRow.outcome.is_(None))
@@ -170,7 +170,7 @@ async def _open_handoffs(session: AsyncSession) -> tuple[int, int]:
 
 
 async def _durations(
-    session: AsyncSession,
+    session: AsyncConnection,
 ) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
     """Time to claim, first response and resolution (closed by an agent) of every handoff
     that has one."""

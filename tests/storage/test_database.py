@@ -362,3 +362,26 @@ async def test_sqlite_takes_fifty_concurrent_read_then_write_turns(tmp_path: Pat
         assert len(await repository.active_conversations()) == 50
     finally:
         await database.dispose()
+
+
+async def test_a_snapshot_neither_waits_for_a_writer_nor_sees_what_it_commits_later(
+    migrated: Database,
+) -> None:
+    repository = Repository(database=migrated)
+    customers = "SELECT count(*) FROM customers"
+    await repository.get_or_create_customer(
+        channel="telegram", platform_user_id="1", display_name="Ada"
+    )
+    async with migrated.snapshot(doing="reading") as reader:
+        assert (await reader.execute(text(customers))).scalar_one() == 1
+        # A writer commits meanwhile, and another is in the middle of its transaction (on
+        # SQLite it holds the write lock): the reading goes on, on the view it began with.
+        await repository.get_or_create_customer(
+            channel="telegram", platform_user_id="2", display_name="Grace"
+        )
+        async with migrated.transaction(doing="writing") as writer:
+            await writer.execute(text("UPDATE customers SET display_name = 'A' WHERE id = 1"))
+            seen = await asyncio.wait_for(reader.execute(text(customers)), timeout=30)
+            assert seen.scalar_one() == 1
+    async with migrated.snapshot(doing="reading") as reader:
+        assert (await reader.execute(text(customers))).scalar_one() == 2
