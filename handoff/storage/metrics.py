@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 
 from sqlalchemy import ColumnElement, ScalarSelect, and_, case, exists, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handoff.clock import as_utc
 from handoff.errors import InvalidValue
@@ -119,7 +119,7 @@ async def support_metrics(
     if since > until:
         raise InvalidValue(f"since ({since.isoformat()}) is after until ({until.isoformat()})")
     window = and_(ConversationRow.opened_at >= since, ConversationRow.opened_at < until)
-    async with database.transaction(doing="computing support metrics") as session:
+    async with database.snapshot(doing="computing support metrics") as session:
         conversations, handed_off = await _conversation_counts(session, window)
         reasons = await _reason_counts(session, window)
         times = await _handoff_times(session, window)
@@ -144,7 +144,7 @@ async def support_metrics(
 
 
 async def _conversation_counts(
-    session: AsyncSession, window: ColumnElement[bool]
+    session: AsyncConnection, window: ColumnElement[bool]
 ) -> tuple[int, int]:
     """How many conversations opened in the window, and how many of them were handed off."""
     has_handoff = exists().where(HandoffRow.conversation_id == ConversationRow.id)
@@ -158,7 +158,7 @@ async def _conversation_counts(
 
 
 async def _reason_counts(
-    session: AsyncSession, window: ColumnElement[bool]
+    session: AsyncConnection, window: ColumnElement[bool]
 ) -> tuple[ReasonCount, ...]:
     count = func.count().label("count")
     rows = await session.execute(
@@ -191,7 +191,9 @@ def first_reply_at() -> ScalarSelect[datetime]:
     )
 
 
-async def _handoff_times(session: AsyncSession, window: ColumnElement[bool]) -> list[_HandoffTimes]:
+async def _handoff_times(
+    session: AsyncConnection, window: ColumnElement[bool]
+) -> list[_HandoffTimes]:
     """Each handoff's request, outcome, close and first agent message."""
     rows = await session.execute(
         select(HandoffRow.requested_at, HandoffRow.outcome, HandoffRow.closed_at, first_reply_at())
@@ -210,7 +212,7 @@ async def _handoff_times(session: AsyncSession, window: ColumnElement[bool]) -> 
 
 
 async def _rating_distribution(
-    session: AsyncSession, window: ColumnElement[bool]
+    session: AsyncConnection, window: ColumnElement[bool]
 ) -> dict[int, int]:
     rows = await session.execute(
         select(ConversationRow.rating, func.count())
