@@ -4,7 +4,7 @@ all-MiniLM-L6-v2, the process's one (:func:`nlu.minilm.shared_encoder`): its wei
 once, and its cache of the last few hundred texts serves every reader of the same message.
 When the NLU reads messages with MiniLM (``nlu.encoder: minilm`` or ``minilm+wordllama``)
 it encodes the message in a thread while Rasa parses it, so the detector's reading costs
-nothing; with ``wordllama`` alone the detector encodes it (about 4.5 ms of one core).
+nothing; with ``wordllama`` alone the detector encodes it (about 4 ms of one core).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from nlu.minilm import EncoderUnavailable, MiniLmEncoder, shared_encoder
 logger = logging.getLogger(__name__)
 
 # The encoder the shipped meaning head was trained with (the weights file names it).
-ENCODER_NAME = "all-MiniLM-L6-v2"
+ENCODER_NAME = "all-MiniLM-L6-v2 (int8)"
 
 
 @functools.cache

@@ -1,7 +1,7 @@
 """The sentence encoders the NLU can read messages with, by name (``nlu.encoder``).
 
-- ``minilm``: all-MiniLM-L6-v2 (:mod:`nlu.minilm`), a 6-layer transformer run in numpy:
-  a few milliseconds a message.
+- ``minilm``: all-MiniLM-L6-v2 (:mod:`nlu.minilm`), a 6-layer transformer run by ONNX Runtime
+  (its layers in int8): a few milliseconds a message.
 - ``wordllama``: WordLlama's static token vectors (:mod:`nlu.sentences`): microseconds a
   message, and less accurate.
 - ``minilm+wordllama``: both vectors side by side (:mod:`nlu.concatenated`): a cosine

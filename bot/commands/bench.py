@@ -197,6 +197,24 @@ def frustration(data: Path) -> None:
     frustration_report(data, echo)
 
 
+@bench.command(short_help="The sentence encoder's CPU per message, fp32 against int8.")
+@_data_set(
+    _CLINC150,
+    "TANDEM_CLINC150",
+    "CLINC150's data_full.json layout: {split: [[text, intent], ...]}.",
+)
+@_count("--texts", 3000, "How many val queries to encode (the first N).")
+@explained
+def minilm(data: Path, texts: int) -> None:
+    """all-MiniLM-L6-v2 with its layers' weights in fp32 and in int8 (as the service runs
+    it), side by side: the CPU of one short message (p50, p95) on CLINC150's val queries,
+    each encoded alone, the load time, and the cosine of the int8 vectors to the fp32 ones.
+    """
+    from bot.bench.minilm import minilm_report  # noqa: PLC0415 - only here
+
+    minilm_report(data, texts, echo)
+
+
 @bench.command(short_help="Personal-data detection on the shipped labelled set.")
 @_file("--data", "A labelled JSON-lines file (default: the set shipped in handoff/privacy/data).")
 @click.option("--misses", is_flag=True, help="List the messages it got wrong.")

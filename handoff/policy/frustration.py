@@ -121,7 +121,7 @@ class FrustrationDetector:
 
     def read_meaning(self, text: str) -> Vectors | None:
         """The sentence vector the meaning head reads ``text`` by (None: the head does not
-        read). Encoding is CPU work (MiniLM: about 4.5 ms of a core for a message the
+        read). Encoding is CPU work (MiniLM: about 4 ms of a core for a message the
         encoder has not read yet), so the service calls this in a worker thread and passes
         the vector to :meth:`assess`: on the event loop it would stall every other
         conversation."""
