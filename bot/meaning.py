@@ -17,8 +17,11 @@ from nlu.minilm import EncoderUnavailable, MiniLmEncoder, shared_encoder
 
 logger = logging.getLogger(__name__)
 
-# The encoder the shipped meaning head was trained with (the weights file names it).
-ENCODER_NAME = "all-MiniLM-L6-v2 (int8)"
+# The encoder the shipped meaning head was trained with (the weights file names it): the
+# model's own fp32 vectors. The service reads int8 approximations of them (cosine 0.99),
+# whose last digits depend on the CPU's integer instructions: a head trained on int8
+# vectors came out differently on another machine, so `tandem policy train --check` failed.
+ENCODER_NAME = "all-MiniLM-L6-v2"
 
 
 @functools.cache
@@ -31,6 +34,12 @@ def frustration_encoder() -> SentenceEncoder | None:
         return None
 
 
-def required_encoder(*, threads: int = 1) -> SentenceEncoder:
-    """The encoder on ``threads`` cores, or :class:`EncoderUnavailable` (training needs it)."""
-    return shared_encoder() if threads == 1 else MiniLmEncoder.from_package(threads=threads)
+def required_encoder() -> SentenceEncoder:
+    """The service's encoder, or :class:`EncoderUnavailable` (a benchmark needs it)."""
+    return shared_encoder()
+
+
+def training_encoder(*, threads: int) -> SentenceEncoder:
+    """The encoder the meaning head is trained with (:data:`ENCODER_NAME`), on ``threads``
+    cores, or :class:`EncoderUnavailable`."""
+    return MiniLmEncoder.from_package(threads=threads, precision="fp32")

@@ -10,7 +10,7 @@ import click
 
 from bot.bench.texts import load_examples
 from bot.commands.common import echo, explained, fail
-from bot.meaning import ENCODER_NAME, frustration_encoder, required_encoder
+from bot.meaning import ENCODER_NAME, frustration_encoder, training_encoder
 from handoff.policy import FrustrationDetector, PolicyConfig
 from handoff.policy.evaluation import SHIPPED_CONVERSATIONS, evaluate_file, format_report
 from nlu.minilm import EncoderUnavailable
@@ -80,7 +80,7 @@ def train(check: bool, out: Path | None) -> None:
     data = training.read_training_data().with_support(support)
     try:
         # Every core: training encodes 44,000 texts in batches (the service keeps one).
-        encoder = required_encoder(threads=os.cpu_count() or 1)
+        encoder = training_encoder(threads=os.cpu_count() or 1)
     except EncoderUnavailable as exc:
         fail([f"the meaning head needs its sentence encoder: {exc}"])
     started = time.monotonic()
