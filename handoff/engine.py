@@ -42,6 +42,7 @@ from handoff.policy import (
     Turn,
     decide,
 )
+from handoff.policy.meaning import Vectors
 from handoff.records import Delivery, StoredMessage
 from handoff.recovery import Recovery
 from handoff.responses import Reply, Responses
@@ -218,9 +219,7 @@ class ConversationEngine:
         ranking: tuple[IntentGuess, ...] | None,
         parse: ParseResult | None = None,
     ) -> None:
-        # The frustration model's sentence vector, read in a worker thread: encoding is CPU
-        # work (cached when the NLU read the same text; a masked or cut text it did not).
-        meaning = await asyncio.to_thread(self._detector.read_meaning, text) if text else None
+        meaning = await self._meaning(text)
         turn = Turn(
             text=text,
             ranking=ranking,
@@ -260,6 +259,13 @@ class ConversationEngine:
         await self._conversations.answer(
             inbound.key, live, reply, message=stored, analysis=analysis
         )
+
+    async def _meaning(self, text: str) -> Vectors | None:
+        """The frustration model's sentence vector: the one the NLU's reading left with the
+        encoder, else read in a worker thread (CPU work; a masked text is one it did not read)."""
+        if text and (at_hand := self._detector.meaning_at_hand(text)) is not None:
+            return at_hand
+        return await asyncio.to_thread(self._detector.read_meaning, text) if text else None
 
     async def _person_requested(
         self, live: LiveConversation, inbound: Inbound, stored: StoredMessage

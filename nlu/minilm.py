@@ -155,6 +155,11 @@ class MiniLmEncoder:
         with self._cache_lock:
             return text in self._cache
 
+    def kept(self, text: str) -> Vectors | None:
+        """``text``'s vector if it is among those kept (read-only), else None: no encoding."""
+        with self._cache_lock:
+            return self._cache.get(text)
+
     def encode(self, texts: Sequence[str]) -> Vectors:
         """One unit-length row per text."""
         if len(texts) == 1:

@@ -25,7 +25,13 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from handoff.policy import cues
 from handoff.policy.config import FrustrationConfig
 from handoff.policy.evidence import Frustration, Signal, combine, model_signal, sentiment_signal
-from handoff.policy.meaning import MeaningHead, SentenceEncoder, Vectors, dimensions_of
+from handoff.policy.meaning import (
+    KeepsReadings,
+    MeaningHead,
+    SentenceEncoder,
+    Vectors,
+    dimensions_of,
+)
 from handoff.policy.textmodel import Sentiment, TextModel
 from handoff.policy.weights import shipped_weights
 
@@ -129,6 +135,15 @@ class FrustrationDetector:
             return None
         vector: Vectors = self.encoder.encode([text])[0]
         return vector
+
+    def meaning_at_hand(self, text: str) -> Vectors | None:
+        """:meth:`read_meaning`'s vector when it costs no encoding (the encoder kept it from
+        the NLU's reading of the same text), else None. Cheap enough for the event loop,
+        which then skips a worker thread's round trip for most messages."""
+        encoder: object = self.encoder  # object: mypy cannot narrow one Protocol to another
+        if self.head is None or not isinstance(encoder, KeepsReadings):
+            return None
+        return encoder.kept(text)
 
     def _text_cues(self, text: str, compound: float) -> list[Signal]:
         config = self.config

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -68,9 +68,18 @@ class MeaningHead:
         return e / (1.0 + e)
 
 
+@runtime_checkable
+class KeepsReadings(Protocol):
+    """An encoder that keeps the vectors of the texts it read last (``nlu.minilm`` does)."""
+
+    def kept(self, text: str) -> Vectors | None:
+        """``text``'s kept vector, or None when it would have to be encoded."""
+        ...
+
+
 def dimensions_of(encoder: SentenceEncoder) -> int:
     """How long the encoder's vectors are (one short text encoded)."""
     return int(encoder.encode(["hello"]).shape[1])
 
 
-__all__ = ["MeaningHead", "SentenceEncoder", "Vectors", "dimensions_of"]
+__all__ = ["KeepsReadings", "MeaningHead", "SentenceEncoder", "Vectors", "dimensions_of"]

@@ -15,7 +15,7 @@ def test_the_detector_reads_with_the_process_one_encoder() -> None:
 
     assert reader is shared_encoder()
     assert FrustrationDetector(encoder=reader).reads_meaning
-    assert required_encoder() is reader  # the service's; training asks for more threads
+    assert required_encoder() is reader
 
 
 @pytest.mark.parametrize("name", ["minilm", "minilm+wordllama"])
@@ -26,3 +26,26 @@ def test_a_message_the_nlu_read_is_in_the_detectors_cache(name: EncoderName) -> 
     sentence_encoder(name).encode([text])
 
     assert shared_encoder().has_read(text)  # the detector's reading costs nothing
+
+
+def test_the_vector_the_nlu_left_is_at_hand_without_encoding() -> None:
+    detector = FrustrationDetector(encoder=frustration_encoder())
+    text = "read by the nlu, then by the detector on the event loop"
+    assert detector.meaning_at_hand(text) is None  # not read yet: a worker thread encodes it
+
+    shared_encoder().encode([text])  # the NLU's reading
+    at_hand = detector.meaning_at_hand(text)
+
+    assert at_hand is not None
+    read = detector.read_meaning(text)
+    assert read is not None
+    assert (at_hand == read).all()
+
+
+def test_no_vector_is_at_hand_for_a_detector_that_reads_words_only() -> None:
+    text = "the words model needs no vector"
+    shared_encoder().encode([text])
+
+    assert (
+        FrustrationDetector(encoder=shared_encoder(), words_only=True).meaning_at_hand(text) is None
+    )
