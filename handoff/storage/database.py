@@ -15,7 +15,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from handoff.errors import MigrationError, NotFound, StorageError, StorageUnavailable
-from handoff.storage import direct, migrate
+from handoff.storage import direct, direct_sqlite, migrate
 from handoff.storage.engine import SQLITE_BEGIN_OPTION, make_engine, parse_url, sqlite_file
 from handoff.storage.translate import Violation, translate, violation
 
@@ -174,25 +174,60 @@ class Database:
         returning: Sequence[KeyedColumnElement[Any]] = (),
         missing_parent: NotFound | None = None,
     ) -> tuple[Any, ...] | None:
-        """PostgreSQL only: one statement on the driver itself, committed as it runs (see
-        :mod:`.direct`): its first row (``returning``'s columns, by name), or None. A foreign
-        key the statement breaks raises ``missing_parent`` when given; other errors as
-        :meth:`transaction`."""
-        key = (id(statement), tuple(parameters))
-        cached = self._direct.get(key)
-        if cached is None:
-            compiled = direct.compile_for(
-                statement, self._engine.dialect, parameters=key[1], returning=returning
-            )
-            cached = self._direct[key] = (statement, compiled)  # the statement kept alive
+        """One statement on the driver itself, committed as it runs (PostgreSQL: see
+        :mod:`.direct`; SQLite: :mod:`.direct_sqlite`, its one-statement transaction): its
+        first row (``returning``'s columns, by name), or None. A foreign key the statement
+        breaks raises ``missing_parent`` when given; other errors as :meth:`transaction`."""
+        compiled = self._compiled(statement, parameters, returning)
         try:
-            return await direct.fetch_one(self._engine, cached[1], parameters)
+            if self._one_writer is None:
+                return await direct.fetch_one(self._engine, compiled, parameters)
+            async with self._one_writer:
+                step = direct_sqlite.Step(compiled, parameters)
+                return (await direct_sqlite.run(self._engine, [step])).returned
         except IntegrityError as exc:
             if missing_parent is not None and violation(exc) is Violation.FOREIGN_KEY:
                 raise missing_parent from exc
             raise translate(exc, doing=doing) from exc
         except _DATABASE_ERRORS as exc:
             raise translate(exc, doing=doing) from exc
+
+    async def write_all(
+        self, steps: Sequence[tuple[ClauseElement, Mapping[str, Any], int]], *, doing: str
+    ) -> int | None:
+        """SQLite only: the statements in one transaction, in one call to the connection's
+        thread (see :mod:`.direct_sqlite`); each must change the number of rows that comes
+        with it for the next to run. None when all ran and committed, else the index of the
+        first that did not, with nothing stored. Errors as :meth:`transaction`."""
+        assert self._one_writer is not None, "PostgreSQL runs a turn as one statement"
+        prepared = [
+            direct_sqlite.Step(self._compiled(statement, values, ()), values, rows)
+            for statement, values, rows in steps
+        ]
+        try:
+            async with self._one_writer:
+                return (await direct_sqlite.run(self._engine, prepared)).stopped_at
+        except _DATABASE_ERRORS as exc:
+            raise translate(exc, doing=doing) from exc
+
+    def _compiled(
+        self,
+        statement: ClauseElement,
+        parameters: Mapping[str, Any],
+        returning: Sequence[KeyedColumnElement[Any]],
+    ) -> direct.Compiled:
+        """``statement`` compiled for the driver once per statement and parameter names."""
+        key = (id(statement), tuple(parameters))
+        cached = self._direct.get(key)
+        if cached is None:
+            dialect = self._engine.dialect
+            compiled = direct.compile_for(
+                statement, dialect, parameters=key[1], returning=returning
+            )
+            if self._one_writer is not None:  # SQLite: results converted by column types
+                compiled = direct_sqlite.describe(compiled, dialect)
+            cached = self._direct[key] = (statement, compiled)  # the statement kept alive
+        return cached[1]
 
     @asynccontextmanager
     async def transaction(self, *, doing: str) -> AsyncIterator[AsyncSession]:

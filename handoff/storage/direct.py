@@ -37,12 +37,16 @@ class Compiled:
     sql: str
     names: tuple[str, ...]
     binds: tuple[_Processor, ...]
+    defaults: tuple[Any, ...]  # each parameter's value in the statement (a literal's own)
     returning: tuple[KeyedColumnElement[Any], ...]
     row: type[tuple[Any, ...]]  # a named tuple of the returned columns
     results: tuple[_Processor, ...] | None = None
 
     def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
-        values = [parameters.get(name) for name in self.names]
+        values = [
+            parameters.get(name, default)
+            for name, default in zip(self.names, self.defaults, strict=True)
+        ]
         try:
             return [v if p is None else p(v) for p, v in zip(self.binds, values, strict=True)]
         except Exception as exc:  # as SQLAlchemy reports a value its type refuses
@@ -72,7 +76,12 @@ def compile_for(
     )
     row = namedtuple("Returned", [column.key for column in returning])  # type: ignore[misc]
     return Compiled(
-        sql=compiled.string, names=names, binds=binds, returning=tuple(returning), row=row
+        sql=compiled.string,
+        names=names,
+        binds=binds,
+        defaults=tuple(compiled.binds[name].value for name in names),
+        returning=tuple(returning),
+        row=row,
     )
 
 

@@ -28,23 +28,15 @@ class MessageQueries(RepositoryBase):
         exactly one of them gets the stored message.
         """
         missing = ConversationNotFound(f"no conversation {message.conversation_id}")
-        if self._database.backend == "postgresql":  # on the driver: see handoff.storage.direct
-            returned = await self._database.fetch_one(
-                _ADD_MESSAGE["postgresql"],
-                message_values(message),
-                doing="adding a message",
-                returning=_MESSAGE_COLUMNS,
-                missing_parent=missing,
-            )
-            return None if returned is None else mapping.message(cast(Any, returned))
-        async with self._database.statement(doing="adding a message") as connection:
-            row = await self._insert_unless_conflict(
-                connection,
-                _ADD_MESSAGE[self._database.backend],
-                message_values(message),
-                missing_parent=missing,
-            )
-            return None if row is None else mapping.message(row)
+        # On the driver: see handoff.storage.direct and direct_sqlite.
+        returned = await self._database.fetch_one(
+            _ADD_MESSAGE[self._database.backend],
+            message_values(message),
+            doing="adding a message",
+            returning=_MESSAGE_COLUMNS,
+            missing_parent=missing,
+        )
+        return None if returned is None else mapping.message(cast(Any, returned))
 
     async def recent_messages(self, conversation_id: int, *, limit: int) -> list[StoredMessage]:
         """The conversation's last ``limit`` messages, oldest first, in the order stored."""

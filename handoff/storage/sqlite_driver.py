@@ -18,10 +18,13 @@ connection still never overlap: SQLAlchemy awaits each before the next.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
+
+_T = TypeVar("_T")
 
 # The sqlite3 methods run inline, by the type that owns them.
 _CURSOR_INLINE = frozenset({"close", "fetchall", "fetchmany", "fetchone"})
@@ -50,6 +53,14 @@ class InlineConnection(aiosqlite.Connection):
                 raise ValueError("Connection closed")  # what aiosqlite raises
             return fn(*args, **kwargs)
         return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    async def call(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """``fn(the sqlite3 connection, *args)`` in the connection's thread, as one call:
+        a whole transaction there and back in one hop (see :mod:`.direct_sqlite`)."""
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")  # what aiosqlite raises
+        result: _T = await super()._execute(fn, self._connection, *args)  # type: ignore[no-untyped-call]
+        return result
 
 
 def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> InlineConnection:

@@ -85,6 +85,9 @@ _SQLITE_COUNTED = (
     )
 )
 _INSERT_REPLY = insert(MessageRow)
+# The values each statement reads (a table's column among them would be set too).
+_ANALYSED_NAMES = ("message_id", "intent", "confidence", "nlu", "decision")
+_COUNTED_NAMES = ("conversation_id", "failed_turns", "last_answered_intent")
 
 
 class TurnQueries(RepositoryBase):
@@ -99,14 +102,18 @@ class TurnQueries(RepositoryBase):
             await self._record_in_one_statement(turn)
             return
         parameters = _parameters(turn)
-        async with self._database.statements(doing="recording a turn") as connection:
-            analysed = await connection.execute(_SQLITE_ANALYSED, parameters)
-            if analysed.rowcount != 1:
-                raise MessageNotFound(f"no message {turn.message_id}")
-            counted = await connection.execute(_SQLITE_COUNTED, parameters)
-            if counted.rowcount != 1:
-                raise ConversationClosed(f"conversation {turn.conversation_id} is closed")
-            await connection.execute(_INSERT_REPLY, message_values(turn.reply))
+        stopped_at = await self._database.write_all(
+            [
+                (_SQLITE_ANALYSED, _only(parameters, _ANALYSED_NAMES), 1),
+                (_SQLITE_COUNTED, _only(parameters, _COUNTED_NAMES), 1),
+                (_INSERT_REPLY, message_values(turn.reply), 1),
+            ],
+            doing="recording a turn",
+        )
+        if stopped_at == 0:
+            raise MessageNotFound(f"no message {turn.message_id}")
+        if stopped_at == 1:
+            raise ConversationClosed(f"conversation {turn.conversation_id} is closed")
 
     async def _record_in_one_statement(self, turn: RecordedTurn) -> None:
         # On the driver (see handoff.storage.direct); the reason for nothing stored, rare,
@@ -141,3 +148,7 @@ def _parameters(turn: RecordedTurn) -> dict[str, Any]:
         "last_answered_intent": turn.last_answered_intent,
         **{f"reply_{column}": reply.get(column) for column in _REPLY_COLUMNS},
     }
+
+
+def _only(parameters: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: parameters[name] for name in names}
