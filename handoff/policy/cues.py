@@ -9,6 +9,7 @@ every entry is a word customers use at a service, not about their own work.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from difflib import SequenceMatcher
@@ -95,6 +96,7 @@ def squeeze(word: str) -> str:
     return _LETTER_RUN.sub(r"\1", word)
 
 
+_TOKENS_KEPT = 8192  # the tokens whose cue lookups are kept (a few hundred kB)
 _SQUEEZED_INSULTS = {squeeze(word): word for word in INSULTS}
 _SQUEEZED_HARSH = {squeeze(word): word for word in HARSH_WORDS}
 _FUZZY_HARSH = tuple(word for word in HARSH_WORDS if len(word) >= 6)
@@ -221,6 +223,9 @@ def _tokens(text: str) -> Iterator[tuple[str | None, str]]:
             previous = token
 
 
+# Per token, cached: a pure function of the word, and most words of a support chat are the
+# same few hundred ("my", "order", "password"), so a message's cues mostly cost lookups.
+@functools.lru_cache(maxsize=_TOKENS_KEPT)
 def _insult(token: str) -> str | None:
     if _MASK.search(token):
         return _unmasked(token)
@@ -248,6 +253,7 @@ def _disguises(token: str) -> list[str]:
     return [token] if undone == token else [token, undone]
 
 
+@functools.lru_cache(maxsize=_TOKENS_KEPT)  # as _insult
 def _harsh(token: str) -> str | None:
     if not token.isalpha():
         return None

@@ -53,14 +53,16 @@ def features(text: str) -> Counter[str]:
     """Counts of the text's features: ``w:word``, ``w:two words``, ``c:abc`` (lowercased)."""
     lowered = _SPACES.sub(" ", text.lower())
     found = _WORD.findall(lowered)
-    counts: Counter[str] = Counter(f"w:{word}" for word in found)
-    counts.update(f"w:{a} {b}" for a, b in itertools.pairwise(found))
+    # One list counted once: a Counter update per n-gram size cost a third of the scoring.
+    names = [f"w:{word}" for word in found]
+    names += [f"w:{a} {b}" for a, b in itertools.pairwise(found)]
     low, high = CHAR_NGRAMS
     for word in lowered.split():
         padded = f" {word} "
-        for size in range(low, min(high, len(padded)) + 1):
-            counts.update(f"c:{padded[i : i + size]}" for i in range(len(padded) - size + 1))
-    return counts
+        length = len(padded)
+        for size in range(low, min(high, length) + 1):
+            names += [f"c:{padded[i : i + size]}" for i in range(length - size + 1)]
+    return Counter(names)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,14 +93,16 @@ class TextModel:
 
     def logit(self, text: str, sentiment: Sentiment) -> float:
         """log(P / (1 - P)) of :meth:`probability` (the meaning head reads it)."""
-        weighted: list[tuple[float, float]] = []
+        terms = self.terms
+        total = squares = 0.0
         for name, count in features(text).items():
-            term = self.terms.get(name)
+            term = terms.get(name)
             if term is not None:
                 idf, coefficient = term
-                weighted.append(((1.0 + math.log(count)) * idf, coefficient))
-        norm = math.sqrt(sum(value * value for value, _ in weighted)) or 1.0
-        z = self.intercept + sum(value * coefficient for value, coefficient in weighted) / norm
+                value = idf if count == 1 else (1.0 + math.log(count)) * idf
+                total += value * coefficient
+                squares += value * value
+        z = self.intercept + total / (math.sqrt(squares) or 1.0)
         return z + sum(w * v for w, v in zip(self.sentiment, sentiment.values(), strict=True))
 
     def char_log_prob(self, text: str) -> float | None:
