@@ -12,8 +12,8 @@ values). The network is :mod:`nlu.minilm_graph`'s ONNX graph, built from the wei
 load. The service runs it with the layers' weights in int8 (``precision``): a short message
 costs about half the CPU of fp32 (``tandem bench minilm``: 3.85 against 7.20 ms p50 on
 CLINC150's val queries, each alone), and the vectors stay within a cosine of 0.99 of fp32's
-on average (0.964 at worst of 2,980 queries); the classifiers and the frustration model's
-meaning head are fitted on int8 vectors.
+on average (0.964 at worst of 2,980 queries). The NLU's classifiers are fitted on int8
+vectors; the frustration model's meaning head on fp32 ones (``bot.meaning`` says why).
 
 In fp32 a batch is sorted by length and encoded in chunks, so padding costs little; in
 int8 each text is read alone (see :class:`MiniLmEncoder`). The last few hundred single
@@ -150,13 +150,9 @@ class MiniLmEncoder:
     def dimensions(self) -> int:
         return self._width
 
-    def has_read(self, text: str) -> bool:
-        """Whether ``text``'s vector is among the last few hundred single texts kept."""
-        with self._cache_lock:
-            return text in self._cache
-
     def kept(self, text: str) -> Vectors | None:
-        """``text``'s vector if it is among those kept (read-only), else None: no encoding."""
+        """``text``'s vector if it is among the last few hundred single texts kept
+        (read-only), else None: no encoding."""
         with self._cache_lock:
             return self._cache.get(text)
 

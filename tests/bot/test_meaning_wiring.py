@@ -21,11 +21,11 @@ def test_the_detector_reads_with_the_process_one_encoder() -> None:
 @pytest.mark.parametrize("name", ["minilm", "minilm+wordllama"])
 def test_a_message_the_nlu_read_is_in_the_detectors_cache(name: EncoderName) -> None:
     text = f"the nlu reads this first ({name})"
-    assert not shared_encoder().has_read(text)
+    assert shared_encoder().kept(text) is None
 
     sentence_encoder(name).encode([text])
 
-    assert shared_encoder().has_read(text)  # the detector's reading costs nothing
+    assert shared_encoder().kept(text) is not None  # the detector's reading costs nothing
 
 
 def test_the_vector_the_nlu_left_is_at_hand_without_encoding() -> None:
