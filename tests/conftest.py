@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.background import BackgroundCommand
+from tests.support.background import BackgroundCommand, stop_all
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,28 +55,40 @@ def _early_commands_of(item: pytest.Item) -> set[str]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests that wait for an early command run last: it has had the whole run."""
-    items.sort(key=lambda item: bool(_early_commands_of(item)))  # stable: the rest keep order
+    """The fault suite's modules (minutes each) run first, so that under pytest-xdist they
+    do not end the run on one worker while the other idles; the tests that wait for an
+    early command run last: it has had the whole run."""
+    items.sort(  # stable: the rest keep their order
+        key=lambda item: (bool(_early_commands_of(item)), item.get_closest_marker("faults") is None)
+    )
+
+
+def _run_folder(config: pytest.Config) -> Path:
+    """The folder this test run's processes share: pytest's base folder, of which each
+    pytest-xdist worker has a subfolder (``popen-gw0``, ...)."""
+    base: Path = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]  # as xdist does
+    return base.parent if hasattr(config, "workerinput") else base
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _early_commands(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, BackgroundCommand]]:
-    """Starts the early commands that the collected tests ask for, none otherwise."""
+def _early_commands(request: pytest.FixtureRequest) -> dict[str, BackgroundCommand]:
+    """Starts the early commands that the collected tests ask for, none otherwise; once per
+    run, however many workers run it (tests/support/background.py)."""
     wanted = set().union(*(_early_commands_of(item) for item in request.session.items))
-    started = {
-        name: BackgroundCommand(
-            [sys.executable, "-m", "bot", *arguments],
-            log=tmp_path_factory.mktemp(name) / "output.log",
-            cwd=REPO,
+    folder = _run_folder(request.config) / "early-commands"
+    return {
+        name: BackgroundCommand.start_once(
+            [sys.executable, "-m", "bot", *arguments], folder=folder / name, cwd=REPO
         )
         for name, arguments in EARLY_COMMANDS.items()
         if name in wanted
     }
-    yield started
-    for command in started.values():
-        command.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The run's end (the controller's, under xdist): stop what the tests left running."""
+    if not hasattr(session.config, "workerinput"):
+        stop_all(_run_folder(session.config) / "early-commands")
 
 
 @pytest.fixture(scope="session")
