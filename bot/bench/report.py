@@ -93,6 +93,14 @@ class Row:
         return sum(self.errors.values())
 
     @property
+    def tandem_over_rasa(self) -> float | None:
+        """Tandem's CPU over that of its own Rasa in the same row: the same parses, so the
+        ratio moves less with a shared machine's speed than either figure alone."""
+        if self.tandem_cpu_ms is None or self.rasa_cpu_ms <= 0:
+            return None
+        return self.tandem_cpu_ms / self.rasa_cpu_ms
+
+    @property
     def per_second(self) -> float:
         """Answered messages a second."""
         return self.answered / self.seconds if self.seconds > 0 else 0.0
@@ -133,6 +141,7 @@ _RIGHT = (
     "p99 ms",
     "Tandem CPU ms/msg",
     "Rasa CPU ms/msg",
+    "Tandem/Rasa CPU",
     "errors",
     "vs bare Rasa",
 )
@@ -158,6 +167,7 @@ def _line(row: Row, versus: float | None) -> str:
         _number(row.p99_ms, 1),
         _number(row.tandem_cpu_ms, 2),
         _number(row.rasa_cpu_ms, 2),
+        _number(row.tandem_over_rasa, 2),
         str(row.error_count),
         "-" if versus is None or row.backend is Backend.RASA else f"{versus:.2f}x",
     )
@@ -193,6 +203,7 @@ def _row_json(report: Report, row: Row) -> dict[str, Any]:
         "p99_ms": round(row.p99_ms, 2),
         "tandem_cpu_ms_per_message": _rounded(row.tandem_cpu_ms),
         "rasa_cpu_ms_per_message": round(row.rasa_cpu_ms, 3),
+        "tandem_over_rasa_cpu": _rounded(row.tandem_over_rasa),
         "errors": row.error_count,
         "error_kinds": row.errors,
         "vs_bare_rasa": _rounded(report.versus_rasa(row)),

@@ -399,6 +399,7 @@ def load(cli: CliContext, /, *, workers: tuple[int, ...], **options: Any) -> Non
     One row per backend and concurrency: answered messages a second, p50/p99 latency
     from the simulator receiving the customer's update to it receiving the bot's answer,
     CPU milliseconds per message of the service's process and of its Rasa (from /proc),
+    the first over the second (the same parses: steadier than either on a shared machine),
     errors (a missing answer, or a reply that is not a bot answer) and the throughput as a
     share of bare Rasa's. Telegram's pacing is lifted with its setting, telegram.limits. Linux only.
 

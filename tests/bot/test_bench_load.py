@@ -73,6 +73,7 @@ def test_a_row_counts_answers_errors_latency_and_cpu_per_message() -> None:
     assert (row.p50_ms, row.p99_ms) == pytest.approx((50.0, 99.0))  # answered ones only
     assert row.tandem_cpu_ms == pytest.approx(5.0)  # 510 ms over 102 messages
     assert row.rasa_cpu_ms == pytest.approx(2.0)
+    assert row.tandem_over_rasa == pytest.approx(2.5)  # the same parses: 5.0 over 2.0
 
 
 def test_the_report_compares_each_row_with_bare_rasa_at_its_concurrency() -> None:
@@ -102,7 +103,19 @@ def test_the_table_has_a_header_a_line_per_row_and_the_errors_by_kind() -> None:
     lines = table(report)
     assert lines[0].split()[:2] == ["chats", "backend"]
     assert "Tandem CPU ms/msg" in lines[0]
-    assert lines[1].split() == ["1", "bare", "Rasa", "100.0", "10.0", "10.0", "-", "1.00", "0", "-"]
+    assert lines[1].split() == [
+        "1",
+        "bare",
+        "Rasa",
+        "100.0",
+        "10.0",
+        "10.0",
+        "-",
+        "1.00",
+        "-",
+        "0",
+        "-",
+    ]
     assert lines[2].split() == [
         "1",
         "SQLite",
@@ -111,6 +124,7 @@ def test_the_table_has_a_header_a_line_per_row_and_the_errors_by_kind() -> None:
         "10.0",
         "15.62",
         "3.12",
+        "5.00",
         "2",
         "0.30x",
     ]
@@ -128,6 +142,10 @@ def test_the_json_report_has_every_row_with_its_ratio() -> None:
     assert service["backend"] == "postgres"
     assert service["messages_per_second"] == 25.0
     assert service["vs_bare_rasa"] == 0.25
+    assert bare["tandem_over_rasa_cpu"] is None
+    assert service["tandem_over_rasa_cpu"] == pytest.approx(
+        service["tandem_cpu_ms_per_message"] / service["rasa_cpu_ms_per_message"], abs=0.01
+    )
     assert service["errors"] == 0
 
 
