@@ -60,9 +60,8 @@ class _Graph:
         self.nodes: list[NodeProto] = []
         self.constants: list[TensorProto] = []
 
-    def weight(self, name: str, *, transpose: bool = False) -> str:
-        array = self._tensors[name]
-        return self.constant(name, array.T if transpose else array)
+    def weight(self, name: str) -> str:
+        return self.constant(name, self._tensors[name])
 
     def constant(self, name: str, value: NDArray[np.generic] | float) -> str:
         array = np.asarray(value, dtype=np.float32) if isinstance(value, float) else value

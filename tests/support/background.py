@@ -31,8 +31,8 @@ _OUTPUT, _RETURNCODE, _PID = "output.log", "returncode", "pid"
 # Runs the command with its output in the folder ($0), then writes its exit code there in
 # one rename, so a reader never sees half of it.
 _WRAPPER = (
-    '"$@" > "$0/output.log" 2>&1; echo $? > "$0/returncode.part";'
-    ' mv "$0/returncode.part" "$0/returncode"'
+    f'"$@" > "$0/{_OUTPUT}" 2>&1; echo $? > "$0/{_RETURNCODE}.part";'
+    f' mv "$0/{_RETURNCODE}.part" "$0/{_RETURNCODE}"'
 )
 
 
