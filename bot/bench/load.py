@@ -47,6 +47,7 @@ from bot.bench.texts import (
     policy_judge,
     variations,
 )
+from bot.meaning import frustration_encoder
 from bot.settings import Settings, policy_config
 from bot.simulators.slack import SlackSimulator
 from bot.simulators.telegram import TelegramSimulator
@@ -202,7 +203,11 @@ async def _script(
     # with each parse's nearest-example similarity), or texts the scope score fails would be
     # counted as errors ("not a bot answer").
     parser = semantic_nlu(settings, rasa, model=rasa.loaded_model)
-    judge = policy_judge(policy, FrustrationDetector(policy.frustration))
+    # The service's frustration detector, meaning head included: the words model alone
+    # passed texts the service reads as frustrated.
+    judge = policy_judge(
+        policy, FrustrationDetector(policy.frustration, encoder=frustration_encoder())
+    )
     unchecked = variations(examples)
     kept: list[Example] = []
     tried = 0

@@ -21,7 +21,15 @@ from pathlib import Path
 
 import yaml
 
-from handoff.policy import Action, FrustrationDetector, IntentGuess, PolicyConfig, Turn, decide
+from handoff.policy import (
+    RECENT_TEXTS,
+    Action,
+    FrustrationDetector,
+    IntentGuess,
+    PolicyConfig,
+    Turn,
+    decide,
+)
 from nlu.benchmark import Example, Parsed, TurnJudge
 from nlu.client import ParseResult
 
@@ -166,17 +174,20 @@ class Script:
 class Feed:
     """Hands out a script's texts, each once, to the customers of one process under test
     (all its rows share the feed: one service keeps its encoder's cache from row to row).
-    A customer never gets the same intent twice in a row; which other intent is drawn
-    with a weight of the square of the texts it has left, so that the intents run out
-    together and the mix stays alike from row to row (taking them in turn emptied the small
-    ones first, and then a customer whose last intent was the only one left had none). When a
-    run needs more texts than the script has, it starts over, says so in the log, and
-    counts the texts it sent again (:attr:`repeated`)."""
+    A customer gets no intent of its last :data:`~handoff.policy.RECENT_TEXTS` texts again
+    while another is left (two wordings of one intent a few messages apart can read as the
+    customer repeating itself, which is frustration: a handoff, not a bot answer), and never
+    the same intent twice in a row. Which intent is drawn with a weight of the square of
+    the texts it has left, so that the intents run out together and the mix stays alike
+    from row to row (taking them in turn emptied the small ones first, and then a customer
+    whose last intent was the only one left had none). When a run needs more texts than the
+    script has, it starts over, says so in the log, and counts the texts it sent again
+    (:attr:`repeated`)."""
 
     def __init__(self, script: Script, *, seed: int = 8) -> None:
         self._script = script
         self._queues = [deque(texts) for texts in script.by_intent]
-        self._last: dict[int, int] = {}  # customer -> the intent of its last text
+        self._recent: dict[int, deque[int]] = {}  # customer -> the intents of its last texts
         self._chooser = random.Random(seed)
         self.repeated = 0
         self._rounds = 0
@@ -188,14 +199,16 @@ class Feed:
             self._start_over()
             intent = self._next_intent(customer)
             assert intent is not None  # a script has at least two intents
-        self._last[customer] = intent
+        self._recent.setdefault(customer, deque(maxlen=RECENT_TEXTS)).append(intent)
         if self._rounds:
             self.repeated += 1
         return self._queues[intent].popleft()
 
     def _next_intent(self, customer: int) -> int | None:
-        last = self._last.get(customer)
-        open_ = [i for i, queue in enumerate(self._queues) if queue and i != last]
+        recent = self._recent.get(customer, deque())
+        last = recent[-1] if recent else None
+        left = [i for i, queue in enumerate(self._queues) if queue]
+        open_ = [i for i in left if i not in recent] or [i for i in left if i != last]
         if not open_:
             return None
         return self._chooser.choices(open_, weights=[len(self._queues[i]) ** 2 for i in open_])[0]

@@ -43,7 +43,7 @@ from bot.bench.storage import run_name
 from bot.bench.texts import AnswerMatcher, Script, candidates, load_examples, variations
 from bot.settings import load_settings, policy_config
 from bot.simulators.telegram import TelegramSimulator
-from handoff.policy import PolicyConfig
+from handoff.policy import RECENT_TEXTS, PolicyConfig
 from nlu.benchmark import Example
 from tests.support.bench import assert_nothing_left, bench_settings
 
@@ -207,6 +207,16 @@ def test_no_customer_asks_the_same_intent_twice_in_a_row() -> None:
         assert set(sent) == {example.text for example in examples}  # every text gets used
     with pytest.raises(ValueError, match="at least two intents"):
         Script.of([Example("hi", "greet"), Example("hello", "greet")])
+
+
+def test_no_customer_gets_an_intent_of_its_last_few_texts_while_others_are_left() -> None:
+    # Two wordings of one intent a few messages apart read as the customer repeating itself.
+    examples = [Example(f"{intent} {n}", f"i{intent}") for intent in range(8) for n in range(30)]
+    texts = Script.of(examples).feed()
+    for customer in range(3):
+        intents = [texts.text(customer).split()[0] for _ in range(40)]
+        windows = [intents[at : at + RECENT_TEXTS + 1] for at in range(len(intents) - RECENT_TEXTS)]
+        assert all(len(set(window)) == len(window) for window in windows)
 
 
 def test_a_feed_sends_each_text_once_until_nearly_all_are_sent_then_says_it_repeats() -> None:
