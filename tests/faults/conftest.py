@@ -4,6 +4,7 @@ and a redis-server of the test's own (which it can stop)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -11,7 +12,13 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import make_url
 
-from tests.faults.harness import FaultTimes, FaultWorld, scenario_settings, write_config
+from tests.faults.harness import (
+    SERVICE_LIMIT,
+    FaultTimes,
+    FaultWorld,
+    scenario_settings,
+    write_config,
+)
 from tests.support.postgres import fresh_database
 from tests.support.rasa_server import RasaEndpoint, rasa_server
 from tests.support.redis_server import RedisServer
@@ -59,11 +66,14 @@ async def proxied_database_url(postgres_url: str, postgres_proxy: TcpProxy) -> A
 
 
 async def _running(world: FaultWorld) -> AsyncIterator[FaultWorld]:
-    await world.start()
+    # The scenarios' time limits leave set-up out (harness.scenario_limit): this bounds it.
+    async with asyncio.timeout(SERVICE_LIMIT):
+        await world.start()
     try:
         yield world
     finally:
-        await world.stop()
+        async with asyncio.timeout(SERVICE_LIMIT):
+            await world.stop()
 
 
 @pytest_asyncio.fixture

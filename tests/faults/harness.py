@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 import yaml
 from pydantic import AnyHttpUrl, SecretStr
 
@@ -41,6 +42,16 @@ RESPONSES_FILE = REPO / "config" / "responses.yml"
 AGENTS_FILE = REPO / "config" / "agents.yml"
 CHANNEL = defaults.AGENTS_CHANNEL_ID
 _RECHECK = 0.5  # seconds: look again even when neither platform saw a call
+SERVICE_LIMIT = 120.0  # seconds for the service of one test to start, or to stop
+
+
+def scenario_limit(seconds: float) -> pytest.MarkDecorator:
+    """pytest-timeout's limit on a scenario: on the test function alone. Set-up stays out of
+    it because the first fault test on each pytest-xdist worker also trains the shipped model
+    and starts the session's Rasa: 63 s of set-up on a quiet 2-core machine, and enough more
+    on a busy host that a scenario of 5-45 s ran out of a 90-120 s limit that counted both.
+    What set-up does is bounded by its own limits (training, Rasa's start, SERVICE_LIMIT)."""
+    return pytest.mark.timeout(seconds, func_only=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.harness import FaultTimes, FaultWorld, answered
+from tests.faults.harness import FaultTimes, FaultWorld, answered, scenario_limit
 from tests.faults.ledger import Route
 from tests.faults.scenarios import QUESTIONS
 
-pytestmark = [pytest.mark.rasa, pytest.mark.faults, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.rasa, pytest.mark.faults, scenario_limit(90)]
 
 CROWD = 50
 TIMEOUT = 45.0  # for all of them together

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.harness import FaultTimes, FaultWorld
+from tests.faults.harness import FaultTimes, FaultWorld, scenario_limit
 from tests.faults.scenarios import (
     Outage,
     assert_nothing_lost,
@@ -17,7 +17,7 @@ from tests.faults.scenarios import (
 from tests.support.redis_server import RedisServer
 from tests.support.tcp_proxy import TcpProxy
 
-pytestmark = [pytest.mark.rasa, pytest.mark.faults, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.rasa, pytest.mark.faults, scenario_limit(120)]
 
 
 @pytest.fixture

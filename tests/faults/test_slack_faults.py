@@ -9,11 +9,11 @@ from collections.abc import Callable
 import pytest
 
 from bot.adapters.slack.delivery import RetryPolicy
-from tests.faults.harness import FaultTimes, FaultWorld
+from tests.faults.harness import FaultTimes, FaultWorld, scenario_limit
 from tests.faults.ledger import Counts, Route
 from tests.faults.scenarios import assert_nothing_lost, with_an_agent
 
-pytestmark = [pytest.mark.rasa, pytest.mark.faults, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.rasa, pytest.mark.faults, scenario_limit(120)]
 
 CLIENT = RetryPolicy()  # what the service's Slack client does by default
 BURST = 6  # messages the customer sends in quick succession

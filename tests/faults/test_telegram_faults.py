@@ -8,11 +8,11 @@ import pytest
 
 from bot.adapters.telegram.delivery import RetryPolicy
 from bot.simulators.telegram import JsonDict, private_chat
-from tests.faults.harness import FaultWorld, Person, answered
+from tests.faults.harness import FaultWorld, Person, answered, scenario_limit
 from tests.faults.ledger import Route
 from tests.faults.scenarios import QUESTIONS, assert_nothing_lost, with_an_agent
 
-pytestmark = [pytest.mark.rasa, pytest.mark.faults, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.rasa, pytest.mark.faults, scenario_limit(120)]
 
 CLIENT = RetryPolicy()  # what the service's Telegram client does by default
 
@@ -30,10 +30,7 @@ async def test_a_short_429(embedded: FaultWorld) -> None:
 # An agent's reply waits in silence up to defer_after (10 s), not the 60 s budget: a 20 s
 # 429 holds it back and tells the agent at once. Before, the agent heard nothing for a wait
 # within the budget (60 s, sat out), so this test asked for 61 s and took 68 s; timed from
-# flood() it was sometimes asked for 60 s, sat out, and failed under load. Setup can be long
-# when this is the session's first test to need Rasa (training the model and starting
-# Rasa: 51 s at load 8, 195-216 s at load 9-15), hence 240 s.
-@pytest.mark.timeout(240)
+# flood() it was sometimes asked for 60 s, sat out, and failed under load.
 async def test_a_429_longer_than_an_agents_reply_waits_in_silence(embedded: FaultWorld) -> None:
     person = await with_an_agent(embedded)
     wait = 20

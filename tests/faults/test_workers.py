@@ -32,7 +32,7 @@ from bot.simulators.balancer import Balancer
 from bot.simulators.slack import SlackSimulator, defaults, events
 from bot.simulators.slack.sender import SlackEventSender
 from bot.simulators.telegram import TelegramSimulator, telegram_user
-from tests.faults.harness import FaultTimes, scenario_settings, write_config
+from tests.faults.harness import FaultTimes, scenario_limit, scenario_settings, write_config
 from tests.support.postgres import fresh_database
 from tests.support.rasa_server import RasaEndpoint
 
@@ -41,7 +41,7 @@ T = TypeVar("T")
 pytestmark = [
     pytest.mark.rasa,
     pytest.mark.faults,
-    pytest.mark.timeout(420),
+    scenario_limit(420),
 ]
 
 WORKERS = 3

@@ -39,9 +39,10 @@ import pytest
 
 from bot.bench.storage import run_name
 from bot.bench.workers import WorkersOptions, run_workers
+from tests.faults.harness import scenario_limit
 from tests.support.bench import bench_settings
 
-pytestmark = [pytest.mark.rasa, pytest.mark.faults, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.rasa, pytest.mark.faults, scenario_limit(420)]
 
 CONVERSATIONS = 30
 MESSAGES = 300  # customers', 10 a conversation

@@ -16,6 +16,7 @@ from nlu.training import train_model
 from nlu.vector_store import copy_vectors
 
 REPO = Path(__file__).resolve().parents[2]
+TRAINING_LIMIT = 900.0  # seconds
 
 
 def ready_environment() -> RasaEnvironment:
@@ -32,15 +33,16 @@ def train_shipped_model(directory: Path) -> Path:
     service start does, which keeps the examples' vectors beside the model; return the
     model file."""
     store = ModelStore(directory)
-    trained = asyncio.run(
-        train_model(
-            environment=ready_environment(),
-            config_file=REPO / "nlu" / "config.yml",
-            data_dir=REPO / "nlu" / "data",
-            store=store,
-            on_progress=lambda _: None,
-        )
+    training = train_model(
+        environment=ready_environment(),
+        config_file=REPO / "nlu" / "config.yml",
+        data_dir=REPO / "nlu" / "data",
+        store=store,
+        on_progress=lambda _: None,
     )
+    # Bounded here: the fault suite's time limits leave set-up out (about 15 s quiet, a few
+    # minutes on a host at load 10-15).
+    trained = asyncio.run(asyncio.wait_for(training, TRAINING_LIMIT))
     keep_example_vectors(directory)
     return trained.path
 
