@@ -26,9 +26,15 @@ from nlu.models import ModelStore
 from nlu.orphans import ServerRecords
 from nlu.server import ManagedRasaServer
 from tests.bot.test_settings import CHAT_VARIABLES
+from tests.faults.harness import scenario_limit
 from tests.support.rasa import REPO, project_with, ready_environment, store_with
 
-pytestmark = [pytest.mark.rasa, pytest.mark.faults, pytest.mark.asyncio(loop_scope="module")]
+pytestmark = [
+    pytest.mark.rasa,
+    pytest.mark.faults,
+    pytest.mark.asyncio(loop_scope="module"),
+    scenario_limit(180),
+]
 
 CUSTOMER_CHAT = 515151
 SIGNING_SECRET = "fault-test-signing-secret"  # invented, for the simulator
