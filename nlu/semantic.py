@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -181,22 +180,13 @@ def _unit(value: float) -> float:
     return min(max(value, 0.0), 1.0) if math.isfinite(value) else 0.0
 
 
-# The thread messages are read in (the process's one; made at the first read). One thread,
-# not the event loop's pool of several: a reading on whichever of them was free cost MiniLM
-# 8-10% more CPU than on one warm thread (2,000 CLINC150 val queries, 8 at a time, in
-# int8: 1.69 -> 1.55 ms an encoding over three runs each way, 2.32 -> 2.09 over five on a
-# busier host; in `tandem bench load` it is inside the run-to-run spread). One thread reads
-# 500-700 messages a second, more than Rasa parses.
-_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentence-reader")
-
-
 class SemanticParser:
     """Implements :class:`~nlu.parsing.NluParser` around ``inner`` (Rasa): every parse is
     re-ranked with the embedding model and carries its nearest-example similarity.
 
-    The embedding model reads the message in its thread while Rasa parses it (ONNX Runtime
-    and numpy let go of the GIL): the decision waits for the slower of the two, not for
-    both one after the other."""
+    The embedding model reads the message in a worker thread while Rasa parses it (numpy
+    lets go of the GIL in its matrix products): the decision waits for the slower of the
+    two, not for both one after the other."""
 
     def __init__(self, *, inner: NluParser, model: ExampleModel, rasa_weight: float) -> None:
         self._inner = inner
@@ -213,7 +203,7 @@ class SemanticParser:
 
     async def parse(self, text: str) -> ParseResult:
         model = self._model  # a parse in flight keeps the model it began with
-        reading = asyncio.get_running_loop().run_in_executor(_READER, model.read, text)
+        reading = asyncio.ensure_future(asyncio.to_thread(model.read, text))
         try:
             result = await self._inner.parse(text)
         except BaseException:

@@ -4,8 +4,6 @@ fitted on a few inline examples, and the re-ranking of a parse."""
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +16,6 @@ from nlu.semantic import (
     LabelledText,
     SemanticDataError,
     SemanticParser,
-    Vectors,
     combine,
     training_texts,
 )
@@ -103,33 +100,6 @@ def test_the_parser_decorates_rasa() -> None:
     assert result.intent.name == "greet"
     assert result.similarity is not None
     assert result.similarity > 0.5
-
-
-class ThreadNoting:
-    """The test encoder, noting the thread each message is read on."""
-
-    def __init__(self) -> None:
-        self.threads: list[str] = []
-
-    def encode(self, texts: Sequence[str]) -> Vectors:
-        if len(texts) == 1:
-            self.threads.append(threading.current_thread().name)
-        return ENCODER.encode(texts)
-
-
-def test_every_message_is_read_on_the_one_reading_thread() -> None:
-    encoder = ThreadNoting()
-    model = ExampleModel(encoder=encoder, examples=EXAMPLES)
-    parser = SemanticParser(inner=ScriptedNlu(), model=model, rasa_weight=0.5)
-
-    async def parse_at_once() -> None:
-        await asyncio.gather(*(parser.parse(f"where is my order number {n}") for n in range(8)))
-
-    asyncio.run(parse_at_once())
-
-    assert len(encoder.threads) == 8
-    assert len(set(encoder.threads)) == 1
-    assert encoder.threads[0].startswith("sentence-reader")
 
 
 def test_a_rasa_outage_goes_through_the_parser_while_the_reading_is_dropped() -> None:
